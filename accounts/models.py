@@ -1,0 +1,179 @@
+"""People of the help desk: users (customers, agents, admins), organizations, teams, invites."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    CUSTOMER = "customer", "Customer"
+    AGENT = "agent", "Agent"
+    ADMIN = "admin", "Admin"
+
+
+class TicketScope(models.TextChoices):
+    ALL = "all", "All tickets"
+    TEAMS = "teams", "Only their teams' tickets"
+
+
+class Organization(models.Model):
+    """A customer company. With ``share_tickets`` its members see each other's tickets."""
+
+    name = models.CharField(max_length=200, unique=True)
+    share_tickets = models.BooleanField(
+        default=False, help_text="Members see every ticket of the organization (read-only for non-requesters)."
+    )
+    # The guardian group that holds "view" on every ticket of the organization; its members are the
+    # organization's users while sharing is on, nobody while it is off (accounts.services keeps it).
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A group of agents tickets are routed to. Membership is the linked Django group's membership."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def members(self):
+        return User.objects.filter(groups=self.group_id)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        # Email logins are case-insensitive: Ada@Example.com and ada@example.com are one account.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> User:
+        fields.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in. ``role`` is set by admins or invites, never from sign-up input."""
+
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=Role, default=Role.CUSTOMER)
+    ticket_scope = models.CharField(
+        max_length=8,
+        choices=TicketScope,
+        default=TicketScope.ALL,
+        help_text="For agents: every ticket, or only tickets routed to their teams.",
+    )
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin (admins only).")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
+            models.CheckConstraint(condition=models.Q(ticket_scope__in=TicketScope.values), name="user_scope_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER
+
+    @property
+    def is_agent(self) -> bool:
+        """Agents and admins both work tickets."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def teams(self) -> models.QuerySet[Team]:
+        return Team.objects.filter(group__user=self)
+
+
+def _invite_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _invite_expiry():
+    return timezone.now() + timedelta(days=7)
+
+
+class Invite(models.Model):
+    """An admin's invitation for an agent or admin. Single use, valid for seven days."""
+
+    email = models.EmailField(max_length=254)
+    role = models.CharField(max_length=16, choices=[(Role.AGENT, "Agent"), (Role.ADMIN, "Admin")])
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.CharField(max_length=64, unique=True, default=_invite_token, editable=False)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(default=_invite_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(role__in=[Role.AGENT, Role.ADMIN]), name="invite_role_staff"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invite for {self.email} ({self.role})"
+
+    @property
+    def is_used(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

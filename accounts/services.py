@@ -1,0 +1,158 @@
+"""Writes for people: users, roles, organizations, teams (DESIGN §6).
+
+Every function takes keyword-only arguments, runs in one transaction and keeps the guardian
+groups that carry ticket access in step (through ``tickets.permissions``).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from accounts.models import Organization, Role, Team, TicketScope, User
+from tickets import permissions
+
+
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": ["Enter a valid email address."]}) from None
+    return email
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    name: str,
+    password: str | None = None,
+    role: str = Role.CUSTOMER,
+    organization: Organization | None = None,
+    ticket_scope: str = TicketScope.ALL,
+    teams: list[Team] | tuple[Team, ...] = (),
+    validate_password_strength: bool = True,
+) -> User:
+    """Create a user. ``password=None`` makes an account that cannot sign in until a reset.
+
+    Raises ``ValidationError`` naming the field for a taken or malformed email, a bad role or
+    scope, a weak password, or teams given to a customer.
+    """
+    email = _clean_email(email)
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Enter a name."]
+    elif len(name) > 150:
+        errors["name"] = ["Use at most 150 characters."]
+    if role not in Role.values:
+        errors["role"] = [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]
+    if ticket_scope not in TicketScope.values:
+        errors["ticket_scope"] = [f"Unknown scope {ticket_scope!r}; use all or teams."]
+    if teams and role == Role.CUSTOMER:
+        errors["teams"] = ["Customers cannot be members of agent teams."]
+    if User.objects.filter(email__iexact=email).exists():
+        errors["email"] = ["A user with this email address already exists."]
+    if password is not None and validate_password_strength and "password" not in errors:
+        try:
+            validate_password(password, User(email=email, name=name))
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        organization=organization,
+        ticket_scope=ticket_scope,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    for team in teams:
+        user.groups.add(team.group)
+    permissions.sync_user_access(user)
+    if organization is not None and organization.share_tickets:
+        user.groups.add(organization.group)
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> User:
+    """Change a user's role (and agent scope). Access follows on the user's next request."""
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
+    if ticket_scope is not None and ticket_scope not in TicketScope.values:
+        raise ValidationError({"ticket_scope": [f"Unknown scope {ticket_scope!r}; use all or teams."]})
+    user.role = role
+    if ticket_scope is not None:
+        user.ticket_scope = ticket_scope
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["role", "ticket_scope", "is_staff", "is_superuser"])
+    permissions.sync_user_access(user)
+    return user
+
+
+@transaction.atomic
+def user_set_organization(*, user: User, organization: Organization | None) -> User:
+    """Move a customer to another organization (or none); sharing access follows."""
+    old = user.organization
+    if old is not None:
+        user.groups.remove(old.group)
+    user.organization = organization
+    user.save(update_fields=["organization"])
+    if organization is not None and organization.share_tickets:
+        user.groups.add(organization.group)
+    return user
+
+
+@transaction.atomic
+def organization_create(*, name: str, share_tickets: bool = False) -> Organization:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Enter a name."]})
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": ["An organization with this name already exists."]})
+    group = Group.objects.create(name=f"Organization: {name}")
+    return Organization.objects.create(name=name, share_tickets=share_tickets, group=group)
+
+
+@transaction.atomic
+def organization_set_sharing(*, organization: Organization, share_tickets: bool) -> Organization:
+    """Turn ticket sharing among the organization's members on or off."""
+    organization.share_tickets = share_tickets
+    organization.save(update_fields=["share_tickets"])
+    permissions.set_organization_sharing_members(organization)
+    return organization
+
+
+@transaction.atomic
+def team_create(*, name: str, description: str = "") -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Enter a name."]})
+    if Team.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": ["A team with this name already exists."]})
+    group = Group.objects.create(name=f"Team: {name}")
+    return Team.objects.create(name=name, description=description, group=group)
+
+
+@transaction.atomic
+def team_add_member(*, team: Team, user: User) -> None:
+    if not user.is_agent:
+        raise ValidationError({"user": ["Only agents and admins can be team members."]})
+    user.groups.add(team.group)
+
+
+@transaction.atomic
+def team_remove_member(*, team: Team, user: User) -> None:
+    user.groups.remove(team.group)

@@ -1,0 +1,106 @@
+"""Personas of DESIGN §10 and shared fixtures, built through services as a user would."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts import services as account_services
+from accounts.models import Role, TicketScope
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def acme(db):
+    """A customer organization that shares tickets among its members."""
+    return account_services.organization_create(name="Acme Corp", share_tickets=True)
+
+
+@pytest.fixture
+def globex(db):
+    """A customer organization that does not share tickets."""
+    return account_services.organization_create(name="Globex", share_tickets=False)
+
+
+@pytest.fixture
+def billing_team(db):
+    return account_services.team_create(name="Billing")
+
+
+@pytest.fixture
+def tech_team(db):
+    return account_services.team_create(name="Technical")
+
+
+@pytest.fixture
+def customer(db, acme):
+    """The requester of most test tickets; a member of Acme (which shares tickets)."""
+    return account_services.user_create(email="ada@acme.test", name="Ada Customer", password=PASSWORD, organization=acme)
+
+
+@pytest.fixture
+def org_member(db, acme):
+    """Ada's colleague at Acme: sees Acme's tickets, may not act on them."""
+    return account_services.user_create(email="bob@acme.test", name="Bob Colleague", password=PASSWORD, organization=acme)
+
+
+@pytest.fixture
+def other_customer(db, globex):
+    return account_services.user_create(email="eve@globex.test", name="Eve Outsider", password=PASSWORD, organization=globex)
+
+
+@pytest.fixture
+def agent(db):
+    """An agent who works every ticket."""
+    return account_services.user_create(
+        email="alice@desk.test", name="Alice Agent", password=PASSWORD, role=Role.AGENT, ticket_scope=TicketScope.ALL
+    )
+
+
+@pytest.fixture
+def team_agent(db, billing_team):
+    """An agent who works only Billing's tickets."""
+    return account_services.user_create(
+        email="tom@desk.test",
+        name="Tom Billing",
+        password=PASSWORD,
+        role=Role.AGENT,
+        ticket_scope=TicketScope.TEAMS,
+        teams=[billing_team],
+    )
+
+
+@pytest.fixture
+def other_team_agent(db, tech_team):
+    """An agent who works only Technical's tickets."""
+    return account_services.user_create(
+        email="tina@desk.test",
+        name="Tina Technical",
+        password=PASSWORD,
+        role=Role.AGENT,
+        ticket_scope=TicketScope.TEAMS,
+        teams=[tech_team],
+    )
+
+
+@pytest.fixture
+def admin(db):
+    return account_services.user_create(email="root@desk.test", name="Ray Admin", password=PASSWORD, role=Role.ADMIN)
+
+
+@pytest.fixture
+def ticket(db, customer, admin, billing_team):
+    """Ada's ticket, filed in the portal and routed to Billing by an admin."""
+    from tickets import services
+
+    created = services.ticket_create(
+        actor=customer,
+        subject="Cannot download invoice",
+        description="When I click the download link nothing happens at all.",
+    )
+    return services.ticket_update(actor=admin, ticket=created, team=billing_team)

@@ -1,0 +1,296 @@
+"""Tickets, their conversation, attachments and history (DESIGN §3).
+
+Models hold data and its database constraints only; the rules for changing them live in
+``tickets.services`` and the rules for seeing them in ``tickets.permissions``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    SOLVED = "solved", "Solved"
+    CLOSED = "closed", "Closed"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    NORMAL = "normal", "Normal"
+    LOW = "low", "Low"
+
+
+# Urgency order for sorting: urgent first. Stored in a generated column so it can be indexed.
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+# Lifecycle order, for sorting by status.
+STATUS_RANK = {
+    Status.OPEN: 0,
+    Status.IN_PROGRESS: 1,
+    Status.PENDING: 2,
+    Status.ON_HOLD: 3,
+    Status.SOLVED: 4,
+    Status.CLOSED: 5,
+}
+
+
+class Category(models.TextChoices):
+    BILLING = "billing", "Billing"
+    TECHNICAL = "technical", "Technical"
+    ACCOUNT = "account", "Account"
+    FEATURE_REQUEST = "feature_request", "Feature request"
+    BUG = "bug", "Bug"
+    SECURITY = "security", "Security"
+    OTHER = "other", "Other"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    EMAIL = "email", "Email"
+    AGENT = "agent", "Agent"
+
+
+def _rank_expression(ranks: dict[str, int], field: str) -> models.Case:
+    return models.Case(
+        *[models.When(**{field: value}, then=models.Value(rank)) for value, rank in ranks.items()],
+        default=models.Value(99),
+        output_field=models.SmallIntegerField(),
+    )
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(name__regex=r"^[a-z0-9_-]{1,50}$"), name="tag_name_lowercase_slug"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ticket(models.Model):
+    subject = models.CharField(max_length=150)
+    status = models.CharField(max_length=16, choices=Status, default=Status.OPEN)
+    priority = models.CharField(max_length=8, choices=Priority, default=Priority.NORMAL)
+    priority_rank = models.GeneratedField(
+        expression=_rank_expression(PRIORITY_RANK, "priority"),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+    status_rank = models.GeneratedField(
+        expression=_rank_expression(STATUS_RANK, "status"),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
+    category = models.CharField(max_length=16, choices=Category, null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel, default=Channel.WEB)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    metadata = models.JSONField(default=dict, blank=True)
+    # A ticket always has a requester; a customer with tickets is deactivated, not deleted.
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_tickets"
+    )
+    # A team with tickets cannot be deleted until its tickets are moved: their routing is deliberate.
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    organization = models.ForeignKey(
+        "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    collaborators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="collaborating_tickets"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        permissions = [
+            # Cumulative levels, checked by tickets.permissions: each one includes those above it.
+            ("reply_ticket", "Can reply publicly to the ticket"),
+            ("solve_ticket", "Can mark the ticket solved and reopen it"),
+            ("work_ticket", "Can work the ticket as an agent (internal notes, fields, assignment)"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=Status.values), name="ticket_status_valid"),
+            models.CheckConstraint(condition=models.Q(priority__in=Priority.values), name="ticket_priority_valid"),
+            models.CheckConstraint(
+                condition=models.Q(category__isnull=True) | models.Q(category__in=Category.values),
+                name="ticket_category_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(channel__in=Channel.values), name="ticket_channel_valid"),
+            models.CheckConstraint(
+                condition=models.Q(subject__regex=r"^.{5,150}$") & ~models.Q(subject__contains="\n"),
+                name="ticket_subject_length",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.CLOSED) | models.Q(closed_at__isnull=False),
+                name="ticket_closed_has_closed_at",
+            ),
+        ]
+        indexes = [
+            # Agent queue, default order: "all tickets by newest activity" and its cursor.
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_idx"),
+            # Queue views by status (open, pending, on hold, solved) in activity order.
+            models.Index(fields=["status", "-updated_at", "-id"], name="ticket_status_updated_idx"),
+            # "Mine" and per-assignee views.
+            models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_updated_idx"),
+            # "My teams" and team-scoped agents.
+            models.Index(fields=["team", "-updated_at", "-id"], name="ticket_team_updated_idx"),
+            # Portal "My tickets" and the requester's other tickets on the agent page.
+            models.Index(fields=["requester", "-updated_at", "-id"], name="ticket_requester_updated_idx"),
+            # Organization-shared portal lists.
+            models.Index(fields=["organization", "-updated_at", "-id"], name="ticket_org_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agent:ticket", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+
+class Message(models.Model):
+    """One entry of the conversation: a public reply or an agent's internal note."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    # Kept when the author's account is deleted, so the conversation still says who wrote what.
+    author_name = models.CharField(max_length=150)
+    author_role = models.CharField(max_length=16, default="customer")
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="An internal note: agents only.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(author_role__in=["customer", "agent", "admin"]), name="message_author_role_valid"
+            ),
+        ]
+        indexes = [
+            # The conversation of one ticket, oldest first (portal, agent timeline, API messages).
+            models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        kind = "note" if self.internal else "reply"
+        return f"{kind} by {self.author_name} on #{self.ticket_id}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    # An opaque storage key (never the user's file name): attachments/<yyyy>/<mm>/<random>.
+    file = models.FileField(max_length=255)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Copied from the message at upload so "attachments a customer may see" is one indexed filter.
+    internal = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by_name = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(size__gt=0), name="attachment_not_empty"),
+        ]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket_idx")]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    ASSIGNED = "assigned", "Assignee changed"
+    TEAM_CHANGED = "team_changed", "Team changed"
+    TAGS_CHANGED = "tags_changed", "Tags changed"
+    CATEGORY_CHANGED = "category_changed", "Category changed"
+    SUBJECT_CHANGED = "subject_changed", "Subject changed"
+    MESSAGE_ADDED = "message_added", "Reply added"
+    NOTE_ADDED = "note_added", "Internal note added"
+    ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+    COLLABORATOR_ADDED = "collaborator_added", "Collaborator added"
+    COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's history. Written by services only, never edited."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The actor's name at the time; "System" for automatic changes. Survives account deletion.
+    actor_name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=32, choices=EventKind)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(default=True, help_text="Whether the requester may see this event.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=EventKind.values), name="event_kind_valid"),
+        ]
+        indexes = [
+            # A ticket's history, oldest first.
+            models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on #{self.ticket_id} by {self.actor_name}"
+
+
+class TicketUserPermission(UserObjectPermissionBase):
+    """guardian object permission of one user on one ticket (direct foreign key, not generic)."""
+
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class TicketGroupPermission(GroupObjectPermissionBase):
+    """guardian object permission of a group (a team or an organization) on one ticket."""
+
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False

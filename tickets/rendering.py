@@ -1,0 +1,30 @@
+"""Message bodies: light Markdown with raw HTML disabled, then always sanitized (DESIGN §6)."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from django.utils.safestring import SafeString, mark_safe
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).disable("image")
+
+_ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
+    "h1", "h2", "h3", "h4", "h5", "h6",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}}
+
+
+def render_markdown(text: str) -> SafeString:
+    """HTML for a message body. Safe whatever the input: no scripts, no event handlers, only
+    http(s)/mailto links, which open without a referrer and are marked nofollow."""
+    html = _markdown.render(text or "")
+    cleaned = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener noreferrer",
+        strip_comments=True,
+    )
+    return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above
