@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from accounts.models import Organization, Role, Team, TicketScope, User
+from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from tickets import permissions
 
 
@@ -156,3 +156,61 @@ def team_add_member(*, team: Team, user: User) -> None:
 @transaction.atomic
 def team_remove_member(*, team: Team, user: User) -> None:
     user.groups.remove(team.group)
+
+
+@transaction.atomic
+def invite_create(*, actor: User, email: str, role: str, team: Team | None = None) -> Invite:
+    """Invite an agent or admin by email (admins only). The token is valid for seven days, once."""
+    from django.core.exceptions import PermissionDenied
+
+    if not (actor.is_authenticated and actor.is_active and actor.is_admin):
+        raise PermissionDenied("Only admins can invite agents and admins.")
+    email = _clean_email(email)
+    if role not in (Role.AGENT, Role.ADMIN):
+        raise ValidationError({"role": ["Invite an agent or an admin; customers sign up themselves."]})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["A user with this email address already exists."]})
+    return Invite.objects.create(email=email, role=role, team=team, invited_by=actor)
+
+
+class InviteInvalid(Exception):
+    """The invite token is unknown, used or expired; ``message`` says which, for the person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def invite_check(*, token: str) -> Invite:
+    """The usable invite for ``token``, or ``InviteInvalid`` saying why not."""
+    invite = Invite.objects.select_related("team").filter(token=token).first()
+    if invite is None:
+        raise InviteInvalid("This invitation link is not valid. Ask an admin for a new one.")
+    if invite.is_used:
+        raise InviteInvalid("This invitation has already been used. Sign in instead, or ask an admin for a new one.")
+    if invite.is_expired:
+        raise InviteInvalid("This invitation has expired (they last seven days). Ask an admin for a new one.")
+    return invite
+
+
+@transaction.atomic
+def invite_accept(*, token: str, name: str, password: str) -> User:
+    """Turn an invite into an account with the invited role (and team). Single use."""
+    from django.utils import timezone
+
+    invite = invite_check(token=token)
+    invite = Invite.objects.select_for_update().get(pk=invite.pk)
+    if invite.is_used:  # lost a race with another acceptance
+        raise InviteInvalid("This invitation has already been used. Sign in instead, or ask an admin for a new one.")
+    user = user_create(
+        email=invite.email,
+        name=name,
+        password=password,
+        role=invite.role,
+        ticket_scope=TicketScope.TEAMS if invite.team else TicketScope.ALL,
+        teams=[invite.team] if invite.team else [],
+    )
+    invite.accepted_at = timezone.now()
+    invite.accepted_user = user
+    invite.save(update_fields=["accepted_at", "accepted_user"])
+    return user

@@ -7,5 +7,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
+    path("portal/", include("tickets.urls_portal")),
+    path("agent/", include("tickets.urls_agent")),
+    path("attachments/", include("tickets.urls_attachments")),
+    path("api/", include("helpdesk.urls_api")),
     path("admin/", admin.site.urls),
 ]

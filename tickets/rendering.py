@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import nh3
-from markdown_it import MarkdownIt
 from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).disable("image")
 

@@ -1,0 +1,52 @@
+# Helpdesk — the two set-up commands are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run dev test test-postgres test-sqlite lint format check venv clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+## make run: set everything up on the embedded default (SQLite) and serve on http://127.0.0.1:8000
+run: $(VENV)/.installed
+	@scripts/run.sh
+
+## make dev: Django's development server with debug on
+dev: $(VENV)/.installed
+	@mkdir -p var
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: the whole suite on PostgreSQL, then on SQLite
+test: $(VENV)/.installed-dev
+	@scripts/test.sh
+
+test-postgres: $(VENV)/.installed-dev
+	@HELPDESK_TEST_DATABASES=postgres scripts/test.sh
+
+test-sqlite: $(VENV)/.installed-dev
+	@HELPDESK_TEST_DATABASES=sqlite scripts/test.sh
+
+## make lint: ruff, migrations in step with models, Django's system checks
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py check
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed demo data once, and serve with gunicorn + whitenoise on 127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var
+if [ ! -s var/secret_key ]; then
+  .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+  chmod 600 var/secret_key
+fi
+export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(cat var/secret_key)}"
+# Plain http on the loopback address: this turns off the HTTPS-only cookies and redirect that a
+# real deployment keeps (DJANGO_HTTPS defaults to on whenever debug is off).
+export DJANGO_HTTPS="${DJANGO_HTTPS:-0}"
+export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+PORT="${PORT:-8000}"
+
+.venv/bin/python manage.py migrate --no-input
+.venv/bin/python manage.py collectstatic --no-input --verbosity 0
+.venv/bin/python manage.py seed_demo --if-empty
+echo
+echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
+echo
+exec .venv/bin/gunicorn helpdesk.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads 4 \
+  --access-logfile - --forwarded-allow-ips 127.0.0.1
