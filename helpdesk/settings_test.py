@@ -14,6 +14,7 @@ os.environ.setdefault("HELPDESK_MEDIA_ROOT", tempfile.mkdtemp(prefix="helpdesk-t
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 
 from helpdesk.settings import *  # noqa: E402,F403
+from helpdesk.settings import DATABASES, VAR_DIR  # noqa: E402
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests hash thousands

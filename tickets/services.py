@@ -580,10 +580,7 @@ def ticket_update(
 
 def _change_tags(ticket: Ticket, actor: User, clean: dict, at: datetime) -> None:
     current = list(ticket.tags.values_list("name", flat=True))
-    if "tags" in clean:
-        wanted = list(clean["tags"])
-    else:
-        wanted = list(current)
+    wanted = list(clean["tags"]) if "tags" in clean else list(current)
     for name in clean.get("add_tags", []):
         if name not in wanted:
             wanted.append(name)

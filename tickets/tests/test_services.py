@@ -425,7 +425,7 @@ def test_claim_race_has_one_winner(customer, agent, admin):
         barrier = threading.Barrier(2)
         results: list[str] = []
 
-        def claim(actor_pk: int) -> None:
+        def claim(actor_pk: int, ticket=ticket, barrier=barrier, results=results) -> None:
             try:
                 actor = User.objects.get(pk=actor_pk)
                 barrier.wait()
@@ -502,9 +502,8 @@ def test_deleting_an_agent_keeps_tickets_messages_and_history(ticket, agent):
 def test_deleting_a_requester_is_refused_while_they_have_tickets(ticket, customer):
     from django.db.models import ProtectedError
 
-    with pytest.raises(ProtectedError):
-        with transaction.atomic():
-            customer.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        customer.delete()
     assert Ticket.objects.filter(pk=ticket.pk).exists()
 
 
