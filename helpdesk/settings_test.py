@@ -22,4 +22,5 @@ ALLOWED_HOSTS = ["*"]
 STATIC_ROOT = tempfile.mkdtemp(prefix="helpdesk-test-static-")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: tests with concurrent connections need real SQLite locking.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-helpdesk.sqlite3")}
