@@ -115,6 +115,21 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
 
+# --- Background jobs (Celery) ---------------------------------------------------------------
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL") or REDIS_URL
+# No broker: run tasks in process. They are only ever queued after a commit, so the user's
+# request still never waits on, or fails because of, a rolled-back change.
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "helpdesk"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "close-solved-tickets": {"task": "tickets.tasks.close_solved_tickets", "schedule": 3600.0},
+}
+
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------
 S3_BUCKET = env.raw("S3_BUCKET")
 if S3_BUCKET:

@@ -24,3 +24,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: tests with concurrent connections need real SQLite locking.
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-helpdesk.sqlite3")}
+# Jobs run in process unless a test starts a real worker (tickets/tests/test_notifications.py).
+# The broker named here is only used by the one test that starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
