@@ -69,9 +69,9 @@ def recipients_for(event: TicketEvent) -> list[tuple[object, str]]:
             out += [(p, NotificationKind.STATUS_CHANGED) for p in requester_side()]
     elif event.kind == EventKind.ASSIGNED:
         new = (event.data or {}).get("new")
-        if new and (actor is None or new["id"] != actor.pk) and ticket.assignee_id == new["id"]:
-            if ticket.assignee.is_active:
-                out.append((ticket.assignee, NotificationKind.ASSIGNED))
+        still_theirs = new and ticket.assignee_id == new["id"] and ticket.assignee.is_active
+        if still_theirs and (actor is None or new["id"] != actor.pk):
+            out.append((ticket.assignee, NotificationKind.ASSIGNED))
     elif event.kind == EventKind.TEAM_CHANGED:
         new = (event.data or {}).get("new")
         if new and ticket.team_id == new["id"] and ticket.assignee_id is None and ticket.status == Status.OPEN:

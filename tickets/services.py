@@ -13,9 +13,9 @@ with ``update_fields`` and writes one ``TicketEvent`` per change. Errors:
 from __future__ import annotations
 
 import re
-from functools import partial
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError

@@ -125,10 +125,9 @@ def test_nothing_is_sent_for_a_rolled_back_change(django_capture_on_commit_callb
     class Abort(Exception):
         pass
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(Abort), transaction.atomic():
-            services.message_add(actor=agent, ticket=ticket, body="This reply is rolled back.")
-            raise Abort
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Abort), transaction.atomic():
+        services.message_add(actor=agent, ticket=ticket, body="This reply is rolled back.")
+        raise Abort
     assert callbacks == []
     assert mail.outbox == []
 
