@@ -856,3 +856,14 @@ def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, ba
             closed += len(due)
         if len(due) < batch:
             return closed
+
+
+def notification_mark_read(*, actor: User, ids: list[int] | None) -> int:
+    """Mark ``actor``'s notifications ``ids`` (None: all of them) read. Returns how many changed."""
+    from tickets.models import Notification
+
+    _require_signed_in(actor)
+    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

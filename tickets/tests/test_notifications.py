@@ -219,3 +219,57 @@ def test_a_real_celery_worker_delivers_the_mail(customer, agent):
         app.conf.task_always_eager = True
     (message,) = sent_to(customer.email)
     assert f"[#{ticket.pk}]" in message.subject
+
+
+# --- in-app notifications ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_bell_and_list_show_own_unread_notifications(committed, client, ticket, agent, customer, other_customer, password):
+    committed(services.message_add, actor=agent, ticket=ticket, body="First answer.")
+    committed(services.message_add, actor=agent, ticket=ticket, body="SECRET-NOTE", internal=True)
+    client.login(username=customer.email, password=password)
+    page = client.get("/notifications/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'class="bell-count">1<' in html
+    assert "New reply on your ticket" in html and "SECRET-NOTE" not in html
+    notification = Notification.objects.get(recipient=customer, kind=NotificationKind.AGENT_REPLIED)
+    opened = client.post(f"/notifications/{notification.pk}/open/")
+    assert opened.status_code == 302 and opened["Location"] == f"/portal/tickets/{ticket.pk}/"
+    notification.refresh_from_db()
+    assert notification.read_at is not None
+    # Someone else's notification is not found, and cannot be marked read.
+    client.logout()
+    client.login(username=other_customer.email, password=password)
+    assert client.post(f"/notifications/{notification.pk}/open/").status_code == 404
+    assert "bell-count" not in client.get("/notifications/").content.decode()
+
+
+@pytest.mark.django_db
+def test_mark_all_read(committed, client, ticket, agent, customer, password):
+    for i in range(3):
+        committed(services.message_add, actor=agent, ticket=ticket, body=f"Answer {i}.")
+    client.login(username=customer.email, password=password)
+    response = client.post("/notifications/read-all/", {"next": "https://evil.example/"})
+    assert response["Location"] == "/notifications/"
+    assert not Notification.objects.filter(recipient=customer, read_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_notification_page_queries_do_not_grow(committed, client, ticket, agent, customer, password, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.login(username=customer.email, password=password)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/notifications/").status_code == 200
+        return len(ctx)
+
+    committed(services.message_add, actor=agent, ticket=ticket, body="One.")
+    few = queries()
+    for i in range(40):
+        committed(services.message_add, actor=agent, ticket=ticket, body=f"Reply {i}.")
+    assert queries() == few
