@@ -114,7 +114,14 @@ REDIS_URL = env.url("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
+    # A file cache, not local memory: the web processes of one machine must share counts and
+    # presence. Redis replaces it as soon as REDIS_URL is set.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- Background jobs (Celery) ---------------------------------------------------------------
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL") or REDIS_URL
