@@ -25,11 +25,13 @@ def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
 
 def _zip_bomb() -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("zeros.bin", "w", force_zip64=True) as entry:
-            block = b"\0" * (1024 * 1024)
-            for _ in range(60):
-                entry.write(block)
+    block = b"\0" * (1024 * 1024)
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("zeros.bin", "w", force_zip64=True) as entry,
+    ):
+        for _ in range(60):
+            entry.write(block)
     return buffer.getvalue()
 
 
