@@ -106,3 +106,42 @@ def test_ordinary_files_are_accepted(customer, name, content, content_type):
     (attachment,) = ticket.attachments.all()
     assert attachment.content_type == content_type
     assert attachment.filename == name
+
+
+# --- finding what a crash left behind -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_check_attachments_finds_orphans_and_dangling_rows(customer, capsys):
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    from tickets import attachments
+    from tickets.models import Attachment
+
+    ticket = make_ticket(customer, attachments=[upload("kept.png", PNG_BYTES), upload("lost.pdf", PDF_BYTES)])
+    call_command("check_attachments")  # a healthy store: exit code 0
+    assert "0 orphaned file(s), 0 deleted; 0 attachment row(s) without a file." in capsys.readouterr().out
+
+    # A failure right after the file write: the process dies before any row is written.
+    checked = attachments.check_upload(upload("crash.png", PNG_BYTES))
+    orphan = attachments.store(checked)
+    # And a file removed behind the application's back.
+    lost = Attachment.objects.get(ticket=ticket, filename="lost.pdf")
+    default_storage.delete(lost.file.name)
+
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("check_attachments")
+    assert exit_info.value.code == 1
+    out = capsys.readouterr().out
+    assert f"orphaned file: {orphan}" in out
+    assert f"dangling row: attachment {lost.pk} on ticket #{ticket.pk}" in out
+
+    # Young orphans are left alone (an upload may be in flight); old enough ones are deleted.
+    with pytest.raises(SystemExit):
+        call_command("check_attachments", "--delete-orphans")
+    assert default_storage.exists(orphan)
+    with pytest.raises(SystemExit):  # the dangling row is still reported
+        call_command("check_attachments", "--delete-orphans", "--min-age-minutes", "0")
+    assert not default_storage.exists(orphan)
+    assert default_storage.exists(Attachment.objects.get(filename="kept.png").file.name)
