@@ -157,8 +157,9 @@ class Page:
     next_cursor: str | None
 
 
-def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int = PAGE_SIZE) -> Page:
+def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int | None = None) -> Page:
     """One page of ``qs`` in ``sort`` order after ``cursor`` (``BadCursor`` propagates)."""
+    size = size or PAGE_SIZE
     qs = apply_sort(qs, sort)
     if cursor:
         value, pk = decode_cursor(sort, cursor)
