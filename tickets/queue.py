@@ -43,7 +43,7 @@ VIEWS = [
     QueueView("open", "All open"),
     QueueView("pending", "Pending"),
     QueueView("on_hold", "On hold"),
-    QueueView("solved", "Solved (30 days)"),
+    QueueView("solved", "Recently solved"),
     QueueView("all", "All"),
 ]
 VIEW_KEYS = [v.key for v in VIEWS]

@@ -65,7 +65,12 @@ def describe(event: TicketEvent) -> str:
             return f"unassigned {_name(data.get('old'))}{reason}"
         return f"assigned the ticket to {_name(new)}"
     if kind == EventKind.TEAM_CHANGED:
-        return f"moved the ticket from team {_name(data.get('old'))} to team {_name(data.get('new'))}"
+        old, new = data.get("old"), data.get("new")
+        if old is None:
+            return f"routed the ticket to team {_name(new)}"
+        if new is None:
+            return f"took the ticket out of team {_name(old)}"
+        return f"moved the ticket from team {_name(old)} to team {_name(new)}"
     if kind == EventKind.TAGS_CHANGED:
         parts = []
         if data.get("added"):

@@ -433,7 +433,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
                     raise ValidationError("The start date is after the end date.")
             return data
 
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET or None, initial={"period": "30"})
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     today = timezone.localdate()
     if data.get("period") == "custom":
