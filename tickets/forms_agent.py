@@ -180,3 +180,30 @@ class TicketFieldsForm(forms.Form):
 
 class CollaboratorForm(forms.Form):
     email = forms.EmailField(label="Customer email")
+
+
+class StatsPeriodForm(forms.Form):
+    """The statistics page's period and team (GET)."""
+
+    PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates below")]
+
+    period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.ChoiceField(required=False, label="Team")
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All teams I can see")] + _team_choices(teams)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom" or (not data.get("period") and (data.get("since") or data.get("until"))):
+            if not data.get("since") or not data.get("until"):
+                raise ValidationError("Give both dates for a custom period.")
+            if data["since"] > data["until"]:
+                raise ValidationError("The start date is after the end date.")
+            if (data["until"] - data["since"]).days > 3660:
+                raise ValidationError("Choose a period of at most ten years.")
+            data["period"] = "custom"
+        return data

@@ -440,6 +440,15 @@ def test_side_panel_changes_fields(client, agent, team_agent, ticket, billing_te
     assert (ticket.assignee_id, ticket.priority) == (None, Priority.URGENT)
 
 
+def test_moving_a_ticket_out_of_ones_teams(client, team_agent, ticket, tech_team, billing_team):
+    _login(client, team_agent)
+    data = {"status": "open", "priority": "normal", "assignee": "", "team": str(tech_team.pk), "category": "", "tags": ""}
+    response = client.post(reverse("agent:fields", args=[ticket.pk]), data, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("agent:queue")
+    assert "you no longer work it" in response.content.decode()
+    assert client.get(reverse("agent:ticket", args=[ticket.pk])).status_code == 404
+
+
 def test_claim_and_conflict(client, agent, team_agent, admin, ticket):
     _login(client, team_agent)
     response = client.post(reverse("agent:claim", args=[ticket.pk]), follow=True)

@@ -167,3 +167,15 @@ def test_query_count_does_not_grow_with_agents(n, admin, customer, agent, django
     with django_assert_num_queries(6):
         rows = stats.agent_stats(viewer=admin, since=now - timedelta(days=1), until=now + timedelta(days=1))
     assert len(rows) == n + 2
+
+
+@pytest.mark.django_db
+def test_ticket_filed_by_an_agent_is_not_a_reply(clock, customer, agent):
+    ticket = services.ticket_create(
+        actor=agent, requester=customer, subject="Phoned in: router down", description="Customer called: the router is down."
+    )
+    clock.at(5)
+    services.message_add(actor=agent, ticket=ticket, body="Rebooted it remotely.")
+    row = _row(stats.agent_stats(viewer=agent, since=T0, until=T0 + timedelta(hours=1)), agent)
+    assert row["replies"] == 1
+    assert row["first_response_seconds"] == {"avg": 300, "median": 300}

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Organization, Role, Team, User
 from tickets import permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
-from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
+from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
 from tickets.forms_agent import QueueFilterForm as _QueueFilterForm
-from tickets.models import Status
+from tickets.models import Status, Ticket
 from tickets.permissions import Action
 
 
@@ -293,6 +293,9 @@ def ticket_fields(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _errors_into_form(form, exc)
         else:
+            if not permissions.can(request.user, Action.VIEW, Ticket.objects.get(pk=ticket.pk)):
+                messages.success(request, f"Ticket #{ticket.pk} moved to another team; you no longer work it.")
+                return redirect("agent:queue")
             messages.success(request, "Ticket updated.")
             return redirect(ticket)
     ticket = selectors.ticket_get_for_user(request.user, pk)
@@ -348,7 +351,6 @@ def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResp
 
 # --- statistics -------------------------------------------------------------------------------
 
-PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates below")]
 CHARTS = [
     ("solved", "Tickets solved", "count"),
     ("replies", "Public replies", "count"),
@@ -411,29 +413,9 @@ def _chart(rows: list[dict], key: str, kind: str, label_of) -> dict:
 @require_GET
 def stats_page(request: HttpRequest) -> HttpResponse:
     """Per-agent and per-team statistics for a period, as tables and SVG bar charts."""
-    from django import forms
-
     user = request.user
     teams = list(stats.stats_visible_teams(user).order_by("name"))
-
-    class PeriodForm(forms.Form):
-        period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-        since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-        until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-        team = forms.ChoiceField(
-            choices=[("", "All teams I can see")] + [(str(t.pk), t.name) for t in teams], required=False, label="Team"
-        )
-
-        def clean(self):
-            data = super().clean()
-            if data.get("period") == "custom":
-                if not data.get("since") or not data.get("until"):
-                    raise ValidationError("Give both dates for a custom period.")
-                if data["since"] > data["until"]:
-                    raise ValidationError("The start date is after the end date.")
-            return data
-
-    form = PeriodForm(request.GET or None, initial={"period": "30"})
+    form = StatsPeriodForm(request.GET or None, initial={"period": "30"}, teams=teams)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     today = timezone.localdate()
     if data.get("period") == "custom":
