@@ -72,7 +72,7 @@ class QueueFilterForm(forms.Form):
 
     def clean_requester(self):
         value = self.cleaned_data.get("requester", "").strip()
-        return int(value) if value.isdigit() else value
+        return int(value) if value.isdigit() and len(value) < 10 else value
 
     def clean(self):
         data = super().clean()

@@ -132,14 +132,14 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
         made_for, value, pk = json.loads(raw)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise BadCursor("This page link is damaged; showing the first page.") from None
-    if made_for != sort or not isinstance(pk, int):
+    if made_for != sort or not isinstance(pk, int) or not 0 < pk < 2**31:
         raise BadCursor("This page link belongs to another sort order; showing the first page.")
     _, column, _ = SORTS[sort]
     if column.endswith("_at"):
         value = parse_datetime(value) if isinstance(value, str) else None
         if value is None:
             raise BadCursor("This page link is damaged; showing the first page.")
-    elif not isinstance(value, int):
+    elif not isinstance(value, int) or not 0 <= value < 100:
         raise BadCursor("This page link is damaged; showing the first page.")
     return value, pk
 

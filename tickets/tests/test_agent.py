@@ -236,6 +236,25 @@ def test_invalid_filters_show_a_message(client, agent, ticket):
     assert ticket.subject.encode() in response.content
 
 
+def test_out_of_range_numbers_are_not_a_500(client, agent, ticket):
+    import base64
+    import json
+
+    _login(client, agent)
+    huge = "9" * 30
+    for params in ({"requester": huge}, {"q": huge}, {"assignee": huge}, {"team": huge}, {"organization": huge}):
+        assert client.get(reverse("agent:queue"), {"view": "all", **params}).status_code == 200
+    for cursor_value in (["-updated", "2026-01-01T00:00:00+00:00", 10**30], ["priority", 10**30, 1]):
+        cursor = base64.urlsafe_b64encode(json.dumps(cursor_value).encode()).decode()
+        sort = cursor_value[0]
+        response = client.get(reverse("agent:queue"), {"view": "all", "sort": sort, "cursor": cursor})
+        assert response.status_code == 200 and b"page link" in response.content
+    response = client.post(reverse("agent:bulk"), {"ids": [huge], "priority": "high"}, follow=True)
+    assert response.status_code == 200
+    assert client.get(f"/agent/tickets/{huge}/").status_code == 404
+    assert client.post(f"/agent/tickets/{ticket.pk}/collaborators/{huge}/remove/").status_code == 404
+
+
 def test_damaged_cursor_falls_back_to_first_page(client, agent, ticket):
     _login(client, agent)
     for cursor in ("bm9wZQ", queue.encode_cursor("created", ticket)):  # junk; a cursor of another sort
