@@ -97,7 +97,8 @@ class BulkForm(forms.Form):
     def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
         # Ids are checked by the service (invisible ones fail the whole update); any int is accepted here.
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit()
+        # (Bounded: SQLite cannot even compare with integers past 64 bits.)
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
         self.fields["assignee"].choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
             _people_choices(agents)
         )
