@@ -906,6 +906,9 @@ class PostgresLoader:
                     write_row = copy.write_row
                     for row in rows:
                         write_row(row)
+            if self.skip_fk_triggers:
+                # SET LOCAL lasts to the end of the transaction: inline, that may be the caller's.
+                cursor.execute("SET LOCAL session_replication_role = origin")
 
     def _check_references(self, cursor, batch: Batch) -> None:
         """What the skipped foreign-key triggers would do, set-based: every row the batch points to

@@ -22,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=0, help="Random seed (same seed and anchor: same data).")
         parser.add_argument("--batch", type=int, default=10_000, help="Tickets per transaction (default 10000).")
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=2,
+            help="PostgreSQL: connections loading batches while the next ones are generated (0: load inline).",
+        )
+        parser.add_argument(
             "--password",
             default=DEFAULT_PASSWORD,
             help=f"Password of the people created (default {DEFAULT_PASSWORD!r}); '' makes accounts that cannot sign in.",
@@ -32,10 +38,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, tickets: int, seed: int, batch: int, password: str, anchor: str | None, no_progress: bool,
+    def handle(self, *args, tickets: int, seed: int, batch: int, workers: int, password: str, anchor: str | None, no_progress: bool,
                **options):
         if tickets < 0:
             raise CommandError("--tickets must be zero or more.")
+        if workers < 0:
+            raise CommandError("--workers must be zero or more.")
         if batch < 1:
             raise CommandError("--batch must be at least 1.")
         when = None
@@ -48,6 +56,7 @@ class Command(BaseCommand):
             tickets,
             seed=seed,
             batch_size=batch,
+            workers=workers,
             password=password or None,
             anchor=when,
             progress=not no_progress and options.get("verbosity", 1) > 0,
