@@ -72,12 +72,38 @@ def scale_for(tickets: int) -> Scale:
 
 
 # --- words -----------------------------------------------------------------------------------
+# fmt: off
 
-FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Frances", "Edsger", "Radia", "John", "Hedy", "Tim", "Katherine", "Donald", "Karen", "Guido", "Sophie", "Bjarne", "Anita", "Niklaus", "Mary", "Claude", "Jean", "Ivan", "Lynn", "Vint", "Shafi", "Leslie", "Joan", "Fernando", "Adele", "Butler", "Erna", "Rosalind", "Marvin", "Carol", "Seymour", "Elena", "Tomas", "Ingrid", "Pedro", "Yuki", "Amara", "Chen", "Priya", "Omar", "Lucia", "Mateo", "Zainab", "Nils", "Aiko", "Kwame", "Sven", "Ines", "Dmitri", "Noor", "Hana", "Felix"]
-LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Allen", "Dijkstra", "Perlman", "Backus", "Lamarr", "Berners", "Johnson", "Knuth", "Jones", "Rossum", "Wilson", "Stroustrup", "Borg", "Wirth", "Keller", "Shannon", "Sammet", "Sutherland", "Conway", "Cerf", "Goldwasser", "Lamport", "Clarke", "Corbato", "Goldberg", "Lampson", "Schwarz", "Franklin", "Minsky", "Shaw", "Papert", "Okafor", "Novak", "Berg", "Alvarez", "Tanaka", "Mensah", "Larsen", "Costa", "Petrov", "Haddad", "Kim", "Weber", "Moreau", "Rossi", "Silva", "Nakamura", "Ivanova", "Fischer", "Dubois", "Santos", "Kowalski"]
-COMPANY_WORDS = ["North", "Blue", "Silver", "Iron", "Bright", "Green", "Red", "Oak", "Pine", "Cedar", "River", "Stone", "Cloud", "Star", "Sun", "Harbor", "Summit", "Maple", "Quartz", "Falcon", "Lumen", "Nova", "Vertex", "Atlas", "Delta", "Orbit", "Pixel", "Prism", "Copper", "Granite"]
-COMPANY_KINDS = ["Logistics", "Systems", "Labs", "Retail", "Foods", "Health", "Media", "Bank", "Energy", "Studios", "Partners", "Travel", "Robotics", "Insurance", "Software", "Analytics", "Motors", "Books", "Games", "Clinics"]
-TEAM_NAMES = ["Billing", "Technical", "Accounts", "Onboarding", "Enterprise", "Security", "Integrations", "Mobile", "Payments", "Shipping", "Returns", "Compliance", "Platform", "Data", "Partners", "Education", "Hardware", "Localization", "Escalations", "Success"]
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_NAMES = _words(
+    "Ada Alan Grace Linus Margaret Ken Barbara Dennis Frances Edsger Radia John Hedy Tim Katherine Donald "
+    "Karen Guido Sophie Bjarne Anita Niklaus Mary Claude Jean Ivan Lynn Vint Shafi Leslie Joan Fernando "
+    "Adele Butler Erna Rosalind Marvin Carol Seymour Elena Tomas Ingrid Pedro Yuki Amara Chen Priya Omar "
+    "Lucia Mateo Zainab Nils Aiko Kwame Sven Ines Dmitri Noor Hana Felix"
+)
+LAST_NAMES = _words(
+    "Lovelace Turing Hopper Torvalds Hamilton Thompson Liskov Ritchie Allen Dijkstra Perlman Backus "
+    "Lamarr Berners Johnson Knuth Jones Rossum Wilson Stroustrup Borg Wirth Keller Shannon Sammet "
+    "Sutherland Conway Cerf Goldwasser Lamport Clarke Corbato Goldberg Lampson Schwarz Franklin Minsky "
+    "Shaw Papert Okafor Novak Berg Alvarez Tanaka Mensah Larsen Costa Petrov Haddad Kim Weber Moreau "
+    "Rossi Silva Nakamura Ivanova Fischer Dubois Santos Kowalski"
+)
+COMPANY_WORDS = _words(
+    "North Blue Silver Iron Bright Green Red Oak Pine Cedar River Stone Cloud Star Sun Harbor Summit "
+    "Maple Quartz Falcon Lumen Nova Vertex Atlas Delta Orbit Pixel Prism Copper Granite"
+)
+COMPANY_KINDS = _words(
+    "Logistics Systems Labs Retail Foods Health Media Bank Energy Studios Partners Travel Robotics "
+    "Insurance Software Analytics Motors Books Games Clinics"
+)
+TEAM_NAMES = _words(
+    "Billing Technical Accounts Onboarding Enterprise Security Integrations Mobile Payments Shipping "
+    "Returns Compliance Platform Data Partners Education Hardware Localization Escalations Success"
+)
 PLANS = ("free", "starter", "pro", "business", "enterprise")
 FEATURES = (
     "dashboard", "invoice", "report", "export", "calendar", "inbox", "search", "checkout", "profile",
@@ -178,6 +204,7 @@ OTHER_TAGS = tuple(
     for word in ("api", "mobile", "export", "invoice", "sso", "webhook", "import", "sync", "report", "upload")
     for kind in ("error", "slow", "question", "request", "regression", "docs")
 ) + ("vip", "churn-risk", "enterprise", "trial", "gdpr", "outage", "duplicate", "feedback", "how-to", "onboarding")
+# fmt: on
 
 
 def _fill(template: str, rng: random.Random) -> str:
@@ -301,7 +328,9 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
     missing = [(i, name) for i, name in enumerate(org_names) if name not in existing_orgs]
     if missing:
         with transaction.atomic():
-            groups = Group.objects.bulk_create([Group(name=f"Organization: {name}") for _, name in missing], batch_size=2000)
+            groups = Group.objects.bulk_create(
+                [Group(name=f"Organization: {name}") for _, name in missing], batch_size=2000
+            )
             new_orgs = Organization.objects.bulk_create(
                 [
                     Organization(name=name, share_tickets=organization_shares(i), group=group)
@@ -318,7 +347,9 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
     for i in range(scale.teams):
         team = Team.objects.filter(name=team_name(i)).first()
         if team is None:
-            team = account_services.team_create(name=team_name(i), description=f"{TEAM_NAMES[i % len(TEAM_NAMES)]} questions")
+            team = account_services.team_create(
+                name=team_name(i), description=f"{TEAM_NAMES[i % len(TEAM_NAMES)]} questions"
+            )
             created["teams"] += 1
         teams.append(team)
 
@@ -393,7 +424,12 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
     customer_ids, customer_names, customer_org = [], [], []
     by_email = {}
     for chunk in _chunks(emails, 5000):
-        by_email.update({row[0]: row for row in User.objects.filter(email__in=chunk).values_list("email", "id", "name", "organization_id")})
+        by_email.update(
+            {
+                row[0]: row
+                for row in User.objects.filter(email__in=chunk).values_list("email", "id", "name", "organization_id")
+            }
+        )
     for email in emails:
         _, pk, name, org_id = by_email[email]
         customer_ids.append(pk)
@@ -416,7 +452,14 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
     ):
         memberships.setdefault(user_id, []).append(group_to_team[group_id])
     agents = [
-        Agent(u.pk, u.name, u.role, TicketScope.ALL if u.role == Role.ADMIN else u.ticket_scope, sorted(memberships.get(u.pk, [])), _person_json(u.pk, u.name))
+        Agent(
+            u.pk,
+            u.name,
+            u.role,
+            TicketScope.ALL if u.role == Role.ADMIN else u.ticket_scope,
+            sorted(memberships.get(u.pk, [])),
+            _person_json(u.pk, u.name),
+        )
         for u in staff
     ]
     return People(
@@ -436,10 +479,32 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
 # Column order of every table written; ids first. GeneratedFields (priority_rank, status_rank)
 # are computed by the database and never written.
 TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "ticket": (Ticket, ("id", "subject", "status", "priority", "category", "channel", "metadata", "requester_id",
-                        "created_by_id", "assignee_id", "team_id", "organization_id", "created_at", "updated_at",
-                        "first_response_at", "solved_at", "closed_at")),
-    "message": (Message, ("id", "ticket_id", "author_id", "author_name", "author_role", "body", "internal", "created_at")),
+    "ticket": (
+        Ticket,
+        (
+            "id",
+            "subject",
+            "status",
+            "priority",
+            "category",
+            "channel",
+            "metadata",
+            "requester_id",
+            "created_by_id",
+            "assignee_id",
+            "team_id",
+            "organization_id",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "solved_at",
+            "closed_at",
+        ),
+    ),
+    "message": (
+        Message,
+        ("id", "ticket_id", "author_id", "author_name", "author_role", "body", "internal", "created_at"),
+    ),
     "event": (TicketEvent, ("id", "ticket_id", "actor_id", "actor_name", "kind", "data", "public", "created_at")),
     "user_perm": (TicketUserPermission, ("id", "content_object_id", "user_id", "permission_id")),
     "group_perm": (TicketGroupPermission, ("id", "content_object_id", "group_id", "permission_id")),
@@ -455,8 +520,16 @@ STATUS_BY_AGE = (
     (10**9, (("open", 3), ("in_progress", 3), ("pending", 3), ("on_hold", 2), ("solved", 4), ("closed", 85))),
 )
 PRIORITIES = (("normal", 60), ("high", 20), ("low", 12), ("urgent", 8))
-CATEGORIES = (("technical", 28), ("billing", 22), ("account", 15), ("bug", 12), ("feature_request", 8),
-              ("security", 3), ("other", 4), (None, 8))
+CATEGORIES = (
+    ("technical", 28),
+    ("billing", 22),
+    ("account", 15),
+    ("bug", 12),
+    ("feature_request", 8),
+    ("security", 3),
+    ("other", 4),
+    (None, 8),
+)
 CHANNELS = (("web", 60), ("email", 25), ("api", 10), ("agent", 5))
 TAG_COUNTS = ((0, 30), (1, 35), (2, 20), (3, 10), (4, 5))
 ROUNDS = ((0, 25), (1, 40), (2, 22), (3, 13))
@@ -487,8 +560,16 @@ class Batch:
 class TicketGenerator:
     """Makes the rows of ``total`` tickets, batch by batch, from one seeded random stream."""
 
-    def __init__(self, people: People, *, total: int, seed: int, anchor: datetime, perm_ids: dict[str, int],
-                 tag_ids: dict[str, int]):
+    def __init__(
+        self,
+        people: People,
+        *,
+        total: int,
+        seed: int,
+        anchor: datetime,
+        perm_ids: dict[str, int],
+        tag_ids: dict[str, int],
+    ):
         self.people = people
         self.total = total
         self.anchor = anchor
@@ -510,7 +591,9 @@ class TicketGenerator:
         # Tags: the hot ones dominate.
         names = list(HOT_TAGS) + list(OTHER_TAGS)
         self.tag_list = [tag_ids[name] for name in names]
-        self.tag_cum = list(itertools.accumulate((rank + 1) ** -1.2 * (6 if rank < len(HOT_TAGS) else 1) for rank in range(len(names))))
+        self.tag_cum = list(
+            itertools.accumulate((rank + 1) ** -1.2 * (6 if rank < len(HOT_TAGS) else 1) for rank in range(len(names)))
+        )
         # Teams get uneven shares of tickets.
         self.team_cum = list(itertools.accumulate((i + 1) ** -0.6 for i in range(len(people.teams))))
         # Who works what: team members plus every all-ticket agent; untriaged tickets only the latter.
@@ -529,7 +612,10 @@ class TicketGenerator:
         self.customer_replies = [_paragraph(CUSTOMER_REPLY_SENTENCES, rng, 1, 3) for _ in range(2000)]
         self.agent_replies = [_paragraph(AGENT_REPLY_SENTENCES, rng, 1, 3) for _ in range(2000)]
         self.notes = [_paragraph(NOTE_SENTENCES, rng, 1, 2) for _ in range(1000)]
-        self.solve_replies = [_paragraph(SOLVE_SENTENCES, rng, 1, 1) + " " + _paragraph(AGENT_REPLY_SENTENCES, rng, 0, 1) for _ in range(500)]
+        self.solve_replies = [
+            _paragraph(SOLVE_SENTENCES, rng, 1, 1) + " " + _paragraph(AGENT_REPLY_SENTENCES, rng, 0, 1)
+            for _ in range(500)
+        ]
         self.pick_priority = _picker(PRIORITIES, rng)
         self.pick_category = _picker(CATEGORIES, rng)
         self.pick_channel = _picker(CHANNELS, rng)
@@ -537,8 +623,9 @@ class TicketGenerator:
         self.pick_rounds = _picker(ROUNDS, rng)
         self.pick_status = [(days, _picker(pairs, rng)) for days, pairs in STATUS_BY_AGE]
         self.status_json = {
-            (a, b): json.dumps({"old": a, "new": b}) for a in ("open", "in_progress", "pending", "on_hold", "solved") for b in
-            ("open", "in_progress", "pending", "on_hold", "solved", "closed")
+            (a, b): json.dumps({"old": a, "new": b})
+            for a in ("open", "in_progress", "pending", "on_hold", "solved")
+            for b in ("open", "in_progress", "pending", "on_hold", "solved", "closed")
         }
         self.priority_json = {(a, b): json.dumps({"old": a, "new": b}) for a, _ in PRIORITIES for b, _ in PRIORITIES}
 
@@ -675,14 +762,22 @@ class TicketGenerator:
         subject = rng.choice(self.subjects[category])
         messages.append((mid, tid, author_id, author_name, author_role, rng.choice(self.descriptions), False, created))
         created_data = json.dumps(
-            {"subject": subject, "status": "open", "priority": priority, "channel": channel,
-             "requester": {"id": requester_id, "name": requester_name}, "message_id": mid}
+            {
+                "subject": subject,
+                "status": "open",
+                "priority": priority,
+                "channel": channel,
+                "requester": {"id": requester_id, "name": requester_name},
+                "message_id": mid,
+            }
         )
         events.append((eid, tid, author_id, author_name, "created", created_data, True, created))
         eid += 1
         mid += 1
         if creator is not None and team_id is not None:
-            events.append((eid, tid, creator.id, creator.name, "team_changed", self.team_event[team_id], False, created))
+            events.append(
+                (eid, tid, creator.id, creator.name, "team_changed", self.team_event[team_id], False, created)
+            )
             eid += 1
         first_response = solved_at = closed_at = None
         at = created
@@ -700,8 +795,12 @@ class TicketGenerator:
                 if first_response is None:
                     first_response = at
             elif kind == "customer":
-                messages.append((mid, tid, requester_id, requester_name, "customer", rng.choice(self.customer_replies), False, at))
-                events.append((eid, tid, requester_id, requester_name, "message_added", f'{{"message_id": {mid}}}', True, at))
+                messages.append(
+                    (mid, tid, requester_id, requester_name, "customer", rng.choice(self.customer_replies), False, at)
+                )
+                events.append(
+                    (eid, tid, requester_id, requester_name, "message_added", f'{{"message_id": {mid}}}', True, at)
+                )
                 mid += 1
                 eid += 1
             elif kind == "note":
@@ -746,11 +845,27 @@ class TicketGenerator:
         metadata = "{}"
         if rand() < 0.2:
             metadata = f'{{"plan": "{rng.choice(PLANS)}"}}'
-        rows["ticket"].append((
-            tid, subject, status, new_priority, category, channel, metadata, requester_id,
-            creator.id if creator is not None else requester_id, assignee.id if assignee is not None else None,
-            team_id, org_id, created, at, first_response, solved_at, closed_at,
-        ))
+        rows["ticket"].append(
+            (
+                tid,
+                subject,
+                status,
+                new_priority,
+                category,
+                channel,
+                metadata,
+                requester_id,
+                creator.id if creator is not None else requester_id,
+                assignee.id if assignee is not None else None,
+                team_id,
+                org_id,
+                created,
+                at,
+                first_response,
+                solved_at,
+                closed_at,
+            )
+        )
 
         # Access, as permission_rows_for_new_ticket (+ grant_collaborator).
         perm = self.perm
@@ -997,7 +1112,7 @@ class Summary:
 
     @property
     def rows(self) -> int:
-        return (self.tickets + self.messages + self.events + self.permission_rows + self.tags + self.collaborators)
+        return self.tickets + self.messages + self.events + self.permission_rows + self.tags + self.collaborators
 
     def line(self) -> str:
         return (
@@ -1015,7 +1130,9 @@ def _tag_ids() -> dict[str, int]:
 
 def _perm_ids() -> dict[str, int]:
     codenames = (permissions.VIEW, permissions.REPLY, permissions.SOLVE, permissions.WORK)
-    rows = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket", codename__in=codenames)
+    rows = Permission.objects.filter(
+        content_type__app_label="tickets", content_type__model="ticket", codename__in=codenames
+    )
     found = dict(rows.values_list("codename", "id"))
     missing = set(codenames) - set(found)
     if missing:
@@ -1069,6 +1186,7 @@ def generate(
         next_ids = _next_ids_orm()
 
     bar = tqdm(total=tickets, unit="tickets", unit_scale=True, file=sys.stderr, disable=not progress, smoothing=0.1)
+    loading_began = time.monotonic()
     try:
         remaining = tickets
         while remaining:
@@ -1088,7 +1206,9 @@ def generate(
             remaining -= size
             del batch, rows
             bar.update(size)
-            bar.set_postfix_str(f"{summary.rows / max(time.monotonic() - began, 1e-6):,.0f} rows/s", refresh=False)
+            bar.set_postfix_str(
+                f"{summary.rows / max(time.monotonic() - loading_began, 1e-6):,.0f} rows/s", refresh=False
+            )
         loader.close()
     finally:
         bar.close()

@@ -35,7 +35,13 @@ ANCHOR = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 def run(tickets: int = N, seed: int = 1, **options) -> str:
     out = io.StringIO()
     call_command(
-        "generate_tickets", tickets=tickets, seed=seed, anchor=ANCHOR.isoformat(), no_progress=True, stdout=out, **options
+        "generate_tickets",
+        tickets=tickets,
+        seed=seed,
+        anchor=ANCHOR.isoformat(),
+        no_progress=True,
+        stdout=out,
+        **options,
     )
     return out.getvalue()
 
@@ -143,7 +149,9 @@ def test_permission_rows_are_those_of_a_new_ticket(generated):
 
 
 def test_every_person_sees_exactly_what_the_permission_matrix_allows(generated):
-    tickets = list(Ticket.objects.values("id", "requester_id", "team_id", "organization_id", "organization__share_tickets"))
+    tickets = list(
+        Ticket.objects.values("id", "requester_id", "team_id", "organization_id", "organization__share_tickets")
+    )
     collaborations = defaultdict(set)
     for ticket_id, user_id in Ticket.collaborators.through.objects.values_list("ticket_id", "user_id"):
         collaborations[user_id].add(ticket_id)
@@ -205,9 +213,11 @@ def test_no_row_points_nowhere(generated):
     assert not Ticket.objects.exclude(requester_id__in=users).exists()
     assert not Ticket.objects.filter(assignee__isnull=False).exclude(assignee_id__in=users).exists()
     assert not Ticket.objects.filter(team__isnull=False).exclude(team_id__in=Team.objects.values("id")).exists()
-    assert not Ticket.objects.filter(organization__isnull=False).exclude(
-        organization_id__in=Organization.objects.values("id")
-    ).exists()
+    assert (
+        not Ticket.objects.filter(organization__isnull=False)
+        .exclude(organization_id__in=Organization.objects.values("id"))
+        .exists()
+    )
     assert not Message.objects.exclude(ticket_id__in=tickets).exists()
     assert not Message.objects.exclude(author_id__in=users).exists()
     assert not TicketEvent.objects.exclude(ticket_id__in=tickets).exists()
@@ -244,7 +254,9 @@ def test_lifecycle_timestamps_and_history_are_consistent(generated):
         agent_replies = [m for m in conversation[1:] if not m.internal and m.author_role != Role.CUSTOMER]
         assert ticket.first_response_at == (agent_replies[0].created_at if agent_replies else None)
         # Message events point at their message, notes privately.
-        by_message = {e.data.get("message_id"): e for e in history if e.kind in (EventKind.MESSAGE_ADDED, EventKind.NOTE_ADDED)}
+        by_message = {
+            e.data.get("message_id"): e for e in history if e.kind in (EventKind.MESSAGE_ADDED, EventKind.NOTE_ADDED)
+        }
         for m in conversation[1:]:
             event = by_message[m.pk]
             assert event.kind == (EventKind.NOTE_ADDED if m.internal else EventKind.MESSAGE_ADDED)
@@ -272,7 +284,9 @@ def test_lifecycle_timestamps_and_history_are_consistent(generated):
 
 
 def test_event_data_has_the_shape_services_write(generated, customer, agent):
-    made = services.ticket_create(actor=customer, subject="Shape check ticket", description="A description long enough.")
+    made = services.ticket_create(
+        actor=customer, subject="Shape check ticket", description="A description long enough."
+    )
     services.ticket_claim(actor=agent, ticket=made)
     services.message_add(actor=agent, ticket=made, body="On it.")
     services.message_add(actor=agent, ticket=made, body="Private.", internal=True)
@@ -333,7 +347,9 @@ def test_generated_tickets_can_be_worked_through_the_services(generated):
     with pytest.raises(Conflict):
         services.message_add(actor=closed.requester, ticket=closed, body="Reopen please")
     # New rows after generated ones: the id sequences were moved past the generated ids.
-    fresh = services.ticket_create(actor=ticket.requester, subject="After the generator", description="Twenty characters at least.")
+    fresh = services.ticket_create(
+        actor=ticket.requester, subject="After the generator", description="Twenty characters at least."
+    )
     assert fresh.pk > max(Ticket.objects.exclude(pk=fresh.pk).values_list("id", flat=True))
     assert fresh.messages.get().pk > answer.pk
 
@@ -367,5 +383,7 @@ def test_parallel_loading_on_postgresql():
             cursor.execute(f"SELECT last_value FROM {table}_id_seq")  # noqa: S608
             assert cursor.fetchone()[0] == model.objects.aggregate(top=Max("id"))["top"], table
     customer = User.objects.filter(role=Role.CUSTOMER, requested_tickets__isnull=False).first()
-    made = services.ticket_create(actor=customer, subject="After parallel load", description="Twenty characters at least.")
+    made = services.ticket_create(
+        actor=customer, subject="After parallel load", description="Twenty characters at least."
+    )
     assert made.pk == 251 or made.pk > Ticket.objects.exclude(pk=made.pk).aggregate(top=Max("id"))["top"]

@@ -38,8 +38,18 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
-    def handle(self, *args, tickets: int, seed: int, batch: int, workers: int, password: str, anchor: str | None, no_progress: bool,
-               **options):
+    def handle(
+        self,
+        *args,
+        tickets: int,
+        seed: int,
+        batch: int,
+        workers: int,
+        password: str,
+        anchor: str | None,
+        no_progress: bool,
+        **options,
+    ):
         if tickets < 0:
             raise CommandError("--tickets must be zero or more.")
         if workers < 0:
