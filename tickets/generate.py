@@ -588,6 +588,7 @@ class TicketGenerator:
         for rank, position in enumerate(order):
             weights[position] = (max(rank, flat) + 10) ** -1.1
         self.requester_cum = list(itertools.accumulate(weights))
+        self.busiest_requester = people.customer_ids[order[0]] if order else None
         # Tags: the hot ones dominate.
         names = list(HOT_TAGS) + list(OTHER_TAGS)
         self.tag_list = [tag_ids[name] for name in names]
@@ -1105,6 +1106,7 @@ class Summary:
     collaborators: int = 0
     seconds: float = 0.0
     people: dict[str, int] = field(default_factory=dict)
+    logins: dict[str, str] = field(default_factory=dict)  # a sign-in of each kind, for trying the data
 
     @property
     def permission_rows(self) -> int:
@@ -1138,6 +1140,19 @@ def _perm_ids() -> dict[str, int]:
     if missing:
         raise RuntimeError(f"Ticket permissions missing ({', '.join(sorted(missing))}): run manage.py migrate first.")
     return found
+
+
+def _sample_logins(people: People, busiest_requester: int | None) -> dict[str, str]:
+    wanted = {
+        "agent (all tickets)": next(
+            (a.id for a in people.agents if a.role == Role.AGENT and a.scope == TicketScope.ALL), None
+        ),
+        "agent (team only)": next((a.id for a in people.agents if a.scope == TicketScope.TEAMS), None),
+        "admin": next((a.id for a in people.agents if a.role == Role.ADMIN), None),
+        "customer (many tickets)": busiest_requester,
+    }
+    emails = dict(User.objects.filter(pk__in=[pk for pk in wanted.values() if pk]).values_list("id", "email"))
+    return {label: emails[pk] for label, pk in wanted.items() if pk in emails}
 
 
 def generate(
@@ -1219,5 +1234,6 @@ def generate(
                 cursor.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} HAVING MAX(id) IS NOT NULL"  # noqa: S608
                 )
+    summary.logins = _sample_logins(people, generator.busiest_requester)
     summary.seconds = time.monotonic() - began
     return summary

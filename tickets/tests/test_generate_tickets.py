@@ -47,7 +47,7 @@ def run(tickets: int = N, seed: int = 1, **options) -> str:
 
 
 def summary_numbers(output: str) -> dict[str, int]:
-    line = output.strip().splitlines()[-1]
+    line = next(line for line in output.splitlines() if line.startswith("tickets="))
     pairs = dict(part.split("=") for part in line.replace("(", "").replace(")", "").split() if "=" in part)
     return {key: int(float(value.rstrip("s"))) for key, value in pairs.items()}
 
@@ -120,6 +120,18 @@ def test_people_and_groups_are_shaped_like_the_services_make_them(generated):
     )
     assert User.objects.filter(role=Role.AGENT, ticket_scope=TicketScope.TEAMS).exists()
     customer = User.objects.filter(role=Role.CUSTOMER).first()
+    assert customer.check_password(gen.DEFAULT_PASSWORD)
+
+
+def test_the_output_names_people_to_sign_in_as(generated):
+    line = next(line for line in generated.splitlines() if line.startswith("sign in as "))
+    emails = dict(part.split(": ") for part in line.removeprefix("sign in as ").split(" (password")[0].split(", "))
+    busiest = Counter(Ticket.objects.values_list("requester__email", flat=True)).most_common(1)[0][1]
+    customer = User.objects.get(email=emails["customer (many tickets)"])
+    assert customer.requested_tickets.count() >= busiest // 2
+    assert User.objects.get(email=emails["agent (all tickets)"]).ticket_scope == TicketScope.ALL
+    assert User.objects.get(email=emails["agent (team only)"]).ticket_scope == TicketScope.TEAMS
+    assert User.objects.get(email=emails["admin"]).is_admin
     assert customer.check_password(gen.DEFAULT_PASSWORD)
 
 

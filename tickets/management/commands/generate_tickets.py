@@ -73,3 +73,7 @@ class Command(BaseCommand):
             log=lambda line: self.stdout.write(line) if options.get("verbosity", 1) > 0 else None,
         )
         self.stdout.write(summary.line())
+        if summary.logins and options.get("verbosity", 1) > 0:
+            signin = ", ".join(f"{label}: {email}" for label, email in summary.logins.items())
+            shown = "the password given with --password" if password != DEFAULT_PASSWORD else repr(password)
+            self.stdout.write(f"sign in as {signin} (password {shown if password else 'unusable'})")
