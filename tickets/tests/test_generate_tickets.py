@@ -321,7 +321,7 @@ def test_database_constraints_hold(generated):
     assert ranks.get("urgent", 0) == 0 and ranks["normal"] == 2
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.postgres
 def test_foreign_key_triggers_accept_the_rows_when_they_run(db, monkeypatch):
     # Not skipping the triggers: every generated row goes through PostgreSQL's own checks.
     monkeypatch.setattr(gen, "_may_skip_fk_triggers", lambda: False)
@@ -381,7 +381,7 @@ def test_same_seed_same_rows(db):
     assert other.batch(50, dict.fromkeys(gen.TABLES, 1)).rows != first
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_loading_on_postgresql():
     output = run(tickets=250, seed=3, batch=60, workers=2)
