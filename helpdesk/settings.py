@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "helpdesk.middleware.QueryMonitorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -250,6 +251,8 @@ HELPDESK_MAX_ATTACHMENT_BYTES = env.integer("HELPDESK_MAX_ATTACHMENT_BYTES", 10 
 HELPDESK_MAX_ATTACHMENTS_PER_REQUEST = env.integer("HELPDESK_MAX_ATTACHMENTS_PER_REQUEST", 10, minimum=1)
 HELPDESK_AUTOCLOSE_DAYS = env.integer("HELPDESK_AUTOCLOSE_DAYS", 4, minimum=1)
 HELPDESK_SITE_URL = env.raw("HELPDESK_SITE_URL") or "http://127.0.0.1:8000"
+HELPDESK_SLOW_REQUEST_MS = env.integer("HELPDESK_SLOW_REQUEST_MS", 500, minimum=1)
+HELPDESK_SLOW_REQUEST_QUERIES = env.integer("HELPDESK_SLOW_REQUEST_QUERIES", 30, minimum=1)
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
