@@ -7,6 +7,7 @@ EMAIL_URL and DJANGO_SECRET_KEY. `.env.example` lists every variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "guardian",
+    "axes",
     "accounts",
     "tickets",
 ]
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it turns a login refused by the throttle into our "try again later" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -161,6 +165,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in while a username+IP pair is cooling off after too many failures.
+    "accounts.backends.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -176,6 +182,15 @@ AUTH_PASSWORD_VALIDATORS = [
 # Email is unique case-insensitively (a functional unique constraint Django's check cannot see)
 # and UserManager.get_by_natural_key looks it up with iexact.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# Login throttling (django-axes): after 5 failures for one email from one IP address, that pair
+# waits 15 minutes (a cool-off, never a permanent lock-out); a successful sign-in resets it.
+AXES_FAILURE_LIMIT = env.integer("HELPDESK_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("HELPDESK_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.backends.throttle_username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
+AXES_VERBOSE = False
 # guardian: no anonymous user row; anonymous visitors never hold object permissions here.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False

@@ -823,3 +823,20 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
     if failures:
         raise BulkUpdateFailed(failures)
     return updated
+
+
+# --- portal read markers -------------------------------------------------------------------------
+
+
+def ticket_mark_seen(*, actor: User, ticket: Ticket) -> None:
+    """Remember that ``actor`` has read ``ticket``'s conversation up to now.
+
+    This drives the portal's "new reply" flag. Reading is not a change of the ticket: no history
+    event is written and ``updated_at`` stays as it is. ``Http404`` when ``actor`` may not see it.
+    """
+    from tickets.models import TicketReadMarker
+
+    _require_signed_in(actor)
+    permissions.authorize(actor, Action.VIEW, ticket)
+    with transaction.atomic():
+        TicketReadMarker.objects.update_or_create(user=actor, ticket=ticket, defaults={"last_seen_at": timezone.now()})
