@@ -834,9 +834,19 @@ def ticket_mark_seen(*, actor: User, ticket: Ticket) -> None:
     This drives the portal's "new reply" flag. Reading is not a change of the ticket: no history
     event is written and ``updated_at`` stays as it is. ``Http404`` when ``actor`` may not see it.
     """
+    from django.db import IntegrityError
+
     from tickets.models import TicketReadMarker
 
     _require_signed_in(actor)
     permissions.authorize(actor, Action.VIEW, ticket)
-    with transaction.atomic():
-        TicketReadMarker.objects.update_or_create(user=actor, ticket=ticket, defaults={"last_seen_at": timezone.now()})
+    now = timezone.now()
+    # One UPDATE on every visit but the first; the unique constraint settles two first visits at once.
+    markers = TicketReadMarker.objects.filter(user=actor, ticket=ticket)
+    if markers.update(last_seen_at=now):
+        return
+    try:
+        with transaction.atomic():
+            TicketReadMarker.objects.create(user=actor, ticket=ticket, last_seen_at=now)
+    except IntegrityError:
+        markers.update(last_seen_at=now)
