@@ -23,12 +23,9 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 def throttle_username(request, credentials) -> str | None:
     """The email the attempt was for, lower-cased: emails sign in case-insensitively, so
     ``Ada@x`` and ``ada@x`` must count against the same limit."""
-    from django.conf import settings
-
-    field = settings.AXES_USERNAME_FORM_FIELD
     value = None
     if credentials:
-        value = credentials.get(field) or credentials.get("email")
-    if value is None and request is not None:
-        value = request.POST.get(field) if hasattr(request, "POST") else None
+        value = credentials.get("username") or credentials.get("email")
+    if value is None and request is not None and hasattr(request, "POST"):
+        value = request.POST.get("username") or request.POST.get("email")
     return value.strip().lower() if isinstance(value, str) else value

@@ -59,7 +59,9 @@ class _AttachmentHelpMixin:
 
 class TicketForm(_AttachmentHelpMixin, forms.Form):
     subject = forms.CharField(
-        label="Subject", max_length=150, help_text="A short summary, 5 to 150 characters.",
+        label="Subject",
+        max_length=150,
+        help_text="A short summary, 5 to 150 characters.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     description = forms.CharField(
@@ -70,9 +72,7 @@ class TicketForm(_AttachmentHelpMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     priority = forms.ChoiceField(label="Priority", choices=Priority.choices, initial=Priority.NORMAL)
-    category = forms.ChoiceField(
-        label="Category", choices=[("", "Not sure")] + list(Category.choices), required=False
-    )
+    category = forms.ChoiceField(label="Category", choices=[("", "Not sure")] + list(Category.choices), required=False)
     attachments = MultipleFileField(label="Attachments")
     follow_up_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -40,9 +40,15 @@ def signed_in(client):
 @pytest.fixture
 def ticket_with_files(ticket, customer, agent):
     """Ada's ticket with a public PNG on a reply and a PDF on an agent's internal note."""
-    services.message_add(actor=customer, ticket=ticket, body="Here is a screenshot.", attachments=[upload("shot.png", png_bytes())])
     services.message_add(
-        actor=agent, ticket=ticket, body=INTERNAL_SECRET, internal=True, attachments=[upload("internal.pdf", pdf_bytes())]
+        actor=customer, ticket=ticket, body="Here is a screenshot.", attachments=[upload("shot.png", png_bytes())]
+    )
+    services.message_add(
+        actor=agent,
+        ticket=ticket,
+        body=INTERNAL_SECRET,
+        internal=True,
+        attachments=[upload("internal.pdf", pdf_bytes())],
     )
     return ticket
 
@@ -94,7 +100,7 @@ def test_requester_sees_ticket_page(signed_in, customer, ticket_with_files):
     assert "Cannot download invoice" in html
     assert "Here is a screenshot." in html
     assert "shot.png" in html
-    assert 'action="%s"' % url("reply", ticket_with_files.pk) in html
+    assert f'action="{url("reply", ticket_with_files.pk)}"' in html
     assert "Mark as solved" in html
 
 
@@ -164,7 +170,9 @@ def test_download_streams_with_safe_headers(signed_in, customer, org_member, tic
 
 
 def test_download_encodes_unusual_filenames(signed_in, customer, ticket):
-    services.message_add(actor=customer, ticket=ticket, body="Files", attachments=[upload('Fac"ture été.pdf', pdf_bytes())])
+    services.message_add(
+        actor=customer, ticket=ticket, body="Files", attachments=[upload('Fac"ture été.pdf', pdf_bytes())]
+    )
     file = Attachment.objects.get(ticket=ticket)
     response = signed_in(customer).get(reverse("attachments:download", args=[file.pk]))
     assert response.status_code == 200
@@ -220,10 +228,14 @@ def test_new_ticket_with_two_files(signed_in, customer):
     assert response.status_code == 302
     assert response["Location"] == url("ticket", ticket.pk)
     assert (ticket.subject, ticket.priority, ticket.category, ticket.requester) == (
-        "Printer is on fire", "high", "technical", customer
+        "Printer is on fire",
+        "high",
+        "technical",
+        customer,
     )
     assert sorted(ticket.attachments.values_list("filename", "content_type")) == [
-        ("a.png", "image/png"), ("b.pdf", "application/pdf")
+        ("a.png", "image/png"),
+        ("b.pdf", "application/pdf"),
     ]
 
 
@@ -496,7 +508,12 @@ def test_ticket_page_queries_do_not_grow(signed_in, customer, agent, ticket, dja
     few = count_queries(client, path)
     for n in range(297):
         author = agent if n % 2 else customer
-        services.message_add(actor=author, ticket=ticket, body=f"Message {n}", attachments=[upload("b.png", png_bytes())] if n % 50 == 0 else ())
+        services.message_add(
+            actor=author,
+            ticket=ticket,
+            body=f"Message {n}",
+            attachments=[upload("b.png", png_bytes())] if n % 50 == 0 else (),
+        )
     assert ticket.messages.count() == 300
     with django_assert_num_queries(few):
         response = client.get(path)

@@ -162,7 +162,9 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.message_add(
-                actor=request.user, ticket=ticket, body=form.cleaned_data["body"],
+                actor=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
@@ -193,9 +195,7 @@ def _change_status(request: HttpRequest, pk: int, new_status: str, done: str) ->
 @require_POST
 @customer_portal
 def solve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _change_status(
-        request, pk, Status.SOLVED, "Marked as solved. Reply or reopen it if the problem comes back."
-    )
+    return _change_status(request, pk, Status.SOLVED, "Marked as solved. Reply or reopen it if the problem comes back.")
 
 
 @require_POST
