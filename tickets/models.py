@@ -96,7 +96,8 @@ class Ticket(models.Model):
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
-    category = models.CharField(max_length=16, choices=Category, null=True, blank=True)
+    # NULL, not "": the API distinguishes "no category" (null) from a category.
+    category = models.CharField(max_length=16, choices=Category, null=True, blank=True)  # noqa: DJ001
     channel = models.CharField(max_length=8, choices=Channel, default=Channel.WEB)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     metadata = models.JSONField(default=dict, blank=True)

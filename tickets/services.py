@@ -171,7 +171,9 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
 
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` with its row locked until the transaction ends."""
-    locked = Ticket.objects.select_for_update().select_related("team", "organization", "assignee").get(pk=ticket.pk)
+    # No joins here: under READ COMMITTED, PostgreSQL re-reads a locked row after waiting but not
+    # the rows joined to it, so a joined assignee could be stale. Related rows load afterwards.
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     # Keep what permission checks already learned about this ticket object.
     if "_helpdesk_levels" in ticket.__dict__:
         locked.__dict__["_helpdesk_levels"] = ticket.__dict__["_helpdesk_levels"]
@@ -578,10 +580,7 @@ def ticket_update(
 
 def _change_tags(ticket: Ticket, actor: User, clean: dict, at: datetime) -> None:
     current = list(ticket.tags.values_list("name", flat=True))
-    if "tags" in clean:
-        wanted = list(clean["tags"])
-    else:
-        wanted = list(current)
+    wanted = list(clean["tags"]) if "tags" in clean else list(current)
     for name in clean.get("add_tags", []):
         if name not in wanted:
             wanted.append(name)
