@@ -36,6 +36,11 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
     """Django's checks (old password, strength, both new fields equal); saving is left to the
     ``accounts.services.user_set_password`` service."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One section of the profile page among three: it must not grab the focus on load.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
     def save(self, commit=True):  # pragma: no cover - the view calls the service instead
         raise NotImplementedError("Use accounts.services.user_set_password.")
 
