@@ -35,7 +35,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc.message_dict)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.get_short_name()}! Your account is ready.")
+            messages.success(request, "Your account is ready. File a ticket whenever you need help.")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 

@@ -69,7 +69,10 @@ def test_customer_journey(page, agent, live_server):
     page.get_by_label("Priority").select_option("high")
     page.get_by_label("Category").select_option("billing")
     page.get_by_label("Attachments").set_input_files(
-        [file_payload("screen.png", png_bytes(40, 30), "image/png"), file_payload("invoice.pdf", pdf_bytes(), "application/pdf")]
+        [
+            file_payload("screen.png", png_bytes(40, 30), "image/png"),
+            file_payload("invoice.pdf", pdf_bytes(), "application/pdf"),
+        ]
     )
     assert "screen.png" in page.locator(".dropzone-list").inner_text()  # the script lists chosen files
     check_layout(page, "new-ticket")
@@ -168,6 +171,20 @@ def test_closed_ticket_offers_a_follow_up(page, ticket, customer, agent):
     page.wait_for_url(re.compile(r"/portal/tickets/\d+/$"))
     follow_up = Ticket.objects.exclude(pk=ticket.pk).get()
     assert follow_up.metadata == {"follow_up_of": ticket.pk}
+
+
+def test_sign_in_throttle_says_what_to_do(page, customer, password):
+    page.goto("/accounts/login/")
+    for _ in range(5):
+        page.get_by_label("Email").fill(customer.email)
+        page.get_by_label("Password").fill("not-my-password")
+        page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("Too many failed sign-in attempts").is_visible()
+    check_layout(page, "login-throttled")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("Too many failed sign-in attempts").is_visible()
+    assert "/portal/" not in page.url
 
 
 def _png_upload():
