@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev test test-postgres test-sqlite lint format check venv clean-venv
+.PHONY: run dev worker test test-postgres test-sqlite lint format check venv clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ dev: $(VENV)/.installed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make worker: a Celery worker with beat (needs REDIS_URL or CELERY_BROKER_URL)
+worker: $(VENV)/.installed
+	@test -n "$${REDIS_URL}$${CELERY_BROKER_URL}" || { echo "make worker: set REDIS_URL (or CELERY_BROKER_URL); without a broker jobs run in the web process."; exit 2; }
+	$(BIN)/celery -A helpdesk worker --beat --loglevel INFO --concurrency 2 --schedule var/celerybeat-schedule
 
 ## make test: the whole suite on PostgreSQL, then on SQLite
 test: $(VENV)/.installed-dev

@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "helpdesk.context_processors.layout",
             ],
         },
     },
@@ -117,7 +118,29 @@ REDIS_URL = env.url("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk"}}
+    # A file cache, not local memory: the web processes of one machine must share counts and
+    # presence. Redis replaces it as soon as REDIS_URL is set.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Background jobs (Celery) ---------------------------------------------------------------
+CELERY_BROKER_URL = env.url("CELERY_BROKER_URL") or REDIS_URL
+# No broker: run tasks in process. They are only ever queued after a commit, so the user's
+# request still never waits on, or fails because of, a rolled-back change.
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "helpdesk"
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "close-solved-tickets": {"task": "tickets.tasks.close_solved_tickets", "schedule": 3600.0},
+}
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------
 S3_BUCKET = env.raw("S3_BUCKET")
