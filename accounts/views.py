@@ -12,7 +12,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -93,7 +93,15 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """What the sign-in page answers while an email+IP pair cools off (django-axes' callable):
     the form again, with a message saying how long to wait, status 429 with ``Retry-After``."""
-    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    minutes = seconds // 60
+    if request.path.startswith("/api/"):
+        # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
+        response = JsonResponse(
+            {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
+        )
+        response["Retry-After"] = str(seconds)
+        return response
     username = (request.POST.get("username") or "").strip()
     form = AuthenticationForm(request, initial={"username": username})
     response = render(
@@ -102,5 +110,5 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
         {"form": form, "locked_out": True, "cooloff_minutes": minutes, "next": request.POST.get("next", "")},
         status=429,
     )
-    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    response["Retry-After"] = str(seconds)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -96,6 +97,15 @@ def test_five_failures_pause_that_email_from_that_address(client, customer, pass
     # ...but another address, or another email, is not affected.
     other_ip = client.post(LOGIN, {"username": customer.email, "password": password}, REMOTE_ADDR="10.1.2.3")
     assert other_ip.status_code == 302
+
+
+def test_throttled_api_sign_in_answers_json(rf):
+    from accounts.views import login_locked_out
+
+    response = login_locked_out(rf.post("/api/v1/auth/token/", {"email": "a@b.test"}))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900"
+    assert "Too many failed sign-in attempts" in json.loads(response.content)["detail"]
 
 
 def test_other_emails_from_the_same_address_still_sign_in(client, customer, org_member, password):

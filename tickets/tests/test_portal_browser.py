@@ -90,8 +90,8 @@ def test_customer_journey(page, agent, live_server):
 
     # An agent answers; the customer sees it flagged, then opens it.
     services.message_add(actor=agent, ticket=ticket, body="Thanks! Could you try **downloading** it again?")
-    page.reload()
-    assert "New reply" in row.inner_text()
+    # No reload: the page listens for changes (static/js/live.js) and refreshes its list.
+    row.locator(".new-reply").wait_for()
     check_layout(page, "my-tickets")
     row.get_by_role("link", name="Invoice PDF will not open").click()
     assert page.get_by_text("Could you try").is_visible()
