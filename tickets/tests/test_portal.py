@@ -19,6 +19,16 @@ pytestmark = pytest.mark.django_db
 INTERNAL_SECRET = "internal-only: customer is on the watch list"
 
 
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Each test stores files in its own directory, so none are left in the shared one."""
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": str(tmp_path / "media")}},
+    }
+
+
 def stored_files() -> set[str]:
     root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()

@@ -21,6 +21,18 @@ from tickets.tests.files import exe_bytes, pdf_bytes, png_bytes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Each test stores files in its own directory, so none are left in the shared one."""
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": str(tmp_path / "media")}},
+    }
+
+
 PHONE = {"width": 375, "height": 812}
 
 
