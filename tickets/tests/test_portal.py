@@ -177,6 +177,7 @@ def test_download_streams_with_safe_headers(signed_in, customer, org_member, tic
         assert response["Content-Type"] == "image/png"
         assert response["Content-Disposition"] == 'attachment; filename="shot.png"'
         assert response["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response["Content-Security-Policy"]
 
 
 def test_download_encodes_unusual_filenames(signed_in, customer, ticket):

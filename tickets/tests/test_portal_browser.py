@@ -36,6 +36,27 @@ def private_media(settings, tmp_path):
 PHONE = {"width": 375, "height": 812}
 
 
+@pytest.fixture
+def live_stream(page):
+    """The live-update stream (static/js/live.js) stays shut unless a test switches it on: each
+    stream polls the test server for up to 25 s, which other tests need not wait out."""
+    state = {"on": False}
+
+    def handle(route):
+        if state["on"]:
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/live/events/**", handle)
+    return state
+
+
+@pytest.fixture(autouse=True)
+def _quiet_live_stream(live_stream):
+    return live_stream
+
+
 def check_layout(page, name: str) -> None:
     """At phone width nothing may stick out sideways; keep screenshots when asked to."""
     folder = os.environ.get("HELPDESK_SCREENSHOT_DIR")
@@ -59,7 +80,7 @@ def file_payload(name: str, content: bytes, mime: str) -> dict:
     return {"name": name, "mimeType": mime, "buffer": content}
 
 
-def test_customer_journey(page, agent, live_server):
+def test_customer_journey(page, agent, live_stream):
     # Sign up.
     page.goto("/accounts/login/")
     check_layout(page, "login")
@@ -101,9 +122,12 @@ def test_customer_journey(page, agent, live_server):
     assert row.is_visible() and "High priority" in row.inner_text() and "New reply" not in row.inner_text()
 
     # An agent answers; the customer sees it flagged, then opens it.
+    live_stream["on"] = True
+    page.reload()
     services.message_add(actor=agent, ticket=ticket, body="Thanks! Could you try **downloading** it again?")
-    # No reload: the page listens for changes (static/js/live.js) and refreshes its list.
+    # No reload after the reply: the page listens for changes (static/js/live.js) and refreshes its list.
     row.locator(".new-reply").wait_for()
+    live_stream["on"] = False
     check_layout(page, "my-tickets")
     row.get_by_role("link", name="Invoice PDF will not open").click()
     assert page.get_by_text("Could you try").is_visible()
@@ -197,6 +221,25 @@ def test_sign_in_throttle_says_what_to_do(page, customer, password):
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_text("Too many failed sign-in attempts").is_visible()
     assert "/portal/" not in page.url
+
+
+def test_files_can_be_dropped_on_the_form(page, customer):
+    sign_in(page, customer.email)
+    page.goto("/portal/tickets/new/")
+    page.get_by_label("Attachments").set_input_files([file_payload("first.png", png_bytes(), "image/png")])
+    # Drop a second file, as a person dragging it from their desktop would.
+    page.evaluate(
+        """() => {
+            const data = new DataTransfer();
+            data.items.add(new File(["%PDF-1.4 dropped"], "dropped.pdf", {type: "application/pdf"}));
+            const zone = document.querySelector(".dropzone");
+            zone.dispatchEvent(new DragEvent("dragover", {dataTransfer: data, bubbles: true, cancelable: true}));
+            zone.dispatchEvent(new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true}));
+        }"""
+    )
+    names = page.locator(".dropzone-list li").all_inner_texts()
+    assert [name.split("\n")[0].split("\t")[0] for name in names] == ["first.png", "dropped.pdf"]
+    assert page.evaluate("document.querySelector('#id_attachments').files.length") == 2
 
 
 def _png_upload():
