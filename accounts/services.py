@@ -260,3 +260,11 @@ def user_set_password(*, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     return user
+
+
+@transaction.atomic
+def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) -> User:
+    """Whether an agent gets email about new unassigned tickets in their teams."""
+    user.notify_team_tickets = notify_team_tickets
+    user.save(update_fields=["notify_team_tickets"])
+    return user

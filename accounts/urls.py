@@ -14,6 +14,7 @@ urlpatterns = [
     path("profile/name/", views.profile_name, name="profile_name"),
     path("profile/password/", views.password_change, name="password_change"),
     path("profile/token/", views.token_regenerate, name="token_regenerate"),
+    path("profile/notifications/", views.notification_preferences, name="notification_preferences"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(

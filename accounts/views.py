@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -87,6 +87,18 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def token_regenerate(request: HttpRequest) -> HttpResponse:
     services.api_token_regenerate(user=request.user)
     messages.success(request, "You have a new API token. The old one no longer works.")
+    return redirect("accounts:profile")
+
+
+@require_POST
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Agents: mute or unmute email about new unassigned tickets in their teams."""
+    if not request.user.is_agent:
+        raise PermissionDenied("Only agents receive team notifications.")
+    services.user_set_notification_preferences(
+        user=request.user, notify_team_tickets=request.POST.get("notify_team_tickets") == "1"
+    )
+    messages.success(request, "Your email settings are saved.")
     return redirect("accounts:profile")
 
 
