@@ -40,7 +40,8 @@ class QueueFilterForm(forms.Form):
     tag = forms.CharField(required=False, max_length=50)
     category = forms.ChoiceField(choices=[("", "Any")] + Category.choices, required=False)
     requester = forms.CharField(required=False, max_length=254, help_text="Email, name or user id")
-    organization = forms.ChoiceField(required=False)
+    # A name (or id), not a list: a desk has thousands of customer organizations.
+    organization = forms.CharField(required=False, max_length=200, help_text="Organization name or id")
     created_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updated_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -48,15 +49,12 @@ class QueueFilterForm(forms.Form):
     sort = forms.ChoiceField(choices=[(k, v[0]) for k, v in queue.SORTS.items()], required=False)
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
-    def __init__(self, *args, agents=(), teams=(), organizations=(), **kwargs):
+    def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].choices = [("anyone", "Anyone"), ("me", "Me"), ("none", "Nobody")] + _people_choices(
             agents
         )
         self.fields["team"].choices = [("", "Any team"), ("none", "No team")] + _team_choices(teams)
-        self.fields["organization"].choices = [("", "Any organization")] + [
-            (str(o.pk), o.name) for o in organizations
-        ]
 
     def clean_view(self):
         return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
@@ -69,6 +67,20 @@ class QueueFilterForm(forms.Form):
         if tag and not TAG_RE.match(tag):
             raise ValidationError("Tags are 1–50 letters, digits, '-' or '_'.")
         return tag.lower()
+
+    def clean_organization(self):
+        from accounts.models import Organization
+
+        value = self.cleaned_data.get("organization", "").strip()
+        if not value:
+            return ""
+        match = Organization.objects.filter(pk=int(value)) if value.isdigit() and len(value) < 10 else None
+        if match is None or not match.exists():
+            match = Organization.objects.filter(name__iexact=value)
+        pk = match.values_list("pk", flat=True).first()
+        if pk is None:
+            raise ValidationError(f"No organization is called “{value}”.")
+        return str(pk)
 
     def clean_requester(self):
         value = self.cleaned_data.get("requester", "").strip()

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Organization, Role, Team, User
+from accounts.models import Role, Team, User
 from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
@@ -79,8 +79,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     agents = _staff()
     teams = list(Team.objects.order_by("name"))
-    organizations = list(Organization.objects.order_by("name"))
-    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams, organizations=organizations)
+    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams)
     filter_errors: list[str] = []
     if form.is_bound:
         if not form.is_valid():
