@@ -22,7 +22,7 @@ from accounts import services
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from helpdesk.api import TokenEndpointThrottle
 from tickets.api.filters import IdFilter
-from tickets.api.serializers import IdField, NamedOut, PersonOut, TeamField
+from tickets.api.serializers import IdField, NamedOut, PersonOut, TeamField, _ObjectIdField
 from tickets.api.views import IsAgent
 
 # --- permissions -----------------------------------------------------------------------------------
@@ -100,13 +100,11 @@ class TeamOut(serializers.ModelSerializer):
         return [{"id": u.pk, "name": u.name, "email": u.email} for u in obj.group.user_set.all()]
 
 
-class _MemberField(IdField):
-    def to_internal_value(self, data):
-        pk = super().to_internal_value(data)
-        user = User.objects.filter(pk=pk).first()
-        if user is None:
-            raise serializers.ValidationError("No such user.")
-        return user
+class _MemberField(_ObjectIdField):
+    missing = "No such user."
+
+    def get_queryset(self):
+        return User.objects.all()
 
 
 class TeamIn(serializers.Serializer):

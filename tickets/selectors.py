@@ -135,3 +135,11 @@ def ticket_search(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticke
     if not user.is_agent:
         messages = messages.filter(internal=False)
     return qs.filter(Q(subject__icontains=text) | Q(Exists(messages)))
+
+
+def ticket_for_api(user: User, pk: int) -> Ticket:
+    """One ticket as ``ticket_list_for_api`` shows it, for the answer to a write ``user`` has just
+    made to it (the service authorized that write). Not scoped by visibility on purpose: an agent
+    who files a ticket for a team they do not work, or moves a ticket to another team, is shown
+    the result of what they did, once. Never use it to read a ticket by a client-given id."""
+    return with_public_message_count(with_description(_list_joins(Ticket.objects.all())), user).get(pk=pk)

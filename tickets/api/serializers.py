@@ -167,14 +167,15 @@ class IdField(serializers.IntegerField):
         super().__init__(**kwargs)
 
 
-class _ObjectIdField(IdField):
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class _ObjectIdField(serializers.Field):
     """An id resolved to an object of ``queryset``; unknown ids are a 400 on the field."""
 
     queryset = None
     missing = "No such object."
 
     def to_internal_value(self, data):
-        pk = super().to_internal_value(data)
+        pk = IdField().run_validation(data)
         obj = self.get_queryset().filter(pk=pk).first()
         if obj is None:
             raise serializers.ValidationError(self.missing)

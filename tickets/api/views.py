@@ -67,7 +67,7 @@ class TicketScoped:
 
 
 def _ticket_out(view, user, pk: int) -> dict:
-    ticket = selectors.ticket_list_for_api(user).get(pk=pk)
+    ticket = selectors.ticket_for_api(user, pk)
     return s.TicketOut(ticket, context=view.get_serializer_context()).data
 
 
@@ -294,7 +294,8 @@ class TicketBulk(generics.GenericAPIView):
 class MessageList(TicketScoped, generics.GenericAPIView):
     serializer_class = s.MessageOut
     parser_classes = [JSONParser, MultiPartParser]
-    ticket_actions = {"GET": Action.VIEW, "POST": Action.VIEW}  # reply vs note: the service decides
+    # Any post needs the right to reply; whether an internal note is allowed is the service's call.
+    ticket_actions = {"GET": Action.VIEW, "POST": Action.REPLY}
     ordering_fields = {"created_at": "created_at"}
     default_ordering = "created_at"
 
@@ -334,7 +335,8 @@ class MessageList(TicketScoped, generics.GenericAPIView):
 class AttachmentList(TicketScoped, generics.GenericAPIView):
     serializer_class = s.AttachmentOut
     parser_classes = [MultiPartParser]
-    ticket_actions = {"GET": Action.VIEW, "POST": Action.VIEW}  # public vs internal: the service decides
+    # Any upload needs the right to reply; files on internal notes: the service decides.
+    ticket_actions = {"GET": Action.VIEW, "POST": Action.REPLY}
     ordering_fields = {"created_at": "created_at"}
     default_ordering = "created_at"
 
