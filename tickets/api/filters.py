@@ -63,8 +63,8 @@ class TeamRoutingFilter(IdOrKeywordFilter):
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Repeatable.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, help_text="Repeatable.")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False, help_text="Repeatable.")
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False, help_text="Repeatable.")
     assignee = AssigneeFilter(
         method="filter_assignee", keywords=("me", "none"), help_text="A user id, `me` or `none` (unassigned)."
     )
