@@ -67,12 +67,20 @@ def add_tickets(count: int, requester, team, *, start: int = 0) -> None:
     Ticket.tags.through.objects.bulk_create(
         [Ticket.tags.through(ticket_id=t.pk, tag_id=tag.pk) for t in tickets], batch_size=2000
     )
-    users, groups = [], []
-    for t in tickets:
-        t.team, t.organization = team, requester.organization
-        more_users, more_groups = permissions.permission_rows_for_new_ticket(t)
-        users += more_users
-        groups += more_groups
+    # The rows ticket_create grants (permissions.permission_rows_for_new_ticket), learnt from the
+    # first ticket and repeated for the others: they differ only in the ticket.
+    tickets[0].team, tickets[0].organization = team, requester.organization
+    user_rows, group_rows = permissions.permission_rows_for_new_ticket(tickets[0])
+    users = [
+        TicketUserPermission(user_id=r.user_id, permission_id=r.permission_id, content_object_id=t.pk)
+        for t in tickets
+        for r in user_rows
+    ]
+    groups = [
+        TicketGroupPermission(group_id=r.group_id, permission_id=r.permission_id, content_object_id=t.pk)
+        for t in tickets
+        for r in group_rows
+    ]
     TicketUserPermission.objects.bulk_create(users, batch_size=2000)
     TicketGroupPermission.objects.bulk_create(groups, batch_size=2000)
     # Fresh planner statistics, as autovacuum (PostgreSQL) or `ANALYZE` (SQLite) keep in production.
