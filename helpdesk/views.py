@@ -12,6 +12,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """Signed out: the sign-in page. Signed in: the person's own home page."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
+    if request.user.is_agent:
+        return redirect("agent:queue")
     return render(request, "home.html")
 
 

@@ -171,7 +171,7 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
 
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` with its row locked until the transaction ends."""
-    locked = Ticket.objects.select_for_update().select_related("team", "organization", "assignee").get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("team", "organization", "assignee").get(pk=ticket.pk)
     # Keep what permission checks already learned about this ticket object.
     if "_helpdesk_levels" in ticket.__dict__:
         locked.__dict__["_helpdesk_levels"] = ticket.__dict__["_helpdesk_levels"]

@@ -1,5 +1,21 @@
-from django.urls import path  # noqa: F401
+"""The agent workspace, mounted at /agent/ (namespace ``agent``)."""
+
+from django.urls import path
+
+from tickets.views import agent
 
 app_name = "agent"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", agent.queue_page, name="queue"),
+    path("bulk/", agent.bulk_update, name="bulk"),
+    path("stats/", agent.stats_page, name="stats"),
+    path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
+    path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
+    path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),
+    path("tickets/<int:pk>/claim/", agent.ticket_claim, name="claim"),
+    path("tickets/<int:pk>/collaborators/", agent.collaborator_add, name="collaborator_add"),
+    path(
+        "tickets/<int:pk>/collaborators/<int:user_id>/remove/", agent.collaborator_remove, name="collaborator_remove"
+    ),
+]

@@ -1,0 +1,121 @@
+// Agent workspace enhancements: keyboard shortcuts, composer mode, bulk selection.
+// Everything here is optional: the pages work fully without this script.
+(function () {
+  "use strict";
+
+  const overlay = document.getElementById("shortcut-help");
+  const rows = Array.from(document.querySelectorAll("[data-ticket-row]"));
+  let active = -1;
+
+  function typing(target) {
+    const tag = target && target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
+  }
+
+  function toggleHelp(show) {
+    if (!overlay) return;
+    const visible = show === undefined ? overlay.hidden : show;
+    overlay.hidden = !visible;
+    if (visible) overlay.querySelector("[data-shortcuts-close]").focus();
+  }
+
+  function highlight(index) {
+    if (!rows.length) return;
+    active = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach((row, i) => row.classList.toggle("is-active", i === active));
+    rows[active].scrollIntoView({ block: "nearest" });
+    const link = rows[active].querySelector(".col-subject a");
+    if (link) link.focus({ preventScroll: true });
+  }
+
+  // Composer: "Reply to customer" / "Internal note" as tabs, with a matching hint and button label.
+  const composer = document.getElementById("composer");
+  function setMode(mode, focus) {
+    if (!composer) return;
+    const radio = composer.querySelector('input[name="mode"][value="' + mode + '"]');
+    if (!radio) return;
+    radio.checked = true;
+    composer.classList.toggle("is-note", mode === "note");
+    composer.querySelectorAll("[data-mode-hint]").forEach((hint) => {
+      hint.hidden = hint.dataset.modeHint !== mode;
+    });
+    const button = composer.querySelector("[data-submit-label]");
+    if (button) button.textContent = mode === "note" ? "Add internal note" : "Send reply";
+    if (focus) composer.querySelector("textarea").focus();
+  }
+  if (composer) {
+    composer.querySelectorAll('input[name="mode"]').forEach((radio) => {
+      radio.addEventListener("change", () => setMode(radio.value, false));
+    });
+    const checked = composer.querySelector('input[name="mode"]:checked');
+    setMode(checked ? checked.value : "reply", false);
+  }
+
+  // Bulk selection: a "select all" box and a live count.
+  const selectAll = document.querySelector("[data-select-all]");
+  const counter = document.querySelector("[data-selected-count]");
+  const boxes = Array.from(document.querySelectorAll('input[name="ids"]'));
+  function updateCount() {
+    const n = boxes.filter((b) => b.checked).length;
+    boxes.forEach((b) => b.closest("tr").classList.toggle("is-selected", b.checked));
+    if (counter) counter.textContent = n ? n + " selected" : "";
+    if (selectAll) selectAll.checked = n > 0 && n === boxes.length;
+  }
+  if (selectAll) {
+    selectAll.hidden = false;
+    selectAll.addEventListener("change", () => {
+      boxes.forEach((b) => { b.checked = selectAll.checked; });
+      updateCount();
+    });
+  }
+  boxes.forEach((b) => b.addEventListener("change", updateCount));
+
+  document.querySelectorAll("[data-shortcuts-open]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => toggleHelp(true));
+  });
+  document.querySelectorAll("[data-shortcuts-close]").forEach((button) => {
+    button.addEventListener("click", () => toggleHelp(false));
+  });
+  if (overlay) {
+    overlay.addEventListener("click", (event) => { if (event.target === overlay) toggleHelp(false); });
+  }
+
+  let pendingG = false;
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && overlay && !overlay.hidden) { toggleHelp(false); return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const key = event.key;
+    if (pendingG) {
+      pendingG = false;
+      if (key === "q") { window.location.href = "/agent/"; event.preventDefault(); }
+      return;
+    }
+    if (key === "?") { toggleHelp(); event.preventDefault(); return; }
+    if (overlay && !overlay.hidden) return;
+    if (key === "g") { pendingG = true; return; }
+    if (rows.length) {
+      if (key === "j") { highlight(active + 1); event.preventDefault(); return; }
+      if (key === "k") { highlight(active < 0 ? 0 : active - 1); event.preventDefault(); return; }
+      if ((key === "Enter" || key === "o") && active >= 0) {
+        window.location.href = rows[active].dataset.href; event.preventDefault(); return;
+      }
+      if (key === "x" && active >= 0) {
+        const box = rows[active].querySelector('input[name="ids"]');
+        box.checked = !box.checked; updateCount(); event.preventDefault(); return;
+      }
+    }
+    if (key === "/") {
+      const search = document.getElementById("id_q");
+      if (search) { search.focus(); event.preventDefault(); }
+      return;
+    }
+    if (key === "c") {
+      const claim = document.querySelector('[data-shortcut="c"]');
+      if (claim) { claim.click(); event.preventDefault(); }
+      return;
+    }
+    if (key === "r" && composer) { setMode("reply", true); event.preventDefault(); return; }
+    if (key === "n" && composer) { setMode("note", true); event.preventDefault(); }
+  });
+})();

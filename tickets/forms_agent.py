@@ -1,0 +1,210 @@
+"""Forms of the agent workspace. They parse and check input only; services do the writing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tickets import queue
+from tickets.models import Category, Priority, Status
+from tickets.services import TAG_RE
+
+NO_CHANGE = ""
+
+
+def _people_choices(users) -> list[tuple[str, str]]:
+    return [(str(u.pk), u.name or u.email) for u in users]
+
+
+def _team_choices(teams) -> list[tuple[str, str]]:
+    return [(str(t.pk), t.name) for t in teams]
+
+
+def _split_tags(value: str, field: str) -> list[str]:
+    names = [part.strip() for part in value.replace(",", " ").split() if part.strip()]
+    for name in names:
+        if not TAG_RE.match(name):
+            raise ValidationError(f"Tag {name[:60]!r} is not valid: use 1–50 letters, digits, '-' or '_'.")
+    return [n.lower() for n in names]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's GET form: view, filters, sort and cursor all live in the URL."""
+
+    view = forms.ChoiceField(choices=[(v.key, v.label) for v in queue.VIEWS], required=False)
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    status = forms.MultipleChoiceField(choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    assignee = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False)
+    tag = forms.CharField(required=False, max_length=50)
+    category = forms.ChoiceField(choices=[("", "Any")] + Category.choices, required=False)
+    requester = forms.CharField(required=False, max_length=254, help_text="Email, name or user id")
+    organization = forms.ChoiceField(required=False)
+    created_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(choices=[(k, v[0]) for k, v in queue.SORTS.items()], required=False)
+    cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+
+    def __init__(self, *args, agents=(), teams=(), organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("anyone", "Anyone"), ("me", "Me"), ("none", "Nobody")] + _people_choices(
+            agents
+        )
+        self.fields["team"].choices = [("", "Any team"), ("none", "No team")] + _team_choices(teams)
+        self.fields["organization"].choices = [("", "Any organization")] + [
+            (str(o.pk), o.name) for o in organizations
+        ]
+
+    def clean_view(self):
+        return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
+
+    def clean_sort(self):
+        return self.cleaned_data.get("sort") or queue.DEFAULT_SORT
+
+    def clean_tag(self):
+        tag = self.cleaned_data.get("tag", "").strip()
+        if tag and not TAG_RE.match(tag):
+            raise ValidationError("Tags are 1–50 letters, digits, '-' or '_'.")
+        return tag.lower()
+
+    def clean_requester(self):
+        value = self.cleaned_data.get("requester", "").strip()
+        return int(value) if value.isdigit() and len(value) < 10 else value
+
+    def clean(self):
+        data = super().clean()
+        for start, end in (("created_after", "created_before"), ("updated_after", "updated_before")):
+            if data.get(start) and data.get(end) and data[start] > data[end]:
+                self.add_error(end, "This date is before the start of the range.")
+        return data
+
+
+class BulkForm(forms.Form):
+    """Changes for the selected tickets; every field left on "No change" is not touched."""
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Select at least one ticket."})
+    assignee = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(choices=[(NO_CHANGE, "No change")] + Status.choices, required=False)
+    priority = forms.ChoiceField(choices=[(NO_CHANGE, "No change")] + Priority.choices, required=False)
+    add_tags = forms.CharField(label="Add tags", required=False, max_length=500)
+    remove_tags = forms.CharField(label="Remove tags", required=False, max_length=500)
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, agents=(), teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Ids are checked by the service (invisible ones fail the whole update); any int is accepted here.
+        # (Bounded: SQLite cannot even compare with integers past 64 bits.)
+        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
+        self.fields["assignee"].choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
+            _people_choices(agents)
+        )
+        self.fields["team"].choices = [(NO_CHANGE, "No change"), ("none", "No team")] + _team_choices(teams)
+
+    def clean_add_tags(self):
+        return _split_tags(self.cleaned_data.get("add_tags", ""), "add_tags")
+
+    def clean_remove_tags(self):
+        return _split_tags(self.cleaned_data.get("remove_tags", ""), "remove_tags")
+
+    def changes(self, *, actor, users_by_id, teams_by_id) -> dict:
+        """The ``changes`` dict for ``services.ticket_bulk_update``."""
+        data = self.cleaned_data
+        changes: dict = {}
+        if data["assignee"] == "me":
+            changes["assignee"] = actor
+        elif data["assignee"] == "none":
+            changes["assignee"] = None
+        elif data["assignee"]:
+            changes["assignee"] = users_by_id[int(data["assignee"])]
+        if data["team"] == "none":
+            changes["team"] = None
+        elif data["team"]:
+            changes["team"] = teams_by_id[int(data["team"])]
+        for field in ("status", "priority"):
+            if data[field]:
+                changes[field] = data[field]
+        for field in ("add_tags", "remove_tags"):
+            if data[field]:
+                changes[field] = data[field]
+        return changes
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
+        return [super().clean(data, initial)] if data else []
+
+
+class MessageForm(forms.Form):
+    """The composer: a public reply or an internal note, files, and an optional new status."""
+
+    MODES = [("reply", "Reply to customer"), ("note", "Internal note")]
+    SUBMIT_AS = [(NO_CHANGE, "Keep status")] + [
+        (s.value, s.label) for s in (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
+    ]
+
+    mode = forms.ChoiceField(choices=MODES, initial="reply", widget=forms.RadioSelect, label="Type")
+    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
+    attachments = MultipleFileField(label="Attach files", required=False)
+    status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label="Submit as")
+
+
+class TicketFieldsForm(forms.Form):
+    """The side panel: status, priority, assignee, team, tags, category."""
+
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    assignee = forms.ChoiceField(required=False)
+    team = forms.ChoiceField(required=False)
+    category = forms.ChoiceField(choices=[("", "None")] + Category.choices, required=False)
+    tags = forms.CharField(required=False, max_length=600, help_text="Separate with spaces or commas.")
+
+    def __init__(self, *args, agents=(), teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Unassigned")] + _people_choices(agents)
+        self.fields["team"].choices = [("", "No team")] + _team_choices(teams)
+
+    def clean_tags(self):
+        return _split_tags(self.cleaned_data.get("tags", ""), "tags")
+
+
+class CollaboratorForm(forms.Form):
+    email = forms.EmailField(label="Customer email")
+
+
+class StatsPeriodForm(forms.Form):
+    """The statistics page's period and team (GET)."""
+
+    PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates below")]
+
+    period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.ChoiceField(required=False, label="Team")
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All teams I can see")] + _team_choices(teams)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom" or (not data.get("period") and (data.get("since") or data.get("until"))):
+            if not data.get("since") or not data.get("until"):
+                raise ValidationError("Give both dates for a custom period.")
+            if data["since"] > data["until"]:
+                raise ValidationError("The start date is after the end date.")
+            if (data["until"] - data["since"]).days > 3660:
+                raise ValidationError("Choose a period of at most ten years.")
+            data["period"] = "custom"
+        return data

@@ -1,0 +1,450 @@
+"""The agent workspace (DESIGN §7 ``/agent/*``): queue, bulk actions, ticket page, statistics.
+
+Every view is selector → form → service → message → redirect. Only agents and admins use these
+pages: anyone else gets 404, as if the workspace did not exist. Tickets an agent may not see are
+404 too (``selectors.ticket_get_for_user``); a visible ticket they may not change is 403 (the
+services raise ``PermissionDenied``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Organization, Role, Team, User
+from tickets import permissions, queue, selectors, services, stats, timeline
+from tickets.exceptions import BulkUpdateFailed, Conflict
+from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
+from tickets.forms_agent import QueueFilterForm as _QueueFilterForm
+from tickets.models import Status, Ticket
+from tickets.permissions import Action
+
+
+def agent_required(view):
+    """Agents and admins only; everybody else gets 404 (the login middleware handles sign-in)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.is_agent:
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _staff() -> list[User]:
+    return list(User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.ADMIN]).order_by("name", "id"))
+
+
+def _error_text(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return " ".join(" ".join(msgs) for msgs in exc.message_dict.values())
+    return " ".join(exc.messages)
+
+
+def _errors_into_form(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for field, msgs in exc.message_dict.items():
+        target = field if field in form.fields else None
+        if field in ("file", "attachments") and "attachments" in form.fields:
+            target = "attachments"
+        form.add_error(target, msgs)
+
+
+def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
+        return value
+    return default
+
+
+# --- queue ------------------------------------------------------------------------------------
+
+
+@agent_required
+@require_GET
+def queue_page(request: HttpRequest) -> HttpResponse:
+    """The queue: built-in views with live counts, filters, sort and cursor pages, all in the URL."""
+    user = request.user
+    agents = _staff()
+    teams = list(Team.objects.order_by("name"))
+    organizations = list(Organization.objects.order_by("name"))
+    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams, organizations=organizations)
+    filter_errors: list[str] = []
+    if form.is_bound:
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
+                filter_errors.extend(f"{label}: {e}" if label else e for e in errors)
+        data = form.cleaned_data
+    else:
+        data = {}
+    view = data.get("view") or queue.DEFAULT_VIEW
+    sort = data.get("sort") or queue.DEFAULT_SORT
+    tickets = queue.filtered(user, view, data)
+    try:
+        page = queue.paginate(tickets, sort, data.get("cursor"))
+    except queue.BadCursor as exc:
+        filter_errors.append(str(exc))
+        page = queue.paginate(tickets, sort, None)
+
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    next_url = None
+    if page.next_cursor:
+        params["cursor"] = page.next_cursor
+        next_url = "?" + params.urlencode()
+        params.pop("cursor")
+    counts = queue.view_counts(user)
+    tabs = [
+        {"key": v.key, "label": v.label, "count": counts[v.key], "url": "?" + urlencode({"view": v.key, "sort": sort})}
+        for v in queue.VIEWS
+    ]
+    filters_active = any(
+        data.get(name)
+        for name in form.fields
+        if name not in ("view", "sort", "cursor") and not (name == "assignee" and data.get(name) == "anyone")
+    )
+    return render(
+        request,
+        "agent/queue.html",
+        {
+            "form": form,
+            "filter_errors": filter_errors,
+            "filters_active": filters_active,
+            "view": view,
+            "view_label": {v.key: v.label for v in queue.VIEWS}[view],
+            "sort": sort,
+            "tabs": tabs,
+            "page": page,
+            "first_page_url": "?" + params.urlencode() if data.get("cursor") else None,
+            "next_url": next_url,
+            "bulk_form": BulkForm(agents=agents, teams=teams),
+            "current_url": request.get_full_path(),
+            "nav": "queue",
+        },
+    )
+
+
+@agent_required
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    """Apply one set of changes to the selected tickets: all of them or none."""
+    agents = _staff()
+    teams = list(Team.objects.order_by("name"))
+    form = BulkForm(request.POST, agents=agents, teams=teams)
+    back = _safe_next(request, request.POST.get("next"), reverse("agent:queue"))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, " ".join(errors) if field in ("ids", "__all__") else f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    changes = form.changes(
+        actor=request.user, users_by_id={u.pk: u for u in agents}, teams_by_id={t.pk: t for t in teams}
+    )
+    if not changes:
+        messages.error(request, "Choose at least one change to apply to the selected tickets.")
+        return redirect(back)
+    ids = form.cleaned_data["ids"]
+    try:
+        updated = services.ticket_bulk_update(actor=request.user, ticket_ids=ids, changes=changes)
+    except BulkUpdateFailed as exc:
+        reasons = "; ".join(f"#{pk}: {reason}" for pk, reason in sorted(exc.failures.items()))
+        messages.error(
+            request,
+            f"Nothing was changed: {len(exc.failures)} of {len(set(ids))} tickets could not take the change ({reasons}).",
+        )
+    except ValidationError as exc:
+        messages.error(request, f"Nothing was changed: {_error_text(exc)}")
+    else:
+        count = len(updated)
+        messages.success(request, f"Updated {count} ticket{'s' if count != 1 else ''}.")
+    return redirect(back)
+
+
+# --- ticket page ------------------------------------------------------------------------------
+
+
+def _assignable(ticket) -> list[User]:
+    agents = list(permissions.agents_who_can_work(ticket.team).order_by("name", "id"))
+    if ticket.assignee is not None and ticket.assignee.pk not in {a.pk for a in agents}:
+        agents.append(ticket.assignee)
+    return agents
+
+
+def _fields_form(ticket, data=None) -> TicketFieldsForm:
+    initial = {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee": str(ticket.assignee_id or ""),
+        "team": str(ticket.team_id or ""),
+        "category": ticket.category or "",
+        "tags": " ".join(tag.name for tag in ticket.tags.all()),
+    }
+    return TicketFieldsForm(data, initial=initial, agents=_assignable(ticket), teams=Team.objects.order_by("name"))
+
+
+def _render_ticket(request, ticket, *, message_form=None, fields_form=None, collaborator_form=None, status=200):
+    user = request.user
+    entries = timeline.build(user, ticket)
+    other_tickets = list(
+        permissions.visible_tickets(user)
+        .filter(requester=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-updated_at", "-id")[:5]
+    )
+    return render(
+        request,
+        "agent/ticket.html",
+        {
+            "ticket": ticket,
+            "entries": entries,
+            "message_form": message_form or MessageForm(),
+            "fields_form": fields_form or _fields_form(ticket),
+            "collaborator_form": collaborator_form or CollaboratorForm(),
+            "collaborators": list(ticket.collaborators.order_by("name", "id")),
+            "other_tickets": other_tickets,
+            "can_change": permissions.can(user, Action.CHANGE, ticket),
+            "is_closed": ticket.status == Status.CLOSED,
+            "claimable": ticket.assignee_id != user.pk and ticket.status != Status.CLOSED,
+        },
+        status=status,
+    )
+
+
+@agent_required
+@require_GET
+def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    return _render_ticket(request, ticket)
+
+
+@agent_required
+@require_POST
+def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reply to the customer or add an internal note, with files and an optional new status."""
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    form = MessageForm(request.POST, request.FILES)
+    if form.is_valid():
+        internal = form.cleaned_data["mode"] == "note"
+        try:
+            services.message_add(
+                actor=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                internal=internal,
+                attachments=form.cleaned_data["attachments"],
+                status=form.cleaned_data["status"] or None,
+            )
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect(ticket)
+        except ValidationError as exc:
+            _errors_into_form(form, exc)
+        else:
+            done = "Internal note added." if internal else "Reply sent to the customer."
+            if form.cleaned_data["status"]:
+                done += f" Status: {Status(form.cleaned_data['status']).label}."
+            messages.success(request, done)
+            return redirect(ticket)
+    ticket = selectors.ticket_get_for_user(request.user, pk)  # fresh, after a refused change
+    return _render_ticket(request, ticket, message_form=form, status=400)
+
+
+@agent_required
+@require_POST
+def ticket_fields(request: HttpRequest, pk: int) -> HttpResponse:
+    """The side panel: status, priority, assignee, team, tags, category — only what changed."""
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    permissions.authorize(request.user, Action.CHANGE, ticket)
+    form = _fields_form(ticket, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        changes: dict = {}
+        for field in ("status", "priority"):
+            if data[field] != getattr(ticket, field):
+                changes[field] = data[field]
+        if (data["category"] or None) != ticket.category:
+            changes["category"] = data["category"] or None
+        if sorted(data["tags"]) != sorted(tag.name for tag in ticket.tags.all()):
+            changes["tags"] = data["tags"]
+        if (int(data["team"]) if data["team"] else None) != ticket.team_id:
+            changes["team"] = Team.objects.get(pk=int(data["team"])) if data["team"] else None
+        if (int(data["assignee"]) if data["assignee"] else None) != ticket.assignee_id:
+            changes["assignee"] = User.objects.get(pk=int(data["assignee"])) if data["assignee"] else None
+        if not changes:
+            messages.info(request, "Nothing to change.")
+            return redirect(ticket)
+        try:
+            services.ticket_update(actor=request.user, ticket=ticket, **changes)
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect(ticket)
+        except ValidationError as exc:
+            _errors_into_form(form, exc)
+        else:
+            if not permissions.can(request.user, Action.VIEW, Ticket.objects.get(pk=ticket.pk)):
+                messages.success(request, f"Ticket #{ticket.pk} moved to another team; you no longer work it.")
+                return redirect("agent:queue")
+            messages.success(request, "Ticket updated.")
+            return redirect(ticket)
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    return _render_ticket(request, ticket, fields_form=form, status=400)
+
+
+@agent_required
+@require_POST
+def ticket_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    try:
+        services.ticket_claim(actor=request.user, ticket=ticket, force=request.POST.get("force") == "1")
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, "You now hold this ticket.")
+    return redirect(ticket)
+
+
+@agent_required
+@require_POST
+def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    form = CollaboratorForm(request.POST)
+    if form.is_valid():
+        try:
+            person = services.collaborator_add(actor=request.user, ticket=ticket, email=form.cleaned_data["email"])
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect(ticket)
+        except ValidationError as exc:
+            _errors_into_form(form, exc)
+        else:
+            messages.success(request, f"{person.name} can now read and reply to this ticket.")
+            return redirect(ticket)
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    return _render_ticket(request, ticket, collaborator_form=form, status=400)
+
+
+@agent_required
+@require_POST
+def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    person = ticket.collaborators.filter(pk=user_id).first()
+    if person is None:
+        raise Http404("No such collaborator.")
+    services.collaborator_remove(actor=request.user, ticket=ticket, user=person)
+    messages.success(request, f"{person.name} no longer has access to this ticket.")
+    return redirect(ticket)
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+CHARTS = [
+    ("solved", "Tickets solved", "count"),
+    ("replies", "Public replies", "count"),
+    ("first_response_median", "Median first response", "duration"),
+    ("resolution_median", "Median resolution time", "duration"),
+]
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+def _chart(rows: list[dict], key: str, kind: str, label_of) -> dict:
+    """Bars for one metric: geometry for a server-rendered horizontal SVG bar chart."""
+    values = []
+    for row in rows:
+        if key == "first_response_median":
+            value = row["first_response_seconds"]["median"]
+        elif key == "resolution_median":
+            value = row["resolution_seconds"]["median"]
+        else:
+            value = row[key]
+        values.append((label_of(row), value))
+    top = max((v for _, v in values if v), default=0)
+    bar_height, gap, label_width, width = 18, 6, 150, 520
+    bars = []
+    for i, (label, value) in enumerate(values):
+        length = 0 if not top or not value else max(2, round((width - label_width - 70) * value / top))
+        text = _duration(value) if kind == "duration" else str(value)
+        y = i * (bar_height + gap)
+        bars.append(
+            {
+                "label": label if len(label) <= 22 else label[:21] + "…",
+                "full_label": label,
+                "y": y,
+                "text_y": y + bar_height - 5,
+                "length": length,
+                "value_x": label_width + length + 6,
+                "text": text,
+            }
+        )
+    return {
+        "bars": bars,
+        "height": max(len(bars) * (bar_height + gap), bar_height),
+        "width": width,
+        "label_width": label_width,
+        "bar_height": bar_height,
+    }
+
+
+@agent_required
+@require_GET
+def stats_page(request: HttpRequest) -> HttpResponse:
+    """Per-agent and per-team statistics for a period, as tables and SVG bar charts."""
+    user = request.user
+    teams = list(stats.stats_visible_teams(user).order_by("name"))
+    form = StatsPeriodForm(request.GET or None, initial={"period": "30"}, teams=teams)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    today = timezone.localdate()
+    if data.get("period") == "custom":
+        since, until = data["since"], data["until"]
+    else:
+        days = int(data.get("period") or 30)
+        since, until = today - timedelta(days=days - 1), today
+    team = next((t for t in teams if str(t.pk) == data.get("team")), None)
+    rows = stats.agent_stats(viewer=user, since=since, until=until, team=team)
+    team_rows = stats.team_stats(viewer=user, since=since, until=until)
+    if team is not None:
+        team_rows = [r for r in team_rows if r["team"]["id"] == team.pk]
+    for row in rows + team_rows:
+        row["first_response_text"] = {k: _duration(v) for k, v in row["first_response_seconds"].items()}
+        row["resolution_text"] = {k: _duration(v) for k, v in row["resolution_seconds"].items()}
+    charts = [
+        {"title": title, **_chart(rows, key, kind, lambda r: r["agent"]["name"])} for key, title, kind in CHARTS
+    ]
+    return render(
+        request,
+        "agent/stats.html",
+        {
+            "form": form,
+            "since": since,
+            "until": until,
+            "team": team,
+            "rows": rows,
+            "team_rows": team_rows,
+            "charts": charts,
+            "nav": "stats",
+        },
+    )
