@@ -1,3 +1,4 @@
+# ruff: noqa: F811  -- the shared API fixtures are imported by name, and tests take them as arguments
 """People endpoints (me, users, teams, invites) and the token endpoint.
 
 The rows × personas come from the API table in ``tickets/tests/api/table.py``.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import views
+from tickets.api import stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -12,5 +12,6 @@ urlpatterns = [
     path("tickets/<id:pk>/messages/", views.MessageList.as_view(), name="ticket-messages"),
     path("tickets/<id:pk>/attachments/", views.AttachmentList.as_view(), name="ticket-attachments"),
     path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
+    path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
 ]

@@ -218,6 +218,10 @@ ROWS: list[Row] = [
     ),
     # --- events
     Row("events", "list", "GET", "/api/v1/tickets/{ticket}/events/", SEE),
+    # --- statistics
+    Row("stats", "agent stats", "GET", "/api/v1/stats/agents/", AGENTS),
+    Row("stats", "agent stats of a team", "GET", "/api/v1/stats/agents/?team={team}&since=2020-01-01&until=2099-12-31", AGENTS),
+    Row("stats", "bad period", "GET", "/api/v1/stats/agents/?since=soon", by_persona(403, 403, 403, 400, 400, 400, 400)),
     # --- people
     Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
     Row("people", "users", "GET", "/api/v1/users/", AGENTS),
