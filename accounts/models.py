@@ -95,6 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
+    notify_team_tickets = models.BooleanField(
+        default=True, help_text="Agents: email me about new unassigned tickets in my teams."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin (admins only).")
     date_joined = models.DateTimeField(default=timezone.now)

@@ -10,12 +10,25 @@ import tempfile
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_HTTPS", "0")
 os.environ.setdefault("HELPDESK_PLAIN_STATIC", "1")
-os.environ.setdefault("HELPDESK_MEDIA_ROOT", tempfile.mkdtemp(prefix="helpdesk-test-media-"))
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 
 from helpdesk.settings import *  # noqa: E402,F403
+from helpdesk.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests hash thousands
 ALLOWED_HOSTS = ["*"]
 STATIC_ROOT = tempfile.mkdtemp(prefix="helpdesk-test-static-")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not shared-cache memory: tests with concurrent connections need real SQLite locking.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-helpdesk.sqlite3")}
+# Jobs run in process unless a test starts a real worker (tickets/tests/test_notifications.py).
+# The broker named here is only used by the one test that starts a real worker.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "helpdesk-tests"}}
+# Each test process (each xdist worker) stores attachments in its own fresh directory: tests
+# compare the files on disk before and after, which only means something without neighbours.
+if STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+    STORAGES["default"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="helpdesk-test-media-")

@@ -10,6 +10,8 @@ urlpatterns = [
     path("portal/", include("tickets.urls_portal")),
     path("agent/", include("tickets.urls_agent")),
     path("attachments/", include("tickets.urls_attachments")),
+    path("live/", include("tickets.urls_live")),
+    path("notifications/", include("tickets.urls_notifications")),
     path("api/", include("helpdesk.urls_api")),
     path("admin/", admin.site.urls),
 ]

@@ -20,5 +20,6 @@ PORT="${PORT:-8000}"
 echo
 echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
 echo
-exec .venv/bin/gunicorn helpdesk.wsgi --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --threads 4 \
+# ASGI under uvicorn workers: live-update streams wait without holding a thread.
+exec .venv/bin/gunicorn helpdesk.asgi:application -k uvicorn_worker.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" \
   --access-logfile - --forwarded-allow-ips 127.0.0.1

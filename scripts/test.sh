@@ -6,6 +6,7 @@
 # message instead of silently testing SQLite alone.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p var
 PYTEST=(.venv/bin/pytest -p no:cacheprovider -n "${HELPDESK_TEST_WORKERS:-2}" --dist loadfile "$@")
 targets="${HELPDESK_TEST_DATABASES:-postgres sqlite}"
 status=0

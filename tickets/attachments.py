@@ -109,8 +109,14 @@ def detect_content_type(head: bytes, filename: str) -> str | None:
 
 def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFile:
     """Validate one uploaded file. Raises ``AttachmentTooLarge`` (413), ``UnsupportedFileType``
-    (415) or ``ValidationError`` (400, empty file), each naming the file and the reason."""
-    filename = clean_filename(getattr(upload, "name", None))
+    (415) or ``ValidationError`` (400: empty file, unsafe name, oversized image), each naming the
+    file and the reason in words a person understands."""
+    raw_name = getattr(upload, "name", None) or ""
+    filename = clean_filename(raw_name)
+    if any(unicodedata.category(ch) == "Cc" for ch in raw_name):
+        raise ValidationError({field: [f"{filename}: file names cannot contain control characters."]})
+    if "/" in raw_name or "\\" in raw_name:
+        raise ValidationError({field: [f"{filename}: file names cannot contain folder names ('/' or '\\')."]})
     limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES
     size = getattr(upload, "size", None)
     if size is None:
@@ -122,8 +128,9 @@ def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFil
         )
     if size == 0:
         raise ValidationError({field: [f"{filename} is empty."]})
+    _check_name(filename, field)
     upload.seek(0)
-    head = upload.read(8192)
+    head = upload.read(_HEAD_BYTES)
     content_type = detect_content_type(head, filename)
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedFileType(
@@ -135,14 +142,146 @@ def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFil
                 ]
             }
         )
+    _check_extension(filename, content_type, field)
     if content_type in _ZIP_BASED:
         _check_archive(upload, filename, field)
+    if content_type.startswith("image/"):
+        _check_image(head, content_type, filename, field)
+    if content_type.startswith("image/") or content_type == "application/pdf":
+        _check_hidden_active_content(upload, content_type, filename, field)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in iter(lambda: upload.read(1024 * 1024), b""):
         digest.update(chunk)
     upload.seek(0)
     return CheckedFile(file=upload, filename=filename, content_type=content_type, size=size, sha256=digest.hexdigest())
+
+
+_HEAD_BYTES = 64 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: any photo; far below a decompression bomb
+# Name endings a desktop would run or render as a page if the file were saved under that name.
+_DANGEROUS_EXTENSIONS = {
+    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "jar", "js", "jse", "vbs", "vbe",
+    "wsf", "wsh", "ps1", "psm1", "sh", "bash", "zsh", "py", "pl", "rb", "php", "phtml", "asp", "aspx", "jsp",
+    "cgi", "html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "hta", "lnk", "reg", "app", "apk", "dmg",
+    "iso", "img", "vhd", "desktop", "action", "command", "scpt", "swf",
+}
+# The name endings each accepted type may carry (a file without an ending is fine).
+_EXTENSIONS = {
+    "image/png": {"png"},
+    "image/jpeg": {"jpg", "jpeg", "jpe", "jfif"},
+    "image/gif": {"gif"},
+    "image/webp": {"webp"},
+    "application/pdf": {"pdf"},
+    "text/plain": {"txt", "text", "log", "md", "csv", "tsv", "json", "ini", "conf", "cfg", "yaml", "yml", "eml"},
+    "text/csv": {"csv"},
+    "application/zip": {"zip"},
+    "application/msword": {"doc", "dot"},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"docx", "dotx"},
+    "application/vnd.ms-excel": {"xls", "xlt"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"xlsx", "xltx"},
+    "application/vnd.ms-powerpoint": {"ppt", "pps", "pot"},
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": {"pptx", "ppsx", "potx"},
+    "application/vnd.oasis.opendocument.text": {"odt"},
+    "application/vnd.oasis.opendocument.spreadsheet": {"ods"},
+    "application/vnd.oasis.opendocument.presentation": {"odp"},
+}
+# Office formats share containers (OLE for .doc/.xls/.ppt, ZIP for the x-formats): their
+# detection cannot always tell the three apart, so any office name fits any office content.
+_OLE = {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"}
+_OFFICE_EXTENSIONS = set().union(*(_EXTENSIONS[t] for t in _ZIP_BASED | _OLE if t != "application/zip"))
+
+
+def _check_name(filename: str, field: str) -> None:
+    parts = filename.lower().split(".")
+    risky = [part for part in parts[1:] if part in _DANGEROUS_EXTENSIONS]
+    if risky:
+        raise UnsupportedFileType(
+            {field: [f"{filename}: names ending in or containing .{risky[0]} are not accepted (they could run as a program or open as a web page)."]}
+        )
+
+
+def _check_extension(filename: str, content_type: str, field: str) -> None:
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not stem:
+        return
+    ext = ext.lower()
+    allowed = _EXTENSIONS[content_type]
+    if content_type in _ZIP_BASED | _OLE and content_type != "application/zip":
+        allowed = _OFFICE_EXTENSIONS
+    if ext not in allowed:
+        raise UnsupportedFileType(
+            {field: [f"{filename}: the name says .{ext} but the content is {ALLOWED_TYPES[content_type]}. Rename the file to match what it is."]}
+        )
+
+
+def _image_size(head: bytes, content_type: str) -> tuple[int, int] | None:
+    """(width, height) read from the image header, or None when the header is not readable."""
+    import struct
+
+    try:
+        if content_type == "image/png" and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if content_type == "image/gif":
+            return struct.unpack("<HH", head[6:10])
+        if content_type == "image/webp":
+            chunk = head[12:16]
+            if chunk == b"VP8X":
+                return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+            if chunk == b"VP8L":
+                bits = int.from_bytes(head[21:25], "little")
+                return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+            if chunk == b"VP8 ":
+                width, height = struct.unpack("<HH", head[26:30])
+                return width & 0x3FFF, height & 0x3FFF
+        if content_type == "image/jpeg":
+            i = 2
+            while i + 9 < len(head):
+                if head[i] != 0xFF:
+                    i += 1
+                    continue
+                marker = head[i + 1]
+                if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+                    i += 1 if marker == 0xFF else 2
+                    continue
+                length = struct.unpack(">H", head[i + 2 : i + 4])[0]
+                if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                    height, width = struct.unpack(">HH", head[i + 5 : i + 9])
+                    return width, height
+                i += 2 + length
+    except struct.error:
+        return None
+    return None
+
+
+def _check_image(head: bytes, content_type: str, filename: str, field: str) -> None:
+    size = _image_size(head, content_type)
+    if size is None:
+        raise UnsupportedFileType({field: [f"{filename} is not a readable {ALLOWED_TYPES[content_type]}."]})
+    width, height = size
+    if width == 0 or height == 0:
+        raise UnsupportedFileType({field: [f"{filename} is not a readable {ALLOWED_TYPES[content_type]}."]})
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ValidationError(
+            {field: [f"{filename} is {width:,}×{height:,} pixels; images can be at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels."]}
+        )
+
+
+_ACTIVE_IN_IMAGE = re.compile(rb"<\s*(script|html|svg|iframe|object|embed|body)\b|javascript:", re.IGNORECASE)
+_ACTIVE_IN_PDF = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
+
+
+def _check_hidden_active_content(upload: IO[bytes], content_type: str, filename: str, field: str) -> None:
+    """Refuse images carrying markup (polyglots) and PDFs that run scripts or launch programs."""
+    pattern = _ACTIVE_IN_PDF if content_type == "application/pdf" else _ACTIVE_IN_IMAGE
+    upload.seek(0)
+    tail = b""
+    for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+        if pattern.search(tail + chunk):
+            what = "scripts or actions" if content_type == "application/pdf" else "web page code"
+            raise UnsupportedFileType({field: [f"{filename} contains {what}; it is not accepted for safety."]})
+        tail = chunk[-64:]
+    upload.seek(0)
 
 
 def check_uploads(uploads: list, *, field: str = "attachments") -> list[CheckedFile]:

@@ -96,7 +96,8 @@ class Ticket(models.Model):
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )
-    category = models.CharField(max_length=16, choices=Category, null=True, blank=True)
+    # NULL, not "": the API distinguishes "no category" (null) from a category.
+    category = models.CharField(max_length=16, choices=Category, null=True, blank=True)  # noqa: DJ001
     channel = models.CharField(max_length=8, choices=Channel, default=Channel.WEB)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     metadata = models.JSONField(default=dict, blank=True)
@@ -276,6 +277,48 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on #{self.ticket_id} by {self.actor_name}"
+
+
+class NotificationKind(models.TextChoices):
+    TICKET_CREATED = "ticket_created", "Your ticket was received"
+    AGENT_REPLIED = "agent_replied", "New reply on your ticket"
+    STATUS_CHANGED = "status_changed", "Your ticket's status changed"
+    ASSIGNED = "assigned", "Ticket assigned to you"
+    REQUESTER_REPLIED = "requester_replied", "The requester replied"
+    TEAM_TICKET = "team_ticket", "New ticket for your team"
+
+
+class Notification(models.Model):
+    """Something that happened on a ticket, for one person: shown in the app and sent by email.
+
+    One row per (event, recipient) — the key that makes delivering it idempotent.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=NotificationKind)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event"),
+            models.CheckConstraint(condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+        ]
+        indexes = [
+            # The bell: a user's unread notifications, newest first.
+            models.Index(
+                fields=["recipient", "-created_at"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+            # The notifications page: all of a user's notifications, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} on #{self.ticket_id}"
 
 
 class TicketUserPermission(UserObjectPermissionBase):

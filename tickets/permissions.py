@@ -271,7 +271,7 @@ def permission_rows_for_new_ticket(ticket: Ticket) -> tuple[list[TicketUserPermi
 
 def _permission_ids() -> dict[str, int]:
     rows = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
-    return {codename: pk for codename, pk in rows.values_list("codename", "id")}
+    return dict(rows.values_list("codename", "id"))
 
 
 # --- people's access (called by accounts.services) ------------------------------------------

@@ -15,6 +15,14 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "code": {"class"}}
 
 
+def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:
+    # Relative and protocol-relative links ("x", "//host") could point anywhere on our own site
+    # or elsewhere without saying so; message links must name their scheme.
+    if attribute == "href" and not value.lower().startswith(("http://", "https://", "mailto:")):
+        return None
+    return value
+
+
 def render_markdown(text: str) -> SafeString:
     """HTML for a message body. Safe whatever the input: no scripts, no event handlers, only
     http(s)/mailto links, which open without a referrer and are marked nofollow."""
@@ -26,5 +34,6 @@ def render_markdown(text: str) -> SafeString:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_absolute_links_only,
     )
     return mark_safe(cleaned)  # noqa: S308 - sanitized by nh3 just above

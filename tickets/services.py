@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tickets import permissions
+from tickets import notifications, permissions
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, delete_after_commit, store
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.models import (
@@ -158,7 +159,7 @@ def _person(user: User | None) -> dict | None:
 
 
 def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public: bool, at: datetime) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
         actor_name=actor.name if actor is not None else "System",
@@ -167,11 +168,16 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
         public=public,
         created_at=at,
     )
+    # Announce it only once it is committed; robust: a failure to queue never reaches the user.
+    transaction.on_commit(partial(notifications.event_committed, event.pk), robust=True)
+    return event
 
 
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` with its row locked until the transaction ends."""
-    locked = Ticket.objects.select_for_update(of=("self",)).select_related("team", "organization", "assignee").get(pk=ticket.pk)
+    # No joins here: under READ COMMITTED, PostgreSQL re-reads a locked row after waiting but not
+    # the rows joined to it, so a joined assignee could be stale. Related rows load afterwards.
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
     # Keep what permission checks already learned about this ticket object.
     if "_helpdesk_levels" in ticket.__dict__:
         locked.__dict__["_helpdesk_levels"] = ticket.__dict__["_helpdesk_levels"]
@@ -578,10 +584,7 @@ def ticket_update(
 
 def _change_tags(ticket: Ticket, actor: User, clean: dict, at: datetime) -> None:
     current = list(ticket.tags.values_list("name", flat=True))
-    if "tags" in clean:
-        wanted = list(clean["tags"])
-    else:
-        wanted = list(current)
+    wanted = list(clean["tags"]) if "tags" in clean else list(current)
     for name in clean.get("add_tags", []):
         if name not in wanted:
             wanted.append(name)
@@ -823,6 +826,47 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
     if failures:
         raise BulkUpdateFailed(failures)
     return updated
+
+
+def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, batch: int = 500) -> int:
+    """Close tickets that have been solved for ``days`` (HELPDESK_AUTOCLOSE_DAYS) or longer.
+
+    Each closes in its own short transaction with a system history event (actor: none), so a
+    long run never holds many locks; rows another process is changing right now are skipped
+    and picked up by the next run. Returns how many tickets were closed.
+    """
+    from django.conf import settings
+
+    now = now or timezone.now()
+    days = settings.HELPDESK_AUTOCLOSE_DAYS if days is None else days
+    cutoff = now - timedelta(days=days)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.SOLVED, solved_at__lte=cutoff)
+                .order_by("solved_at", "id")[:batch]
+            )
+            for ticket in due:
+                changed: list[str] = []
+                _set_status(ticket, Status.CLOSED, actor=None, at=now, changed=changed)
+                ticket.updated_at = now
+                ticket.save(update_fields=sorted(set(changed) | {"updated_at"}))
+            closed += len(due)
+        if len(due) < batch:
+            return closed
+
+
+def notification_mark_read(*, actor: User, ids: list[int] | None) -> int:
+    """Mark ``actor``'s notifications ``ids`` (None: all of them) read. Returns how many changed."""
+    from tickets.models import Notification
+
+    _require_signed_in(actor)
+    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
 
 
 # --- API: idempotent create (appended for the REST API) -------------------------------------------

@@ -25,3 +25,17 @@ def priority_badge(priority: str):
 @register.filter
 def markdown(text: str):
     return render_markdown(text)
+
+
+@register.simple_tag
+def live_attrs(ticket=None):
+    """Attributes for <body> that switch on live updates (static/js/live.js) for this page.
+
+    The stream starts after the newest event at render time, so nothing is replayed; on a
+    ticket page only that ticket's changes refresh the page.
+    """
+    from tickets.live import latest_event_id
+
+    if ticket is not None:
+        return format_html('data-live data-live-after="{}" data-live-ticket="{}"', latest_event_id(), ticket.pk)
+    return format_html('data-live data-live-after="{}"', latest_event_id())

@@ -1,0 +1,73 @@
+"""Live updates (issue 8): what changed since a given event, and who is looking at a ticket.
+
+The browser keeps one server-sent-events stream open (``views/live.py``) that polls
+``changes_since`` once a second. Every poll asks ``permissions.visible_tickets`` afresh, so a
+team-scoped agent or a customer never hears of a ticket they cannot see, and losing access (a
+deactivated account, a team move) takes effect within a second. Presence — who has a ticket open
+and who is typing a reply — lives in the cache (Redis in production; a file cache on one machine).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db.models import Max
+
+from tickets import permissions
+from tickets.models import TicketEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+PRESENCE_TTL_SECONDS = 15
+MAX_EVENTS_PER_POLL = 100
+
+
+def latest_event_id() -> int:
+    """The id a new stream starts after when the page did not say (so it replays nothing)."""
+    return TicketEvent.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def changes_since(user: User, after: int) -> list[dict]:
+    """Events after ``after`` on tickets ``user`` may see, oldest first, as small dicts.
+
+    Customers get public events only; agents (who can see a ticket only if they may work it)
+    get everything. Bodies are never sent: the page re-reads what it shows.
+    """
+    qs = TicketEvent.objects.filter(id__gt=after, ticket__in=permissions.visible_tickets(user).values("pk"))
+    if not user.is_agent:
+        qs = qs.filter(public=True)
+    rows = qs.order_by("id").values("id", "ticket_id", "kind", "actor_id", "actor_name")[:MAX_EVENTS_PER_POLL]
+    return [
+        {"id": r["id"], "ticket": r["ticket_id"], "kind": r["kind"], "actor": r["actor_id"], "actor_name": r["actor_name"]}
+        for r in rows
+    ]
+
+
+def _presence_key(ticket_id: int) -> str:
+    return f"helpdesk:presence:{ticket_id}"
+
+
+def presence_touch(user: User, ticket_id: int, *, typing: bool) -> list[dict]:
+    """Record that ``user`` has ticket ``ticket_id`` open (and whether they are typing); return
+    the other people present, each ``{"id", "name", "typing"}``."""
+    now = time.time()
+    key = _presence_key(ticket_id)
+    present = {
+        uid: entry
+        for uid, entry in (cache.get(key) or {}).items()
+        if now - entry["seen"] < PRESENCE_TTL_SECONDS and uid != user.pk
+    }
+    others = [{"id": uid, "name": e["name"], "typing": e["typing"]} for uid, e in sorted(present.items())]
+    present[user.pk] = {"name": user.name, "typing": typing, "seen": now}
+    cache.set(key, present, PRESENCE_TTL_SECONDS * 2)
+    return others
+
+
+def presence_leave(user: User, ticket_id: int) -> None:
+    key = _presence_key(ticket_id)
+    present = cache.get(key) or {}
+    if present.pop(user.pk, None) is not None:
+        cache.set(key, present, PRESENCE_TTL_SECONDS * 2)

@@ -1,0 +1,187 @@
+"""manage.py seed_demo [--if-empty]: a small, believable help desk to try the product with.
+
+An admin, agents in two teams (one sees every ticket, the others only their team's), customers in
+two organizations (one shares tickets), and about sixty tickets across every status, with
+conversations, internal notes, tags and history — all made through the services, then moved back
+in time so the desk looks like it has been running for a month.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import F
+
+from accounts import services as accounts
+from accounts.models import Role, TicketScope, User
+from tickets import permissions, services
+from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
+
+PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo on purpose
+
+PEOPLE = {
+    "admin": ("admin@example.com", "Morgan Admin"),
+    "agents": [
+        ("alice@example.com", "Alice Agent", None),
+        ("ben@example.com", "Ben Billing", "Billing"),
+        ("carla@example.com", "Carla Tech", "Technical"),
+        ("dev@example.com", "Dev Tech", "Technical"),
+    ],
+    "customers": [
+        ("ada@acme.example", "Ada Lovelace", "Acme Corp"),
+        ("grace@acme.example", "Grace Hopper", "Acme Corp"),
+        ("linus@globex.example", "Linus Carter", "Globex"),
+        ("margaret@globex.example", "Margaret Hale", "Globex"),
+        ("sam@example.net", "Sam Independent", None),
+    ],
+}
+
+SUBJECTS = [
+    ("Cannot download last month's invoice", "billing", ["invoice"], "Billing"),
+    ("Charged twice for the annual plan", "billing", ["refund", "payments"], "Billing"),
+    ("VAT number missing on invoices", "billing", ["invoice", "tax"], "Billing"),
+    ("Card declined although the bank says it is fine", "billing", ["payments"], "Billing"),
+    ("Export to CSV times out on large projects", "technical", ["export", "performance"], "Technical"),
+    ("Login loop after enabling SSO", "account", ["sso", "login"], "Technical"),
+    ("Webhook deliveries fail with 502", "technical", ["webhooks"], "Technical"),
+    ("Mobile app crashes when opening attachments", "bug", ["mobile", "crash"], "Technical"),
+    ("Please add dark mode to the dashboard", "feature_request", ["ui"], None),
+    ("How do I add a colleague to our account?", "account", ["users"], None),
+    ("Password reset email never arrives", "account", ["email", "login"], "Technical"),
+    ("Suspicious login from an unknown country", "security", ["security"], "Technical"),
+    ("API rate limit lower than documented", "technical", ["api"], "Technical"),
+    ("Search does not find tickets by number", "bug", ["search"], "Technical"),
+    ("Upgrade from Team to Business plan", "billing", ["plans"], "Billing"),
+]
+DESCRIPTIONS = [
+    "Since yesterday this happens every time I try. I cleared the cache and tried another browser, same result.",
+    "This is blocking our month-end close, could you please look at it soon? Screenshots available on request.",
+    "Steps: open the page, click the button, wait. Expected it to work like last week; now nothing happens.",
+    "A few people in our team see the same thing. It started right after your maintenance window on Sunday.",
+]
+AGENT_REPLIES = [
+    "Thanks for the report! Could you tell me which browser and version you are using?",
+    "I could reproduce this and passed it to our engineers. I will update you as soon as I hear back.",
+    "We deployed a fix this morning. Could you please try again and let me know if it works now?",
+    "I have corrected this on our side; you should see the change within a few minutes.",
+]
+CUSTOMER_REPLIES = [
+    "It is Firefox 128 on Windows 11.",
+    "Thanks, it works now!",
+    "Still the same problem here, unfortunately.",
+    "Here is the additional information you asked for.",
+]
+NOTES = [
+    "Customer is on the legacy plan; check with finance before refunding.",
+    "Same root cause as the incident last Tuesday, see the postmortem.",
+    "Escalated to engineering, ticket ENG-4411.",
+]
+
+
+class Command(BaseCommand):
+    help = "Fill an empty desk with demo users and tickets, and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing (but print the logins) if users exist.")
+        parser.add_argument("--tickets", type=int, default=60)
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, if_empty: bool, tickets: int, seed: int, **options):
+        if if_empty and User.objects.exists():
+            if User.objects.filter(email=PEOPLE["admin"][0]).exists():
+                self._print_logins()
+            else:
+                self.stdout.write("Users exist already; demo data not added.")
+            return
+        rng = random.Random(seed)
+        with transaction.atomic():
+            people = self._people()
+            for i in range(tickets):
+                self._ticket(rng, people, i, tickets)
+        self.stdout.write(self.style.SUCCESS(f"Demo desk ready: {Ticket.objects.count()} tickets."))
+        self._print_logins()
+
+    def _people(self) -> dict:
+        teams = {name: accounts.team_create(name=name) for name in ("Billing", "Technical")}
+        orgs = {
+            "Acme Corp": accounts.organization_create(name="Acme Corp", share_tickets=True),
+            "Globex": accounts.organization_create(name="Globex", share_tickets=False),
+        }
+        email, name = PEOPLE["admin"]
+        admin = accounts.user_create(email=email, name=name, password=PASSWORD, role=Role.ADMIN, validate_password_strength=False)
+        agents = []
+        for email, name, team in PEOPLE["agents"]:
+            agents.append(
+                accounts.user_create(
+                    email=email,
+                    name=name,
+                    password=PASSWORD,
+                    role=Role.AGENT,
+                    ticket_scope=TicketScope.TEAMS if team else TicketScope.ALL,
+                    teams=[teams[team]] if team else [],
+                    validate_password_strength=False,
+                )
+            )
+        customers = [
+            accounts.user_create(
+                email=email, name=name, password=PASSWORD, organization=orgs.get(org), validate_password_strength=False
+            )
+            for email, name, org in PEOPLE["customers"]
+        ]
+        return {"admin": admin, "agents": agents, "customers": customers, "teams": teams}
+
+    def _ticket(self, rng: random.Random, people: dict, index: int, total: int) -> None:
+        subject, category, tags, team_name = SUBJECTS[index % len(SUBJECTS)]
+        requester = people["customers"][index % len(people["customers"])]
+        admin = people["admin"]
+        ticket = services.ticket_create(
+            actor=requester,
+            subject=subject if index < len(SUBJECTS) else f"{subject} (again)",
+            description=rng.choice(DESCRIPTIONS),
+            priority=rng.choices(["low", "normal", "high", "urgent"], weights=[2, 6, 3, 1])[0],
+            category=category,
+        )
+        team = people["teams"].get(team_name) if team_name else None
+        # The newest few tickets stay untouched: new, unassigned work for the queue.
+        fate = rng.choices(
+            ["new", Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED],
+            weights=[2, 3, 2, 1, 2, 2],
+        )[0] if index < total - 6 else "new"
+        if team is not None or fate != "new":
+            ticket = services.ticket_update(actor=admin, ticket=ticket, team=team, tags=tags)
+        if fate != "new":
+            worker = rng.choice([a for a in people["agents"] if permissions.can_work_team(a, team)])
+            ticket = services.ticket_claim(actor=worker, ticket=ticket)
+            if rng.random() < 0.5:
+                services.message_add(actor=worker, ticket=ticket, body=rng.choice(NOTES), internal=True)
+            services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES))
+            if rng.random() < 0.6:
+                services.message_add(actor=requester, ticket=ticket, body=rng.choice(CUSTOMER_REPLIES))
+            if fate in (Status.PENDING, Status.ON_HOLD):
+                services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES), status=fate)
+            elif fate in (Status.SOLVED, Status.CLOSED):
+                services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES[2:]), status=Status.SOLVED)
+                if fate == Status.CLOSED:
+                    services.ticket_change_status(actor=worker, ticket=ticket, status=Status.CLOSED)
+        # Spread the desk's history over the last thirty days, newest tickets last.
+        age = timedelta(days=30 * (total - index) / total, minutes=rng.randint(0, 600))
+        self._shift(ticket.pk, age)
+
+    @staticmethod
+    def _shift(ticket_id: int, age: timedelta) -> None:
+        dates = ("created_at", "updated_at", "first_response_at", "solved_at", "closed_at")
+        Ticket.objects.filter(pk=ticket_id).update(**{d: F(d) - age for d in dates})
+        Message.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
+        TicketEvent.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
+        Attachment.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\nDemo logins (password for all: {PASSWORD})")
+        self.stdout.write(f"  admin     {PEOPLE['admin'][0]}")
+        for email, name, team in PEOPLE["agents"]:
+            self.stdout.write(f"  agent     {email:<26} {name} ({team + ' team only' if team else 'all tickets'})")
+        for email, name, org in PEOPLE["customers"]:
+            self.stdout.write(f"  customer  {email:<26} {name}{' — ' + org if org else ''}")

@@ -1,0 +1,55 @@
+"""Management commands: add_user and seed_demo."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Role, Team, TicketScope, User
+from tickets import permissions, selectors
+from tickets.models import Message, Status, Ticket
+
+
+@pytest.mark.django_db
+def test_add_user_is_idempotent_and_creates_teams_and_orgs():
+    call_command("add_user", "Kim@Desk.test", "--role", "agent", "--password", "pw-1", "--team", "Billing", stdout=StringIO())
+    call_command(
+        "add_user", "kim@desk.test", "--role", "agent", "--password", "pw-2", "--team", "Tech", "--scope", "teams",
+        stdout=StringIO(),
+    )
+    kim = User.objects.get(email="kim@desk.test")
+    assert kim.role == Role.AGENT and kim.ticket_scope == TicketScope.TEAMS
+    assert sorted(kim.teams.values_list("name", flat=True)) == ["Billing", "Tech"]
+    assert kim.check_password("pw-2")
+    assert Team.objects.count() == 2
+    call_command("add_user", "c@org.test", "--role", "customer", "--password", "pw", "--organization", "Initech", stdout=StringIO())
+    assert User.objects.get(email="c@org.test").organization.name == "Initech"
+
+
+@pytest.mark.django_db
+def test_add_user_refuses_teams_for_customers():
+    with pytest.raises(CommandError):
+        call_command("add_user", "c@org.test", "--role", "customer", "--password", "pw", "--team", "Billing")
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_believable_desk(client):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "admin@example.com" in out.getvalue()
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert statuses == set(Status.values)
+    assert Ticket.objects.filter(assignee__isnull=True, status=Status.OPEN).exists()
+    assert Message.objects.filter(internal=True).exists()
+    for customer in User.objects.filter(role=Role.CUSTOMER):
+        for ticket in permissions.visible_tickets(customer):
+            assert not any(m.internal for m in selectors.messages_for(customer, ticket))
+    # Team-scoped agents see only their team's tickets.
+    ben = User.objects.get(email="ben@example.com")
+    assert set(permissions.visible_tickets(ben).values_list("team__name", flat=True)) == {"Billing"}
+    # The printed logins work.
+    assert client.login(username="ada@acme.example", password="helpdesk-demo")
+    # --if-empty leaves an existing desk alone.
+    before = Ticket.objects.count()
+    call_command("seed_demo", "--if-empty", stdout=StringIO())
+    assert Ticket.objects.count() == before

@@ -1,0 +1,113 @@
+"""Live updates over server-sent events, and agents' presence on a ticket.
+
+Why server-sent events and not WebSockets (Channels): updates flow one way, server to browser;
+SSE is plain HTTP (no upgrade through proxies, no second protocol stack, no channel layer), the
+browser's EventSource reconnects by itself and resumes with Last-Event-ID, and the few messages a
+browser sends (presence, typing) are ordinary POSTs. Under ASGI (``make run`` serves with uvicorn
+workers) a stream is an async generator that holds no thread while it waits; under WSGI (the
+development server, the test server) it is a plain generator that ends after a while and lets
+EventSource reconnect, so nothing is held for long either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import live, permissions
+from tickets.permissions import Action
+
+POLL_SECONDS = 1.0
+KEEPALIVE_SECONDS = 15.0
+WSGI_STREAM_SECONDS = 25.0
+ASGI_STREAM_SECONDS = 300.0
+
+
+def _start_after(request: HttpRequest) -> int:
+    for value in (request.headers.get("Last-Event-ID"), request.GET.get("after")):
+        if value and value.isdigit():
+            return int(value)
+    return live.latest_event_id()
+
+
+def _poll(user_id: int, after: int) -> tuple[list[dict], bool]:
+    """One poll with a freshly loaded user, so revoked access ends the stream at once."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return [], False
+    return live.changes_since(user, after), True
+
+
+def _frame(change: dict) -> str:
+    return f"id: {change['id']}\nevent: ticket\ndata: {json.dumps(change)}\n\n"
+
+
+def _sync_stream(user_id: int, after: int):
+    yield "retry: 1000\n\n"
+    started = last_sent = time.monotonic()
+    while time.monotonic() - started < WSGI_STREAM_SECONDS:
+        changes, allowed = _poll(user_id, after)
+        if not allowed:
+            yield "event: end\ndata: {}\n\n"
+            return
+        for change in changes:
+            after = change["id"]
+            yield _frame(change)
+            last_sent = time.monotonic()
+        if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        time.sleep(POLL_SECONDS)
+
+
+async def _async_stream(user_id: int, after: int):
+    yield "retry: 1000\n\n"
+    poll = sync_to_async(_poll, thread_sensitive=False)
+    started = last_sent = time.monotonic()
+    while time.monotonic() - started < ASGI_STREAM_SECONDS:
+        changes, allowed = await poll(user_id, after)
+        if not allowed:
+            yield "event: end\ndata: {}\n\n"
+            return
+        for change in changes:
+            after = change["id"]
+            yield _frame(change)
+            last_sent = time.monotonic()
+        if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        await asyncio.sleep(POLL_SECONDS)
+
+
+@require_GET
+def events(request: HttpRequest) -> HttpResponse:
+    """``text/event-stream`` of changes to tickets the signed-in user may see."""
+    after = _start_after(request)
+    stream = _async_stream if isinstance(request, ASGIRequest) else _sync_stream
+    response = StreamingHttpResponse(stream(request.user.pk, after), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # let a fronting nginx pass events through at once
+    return response
+
+
+@require_POST
+def presence(request: HttpRequest, pk: int) -> JsonResponse:
+    """An agent's heartbeat on a ticket page: records them (typing or not), returns the others.
+
+    404 for a ticket the user cannot see; 403 for customers (presence is for agents).
+    """
+    ticket = permissions.get_ticket_or_404(request.user, pk)
+    permissions.authorize(request.user, Action.VIEW_INTERNAL, ticket)
+    if request.POST.get("leave") == "1":
+        live.presence_leave(request.user, ticket.pk)
+        return JsonResponse({"others": []})
+    others = live.presence_touch(request.user, ticket.pk, typing=request.POST.get("typing") == "1")
+    return JsonResponse({"others": others})
