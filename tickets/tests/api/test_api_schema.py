@@ -96,6 +96,11 @@ def test_docs_are_served_from_our_static_files(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+    assert "<style>" not in html and "<script>" not in html  # the CSP allows no inline code
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"/api/schema/" in script.content
 
 
 @contextlib.contextmanager
