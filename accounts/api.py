@@ -50,7 +50,9 @@ class AgentsReadAdminsWrite(BasePermission):
 
 
 def _team_groups():
-    return Prefetch("groups", queryset=Group.objects.filter(team__isnull=False).select_related("team"), to_attr="team_groups")
+    return Prefetch(
+        "groups", queryset=Group.objects.filter(team__isnull=False).select_related("team"), to_attr="team_groups"
+    )
 
 
 class UserOut(serializers.ModelSerializer):
@@ -201,7 +203,13 @@ class UserList(generics.GenericAPIView):
             OpenApiExample(
                 "An agent of one team",
                 request_only=True,
-                value={"email": "sam@example.com", "name": "Sam", "role": "agent", "ticket_scope": "teams", "teams": [1]},
+                value={
+                    "email": "sam@example.com",
+                    "name": "Sam",
+                    "role": "agent",
+                    "ticket_scope": "teams",
+                    "teams": [1],
+                },
             )
         ],
     )

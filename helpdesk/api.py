@@ -131,7 +131,11 @@ class CursorPagination(BasePagination):
     def get_paginated_response(self, data) -> Response:
         return Response(
             OrderedDict(
-                [("next", self._link(self.next_cursor)), ("previous", self._link(self.previous_cursor)), ("results", data)]
+                [
+                    ("next", self._link(self.next_cursor)),
+                    ("previous", self._link(self.previous_cursor)),
+                    ("results", data),
+                ]
             )
         )
 

@@ -82,7 +82,10 @@ def test_invite_gives_an_accept_url(admin, as_user, billing_team):
     assert response.status_code == 201
     invite = Invite.objects.get()
     assert response.json()["accept_url"].endswith(f"/accounts/invite/{invite.token}/")
-    assert as_user(admin).post("/api/v1/invites/", {"email": "x@desk.test", "role": "customer"}, format="json").status_code == 400
+    assert (
+        as_user(admin).post("/api/v1/invites/", {"email": "x@desk.test", "role": "customer"}, format="json").status_code
+        == 400
+    )
 
 
 def test_token_endpoint(customer, password):

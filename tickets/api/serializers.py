@@ -255,9 +255,7 @@ class TicketCreateIn(serializers.Serializer):
     assignee = AgentField(required=False, allow_null=True, help_text="Agents only.")
     team = TeamField(required=False, allow_null=True, help_text="Agents only.")
     status = serializers.ChoiceField(choices=Status.choices, required=False, help_text="Agents only.")
-    channel = serializers.ChoiceField(
-        choices=Channel.choices, required=False, help_text="Agents only (default `api`)."
-    )
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Agents only (default `api`).")
 
     def validate(self, attrs):
         user = self.context["request"].user

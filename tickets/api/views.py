@@ -140,7 +140,10 @@ class TicketList(generics.GenericAPIView):
     @extend_schema(
         summary="Create a ticket",
         request=s.TicketCreateIn,
-        responses={201: s.TicketOut, 200: OpenApiResponse(s.TicketOut, "Replayed: the ticket this Idempotency-Key made.")},
+        responses={
+            201: s.TicketOut,
+            200: OpenApiResponse(s.TicketOut, "Replayed: the ticket this Idempotency-Key made."),
+        },
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -189,7 +192,8 @@ class TicketList(generics.GenericAPIView):
         else:
             ticket, created = services.ticket_create(actor=request.user, **data), True
         return Response(
-            _ticket_out(self, request.user, ticket.pk), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            _ticket_out(self, request.user, ticket.pk),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
@@ -273,7 +277,9 @@ class TicketBulk(generics.GenericAPIView):
         responses={200: s.BulkResultOut},
         examples=[
             OpenApiExample(
-                "Escalate", request_only=True, value={"ids": [12, 15], "changes": {"priority": "urgent", "add_tags": ["outage"]}}
+                "Escalate",
+                request_only=True,
+                value={"ids": [12, 15], "changes": {"priority": "urgent", "add_tags": ["outage"]}},
             )
         ],
     )
@@ -316,7 +322,9 @@ class MessageList(TicketScoped, generics.GenericAPIView):
         examples=[
             OpenApiExample("Reply", request_only=True, value={"body": "Thanks, that fixed it."}),
             OpenApiExample(
-                "Note and wait", request_only=True, value={"body": "Asked finance.", "internal": True, "status": "on_hold"}
+                "Note and wait",
+                request_only=True,
+                value={"body": "Asked finance.", "internal": True, "status": "on_hold"},
             ),
         ],
     )

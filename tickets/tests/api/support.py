@@ -71,7 +71,11 @@ def world(people, ticket, billing_team, tech_team):
         actor=people["customer"], ticket=ticket, body="Here is a screenshot.", attachments=[text_file()]
     )
     note = services.message_add(
-        actor=agent, ticket=ticket, body="Finance says it is a known bug.", internal=True, attachments=[text_file("internal.txt")]
+        actor=agent,
+        ticket=ticket,
+        body="Finance says it is a known bug.",
+        internal=True,
+        attachments=[text_file("internal.txt")],
     )
     empty_team = account_services.team_create(name="Spare")
     return {

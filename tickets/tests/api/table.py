@@ -90,11 +90,20 @@ ROWS: list[Row] = [
         by_persona(400, 400, 400, 201, 201, 201, 201),
         body=lambda w: {**NEW_TICKET, "channel": "email", "team": w["team"].pk},
     ),
-    Row("tickets", "create invalid", "POST", "/api/v1/tickets/", by_persona(*[400] * 7), body=lambda w: {"subject": "x"}),
-    Row("tickets", "detail", "GET", "/api/v1/tickets/{ticket}/", SEE),
-    Row("tickets", "change priority", "PATCH", "/api/v1/tickets/{ticket}/", CHANGE, body=lambda w: {"priority": "high"}),
     Row(
-        "tickets", "assign", "PATCH", "/api/v1/tickets/{ticket}/", CHANGE, body=lambda w: {"assignee": w["people"]["team_agent"].pk}
+        "tickets", "create invalid", "POST", "/api/v1/tickets/", by_persona(*[400] * 7), body=lambda w: {"subject": "x"}
+    ),
+    Row("tickets", "detail", "GET", "/api/v1/tickets/{ticket}/", SEE),
+    Row(
+        "tickets", "change priority", "PATCH", "/api/v1/tickets/{ticket}/", CHANGE, body=lambda w: {"priority": "high"}
+    ),
+    Row(
+        "tickets",
+        "assign",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        CHANGE,
+        body=lambda w: {"assignee": w["people"]["team_agent"].pk},
     ),
     Row("tickets", "solve", "PATCH", "/api/v1/tickets/{ticket}/", SOLVE, body=lambda w: {"status": "solved"}),
     Row(
@@ -187,7 +196,14 @@ ROWS: list[Row] = [
         body=lambda w: {"body": "Hello?"},
         setup=_close,
     ),
-    Row("messages", "empty reply", "POST", "/api/v1/tickets/{ticket}/messages/", by_persona(400, 403, 404, 400, 400, 404, 400), body=lambda w: {"body": ""}),
+    Row(
+        "messages",
+        "empty reply",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        by_persona(400, 403, 404, 400, 400, 404, 400),
+        body=lambda w: {"body": ""},
+    ),
     # --- attachments
     Row("attachments", "list", "GET", "/api/v1/tickets/{ticket}/attachments/", SEE),
     Row(
@@ -220,8 +236,16 @@ ROWS: list[Row] = [
     Row("events", "list", "GET", "/api/v1/tickets/{ticket}/events/", SEE),
     # --- statistics
     Row("stats", "agent stats", "GET", "/api/v1/stats/agents/", AGENTS),
-    Row("stats", "agent stats of a team", "GET", "/api/v1/stats/agents/?team={team}&since=2020-01-01&until=2099-12-31", AGENTS),
-    Row("stats", "bad period", "GET", "/api/v1/stats/agents/?since=soon", by_persona(403, 403, 403, 400, 400, 400, 400)),
+    Row(
+        "stats",
+        "agent stats of a team",
+        "GET",
+        "/api/v1/stats/agents/?team={team}&since=2020-01-01&until=2099-12-31",
+        AGENTS,
+    ),
+    Row(
+        "stats", "bad period", "GET", "/api/v1/stats/agents/?since=soon", by_persona(403, 403, 403, 400, 400, 400, 400)
+    ),
     # --- people
     Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
     Row("people", "users", "GET", "/api/v1/users/", AGENTS),
@@ -244,8 +268,20 @@ ROWS: list[Row] = [
         by_persona(403, 403, 403, 403, 403, 403, 200),
         body=lambda w: {"name": "Billing & invoices"},
     ),
-    Row("people", "delete empty team", "DELETE", "/api/v1/teams/{empty_team}/", by_persona(403, 403, 403, 403, 403, 403, 204)),
-    Row("people", "delete team with tickets", "DELETE", "/api/v1/teams/{team}/", by_persona(403, 403, 403, 403, 403, 403, 409)),
+    Row(
+        "people",
+        "delete empty team",
+        "DELETE",
+        "/api/v1/teams/{empty_team}/",
+        by_persona(403, 403, 403, 403, 403, 403, 204),
+    ),
+    Row(
+        "people",
+        "delete team with tickets",
+        "DELETE",
+        "/api/v1/teams/{team}/",
+        by_persona(403, 403, 403, 403, 403, 403, 409),
+    ),
     Row("people", "invites", "GET", "/api/v1/invites/", ADMINS_READ),
     Row(
         "people",
@@ -260,7 +296,9 @@ ROWS: list[Row] = [
 
 def cases(resource: str) -> list[tuple[Row, str, int]]:
     """(row, persona, expected status) for every row of ``resource`` and every persona."""
-    return [(row, persona, status) for row in ROWS if row.resource == resource for persona, status in row.expected.items()]
+    return [
+        (row, persona, status) for row in ROWS if row.resource == resource for persona, status in row.expected.items()
+    ]
 
 
 def case_id(value) -> str:

@@ -50,9 +50,13 @@ def test_upload_to_own_message_and_not_to_another_tickets(world, as_user, people
     ok = as_user(customer).post(url, {"file": text_file("late.txt"), "message": world["reply"].pk}, format="multipart")
     assert ok.status_code == 201, ok.json()
     assert ok.json()["message"] == world["reply"].pk
-    elsewhere = services.ticket_create(actor=customer, subject="Other thing", description="Something else entirely here.")
+    elsewhere = services.ticket_create(
+        actor=customer, subject="Other thing", description="Something else entirely here."
+    )
     wrong = as_user(customer).post(
-        f"/api/v1/tickets/{elsewhere.pk}/attachments/", {"file": text_file(), "message": world["reply"].pk}, format="multipart"
+        f"/api/v1/tickets/{elsewhere.pk}/attachments/",
+        {"file": text_file(), "message": world["reply"].pk},
+        format="multipart",
     )
     assert wrong.status_code == 400
     assert "message" in wrong.json()

@@ -58,7 +58,9 @@ def add_tickets(count: int, requester, team, *, start: int = 0) -> None:
     )
     Message.objects.bulk_create(
         [
-            Message(ticket=t, author=requester, author_name=requester.name, author_role="customer", body="Opening message.")
+            Message(
+                ticket=t, author=requester, author_name=requester.name, author_role="customer", body="Opening message."
+            )
             for t in tickets
         ],
         batch_size=2000,
@@ -165,7 +167,10 @@ def test_people_lists_same_queries(people, as_user, billing_team, tech_team):
     few = {url: [queries(client, url.format(size=size)) for size in (10, 100)] for url in urls}
     for n in range(150):
         user = account_services.user_create(
-            email=f"agent{n}@desk.test", name=f"Agent {n}", role=Role.AGENT, teams=[billing_team if n % 2 else tech_team]
+            email=f"agent{n}@desk.test",
+            name=f"Agent {n}",
+            role=Role.AGENT,
+            teams=[billing_team if n % 2 else tech_team],
         )
         if n % 10 == 0:
             account_services.team_create(name=f"Team {n}")

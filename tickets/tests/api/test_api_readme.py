@@ -88,9 +88,11 @@ def test_readme_walkthrough_runs_as_written(live_server, tmp_path):
     priorities = [priority for priority, _, _ in rows]
     assert len(lines) > 2
     assert priorities == sorted(priorities, key=["urgent", "high"].index)
-    assert {("urgent", "Refund for order 1042"), ("urgent", "Card was charged twice"), ("high", "Invoice total looks wrong")} <= {
-        (priority, subject) for priority, _, subject in rows
-    }
+    assert {
+        ("urgent", "Refund for order 1042"),
+        ("urgent", "Card was charged twice"),
+        ("high", "Invoice total looks wrong"),
+    } <= {(priority, subject) for priority, _, subject in rows}
     ids = [number for _, number, _ in rows]
     assert len(ids) == len(set(ids))  # no ticket twice across pages
 

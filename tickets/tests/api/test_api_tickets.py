@@ -139,7 +139,9 @@ def test_claim_sets_in_progress_and_409_names_holder(world, as_user, people):
 
 
 def test_bulk_is_all_or_nothing_and_lists_failures(world, as_user, people, tech_team):
-    other = services.ticket_create(actor=people["customer"], subject="Second one", description="Another ticket from Ada here.")
+    other = services.ticket_create(
+        actor=people["customer"], subject="Second one", description="Another ticket from Ada here."
+    )
     services.ticket_update(actor=people["admin"], ticket=other, team=tech_team)
     response = as_user(people["team_agent"]).post(
         "/api/v1/tickets/bulk/",
@@ -192,10 +194,22 @@ def _ids(response) -> list[int]:
 def test_filters(world, as_user, people, tech_team):
     customer, agent = people["customer"], people["agent"]
     urgent = services.ticket_create(
-        actor=agent, requester=customer, subject="Site is down", description="The whole site returns errors now.",
-        priority="urgent", tags=["outage"], category="technical", team=tech_team, assignee=agent,
+        actor=agent,
+        requester=customer,
+        subject="Site is down",
+        description="The whole site returns errors now.",
+        priority="urgent",
+        tags=["outage"],
+        category="technical",
+        team=tech_team,
+        assignee=agent,
     )
-    low = services.ticket_create(actor=people["org_member"], subject="Typo on page", description="There is a typo on the pricing page.", priority="low")
+    low = services.ticket_create(
+        actor=people["org_member"],
+        subject="Typo on page",
+        description="There is a typo on the pricing page.",
+        priority="low",
+    )
     ticket = world["ticket"]
     client = as_user(agent)
     base = "/api/v1/tickets/"
@@ -223,7 +237,9 @@ def test_filters(world, as_user, people, tech_team):
 
 def test_cursor_walks_every_ticket_once_both_ways(customer, agent, as_user):
     made = [
-        services.ticket_create(actor=customer, subject=f"Ticket number {n}", description="Some description long enough.", priority=p)
+        services.ticket_create(
+            actor=customer, subject=f"Ticket number {n}", description="Some description long enough.", priority=p
+        )
         for n, p in enumerate(["low", "urgent", "high", "normal"] * 3)
     ]
     client = as_user(agent)
