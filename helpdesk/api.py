@@ -20,7 +20,6 @@ import binascii
 import json
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -32,7 +31,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tickets.exceptions import AttachmentTooLarge, BulkUpdateFailed, Conflict, UnsupportedFileType
@@ -278,10 +277,6 @@ def _after(keys: list[tuple[str, bool]], values: list) -> Q:
     return condition
 
 
-def _without_cursor(url: str) -> str:
-    return remove_query_param(url, CursorPagination.cursor_query_param)
-
-
 # --- throttles ---------------------------------------------------------------------------------
 
 
@@ -321,7 +316,3 @@ class TokenEndpointThrottle(_RateFromSettings):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-def query_string(params: dict) -> str:
-    return urlencode(params, doseq=True)

@@ -181,3 +181,21 @@ def test_people_lists_same_queries(people, as_user, billing_team, tech_team):
         assert few[url][0] == few[url][1] == many[url][0] == many[url][1], (url, few[url], many[url])
         MEASURED[url.split("?")[0]] = few[url] + many[url]
     assert queries(client, "/api/v1/me/") <= 4
+
+
+def test_agent_stats_same_queries_for_few_and_many_agents(people, as_user, billing_team):
+    client = as_user(people["admin"])
+    url = "/api/v1/stats/agents/?since=2020-01-01&until=2099-12-31"
+    few = queries(client, url)
+    for n in range(40):
+        agent = account_services.user_create(
+            email=f"statsagent{n}@desk.test", name=f"Stats Agent {n}", role=Role.AGENT, teams=[billing_team]
+        )
+        ticket = services.ticket_create(
+            actor=people["customer"], subject=f"Stats ticket {n}", description="Enough words to describe it."
+        )
+        services.ticket_update(actor=people["admin"], ticket=ticket, team=billing_team)
+        services.ticket_claim(actor=agent, ticket=ticket)
+        services.message_add(actor=agent, ticket=ticket, body="Looking into it.")
+    assert queries(client, url) == few
+    MEASURED["/api/v1/stats/agents/"] = [few, few]
