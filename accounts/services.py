@@ -265,3 +265,12 @@ def api_token_get_or_create(*, user: User):
 
     token, _ = Token.objects.get_or_create(user=user)
     return token
+
+
+@transaction.atomic
+def api_token_regenerate(*, user: User):
+    """Replace the user's API token with a new one; the old one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
