@@ -242,6 +242,8 @@ class CursorPagination(BasePagination):
             if payload.get("k") != [name for name, _ in self.keys]:
                 raise ValueError  # a cursor from another ordering
             values = [self._field(name).to_python(value) for (name, _), value in zip(self.keys, values, strict=True)]
+            if any(isinstance(v, int) and not -(2**63) < v < 2**63 for v in values):
+                raise ValueError  # would overflow the database's integer columns
         except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, DjangoValidationError, OverflowError):
             raise exceptions.ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from None
         return direction, values

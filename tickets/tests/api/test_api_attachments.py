@@ -70,3 +70,27 @@ def test_empty_file_is_400(world, as_user, people):
     )
     assert response.status_code == 400
     assert Attachment.objects.count() == 2
+
+
+def test_download_from_object_storage_redirects_to_the_storage_url(customer, as_user, settings):
+    """With a storage that serves files itself (S3 in production: a signed, short-lived URL) the
+    API answers 302 to that URL instead of streaming the bytes through the web process."""
+    from tickets import services
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://files.example/"},
+        },
+    }
+    ticket = services.ticket_create(
+        actor=customer,
+        subject="File in a bucket",
+        description="The attachment lives in object storage.",
+        attachments=[text_file()],
+    )
+    attachment = ticket.attachments.get()
+    response = as_user(customer).get(f"/api/v1/attachments/{attachment.pk}/download/")
+    assert response.status_code == 302
+    assert response["Location"] == f"https://files.example/{attachment.file.name}"

@@ -274,3 +274,23 @@ def test_session_authentication_needs_csrf(customer, password):
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_forged_cursors_are_400(agent, as_user):
+    import base64
+    import json
+
+    def forged(payload) -> str:
+        return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+    client = as_user(agent)
+    for payload in (
+        {"d": "next", "k": ["updated_at", "id"], "v": ["2026-01-01T00:00:00Z", 10**30]},
+        {"d": "next", "k": ["updated_at", "id"], "v": [{"a": 1}, 1]},
+        {"d": "sideways", "k": ["updated_at", "id"], "v": ["2026-01-01T00:00:00Z", 1]},
+        {"d": "next", "k": ["priority_rank", "id"], "v": [0, 1]},  # from another ordering
+        [1, 2, 3],
+    ):
+        response = client.get(f"/api/v1/tickets/?cursor={forged(payload)}")
+        assert response.status_code == 400, payload
+        assert "cursor" in response.json()
