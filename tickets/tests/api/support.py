@@ -63,7 +63,7 @@ def people(customer, org_member, other_customer, agent, team_agent, other_team_a
 
 
 @pytest.fixture
-def world(people, ticket, billing_team, tech_team):
+def world(people, ticket, billing_team, tech_team, settings):
     """Ada's Billing ticket with a public reply carrying a file, an agent's internal note with a
     file, and an empty team; ids for the table's paths."""
     agent = people["agent"]
@@ -87,4 +87,5 @@ def world(people, ticket, billing_team, tech_team):
         "team": billing_team,
         "empty_team": empty_team,
         "people": people,
+        "settings": settings,
     }

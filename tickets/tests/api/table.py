@@ -54,6 +54,7 @@ class Row:
     body: Callable[[dict], dict] | None = None
     multipart: bool = False
     setup: Callable[[dict], None] | None = None  # bring the ticket into the state the row needs
+    settings: dict = field(default_factory=dict)  # Django settings for this row (e.g. a small file limit)
     extra: dict = field(default_factory=dict)
 
 
@@ -132,6 +133,7 @@ ROWS: list[Row] = [
         setup=_close,
     ),
     Row("tickets", "delete", "DELETE", "/api/v1/tickets/{ticket}/", DELETE),
+    Row("tickets", "replace (no PUT)", "PUT", "/api/v1/tickets/{ticket}/", by_persona(*[405] * 7), body=lambda w: {}),
     Row("tickets", "claim", "POST", "/api/v1/tickets/{ticket}/claim/", CHANGE, body=lambda w: {}),
     Row(
         "tickets",
@@ -224,6 +226,16 @@ ROWS: list[Row] = [
         body=lambda w: {"file": text_file("page.html", b"<!doctype html><html><script>alert(1)</script></html>")},
         multipart=True,
     ),
+    Row(
+        "attachments",
+        "upload too large",
+        "POST",
+        "/api/v1/tickets/{ticket}/attachments/",
+        by_persona(413, 403, 404, 413, 413, 404, 413),
+        body=lambda w: {"file": text_file()},
+        multipart=True,
+        settings={"HELPDESK_MAX_ATTACHMENT_BYTES": 16},
+    ),
     Row("attachments", "download", "GET", "/api/v1/attachments/{public_attachment}/download/", SEE),
     Row(
         "attachments",
@@ -309,6 +321,8 @@ def case_id(value) -> str:
 
 def run(row: Row, persona: str, world: dict, as_user):
     """Bring the world into the row's state, send the request as ``persona``; return the response."""
+    for name, value in row.settings.items():
+        setattr(world["settings"], name, value)
     if row.setup is not None:
         row.setup(world)
     ids = {
