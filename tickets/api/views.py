@@ -361,6 +361,12 @@ class AttachmentList(TicketScoped, generics.GenericAPIView):
     @extend_schema(summary="Upload a file", request=s.AttachmentIn, responses={201: s.AttachmentOut})
     def post(self, request, pk):
         ticket = self.get_ticket()
+        if len(_uploads(request, "file")) > 1:
+            # One file per request here (the answer is that file); several go with a message.
+            return Response(
+                {"file": ["Send one file per request, or several as `attachments` of a message."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         given = s.AttachmentIn(data=request.data)
         given.is_valid(raise_exception=True)
         message = None

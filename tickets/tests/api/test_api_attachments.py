@@ -94,3 +94,14 @@ def test_download_from_object_storage_redirects_to_the_storage_url(customer, as_
     response = as_user(customer).get(f"/api/v1/attachments/{attachment.pk}/download/")
     assert response.status_code == 302
     assert response["Location"] == f"https://files.example/{attachment.file.name}"
+
+
+def test_several_files_in_one_upload_are_refused_not_dropped(world, as_user, people):
+    response = as_user(people["customer"]).post(
+        f"/api/v1/tickets/{world['ticket'].pk}/attachments/",
+        {"file": [text_file("one.txt"), text_file("two.txt")]},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "file" in response.json()
+    assert Attachment.objects.count() == 2
