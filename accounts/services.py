@@ -216,6 +216,23 @@ def invite_accept(*, token: str, name: str, password: str) -> User:
     return user
 
 
+# --- the signed-in person's own account (profile page) ----------------------------------------
+
+
+@transaction.atomic
+def user_set_name(*, user: User, name: str) -> User:
+    """Change ``user``'s display name. Raises ``ValidationError`` on ``name`` when blank or long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": ["Enter a name."]})
+    if len(name) > 150:
+        raise ValidationError({"name": ["Use at most 150 characters."]})
+    if name != user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+    return user
+
+
 # --- appended for the REST API ---------------------------------------------------------------------
 
 
@@ -269,6 +286,41 @@ def api_token_get_or_create(*, user: User):
 
 @transaction.atomic
 def api_token_regenerate(*, user: User):
+    """Replace ``user``'s API token with a new one; the old key stops working at once.
+
+    Returns the new ``rest_framework.authtoken`` Token.
+    """
+    from rest_framework.authtoken.models import Token
+
+    if not (user.is_authenticated and user.is_active):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Sign in to manage your API token.")
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """Give ``user`` a new password after checking its strength (``ValidationError`` on
+    ``password``). The caller keeps the current session signed in (``update_session_auth_hash``)."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": list(exc.messages)}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) -> User:
+    """Whether an agent gets email about new unassigned tickets in their teams."""
+    user.notify_team_tickets = notify_team_tickets
+    user.save(update_fields=["notify_team_tickets"])
+    return user
+
+
     """Replace the user's API token with a new one; the old one stops working at once."""
     from rest_framework.authtoken.models import Token
 

@@ -32,3 +32,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # compare the files on disk before and after, which only means something without neighbours.
 if STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
     STORAGES["default"]["OPTIONS"]["location"] = tempfile.mkdtemp(prefix="helpdesk-test-media-")
+# Live-update streams under the (WSGI) test server end sooner, so a closed browser page does not
+# leave a server thread polling; EventSource reconnects by itself.
+HELPDESK_LIVE_WSGI_STREAM_SECONDS = 4

@@ -71,3 +71,37 @@ def presence_leave(user: User, ticket_id: int) -> None:
     present = cache.get(key) or {}
     if present.pop(user.pk, None) is not None:
         cache.set(key, present, PRESENCE_TTL_SECONDS * 2)
+
+
+def ticket_latest_event_id(ticket_id: int) -> int:
+    """The newest history entry of one ticket: what a page "has seen" when it is rendered."""
+    return TicketEvent.objects.filter(ticket_id=ticket_id).aggregate(last=Max("id"))["last"] or 0
+
+
+_STALE_KINDS = ("message_added", "note_added", "status_changed", "assigned")
+
+
+def changed_since_seen(user: User, ticket_id: int, seen_event_id: int) -> list[str]:
+    """What others did to a ticket after the page ``user`` writes in was rendered, in words:
+    new replies and notes, status and assignee changes. Empty when nothing happened."""
+    from tickets.models import Status
+
+    events = TicketEvent.objects.filter(ticket_id=ticket_id, id__gt=seen_event_id, kind__in=_STALE_KINDS).exclude(
+        actor_id=user.pk
+    )
+    if not user.is_agent:
+        events = events.filter(public=True)
+    out = []
+    for event in events.order_by("id")[:10]:
+        if event.kind == "message_added":
+            out.append(f"{event.actor_name} replied to the customer.")
+        elif event.kind == "note_added":
+            out.append(f"{event.actor_name} added an internal note.")
+        elif event.kind == "status_changed":
+            new = event.data.get("new")
+            label = Status(new).label.lower() if new in Status.values else new
+            out.append(f"{event.actor_name} set the status to {label}.")
+        else:
+            who = (event.data.get("new") or {}).get("name") or "nobody"
+            out.append(f"{event.actor_name} assigned it to {who}.")
+    return out

@@ -339,6 +339,28 @@ class TicketGroupPermission(GroupObjectPermissionBase):
         abstract = False
 
 
+class TicketReadMarker(models.Model):
+    """When a person last opened a ticket's page in the portal.
+
+    The portal's "new reply" flag is "a public agent reply newer than this"; without a marker
+    every agent reply counts as new. Written by ``services.ticket_mark_seen`` only.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="read_markers")
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One marker per person and ticket; its index also serves the "new reply" subquery,
+            # which looks the marker up by (user, ticket) for every row of My tickets.
+            models.UniqueConstraint(fields=["user", "ticket"], name="read_marker_user_ticket_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw #{self.ticket_id} at {self.last_seen_at:%Y-%m-%d %H:%M}"
+
+
 class IdempotencyKey(models.Model):
     """A client's ``Idempotency-Key`` for a ticket create: the same key from the same user within
     24 hours returns this ticket instead of making another (API.md, retries after timeouts)."""

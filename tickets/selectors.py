@@ -6,9 +6,14 @@ search is decided in one place. Each returns a queryset with the joins its calle
 
 from __future__ import annotations
 
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from tickets import permissions
 from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
@@ -143,6 +148,129 @@ def notification_get_for_user(user: User, pk: object):
 def ticket_path_for(user: User, ticket_id: int) -> str:
     """Where ``user`` reads a ticket: the agent page for agents, the portal for customers."""
     return f"/agent/tickets/{ticket_id}/" if user.is_agent else f"/portal/tickets/{ticket_id}/"
+
+# --- customer portal -----------------------------------------------------------------------------
+
+#: The portal's status filters (what the customer sees) and the statuses behind each. "Open"
+#: holds everything the support team is still working on; "waiting on you" is pending.
+PORTAL_FILTERS: dict[str, tuple[str, ...] | None] = {
+    "all": None,
+    "open": (Status.OPEN, Status.IN_PROGRESS, Status.ON_HOLD),
+    "waiting": (Status.PENDING,),
+    "solved": (Status.SOLVED,),
+    "closed": (Status.CLOSED,),
+}
+#: History a customer sees beside the conversation (replies and files are in the conversation).
+PORTAL_HISTORY_KINDS = (
+    "created",
+    "status_changed",
+    "priority_changed",
+    "category_changed",
+    "subject_changed",
+    "assigned",
+    "collaborator_added",
+    "collaborator_removed",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ticket_list_for_portal(user: User, *, status: str = "all", q: str = "") -> QuerySet[Ticket]:
+    """``ticket_list_for_requester`` narrowed by a portal status filter and a search over the
+    subject and the *public* messages (internal notes are never searched), annotated with
+    ``has_new_reply``: an agent replied publicly after ``user`` last opened the ticket."""
+    qs = ticket_list_for_requester(user).prefetch_related(None)  # tags are not shown in the portal
+    statuses = PORTAL_FILTERS.get(status)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    q = (q or "").strip()
+    if q:
+        public_match = Message.objects.filter(ticket=OuterRef("pk"), internal=False, body__icontains=q)
+        qs = qs.filter(Q(subject__icontains=q) | Q(Exists(public_match)))
+    return with_new_reply(qs, user)
+
+
+def with_new_reply(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    """Annotate ``has_new_reply`` with one EXISTS per row, computed by the database."""
+    from tickets.models import TicketReadMarker
+
+    seen = TicketReadMarker.objects.filter(user=user, ticket=OuterRef("pk")).values("last_seen_at")[:1]
+    qs = qs.annotate(last_seen_at=Coalesce(Subquery(seen), Value(_EPOCH), output_field=DateTimeField()))
+    replies = Message.objects.filter(
+        ticket=OuterRef("pk"),
+        internal=False,
+        author_role__in=("agent", "admin"),
+        created_at__gt=OuterRef("last_seen_at"),
+    )
+    return qs.annotate(has_new_reply=Exists(replies))
+
+
+@dataclass
+class KeysetPage:
+    """One page of a keyset-paginated list and the opaque cursors around it."""
+
+    items: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _encode_cursor(direction: str, ticket: Ticket) -> str:
+    raw = json.dumps([direction, ticket.updated_at.isoformat(), ticket.pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[str, datetime, int] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        direction, stamp, pk = json.loads(raw)
+        moment = datetime.fromisoformat(stamp)
+        if direction not in ("after", "before") or moment.tzinfo is None:
+            return None
+        return direction, moment, int(pk)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+
+
+def keyset_page(qs: QuerySet[Ticket], *, cursor: str | None, size: int) -> KeysetPage:
+    """A page of ``qs`` in (-updated_at, -id) order after or before ``cursor``.
+
+    Seeks with a WHERE on the two ordering columns (served by the ``*_updated_idx`` indexes)
+    instead of OFFSET, and fetches one row more than ``size`` to learn whether more follow, so
+    no page ever counts the whole list. A malformed cursor gives the first page.
+    """
+    decoded = _decode_cursor(cursor)
+    if decoded is None:
+        rows = list(qs.order_by("-updated_at", "-id")[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        return KeysetPage(rows, _encode_cursor("after", rows[-1]) if more else None, None)
+    direction, moment, pk = decoded
+    if direction == "after":
+        qs = qs.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, id__lt=pk)).order_by("-updated_at", "-id")
+        rows = list(qs[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        return KeysetPage(
+            rows,
+            _encode_cursor("after", rows[-1]) if more else None,
+            _encode_cursor("before", rows[0]) if rows else None,
+        )
+    qs = qs.filter(Q(updated_at__gt=moment) | Q(updated_at=moment, id__gt=pk)).order_by("updated_at", "id")
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size][::-1]
+    return KeysetPage(
+        rows,
+        _encode_cursor("after", rows[-1]) if rows else None,
+        _encode_cursor("before", rows[0]) if more else None,
+    )
+
+
+def portal_history_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The public history of ``ticket`` that the portal shows beside the conversation."""
+    return events_for(user, ticket).filter(public=True, kind__in=PORTAL_HISTORY_KINDS)
+
 
 
 # --- API (appended for the REST API) --------------------------------------------------------------

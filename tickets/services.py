@@ -868,6 +868,33 @@ def notification_mark_read(*, actor: User, ids: list[int] | None) -> int:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
 
+# --- portal read markers -------------------------------------------------------------------------
+
+
+def ticket_mark_seen(*, actor: User, ticket: Ticket) -> None:
+    """Remember that ``actor`` has read ``ticket``'s conversation up to now.
+
+    This drives the portal's "new reply" flag. Reading is not a change of the ticket: no history
+    event is written and ``updated_at`` stays as it is. ``Http404`` when ``actor`` may not see it.
+    """
+    from django.db import IntegrityError
+
+    from tickets.models import TicketReadMarker
+
+    _require_signed_in(actor)
+    permissions.authorize(actor, Action.VIEW, ticket)
+    now = timezone.now()
+    # One UPDATE on every visit but the first; the unique constraint settles two first visits at once.
+    markers = TicketReadMarker.objects.filter(user=actor, ticket=ticket)
+    if markers.update(last_seen_at=now):
+        return
+    try:
+        with transaction.atomic():
+            TicketReadMarker.objects.create(user=actor, ticket=ticket, last_seen_at=now)
+    except IntegrityError:
+        markers.update(last_seen_at=now)
+
+
 
 # --- API: idempotent create (appended for the REST API) -------------------------------------------
 

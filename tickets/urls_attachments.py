@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from tickets.views import attachments
 
 app_name = "attachments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<int:pk>/download/", attachments.download, name="download"),
+]

@@ -4,7 +4,7 @@
   "use strict";
 
   const overlay = document.getElementById("shortcut-help");
-  const rows = Array.from(document.querySelectorAll("[data-ticket-row]"));
+  let rows = Array.from(document.querySelectorAll("[data-ticket-row]"));
   let active = -1;
 
   function typing(target) {
@@ -54,7 +54,7 @@
   // Bulk selection: a "select all" box and a live count.
   const selectAll = document.querySelector("[data-select-all]");
   const counter = document.querySelector("[data-selected-count]");
-  const boxes = Array.from(document.querySelectorAll('input[name="ids"]'));
+  let boxes = Array.from(document.querySelectorAll('input[name="ids"]'));
   function updateCount() {
     const n = boxes.filter((b) => b.checked).length;
     boxes.forEach((b) => b.closest("tr").classList.toggle("is-selected", b.checked));
@@ -69,6 +69,16 @@
     });
   }
   boxes.forEach((b) => b.addEventListener("change", updateCount));
+
+  // Live updates (live.js) swap the ticket table: pick up the new rows and boxes.
+  document.addEventListener("live:refreshed", () => {
+    rows = Array.from(document.querySelectorAll("[data-ticket-row]"));
+    boxes = Array.from(document.querySelectorAll('input[name="ids"]'));
+    boxes.forEach((b) => b.addEventListener("change", updateCount));
+    if (active >= rows.length) active = rows.length - 1;
+    if (active >= 0) rows[active].classList.add("is-active");
+    updateCount();
+  });
 
   document.querySelectorAll("[data-shortcuts-open]").forEach((button) => {
     button.hidden = false;

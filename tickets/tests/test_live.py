@@ -83,3 +83,85 @@ def test_presence_between_agents(client, ticket, agent, team_agent, customer, ot
     assert client.post(f"/live/tickets/{ticket.pk}/presence/").status_code == 403
     client.force_login(other_team_agent)
     assert client.post(f"/live/tickets/{ticket.pk}/presence/").status_code == 404
+
+
+# --- agent collision: a reply on a ticket that changed since the page was loaded -----------------
+
+
+@pytest.mark.django_db
+def test_stale_reply_warns_and_keeps_the_text(client, ticket, agent, team_agent):
+    import re
+
+    from tickets.models import Message
+
+    client.force_login(agent)
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    seen = re.search(r'name="seen_event_id" value="(\d+)"', page).group(1)
+    services.message_add(actor=team_agent, ticket=ticket, body="I already answered this one.")
+    before = Message.objects.count()
+    data = {"mode": "reply", "body": "My late answer.", "status": "", "seen_event_id": seen}
+    response = client.post(f"/agent/tickets/{ticket.pk}/messages/", data)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "This ticket changed while you were writing" in html and "Tom Billing replied to the customer." in html
+    assert "My late answer." in html  # the text is kept
+    assert Message.objects.count() == before
+    fresh_seen = re.search(r'name="seen_event_id" value="(\d+)"', html).group(1)
+    assert int(fresh_seen) > int(seen)
+    sent = client.post(f"/agent/tickets/{ticket.pk}/messages/", {**data, "seen_event_id": fresh_seen})
+    assert sent.status_code == 302
+    assert Message.objects.count() == before + 1
+
+
+@pytest.mark.django_db
+def test_own_changes_do_not_count_as_stale(client, ticket, agent):
+    import re
+
+    client.force_login(agent)
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    seen = re.search(r'name="seen_event_id" value="(\d+)"', page).group(1)
+    services.ticket_update(actor=agent, ticket=ticket, priority="high")
+    response = client.post(
+        f"/agent/tickets/{ticket.pk}/messages/", {"mode": "note", "body": "Noted.", "status": "", "seen_event_id": seen}
+    )
+    assert response.status_code == 302
+
+
+# --- in a real browser ---------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_queue_shows_a_new_ticket_without_reload(browser_context, chromium, live_server, agent, customer):
+    from conftest import sign_in
+
+    page = browser_context.new_page()
+    sign_in(page, agent.email)
+    page.goto("/agent/?view=all")
+    page.wait_for_selector("body[data-live]")
+    page.wait_for_timeout(300)  # the event stream is open
+    make_ticket(customer, subject="Live ticket appears by itself")
+    page.wait_for_selector("text=Live ticket appears by itself", timeout=4000)
+    assert page.url.endswith("/agent/?view=all")  # no navigation happened
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_two_agents_see_each_other_on_a_ticket(chromium, live_server, ticket, agent, team_agent):
+    from conftest import sign_in
+
+    contexts = [chromium.new_context(base_url=live_server.url) for _ in range(2)]
+    try:
+        alice, tom = (context.new_page() for context in contexts)
+        sign_in(alice, agent.email)
+        sign_in(tom, team_agent.email)
+        alice.goto(f"/agent/tickets/{ticket.pk}/")
+        tom.goto(f"/agent/tickets/{ticket.pk}/")
+        tom.wait_for_selector("text=Alice Agent is viewing", timeout=8000)
+        alice.wait_for_selector("text=Tom Billing is viewing", timeout=8000)
+        tom.locator("#composer textarea").type("Looking into it")
+        alice.wait_for_selector("text=Tom Billing is replying…", timeout=8000)
+        alice.screenshot(path="/tmp/presence.png")
+    finally:
+        for context in contexts:
+            context.close()

@@ -273,3 +273,20 @@ def test_notification_page_queries_do_not_grow(committed, client, ticket, agent,
     for i in range(40):
         committed(services.message_add, actor=agent, ticket=ticket, body=f"Reply {i}.")
     assert queries() == few
+
+
+@pytest.mark.django_db
+def test_agent_mutes_team_emails_on_the_profile_page(client, team_agent, customer, password):
+    client.login(username=team_agent.email, password=password)
+    page = client.get("/accounts/profile/").content.decode()
+    assert "Email me about new unassigned tickets in my teams" in page
+    assert client.post("/accounts/profile/notifications/", {}).status_code == 302
+    team_agent.refresh_from_db()
+    assert team_agent.notify_team_tickets is False
+    client.post("/accounts/profile/notifications/", {"notify_team_tickets": "1"})
+    team_agent.refresh_from_db()
+    assert team_agent.notify_team_tickets is True
+    client.logout()
+    client.login(username=customer.email, password=password)
+    assert "Email me about new" not in client.get("/accounts/profile/").content.decode()
+    assert client.post("/accounts/profile/notifications/", {}).status_code == 403

@@ -112,13 +112,15 @@ def test_ordinary_files_are_accepted(customer, name, content, content_type):
 
 
 @pytest.mark.django_db
-def test_check_attachments_finds_orphans_and_dangling_rows(customer, capsys):
+def test_check_attachments_finds_orphans_and_dangling_rows(customer, capsys, settings, tmp_path):
     from django.core.files.storage import default_storage
     from django.core.management import call_command
 
     from tickets import attachments
     from tickets.models import Attachment
 
+    # A store of its own: files of earlier tests whose transactions were rolled back are orphans too.
+    settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}}}
     ticket = make_ticket(customer, attachments=[upload("kept.png", PNG_BYTES), upload("lost.pdf", PDF_BYTES)])
     call_command("check_attachments")  # a healthy store: exit code 0
     assert "0 orphaned file(s), 0 deleted; 0 attachment row(s) without a file." in capsys.readouterr().out

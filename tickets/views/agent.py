@@ -22,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Organization, Role, Team, User
-from tickets import permissions, queue, selectors, services, stats, timeline
+from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
 from tickets.forms_agent import QueueFilterForm as _QueueFilterForm
@@ -194,7 +194,9 @@ def _fields_form(ticket, data=None) -> TicketFieldsForm:
     return TicketFieldsForm(data, initial=initial, agents=_assignable(ticket), teams=Team.objects.order_by("name"))
 
 
-def _render_ticket(request, ticket, *, message_form=None, fields_form=None, collaborator_form=None, status=200):
+def _render_ticket(
+    request, ticket, *, message_form=None, fields_form=None, collaborator_form=None, status=200, stale_changes=()
+):
     user = request.user
     entries = timeline.build(user, ticket)
     other_tickets = list(
@@ -217,6 +219,8 @@ def _render_ticket(request, ticket, *, message_form=None, fields_form=None, coll
             "can_change": permissions.can(user, Action.CHANGE, ticket),
             "is_closed": ticket.status == Status.CLOSED,
             "claimable": ticket.assignee_id != user.pk and ticket.status != Status.CLOSED,
+            "seen_event_id": live.ticket_latest_event_id(ticket.pk),
+            "stale_changes": stale_changes,
         },
         status=status,
     )
@@ -237,6 +241,12 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         internal = form.cleaned_data["mode"] == "note"
+        # Someone else replied or changed the ticket since this page was loaded: show what, keep
+        # the text, and let the agent send it again knowingly instead of racing silently.
+        seen = request.POST.get("seen_event_id", "")
+        stale = live.changed_since_seen(request.user, ticket.pk, int(seen)) if seen.isdigit() else []
+        if stale:
+            return _render_ticket(request, ticket, message_form=form, status=409, stale_changes=stale)
         try:
             services.message_add(
                 actor=request.user,

@@ -16,6 +16,7 @@ import json
 import time
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
@@ -53,7 +54,8 @@ def _frame(change: dict) -> str:
 def _sync_stream(user_id: int, after: int):
     yield "retry: 1000\n\n"
     started = last_sent = time.monotonic()
-    while time.monotonic() - started < WSGI_STREAM_SECONDS:
+    lifetime = getattr(settings, "HELPDESK_LIVE_WSGI_STREAM_SECONDS", WSGI_STREAM_SECONDS)
+    while time.monotonic() - started < min(lifetime, WSGI_STREAM_SECONDS):
         changes, allowed = _poll(user_id, after)
         if not allowed:
             yield "event: end\ndata: {}\n\n"

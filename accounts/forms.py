@@ -1,0 +1,54 @@
+"""Forms of the account pages. They check input shape only; accounts.services does the writes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters; not a common password and not only digits.",
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", "The two passwords differ; type the same password twice.")
+        return data
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Django's checks (old password, strength, both new fields equal); saving is left to the
+    ``accounts.services.user_set_password`` service."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One section of the profile page among three: it must not grab the focus on load.
+        self.fields["old_password"].widget.attrs.pop("autofocus", None)
+
+    def save(self, commit=True):  # pragma: no cover - the view calls the service instead
+        raise NotImplementedError("Use accounts.services.user_set_password.")
+
+
+def apply_errors(form: forms.Form, message_dict: dict[str, list[str]]) -> None:
+    """Put a service's ``ValidationError.message_dict`` on ``form``: field errors on their field,
+    anything else on the form as a whole."""
+    for field, messages in message_dict.items():
+        target = field if field in form.fields else None
+        for message in messages:
+            form.add_error(target, message)

@@ -1,0 +1,126 @@
+"""Account pages: sign-up, profile (name, password, API token), the sign-in throttle's answer.
+
+Sign-in, sign-out and the password-reset flow are Django's own views with our templates
+(``accounts/urls.py``).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.forms import NameForm, PasswordChangeForm, SignupForm, apply_errors
+
+
+@login_not_required
+def signup(request: HttpRequest) -> HttpResponse:
+    """Make a customer account and sign the new customer in. The role is never taken from input."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_create(
+                email=form.cleaned_data["email"], name=form.cleaned_data["name"], password=form.cleaned_data["password"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc.message_dict)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Your account is ready. File a ticket whenever you need help.")
+            return redirect("home")
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _profile_context(request: HttpRequest, **forms) -> dict:
+    return {
+        "name_form": forms.get("name_form") or NameForm(initial={"name": request.user.name}),
+        "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "token": selectors.api_token_for(request.user),
+    }
+
+
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's account: name, password and API token."""
+    return render(request, "accounts/profile.html", _profile_context(request))
+
+
+@require_POST
+def profile_name(request: HttpRequest) -> HttpResponse:
+    form = NameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_name(user=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc.message_dict)
+        else:
+            messages.success(request, "Your name is saved.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", _profile_context(request, name_form=form), status=400)
+
+
+@require_POST
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_password(user=request.user, password=form.cleaned_data["new_password1"])
+        except ValidationError as exc:
+            for message in exc.message_dict.get("password", exc.messages):
+                form.add_error("new_password1", message)
+        else:
+            update_session_auth_hash(request, request.user)  # stay signed in here, sign out elsewhere
+            messages.success(request, "Your password is changed.")
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", _profile_context(request, password_form=form), status=400)
+
+
+@require_POST
+def token_regenerate(request: HttpRequest) -> HttpResponse:
+    services.api_token_regenerate(user=request.user)
+    messages.success(request, "You have a new API token. The old one no longer works.")
+    return redirect("accounts:profile")
+
+
+@require_POST
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Agents: mute or unmute email about new unassigned tickets in their teams."""
+    if not request.user.is_agent:
+        raise PermissionDenied("Only agents receive team notifications.")
+    services.user_set_notification_preferences(
+        user=request.user, notify_team_tickets=request.POST.get("notify_team_tickets") == "1"
+    )
+    messages.success(request, "Your email settings are saved.")
+    return redirect("accounts:profile")
+
+
+def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What the sign-in page answers while an email+IP pair cools off (django-axes' callable):
+    the form again, with a message saying how long to wait, status 429 with ``Retry-After``."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    minutes = seconds // 60
+    if request.path.startswith("/api/"):
+        # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
+        response = JsonResponse(
+            {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
+        )
+        response["Retry-After"] = str(seconds)
+        return response
+    username = (request.POST.get("username") or "").strip()
+    form = AuthenticationForm(request, initial={"username": username})
+    response = render(
+        request,
+        "registration/login.html",
+        {"form": form, "locked_out": True, "cooloff_minutes": minutes, "next": request.POST.get("next", "")},
+        status=429,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

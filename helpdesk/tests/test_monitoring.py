@@ -1,0 +1,41 @@
+"""Query monitoring middleware (issue 6)."""
+
+import logging
+import re
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_agents_get_server_timing(client, agent, ticket):
+    client.force_login(agent)
+    response = client.get(f"/agent/tickets/{ticket.pk}/")
+    timing = response["Server-Timing"]
+    match = re.fullmatch(r'db;dur=[\d.]+;desc="(\d+) queries", app;dur=[\d.]+', timing)
+    assert match and int(match.group(1)) > 3
+
+
+@pytest.mark.django_db
+def test_customers_and_visitors_get_no_timing(client, customer):
+    assert "Server-Timing" not in client.get("/accounts/login/")
+    client.force_login(customer)
+    assert "Server-Timing" not in client.get("/notifications/")
+
+
+@pytest.mark.django_db
+def test_slow_requests_are_logged_with_their_slowest_queries(client, agent, settings, caplog):
+    settings.HELPDESK_SLOW_REQUEST_QUERIES = 1
+    client.force_login(agent)
+    with caplog.at_level(logging.WARNING, logger="helpdesk.slow"):
+        client.get("/agent/?view=all")
+    (record,) = [r for r in caplog.records if r.name == "helpdesk.slow"]
+    assert "slow request GET /agent/?view=all" in record.getMessage()
+    assert "SELECT" in record.getMessage()
+
+
+@pytest.mark.django_db
+def test_fast_requests_are_not_logged(client, customer, caplog):
+    client.force_login(customer)
+    with caplog.at_level(logging.WARNING, logger="helpdesk.slow"):
+        client.get("/notifications/")
+    assert [r for r in caplog.records if r.name == "helpdesk.slow"] == []
