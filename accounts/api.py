@@ -331,7 +331,11 @@ class ObtainToken(generics.GenericAPIView):
     def post(self, request):
         given = TokenIn(data=request.data)
         given.is_valid(raise_exception=True)
-        user = authenticate(request, username=given.validated_data["email"], password=given.validated_data["password"])
+        # The Django request, not DRF's wrapper: the sign-in throttle (django-axes) flags it, and its
+        # middleware then answers 429 with Retry-After while the email+address pair cools off.
+        user = authenticate(
+            request._request, username=given.validated_data["email"], password=given.validated_data["password"]
+        )
         if user is None:
             return Response({"detail": BAD_CREDENTIALS}, status=status.HTTP_400_BAD_REQUEST)
         token = services.api_token_get_or_create(user=user)

@@ -141,3 +141,15 @@ def test_team_delete_keeps_teams_with_tickets(world, as_user, people):
     response = as_user(people["admin"]).delete(f"/api/v1/teams/{world['team'].pk}/")
     assert response.status_code == 409
     assert Team.objects.filter(pk=world["team"].pk).exists()
+
+
+def test_token_endpoint_locks_an_email_after_repeated_failures(customer, password, settings):
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], token="1000/minute")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    client = APIClient()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/api/v1/auth/token/", {"email": "ada@acme.test", "password": "guess"}, format="json")
+    locked = client.post("/api/v1/auth/token/", {"email": "ada@acme.test", "password": password}, format="json")
+    assert locked.status_code == 429
+    assert int(locked["Retry-After"]) > 0
+    assert "token" not in locked.json()
