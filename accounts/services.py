@@ -233,6 +233,57 @@ def user_set_name(*, user: User, name: str) -> User:
     return user
 
 
+# --- appended for the REST API ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def team_update(
+    *, team: Team, name: str | None = None, description: str | None = None, members: list[User] | None = None
+) -> Team:
+    """Rename a team, change its description, and/or set its members exactly (agents and admins)."""
+    changed: list[str] = []
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": ["Enter a name."]})
+        if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+            raise ValidationError({"name": ["A team with this name already exists."]})
+        team.name = name
+        changed.append("name")
+    if description is not None:
+        team.description = description.strip()
+        changed.append("description")
+    if changed:
+        team.save(update_fields=changed)
+    if members is not None:
+        not_agents = [user.name for user in members if not user.is_agent]
+        if not_agents:
+            raise ValidationError({"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]})
+        team.group.user_set.set(members)
+    return team
+
+
+@transaction.atomic
+def team_delete(*, team: Team) -> None:
+    """Delete a team that has no tickets (``Conflict`` otherwise: move its tickets first)."""
+    from tickets.exceptions import Conflict
+
+    if team.tickets.exists():
+        raise Conflict(f"Team {team.name} still has tickets; move them to another team first.")
+    group = team.group
+    team.delete()
+    group.delete()
+
+
+@transaction.atomic
+def api_token_get_or_create(*, user: User):
+    """The user's API token (made on first use). For the API's token endpoint."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
 @transaction.atomic
 def api_token_regenerate(*, user: User):
     """Replace ``user``'s API token with a new one; the old key stops working at once.
@@ -268,3 +319,10 @@ def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) 
     user.notify_team_tickets = notify_team_tickets
     user.save(update_fields=["notify_team_tickets"])
     return user
+
+
+    """Replace the user's API token with a new one; the old one stops working at once."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)

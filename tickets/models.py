@@ -359,3 +359,22 @@ class TicketReadMarker(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw #{self.ticket_id} at {self.last_seen_at:%Y-%m-%d %H:%M}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` for a ticket create: the same key from the same user within
+    24 hours returns this ticket instead of making another (API.md, retries after timeouts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # The lookup on every keyed create, and the guard against two racing requests.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → #{self.ticket_id}"

@@ -270,3 +270,53 @@ def keyset_page(qs: QuerySet[Ticket], *, cursor: str | None, size: int) -> Keyse
 def portal_history_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     """The public history of ``ticket`` that the portal shows beside the conversation."""
     return events_for(user, ticket).filter(public=True, kind__in=PORTAL_HISTORY_KINDS)
+
+
+
+# --- API (appended for the REST API) --------------------------------------------------------------
+
+
+def with_description(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate ``description``: the body of the ticket's opening message (always public)."""
+    from django.db.models import OuterRef, Subquery
+
+    first = Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("body")[:1]
+    return qs.annotate(description=Subquery(first))
+
+
+def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    """Like ``with_message_count`` but as a correlated subquery: no GROUP BY over the joined
+    list columns, so it stays cheap under keyset pagination. Customers count public messages only."""
+    from django.db.models import IntegerField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    messages = Message.objects.filter(ticket=OuterRef("pk"))
+    if not user.is_agent:
+        messages = messages.filter(internal=False)
+    counted = messages.order_by().values("ticket").annotate(n=Count("pk")).values("n")
+    return qs.annotate(message_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+
+
+def ticket_list_for_api(user: User) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see, with what the API shows of each: list joins, the opening
+    message as ``description`` and ``message_count`` (public messages only for customers)."""
+    return with_public_message_count(with_description(_list_joins(permissions.visible_tickets(user))), user)
+
+
+def ticket_search(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticket]:
+    """Tickets of ``qs`` whose subject or a message ``user`` may read contains ``text``
+    (case-insensitive). Customers' searches never look into internal notes."""
+    from django.db.models import Exists, OuterRef
+
+    messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
+    if not user.is_agent:
+        messages = messages.filter(internal=False)
+    return qs.filter(Q(subject__icontains=text) | Q(Exists(messages)))
+
+
+def ticket_for_api(user: User, pk: int) -> Ticket:
+    """One ticket as ``ticket_list_for_api`` shows it, for the answer to a write ``user`` has just
+    made to it (the service authorized that write). Not scoped by visibility on purpose: an agent
+    who files a ticket for a team they do not work, or moves a ticket to another team, is shown
+    the result of what they did, once. Never use it to read a ticket by a client-given id."""
+    return with_public_message_count(with_description(_list_joins(Ticket.objects.all())), user).get(pk=pk)

@@ -893,3 +893,44 @@ def ticket_mark_seen(*, actor: User, ticket: Ticket) -> None:
             TicketReadMarker.objects.create(user=actor, ticket=ticket, last_seen_at=now)
     except IntegrityError:
         markers.update(last_seen_at=now)
+
+
+
+# --- API: idempotent create (appended for the REST API) -------------------------------------------
+
+IDEMPOTENCY_WINDOW_HOURS = 24
+
+
+def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[Ticket, bool]:
+    """``ticket_create`` that a client may safely repeat: the first call with ``key`` creates the
+    ticket and remembers the key for ``actor``; a repeat within 24 hours returns that ticket and
+    ``False`` (nothing is created). Two racing repeats: one creates, the other gets its ticket.
+    A key older than 24 hours is forgotten and may make a new ticket.
+    """
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+
+    from tickets.models import IdempotencyKey
+
+    _require_signed_in(actor)
+    cutoff = timezone.now() - timedelta(hours=IDEMPOTENCY_WINDOW_HOURS)
+
+    def remembered() -> Ticket | None:
+        row = IdempotencyKey.objects.filter(user=actor, key=key, created_at__gte=cutoff).select_related("ticket").first()
+        return row.ticket if row is not None else None
+
+    ticket = remembered()
+    if ticket is not None:
+        return ticket, False
+    try:
+        with atomic_with_files():
+            IdempotencyKey.objects.filter(user=actor, key=key, created_at__lt=cutoff).delete()
+            ticket = ticket_create(actor=actor, **fields)
+            IdempotencyKey.objects.create(user=actor, key=key, ticket=ticket)
+    except IntegrityError:
+        ticket = remembered()
+        if ticket is None:
+            raise
+        return ticket, False
+    return ticket, True

@@ -1,0 +1,1 @@
+"""The REST API for tickets (API.md): serializers, filters, views, urls."""

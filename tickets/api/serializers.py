@@ -1,0 +1,320 @@
+"""API representations of tickets, messages, attachments and history (API.md).
+
+Output serializers (``*Out``) turn objects the selectors returned into JSON. Input serializers
+(``*In``) check the shape of a request and resolve ids to objects; they never write: views pass
+``validated_data`` to ``tickets.services``, which hold every rule about what may change.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Team, User
+from tickets import services
+from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
+
+MAX_ID = 999_999_999_999_999_999  # ids beyond bigint are refused here, never sent to the database
+
+
+# --- small shapes --------------------------------------------------------------------------------
+
+
+class PersonOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class NamedOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AuthorOut(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    role = serializers.CharField()
+
+
+class ActorOut(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- output ------------------------------------------------------------------------------------
+
+
+class AttachmentOut(serializers.ModelSerializer):
+    uploaded_by = serializers.SerializerMethodField()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = [
+            "id",
+            "ticket",
+            "message",
+            "filename",
+            "content_type",
+            "size",
+            "uploaded_by",
+            "created_at",
+            "download_url",
+        ]
+
+    @extend_schema_field(ActorOut)
+    def get_uploaded_by(self, obj: Attachment) -> dict:
+        return {"id": obj.uploaded_by_id, "name": obj.uploaded_by_name}
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download_url(self, obj: Attachment) -> str:
+        return _absolute(self.context.get("request"), reverse("api:attachment-download", args=[obj.pk]))
+
+
+class MessageOut(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    attachments = AttachmentOut(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "ticket", "author", "body", "internal", "attachments", "created_at"]
+
+    @extend_schema_field(AuthorOut)
+    def get_author(self, obj: Message) -> dict:
+        # The name and role are kept on the message, so this survives a deleted account.
+        return {"id": obj.author_id, "name": obj.author_name, "role": obj.author_role}
+
+
+class EventOut(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    data = serializers.JSONField()
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor", "data", "created_at"]
+
+    @extend_schema_field(ActorOut(allow_null=True))
+    def get_actor(self, obj: TicketEvent) -> dict | None:
+        if obj.actor_id is None:
+            return None
+        return {"id": obj.actor_id, "name": obj.actor_name}
+
+
+class TicketOut(serializers.ModelSerializer):
+    """A ticket as API.md shows it. Expects the list/detail joins and the ``description`` and
+    ``message_count`` annotations of ``tickets.selectors.ticket_api_queryset``."""
+
+    url = serializers.SerializerMethodField()
+    description = serializers.CharField(read_only=True)
+    tags = serializers.SerializerMethodField()
+    requester = PersonOut(read_only=True)
+    assignee = PersonOut(read_only=True, allow_null=True)
+    team = NamedOut(read_only=True, allow_null=True)
+    organization = NamedOut(read_only=True, allow_null=True)
+    message_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "url",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "category",
+            "channel",
+            "tags",
+            "requester",
+            "assignee",
+            "team",
+            "organization",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "solved_at",
+            "closed_at",
+            "message_count",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj: Ticket) -> str:
+        return _absolute(self.context.get("request"), reverse("api:ticket-detail", args=[obj.pk]))
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, obj: Ticket) -> list[str]:
+        return sorted(tag.name for tag in obj.tags.all())
+
+
+class BulkResultOut(serializers.Serializer):
+    results = TicketOut(many=True)
+
+
+# --- input -------------------------------------------------------------------------------------
+
+
+class IdField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class _ObjectIdField(serializers.Field):
+    """An id resolved to an object of ``queryset``; unknown ids are a 400 on the field."""
+
+    queryset = None
+    missing = "No such object."
+
+    def to_internal_value(self, data):
+        pk = IdField().run_validation(data)
+        obj = self.get_queryset().filter(pk=pk).first()
+        if obj is None:
+            raise serializers.ValidationError(self.missing)
+        return obj
+
+    def to_representation(self, value):
+        return value.pk
+
+    def get_queryset(self):
+        return self.queryset
+
+
+class AgentField(_ObjectIdField):
+    missing = "No such agent."
+
+    def get_queryset(self):
+        # Whether this agent may work the ticket's team is the service's question.
+        return User.objects.filter(role__in=["agent", "admin"])
+
+
+class TeamField(_ObjectIdField):
+    missing = "No such team."
+
+    def get_queryset(self):
+        return Team.objects.all()
+
+
+class NewRequesterIn(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "description": "An existing user's id."},
+            {
+                "type": "object",
+                "properties": {"email": {"type": "string", "format": "email"}, "name": {"type": "string"}},
+                "required": ["email"],
+                "description": "A customer by email; the account is made if there is none.",
+            },
+        ]
+    }
+)
+class RequesterField(serializers.Field):
+    """A user id, or ``{"email", "name"}`` for a customer who may not have an account yet."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            given = NewRequesterIn(data=data)
+            given.is_valid(raise_exception=True)
+            return dict(given.validated_data)
+        pk = IdField().run_validation(data)
+        user = User.objects.filter(pk=pk).first()
+        if user is None:
+            raise serializers.ValidationError("No such user.")
+        return user
+
+    def to_representation(self, value):
+        return value.pk if isinstance(value, User) else value
+
+
+AGENT_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel")
+
+
+class TicketCreateIn(serializers.Serializer):
+    subject = serializers.CharField(min_length=services.SUBJECT_MIN, max_length=services.SUBJECT_MAX)
+    description = serializers.CharField(min_length=services.DESCRIPTION_MIN, max_length=services.DESCRIPTION_MAX)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.RegexField(services.TAG_RE, max_length=50), required=False, max_length=services.MAX_TAGS
+    )
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+    requester = RequesterField(required=False, help_text="Agents only: a user id or {email, name}.")
+    assignee = AgentField(required=False, allow_null=True, help_text="Agents only.")
+    team = TeamField(required=False, allow_null=True, help_text="Agents only.")
+    status = serializers.ChoiceField(choices=Status.choices, required=False, help_text="Agents only.")
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Agents only (default `api`).")
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        if not user.is_agent:
+            # Refused, never silently dropped: a customer's client that sends these has a bug.
+            given = [name for name in AGENT_ONLY_CREATE_FIELDS if name in self.initial_data]
+            if given:
+                raise serializers.ValidationError(
+                    {name: [f"Only agents can set the {name} of a new ticket."] for name in given}
+                )
+        return attrs
+
+
+class TicketUpdateIn(serializers.Serializer):
+    subject = serializers.CharField(min_length=services.SUBJECT_MIN, max_length=services.SUBJECT_MAX, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, allow_null=True)
+    tags = serializers.ListField(
+        child=serializers.RegexField(services.TAG_RE, max_length=50), required=False, max_length=services.MAX_TAGS
+    )
+    assignee = AgentField(required=False, allow_null=True)
+    team = TeamField(required=False, allow_null=True)
+
+    AGENT_FIELDS = ("subject", "priority", "category", "tags", "assignee", "team")
+
+
+class ClaimIn(serializers.Serializer):
+    force = serializers.BooleanField(default=False, help_text="Admins: take the ticket from its current holder.")
+
+
+class BulkChangesIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    assignee = AgentField(required=False, allow_null=True)
+    team = TeamField(required=False, allow_null=True)
+    add_tags = serializers.ListField(child=serializers.RegexField(services.TAG_RE, max_length=50), required=False)
+    remove_tags = serializers.ListField(child=serializers.RegexField(services.TAG_RE, max_length=50), required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Choose at least one change.")
+        return attrs
+
+
+class BulkIn(serializers.Serializer):
+    ids = serializers.ListField(child=IdField(), min_length=1, max_length=services.MAX_BULK_TICKETS)
+    changes = BulkChangesIn()
+
+
+class MessageIn(serializers.Serializer):
+    body = serializers.CharField(min_length=1, max_length=services.BODY_MAX)
+    internal = serializers.BooleanField(default=False, help_text="An internal note (agents only).")
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False, help_text="Agents: set the ticket's status in the same step."
+    )
+
+
+class AttachmentIn(serializers.Serializer):
+    file = serializers.FileField()
+    message = IdField(required=False, allow_null=True, help_text="A message of this ticket to attach the file to.")

@@ -1,0 +1,144 @@
+"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics").
+
+The numbers and who may see whose row are ``tickets.stats``' (admins every agent; agents their
+own row and their teams' members); this view only reads and checks the query parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import Team
+from tickets import stats
+from tickets.api.serializers import MAX_ID, NamedOut
+from tickets.api.views import IsAgent
+
+DEFAULT_DAYS = 30
+
+
+class SecondsOut(serializers.Serializer):
+    avg = serializers.IntegerField(allow_null=True)
+    median = serializers.IntegerField(allow_null=True)
+
+
+class AgentStatsOut(serializers.Serializer):
+    agent = NamedOut()
+    assigned_open = serializers.IntegerField()
+    solved = serializers.IntegerField()
+    replies = serializers.IntegerField()
+    first_response_seconds = SecondsOut()
+    resolution_seconds = SecondsOut()
+    reopened = serializers.IntegerField()
+
+
+class AgentStatsPageOut(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(help_text="The end of the period (exclusive).")
+    next = serializers.URLField(allow_null=True, help_text="Always null: every row is in one answer.")
+    previous = serializers.URLField(allow_null=True, help_text="Always null.")
+    results = AgentStatsOut(many=True)
+
+
+def _moment(request, name: str, default: date) -> date | datetime:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    value: date | datetime | None
+    try:
+        # A bare date is a whole day (parse_datetime would read it as midnight).
+        value = parse_date(raw) if len(raw) <= 10 else parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValidationError({name: ["Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."]})
+    return value
+
+
+def _bounds(since: date | datetime, until: date | datetime) -> tuple[datetime, datetime]:
+    """The period as aware datetimes ``[start, end)``: dates are whole days, ``until`` inclusive."""
+
+    def moment(value: date | datetime, *, end: bool) -> datetime:
+        if isinstance(value, datetime):
+            return value if timezone.is_aware(value) else timezone.make_aware(value)
+        day = value + timedelta(days=1) if end else value
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    try:
+        start, stop = moment(since, end=False), moment(until, end=True)
+    except (OverflowError, ValueError):
+        raise ValidationError({"until": ["That date is out of range."]}) from None
+    if start > stop:
+        raise ValidationError({"since": ["The start is after the end."]})
+    return start, stop
+
+
+class AgentStats(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsAgent]
+    serializer_class = AgentStatsPageOut
+
+    @extend_schema(
+        summary="Agent statistics",
+        description="One row per agent you may see (admins: every agent; agents: themselves and their teams' "
+        "members) for the period [since, until). Dates mean whole days; the default is the last "
+        f"{DEFAULT_DAYS} days.",
+        parameters=[
+            OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),
+            OpenApiParameter("until", str, description="End: a date (inclusive) or an ISO 8601 date-time."),
+            OpenApiParameter("team", int, description="Only this team's members."),
+        ],
+        responses={200: AgentStatsPageOut},
+        examples=[
+            OpenApiExample(
+                "One agent",
+                response_only=True,
+                value={
+                    "since": "2026-11-01T00:00:00Z",
+                    "until": "2026-11-30T23:59:59Z",
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "agent": {"id": 3, "name": "Alice Agent"},
+                            "assigned_open": 4,
+                            "solved": 12,
+                            "replies": 30,
+                            "first_response_seconds": {"avg": 1800, "median": 1200},
+                            "resolution_seconds": {"avg": 86400, "median": 43200},
+                            "reopened": 1,
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request):
+        today = timezone.localdate()
+        since = _moment(request, "since", today - timedelta(days=DEFAULT_DAYS - 1))
+        until = _moment(request, "until", today)
+        start, stop = _bounds(since, until)
+        team = None
+        raw_team = request.query_params.get("team")
+        if raw_team not in (None, ""):
+            if not raw_team.isdigit() or not 1 <= int(raw_team) <= MAX_ID:
+                raise ValidationError({"team": ["Give a team id."]})
+            team = Team.objects.filter(pk=int(raw_team)).first()
+            if team is None:
+                raise ValidationError({"team": ["No such team."]})
+        rows = stats.agent_stats(viewer=request.user, since=start, until=stop, team=team)
+        return Response(
+            {
+                "since": start,
+                "until": stop,
+                "next": None,
+                "previous": None,
+                "results": AgentStatsOut(rows, many=True).data,
+            }
+        )

@@ -1,0 +1,17 @@
+"""Ticket endpoints under /api/v1/ (names in the ``api`` namespace)."""
+
+from django.urls import path
+
+from tickets.api import stats, views
+
+urlpatterns = [
+    path("tickets/", views.TicketList.as_view(), name="ticket-list"),
+    path("tickets/bulk/", views.TicketBulk.as_view(), name="ticket-bulk"),
+    path("tickets/<id:pk>/", views.TicketDetail.as_view(), name="ticket-detail"),
+    path("tickets/<id:pk>/claim/", views.TicketClaim.as_view(), name="ticket-claim"),
+    path("tickets/<id:pk>/messages/", views.MessageList.as_view(), name="ticket-messages"),
+    path("tickets/<id:pk>/attachments/", views.AttachmentList.as_view(), name="ticket-attachments"),
+    path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
+    path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
+    path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
+]

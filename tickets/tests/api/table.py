@@ -1,0 +1,340 @@
+"""THE table: every row of API.md × every persona of DESIGN §5 → the status code expected.
+
+Each resource's test module runs its rows (``rows_for("tickets")``); nothing is written out by
+hand per persona. Columns: requester (Ada), org member (Bob, Acme shares tickets), other
+customer (Eve), agent (all tickets), team agent (Billing, the ticket's team), other-team agent
+(Technical), admin, and anonymous. The ticket is Ada's, routed to Billing (see ``support.world``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tickets import services
+from tickets.tests.api.support import PNG, text_file
+
+
+def by_persona(
+    customer, org_member, other_customer, agent, team_agent, other_team_agent, admin, anonymous=401
+) -> dict[str, int]:
+    return {
+        "customer": customer,
+        "org_member": org_member,
+        "other_customer": other_customer,
+        "agent": agent,
+        "team_agent": team_agent,
+        "other_team_agent": other_team_agent,
+        "admin": admin,
+        "anonymous": anonymous,
+    }
+
+
+# The DESIGN §5 matrix, as status codes.
+SEE = by_persona(200, 200, 404, 200, 200, 404, 200)
+REPLY = by_persona(201, 403, 404, 201, 201, 404, 201)
+NOTE = by_persona(403, 403, 404, 201, 201, 404, 201)
+SOLVE = by_persona(200, 403, 404, 200, 200, 404, 200)
+CHANGE = by_persona(403, 403, 404, 200, 200, 404, 200)
+DELETE = by_persona(403, 403, 404, 403, 403, 404, 204)
+EVERYONE = by_persona(200, 200, 200, 200, 200, 200, 200)
+CREATE = by_persona(201, 201, 201, 201, 201, 201, 201)
+AGENTS = by_persona(403, 403, 403, 200, 200, 200, 200)
+ADMINS_CREATE = by_persona(403, 403, 403, 403, 403, 403, 201)
+ADMINS_READ = by_persona(403, 403, 403, 403, 403, 403, 200)
+
+
+@dataclass(frozen=True)
+class Row:
+    resource: str
+    name: str
+    method: str
+    path: str  # formatted with ticket, public_attachment, internal_attachment, team, empty_team ids
+    expected: dict[str, int]
+    body: Callable[[dict], dict] | None = None
+    multipart: bool = False
+    setup: Callable[[dict], None] | None = None  # bring the ticket into the state the row needs
+    settings: dict = field(default_factory=dict)  # Django settings for this row (e.g. a small file limit)
+    extra: dict = field(default_factory=dict)
+
+
+def _close(world: dict) -> None:
+    admin = world["people"]["admin"]
+    services.ticket_change_status(actor=admin, ticket=world["ticket"], status="solved")
+    services.ticket_change_status(actor=admin, ticket=world["ticket"], status="closed")
+
+
+def _held_by_team_agent(world: dict) -> None:
+    services.ticket_claim(actor=world["people"]["team_agent"], ticket=world["ticket"])
+
+
+NEW_TICKET = {"subject": "Printer on fire", "description": "The office printer is on fire since this morning."}
+
+ROWS: list[Row] = [
+    # --- tickets
+    Row("tickets", "list", "GET", "/api/v1/tickets/", EVERYONE),
+    Row("tickets", "create", "POST", "/api/v1/tickets/", CREATE, body=lambda w: dict(NEW_TICKET)),
+    Row(
+        "tickets",
+        "create with attachment",
+        "POST",
+        "/api/v1/tickets/",
+        CREATE,
+        body=lambda w: {**NEW_TICKET, "attachments": [text_file()]},
+        multipart=True,
+    ),
+    Row(
+        "tickets",
+        "create with agent-only fields",
+        "POST",
+        "/api/v1/tickets/",
+        by_persona(400, 400, 400, 201, 201, 201, 201),
+        body=lambda w: {**NEW_TICKET, "channel": "email", "team": w["team"].pk},
+    ),
+    Row(
+        "tickets", "create invalid", "POST", "/api/v1/tickets/", by_persona(*[400] * 7), body=lambda w: {"subject": "x"}
+    ),
+    Row("tickets", "detail", "GET", "/api/v1/tickets/{ticket}/", SEE),
+    Row(
+        "tickets", "change priority", "PATCH", "/api/v1/tickets/{ticket}/", CHANGE, body=lambda w: {"priority": "high"}
+    ),
+    Row(
+        "tickets",
+        "assign",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        CHANGE,
+        body=lambda w: {"assignee": w["people"]["team_agent"].pk},
+    ),
+    Row("tickets", "solve", "PATCH", "/api/v1/tickets/{ticket}/", SOLVE, body=lambda w: {"status": "solved"}),
+    Row(
+        "tickets",
+        "set pending (agents only)",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        by_persona(403, 403, 404, 200, 200, 404, 200),
+        body=lambda w: {"status": "pending"},
+    ),
+    Row(
+        "tickets",
+        "invalid transition",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        by_persona(400, 400, 404, 400, 400, 404, 400),
+        body=lambda w: {"status": "closed"},
+    ),
+    Row(
+        "tickets",
+        "reopen a closed ticket",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        by_persona(400, 400, 404, 400, 400, 404, 400),
+        body=lambda w: {"status": "open"},
+        setup=_close,
+    ),
+    Row("tickets", "delete", "DELETE", "/api/v1/tickets/{ticket}/", DELETE),
+    Row("tickets", "replace (no PUT)", "PUT", "/api/v1/tickets/{ticket}/", by_persona(*[405] * 7), body=lambda w: {}),
+    Row("tickets", "claim", "POST", "/api/v1/tickets/{ticket}/claim/", CHANGE, body=lambda w: {}),
+    Row(
+        "tickets",
+        "claim a held ticket",
+        "POST",
+        "/api/v1/tickets/{ticket}/claim/",
+        by_persona(403, 403, 404, 409, 200, 404, 409),
+        body=lambda w: {},
+        setup=_held_by_team_agent,
+    ),
+    Row(
+        "tickets",
+        "force-claim a held ticket",
+        "POST",
+        "/api/v1/tickets/{ticket}/claim/",
+        by_persona(403, 403, 404, 409, 200, 404, 200),
+        body=lambda w: {"force": True},
+        setup=_held_by_team_agent,
+    ),
+    Row(
+        "tickets",
+        "bulk",
+        "POST",
+        "/api/v1/tickets/bulk/",
+        by_persona(403, 403, 403, 200, 200, 400, 200),
+        body=lambda w: {"ids": [w["ticket"].pk], "changes": {"priority": "urgent", "add_tags": ["vip"]}},
+    ),
+    # --- messages
+    Row("messages", "list", "GET", "/api/v1/tickets/{ticket}/messages/", SEE),
+    Row("messages", "reply", "POST", "/api/v1/tickets/{ticket}/messages/", REPLY, body=lambda w: {"body": "Any news?"}),
+    Row(
+        "messages",
+        "reply with a file",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        REPLY,
+        body=lambda w: {"body": "A picture.", "attachments": [text_file("p.png", PNG)]},
+        multipart=True,
+    ),
+    Row(
+        "messages",
+        "internal note",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        NOTE,
+        body=lambda w: {"body": "Checked the logs.", "internal": True},
+    ),
+    Row(
+        "messages",
+        "reply and set status",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        by_persona(403, 403, 404, 201, 201, 404, 201),
+        body=lambda w: {"body": "Waiting for you.", "status": "pending"},
+    ),
+    Row(
+        "messages",
+        "reply to a closed ticket",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        by_persona(409, 403, 404, 409, 409, 404, 409),
+        body=lambda w: {"body": "Hello?"},
+        setup=_close,
+    ),
+    Row(
+        "messages",
+        "empty reply",
+        "POST",
+        "/api/v1/tickets/{ticket}/messages/",
+        by_persona(400, 403, 404, 400, 400, 404, 400),
+        body=lambda w: {"body": ""},
+    ),
+    # --- attachments
+    Row("attachments", "list", "GET", "/api/v1/tickets/{ticket}/attachments/", SEE),
+    Row(
+        "attachments",
+        "upload",
+        "POST",
+        "/api/v1/tickets/{ticket}/attachments/",
+        REPLY,
+        body=lambda w: {"file": text_file()},
+        multipart=True,
+    ),
+    Row(
+        "attachments",
+        "upload an unsupported type",
+        "POST",
+        "/api/v1/tickets/{ticket}/attachments/",
+        by_persona(415, 403, 404, 415, 415, 404, 415),
+        body=lambda w: {"file": text_file("page.html", b"<!doctype html><html><script>alert(1)</script></html>")},
+        multipart=True,
+    ),
+    Row(
+        "attachments",
+        "upload too large",
+        "POST",
+        "/api/v1/tickets/{ticket}/attachments/",
+        by_persona(413, 403, 404, 413, 413, 404, 413),
+        body=lambda w: {"file": text_file()},
+        multipart=True,
+        settings={"HELPDESK_MAX_ATTACHMENT_BYTES": 16},
+    ),
+    Row("attachments", "download", "GET", "/api/v1/attachments/{public_attachment}/download/", SEE),
+    Row(
+        "attachments",
+        "download from an internal note",
+        "GET",
+        "/api/v1/attachments/{internal_attachment}/download/",
+        by_persona(404, 404, 404, 200, 200, 404, 200),
+    ),
+    # --- events
+    Row("events", "list", "GET", "/api/v1/tickets/{ticket}/events/", SEE),
+    # --- statistics
+    Row("stats", "agent stats", "GET", "/api/v1/stats/agents/", AGENTS),
+    Row(
+        "stats",
+        "agent stats of a team",
+        "GET",
+        "/api/v1/stats/agents/?team={team}&since=2020-01-01&until=2099-12-31",
+        AGENTS,
+    ),
+    Row(
+        "stats", "bad period", "GET", "/api/v1/stats/agents/?since=soon", by_persona(403, 403, 403, 400, 400, 400, 400)
+    ),
+    # --- people
+    Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
+    Row("people", "users", "GET", "/api/v1/users/", AGENTS),
+    Row(
+        "people",
+        "create user",
+        "POST",
+        "/api/v1/users/",
+        ADMINS_CREATE,
+        body=lambda w: {"email": "sam@desk.test", "name": "Sam New", "role": "agent"},
+    ),
+    Row("people", "teams", "GET", "/api/v1/teams/", AGENTS),
+    Row("people", "create team", "POST", "/api/v1/teams/", ADMINS_CREATE, body=lambda w: {"name": "Escalations"}),
+    Row("people", "team", "GET", "/api/v1/teams/{team}/", AGENTS),
+    Row(
+        "people",
+        "rename team",
+        "PATCH",
+        "/api/v1/teams/{team}/",
+        by_persona(403, 403, 403, 403, 403, 403, 200),
+        body=lambda w: {"name": "Billing & invoices"},
+    ),
+    Row(
+        "people",
+        "delete empty team",
+        "DELETE",
+        "/api/v1/teams/{empty_team}/",
+        by_persona(403, 403, 403, 403, 403, 403, 204),
+    ),
+    Row(
+        "people",
+        "delete team with tickets",
+        "DELETE",
+        "/api/v1/teams/{team}/",
+        by_persona(403, 403, 403, 403, 403, 403, 409),
+    ),
+    Row("people", "invites", "GET", "/api/v1/invites/", ADMINS_READ),
+    Row(
+        "people",
+        "invite",
+        "POST",
+        "/api/v1/invites/",
+        ADMINS_CREATE,
+        body=lambda w: {"email": "newbie@desk.test", "role": "agent", "team": w["team"].pk},
+    ),
+]
+
+
+def cases(resource: str) -> list[tuple[Row, str, int]]:
+    """(row, persona, expected status) for every row of ``resource`` and every persona."""
+    return [
+        (row, persona, status) for row in ROWS if row.resource == resource for persona, status in row.expected.items()
+    ]
+
+
+def case_id(value) -> str:
+    if isinstance(value, Row):
+        return f"{value.method} {value.path} ({value.name})"
+    return str(value)
+
+
+def run(row: Row, persona: str, world: dict, as_user):
+    """Bring the world into the row's state, send the request as ``persona``; return the response."""
+    for name, value in row.settings.items():
+        setattr(world["settings"], name, value)
+    if row.setup is not None:
+        row.setup(world)
+    ids = {
+        "ticket": world["ticket"].pk,
+        "public_attachment": world["public_attachment"].pk,
+        "internal_attachment": world["internal_attachment"].pk,
+        "team": world["team"].pk,
+        "empty_team": world["empty_team"].pk,
+    }
+    client = as_user(world["people"][persona])
+    body = row.body(world) if row.body else None
+    send = getattr(client, row.method.lower())
+    if body is None:
+        return send(row.path.format(**ids))
+    return send(row.path.format(**ids), body, format="multipart" if row.multipart else "json")
