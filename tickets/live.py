@@ -84,24 +84,11 @@ _STALE_KINDS = ("message_added", "note_added", "status_changed", "assigned")
 def changed_since_seen(user: User, ticket_id: int, seen_event_id: int) -> list[str]:
     """What others did to a ticket after the page ``user`` writes in was rendered, in words:
     new replies and notes, status and assignee changes. Empty when nothing happened."""
-    from tickets.models import Status
+    from tickets.history import sentence
 
     events = TicketEvent.objects.filter(ticket_id=ticket_id, id__gt=seen_event_id, kind__in=_STALE_KINDS).exclude(
         actor_id=user.pk
     )
     if not user.is_agent:
         events = events.filter(public=True)
-    out = []
-    for event in events.order_by("id")[:10]:
-        if event.kind == "message_added":
-            out.append(f"{event.actor_name} replied to the customer.")
-        elif event.kind == "note_added":
-            out.append(f"{event.actor_name} added an internal note.")
-        elif event.kind == "status_changed":
-            new = event.data.get("new")
-            label = Status(new).label.lower() if new in Status.values else new
-            out.append(f"{event.actor_name} set the status to {label}.")
-        else:
-            who = (event.data.get("new") or {}).get("name") or "nobody"
-            out.append(f"{event.actor_name} assigned it to {who}.")
-    return out
+    return [f"{sentence(event)}." for event in events.order_by("id")[:10]]

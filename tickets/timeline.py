@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.urls import NoReverseMatch, reverse
 
 from tickets import selectors
-from tickets.models import Category, EventKind, Message, Priority, Status, TicketEvent
+from tickets.history import describe
+from tickets.models import EventKind, Message, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -30,63 +31,6 @@ class Entry:
     message: Message | None = None
     event: TicketEvent | None = None
     text: str = ""
-
-
-def _label(choices, value: Any) -> str:
-    if value is None or value == "":
-        return "none"
-    return choices(value).label if value in choices.values else str(value)
-
-
-def _name(person: Any) -> str:
-    return (person.get("name") or "someone") if isinstance(person, dict) else "nobody"
-
-
-def describe(event: TicketEvent) -> str:
-    """One sentence for a history event, for people (actor name not included)."""
-    data = event.data or {}
-    kind = event.kind
-    if kind == EventKind.STATUS_CHANGED:
-        return f"changed the status from {_label(Status, data.get('old'))} to {_label(Status, data.get('new'))}"
-    if kind == EventKind.PRIORITY_CHANGED:
-        return (
-            f"changed the priority from {_label(Priority, data.get('old'))} to {_label(Priority, data.get('new'))}"
-        )
-    if kind == EventKind.CATEGORY_CHANGED:
-        return (
-            f"changed the category from {_label(Category, data.get('old'))} to {_label(Category, data.get('new'))}"
-        )
-    if kind == EventKind.ASSIGNED:
-        new = data.get("new")
-        if data.get("claimed"):
-            return "claimed the ticket"
-        if new is None:
-            reason = f" ({data['reason']})" if data.get("reason") else ""
-            return f"unassigned {_name(data.get('old'))}{reason}"
-        return f"assigned the ticket to {_name(new)}"
-    if kind == EventKind.TEAM_CHANGED:
-        old, new = data.get("old"), data.get("new")
-        if old is None:
-            return f"routed the ticket to team {_name(new)}"
-        if new is None:
-            return f"took the ticket out of team {_name(old)}"
-        return f"moved the ticket from team {_name(old)} to team {_name(new)}"
-    if kind == EventKind.TAGS_CHANGED:
-        parts = []
-        if data.get("added"):
-            parts.append("added tags " + ", ".join(data["added"]))
-        if data.get("removed"):
-            parts.append("removed tags " + ", ".join(data["removed"]))
-        return " and ".join(parts) or "changed the tags"
-    if kind == EventKind.SUBJECT_CHANGED:
-        return f"changed the subject to “{data.get('new', '')}”"
-    if kind == EventKind.ATTACHMENT_ADDED:
-        return f"attached {data.get('filename', 'a file')}"
-    if kind == EventKind.COLLABORATOR_ADDED:
-        return f"shared the ticket with {_name(data.get('user'))}"
-    if kind == EventKind.COLLABORATOR_REMOVED:
-        return f"stopped sharing the ticket with {_name(data.get('user'))}"
-    return EventKind(kind).label.lower() if kind in EventKind.values else kind
 
 
 def download_url(attachment_pk: int) -> str | None:

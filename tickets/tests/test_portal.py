@@ -346,7 +346,7 @@ def test_solve_and_reopen(signed_in, customer, ticket):
     ticket.refresh_from_db()
     assert ticket.status == Status.SOLVED
     html = client.get(url("ticket", ticket.pk)).content.decode()
-    assert "Reopen" in html and "Ada Customer changed status from Open to Solved" in html
+    assert "Reopen" in html and "Ada Customer changed the status from Open to Solved" in html
     client.post(url("reopen", ticket.pk))
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN

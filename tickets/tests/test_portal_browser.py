@@ -140,7 +140,7 @@ def test_customer_journey(page, agent, live_stream):
     check_layout(page, "ticket")
     page.get_by_role("button", name="Mark as solved").click()
     assert page.locator(".ticket-badges .badge-status-solved").is_visible()
-    assert page.get_by_text("Greta Newcomer changed status from Open to Solved").is_visible()
+    assert page.get_by_text("Greta Newcomer changed the status from Open to Solved").is_visible()
     page.get_by_role("button", name="Reopen").click()
     assert page.locator(".ticket-badges .badge-status-open").is_visible()
     ticket.refresh_from_db()

@@ -38,13 +38,20 @@ def _start_after(request: HttpRequest) -> int:
 
 
 def _poll(user_id: int, after: int) -> tuple[list[dict], bool]:
-    """One poll with a freshly loaded user, so revoked access ends the stream at once."""
+    """One poll with a freshly loaded user, so revoked access ends the stream at once.
+
+    Any failure (the database going away, the server shutting down) ends the stream too; the
+    browser reconnects and the new stream resumes from the last event it received.
+    """
     from accounts.models import User
 
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+    try:
+        user = User.objects.filter(pk=user_id, is_active=True).first()
+        if user is None:
+            return [], False
+        return live.changes_since(user, after), True
+    except Exception:  # noqa: BLE001 - a stream must end quietly, never spill a traceback
         return [], False
-    return live.changes_since(user, after), True
 
 
 def _frame(change: dict) -> str:
