@@ -1,7 +1,7 @@
 """Who hears about what happened on a ticket (issue 8): in-app notifications and email.
 
-Everything starts from a committed ``TicketEvent``: ``services._event`` registers
-``event_committed`` with ``transaction.on_commit``, so nothing is announced for a change that rolled
+Everything starts from a committed ``TicketEvent``: ``services._event`` calls
+``announce_after_commit``, which registers ``event_committed`` with ``transaction.on_commit``, so nothing is announced for a change that rolled
 back, and a failing mail server never breaks or undoes the user's action. The rules:
 
 - the requester (and collaborators) on an agent's public reply, on the ticket moving to pending
@@ -16,7 +16,11 @@ Internal notes and internal events never produce a notification, so they never r
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
+from collections.abc import Iterator
+from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -28,6 +32,27 @@ from django.utils import timezone
 from tickets.models import EventKind, Message, Notification, NotificationKind, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
+
+
+_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("helpdesk_notifications_muted", default=False)
+
+
+@contextlib.contextmanager
+def muted() -> Iterator[None]:
+    """No notifications for changes committed inside this block (demo data, imports)."""
+    token = _muted.set(True)
+    try:
+        yield
+    finally:
+        _muted.reset(token)
+
+
+def announce_after_commit(event_id: int) -> None:
+    """Called by services for every history event: notify about it once the transaction commits
+    (robustly: a failure to queue never reaches the user), unless inside ``muted()``."""
+    if _muted.get():
+        return
+    transaction.on_commit(partial(event_committed, event_id), robust=True)
 
 
 def event_committed(event_id: int) -> None:

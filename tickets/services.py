@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -168,8 +167,7 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
         public=public,
         created_at=at,
     )
-    # Announce it only once it is committed; robust: a failure to queue never reaches the user.
-    transaction.on_commit(partial(notifications.event_committed, event.pk), robust=True)
+    notifications.announce_after_commit(event.pk)
     return event
 
 

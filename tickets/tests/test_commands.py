@@ -33,9 +33,20 @@ def test_add_user_refuses_teams_for_customers():
 
 
 @pytest.mark.django_db
-def test_seed_demo_builds_a_believable_desk(client):
+def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_callbacks, mailoutbox):
+    from tickets.models import Notification
+
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=out)
+    assert mailoutbox == [] and not Notification.objects.exists()  # demo history is nobody's news
+    # Conversations take time: agents answer minutes to hours after the customer wrote.
+    answered = Ticket.objects.filter(first_response_at__isnull=False)
+    assert answered.exists()
+    assert all(t.first_response_at > t.created_at for t in answered)
+    assert all(t.updated_at >= t.created_at for t in Ticket.objects.all())
+    solved = Ticket.objects.filter(status__in=[Status.SOLVED, Status.CLOSED])
+    assert all(t.solved_at and t.solved_at > t.created_at for t in solved)
     assert "admin@example.com" in out.getvalue()
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)

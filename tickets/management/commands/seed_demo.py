@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import F
+from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Role, TicketScope, User
-from tickets import permissions, services
+from tickets import notifications, permissions, services
 from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
 
 PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo on purpose
@@ -97,7 +97,8 @@ class Command(BaseCommand):
                 self.stdout.write("Users exist already; demo data not added.")
             return
         rng = random.Random(seed)
-        with transaction.atomic():
+        # Demo history is not news: nobody is emailed or notified about it.
+        with notifications.muted(), transaction.atomic():
             people = self._people()
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
@@ -166,17 +167,42 @@ class Command(BaseCommand):
                 services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES[2:]), status=Status.SOLVED)
                 if fate == Status.CLOSED:
                     services.ticket_change_status(actor=worker, ticket=ticket, status=Status.CLOSED)
-        # Spread the desk's history over the last thirty days, newest tickets last.
-        age = timedelta(days=30 * (total - index) / total, minutes=rng.randint(0, 600))
-        self._shift(ticket.pk, age)
+        # Spread the desk's history over the last thirty days, newest tickets last, with hours
+        # between the steps of each conversation (so response and resolution times mean something).
+        opened = timezone.now() - timedelta(days=30 * (total - index) / total, minutes=rng.randint(0, 600))
+        self._spread(ticket.pk, opened, rng)
 
     @staticmethod
-    def _shift(ticket_id: int, age: timedelta) -> None:
-        dates = ("created_at", "updated_at", "first_response_at", "solved_at", "closed_at")
-        Ticket.objects.filter(pk=ticket_id).update(**{d: F(d) - age for d in dates})
-        Message.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
-        TicketEvent.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
-        Attachment.objects.filter(ticket_id=ticket_id).update(created_at=F("created_at") - age)
+    def _spread(ticket_id: int, opened, rng: random.Random) -> None:
+        """Give each service call of the ticket's history its own time, in order, after ``opened``.
+
+        Everything one call wrote shares one timestamp (a reply and the status it set); later
+        calls come minutes to hours later, never in the future.
+        """
+        messages = list(Message.objects.filter(ticket_id=ticket_id))
+        events = list(TicketEvent.objects.filter(ticket_id=ticket_id))
+        attachments = list(Attachment.objects.filter(ticket_id=ticket_id))
+        steps = sorted({row.created_at for row in messages + events + attachments})
+        now = timezone.now()
+        when, at = {}, opened
+        for step in steps:
+            when[step] = min(at, now)
+            at = at + timedelta(minutes=rng.randint(5, 8 * 60))
+        for row in messages + events + attachments:
+            row.created_at = when[row.created_at]
+        Message.objects.bulk_update(messages, ["created_at"])
+        TicketEvent.objects.bulk_update(events, ["created_at"])
+        Attachment.objects.bulk_update(attachments, ["created_at"])
+        ticket = Ticket.objects.get(pk=ticket_id)
+        ticket.created_at = when[steps[0]]
+        ticket.updated_at = when[steps[-1]]
+        public_agent = [m.created_at for m in messages if not m.internal and m.author_role != "customer"]
+        ticket.first_response_at = min(public_agent) if public_agent else None
+        solved = [e.created_at for e in events if e.kind == "status_changed" and e.data.get("new") == Status.SOLVED]
+        closed = [e.created_at for e in events if e.kind == "status_changed" and e.data.get("new") == Status.CLOSED]
+        ticket.solved_at = max(solved) if solved and ticket.status in (Status.SOLVED, Status.CLOSED) else None
+        ticket.closed_at = max(closed) if closed else None
+        ticket.save(update_fields=["created_at", "updated_at", "first_response_at", "solved_at", "closed_at"])
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD})")
