@@ -56,6 +56,8 @@ SUBJECTS = [
     ("Search does not find tickets by number", "bug", ["search"], "Technical"),
     ("Upgrade from Team to Business plan", "billing", ["plans"], "Billing"),
 ]
+# Recurring problems, told slightly differently each time they come back.
+SITUATIONS = ["", " since Monday", " after the latest update", " for our second workspace", " again today"]
 DESCRIPTIONS = [
     "Since yesterday this happens every time I try. I cleared the cache and tried another browser, same result.",
     "This is blocking our month-end close, could you please look at it soon? Screenshots available on request.",
@@ -140,7 +142,7 @@ class Command(BaseCommand):
         admin = people["admin"]
         ticket = services.ticket_create(
             actor=requester,
-            subject=subject if index < len(SUBJECTS) else f"{subject} (again)",
+            subject=subject + SITUATIONS[(index // len(SUBJECTS)) % len(SITUATIONS)],
             description=rng.choice(DESCRIPTIONS),
             priority=rng.choices(["low", "normal", "high", "urgent"], weights=[2, 6, 3, 1])[0],
             category=category,
