@@ -1,0 +1,202 @@
+"""Issue 7: one table of identities × routes × tickets, with canary strings.
+
+Every page route is listed in ROUTES (a new route fails ``test_every_route_is_in_the_matrix``
+until someone decides how it is checked), every OpenAPI operation must appear in the API table
+(``tickets/tests/api/table.py``), and every GET a person could make is swept for canary strings
+they must never see: other people's tickets, internal notes, attachments on notes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts import services as account_services
+from tickets import services
+from tickets.models import Attachment
+from tickets.tests.factories import upload
+
+IDENTITIES = [
+    "anonymous", "ada", "bob", "gus", "eve", "agent", "team_agent", "other_team_agent", "admin", "inactive",
+]
+# Who may see what (DESIGN §5): T1 is Ada's (Acme shares tickets; routed to Billing), T2 is Eve's
+# (Globex does not share; routed to Technical).
+SEES_T1 = {"ada", "bob", "agent", "team_agent", "admin"}
+SEES_T2 = {"eve", "agent", "other_team_agent", "admin"}
+AGENTS = {"agent", "team_agent", "other_team_agent", "admin"}
+CANARIES = {
+    "CANARY-T1-PUBLIC": SEES_T1,
+    "CANARY-T1-NOTE": SEES_T1 & AGENTS,
+    "CANARY-T1-FILE-PUBLIC": SEES_T1,
+    "CANARY-T1-FILE-NOTE": SEES_T1 & AGENTS,
+    "CANARY-T2-PUBLIC": SEES_T2,
+    "CANARY-T2-NOTE": SEES_T2 & AGENTS,
+}
+
+
+@pytest.fixture
+def world(db, customer, org_member, other_customer, agent, team_agent, other_team_agent, admin, globex, billing_team, tech_team, password):
+    gus = account_services.user_create(email="gus@globex.test", name="Gus Colleague", password=password, organization=globex)
+    inactive = account_services.user_create(
+        email="gone@desk.test", name="Gone Agent", password=password, role="agent", ticket_scope="all"
+    )
+    t1 = services.ticket_create(actor=customer, subject="Ada subject CANARY-T1-PUBLIC", description="Ada's problem, CANARY-T1-PUBLIC in full.")
+    services.ticket_update(actor=admin, ticket=t1, team=billing_team)
+    services.message_add(actor=agent, ticket=t1, body="Public answer CANARY-T1-PUBLIC", attachments=[upload("public-CANARY-T1-FILE-PUBLIC.txt", b"CANARY-T1-FILE-PUBLIC inside")])
+    services.message_add(actor=agent, ticket=t1, body="Secret note CANARY-T1-NOTE", internal=True, attachments=[upload("note-CANARY-T1-FILE-NOTE.txt", b"CANARY-T1-FILE-NOTE inside")])
+    t2 = services.ticket_create(actor=other_customer, subject="Eve subject CANARY-T2-PUBLIC", description="Eve's problem, CANARY-T2-PUBLIC in full.")
+    services.ticket_update(actor=admin, ticket=t2, team=tech_team)
+    services.message_add(actor=other_team_agent, ticket=t2, body="Secret note CANARY-T2-NOTE", internal=True)
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    people = {
+        "ada": customer, "bob": org_member, "gus": gus, "eve": other_customer, "agent": agent, "team_agent": team_agent,
+        "other_team_agent": other_team_agent, "admin": admin, "inactive": inactive,
+    }
+    files = {a.filename: a.pk for a in Attachment.objects.all()}
+    return {"people": people, "t1": t1.pk, "t2": t2.pk, "files": files}
+
+
+def _client(client, world, identity):
+    if identity != "anonymous":
+        client.force_login(world["people"][identity])
+    return client
+
+
+def _pages(world) -> list[str]:
+    t1, t2 = world["t1"], world["t2"]
+    files = list(world["files"].values())
+    return [
+        "/", "/portal/", "/portal/?q=CANARY", "/portal/?status=all", f"/portal/tickets/{t1}/", f"/portal/tickets/{t2}/",
+        "/agent/", "/agent/?view=all", "/agent/?view=all&q=CANARY", f"/agent/tickets/{t1}/", f"/agent/tickets/{t2}/",
+        "/agent/stats/", "/notifications/", "/accounts/profile/",
+        *[f"/attachments/{pk}/download/" for pk in files],
+        "/api/v1/tickets/", "/api/v1/tickets/?q=CANARY", f"/api/v1/tickets/{t1}/", f"/api/v1/tickets/{t2}/",
+        f"/api/v1/tickets/{t1}/messages/", f"/api/v1/tickets/{t2}/messages/", f"/api/v1/tickets/{t1}/attachments/",
+        f"/api/v1/tickets/{t1}/events/", f"/api/v1/tickets/{t2}/events/",
+        *[f"/api/v1/attachments/{pk}/download/" for pk in files],
+    ]
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_no_canary_reaches_anyone_who_may_not_see_it(client, world, identity):
+    """Every page and API read, for every identity: the canaries they may not see never appear —
+    not in bodies, search results, lists, history, file listings or downloads."""
+    client = _client(client, world, identity)
+    leaks = []
+    for path in _pages(world):
+        response = client.get(path, follow=False)
+        assert response.status_code < 500, (identity, path, response.status_code)
+        body = _body(response)
+        for canary, allowed in CANARIES.items():
+            if identity not in allowed and canary in body:
+                leaks.append((path, canary))
+    assert leaks == []
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+def test_denied_reads_are_404_and_never_403(client, world, identity):
+    client = _client(client, world, identity)
+    for ticket, seers in ((world["t1"], SEES_T1), (world["t2"], SEES_T2)):
+        for path in (f"/agent/tickets/{ticket}/", f"/portal/tickets/{ticket}/", f"/api/v1/tickets/{ticket}/"):
+            status = client.get(path).status_code
+            if identity in ("anonymous", "inactive"):
+                assert status in (302, 401), (path, status)
+            elif path.startswith("/portal/") and identity in AGENTS:
+                assert status == 302, (identity, path, status)  # agents are sent to their queue
+            elif identity not in seers or (path.startswith("/agent/") and identity not in AGENTS):
+                # (The agent workspace does not exist for customers: 404 there too.)
+                assert status == 404, (identity, path, status)
+            else:
+                assert status == 200, (identity, path, status)
+
+
+# Writes on the pages: (route name, path builder, form data, who may do it on T1).
+PAGE_WRITES = [
+    ("portal:reply", lambda w: f"/portal/tickets/{w['t1']}/reply/", {"body": "Hello"}, {"ada"}),
+    ("portal:solve", lambda w: f"/portal/tickets/{w['t1']}/solve/", {}, {"ada"}),
+    ("agent:message", lambda w: f"/agent/tickets/{w['t1']}/messages/", {"mode": "note", "body": "Note", "status": ""}, {"agent", "team_agent", "admin"}),
+    ("agent:fields", lambda w: f"/agent/tickets/{w['t1']}/fields/", {"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": ""}, {"agent", "team_agent", "admin"}),
+    ("agent:claim", lambda w: f"/agent/tickets/{w['t1']}/claim/", {}, {"agent", "team_agent", "admin"}),
+    ("agent:collaborator_add", lambda w: f"/agent/tickets/{w['t1']}/collaborators/", {"email": "new@example.com"}, {"agent", "team_agent", "admin"}),
+    ("live:presence", lambda w: f"/live/tickets/{w['t1']}/presence/", {}, {"agent", "team_agent", "admin"}),
+]
+WRITE_CASES = [(name, build, data, allowed, identity) for name, build, data, allowed in PAGE_WRITES for identity in IDENTITIES]
+
+
+@pytest.mark.parametrize(("name", "build", "data", "allowed", "identity"), WRITE_CASES, ids=[f"{c[0]}-{c[4]}" for c in WRITE_CASES])
+def test_page_writes(client, world, name, build, data, allowed, identity):
+    client = _client(client, world, identity)
+    status = client.post(build(world), data).status_code
+    if identity in ("anonymous", "inactive"):
+        assert status == 302  # to the sign-in page
+    elif identity in allowed:
+        assert status in (200, 302), status
+    elif name.startswith("portal:") and identity in AGENTS:
+        assert status == 302, status  # the portal sends agents to their queue, whatever the ticket
+    elif identity not in SEES_T1 or (name.startswith("agent:") and identity not in AGENTS):
+        assert status == 404, status  # cannot see it, or a customer in the agent workspace
+    else:
+        assert status == 403, status  # sees it, may not do this
+
+
+# --- route coverage -----------------------------------------------------------------------------
+
+# How each page route is checked. A new route fails the test below until it is added here.
+ROUTES = {
+    "home": "canary sweep", "health": "helpdesk/tests/test_site.py",
+    "accounts:login": "canary sweep (anonymous) and accounts tests", "accounts:logout": "accounts tests",
+    "accounts:invite_accept": "accounts/tests/test_invites.py", "accounts:signup": "accounts tests",
+    "accounts:profile": "canary sweep", "accounts:profile_name": "accounts tests", "accounts:password_change": "accounts tests",
+    "accounts:token_regenerate": "accounts tests", "accounts:notification_preferences": "test_notifications.py",
+    "accounts:password_reset": "accounts tests", "accounts:password_reset_done": "accounts tests",
+    "accounts:password_reset_confirm": "accounts tests", "accounts:password_reset_complete": "accounts tests",
+    "portal:my_tickets": "canary sweep", "portal:new_ticket": "test_portal.py", "portal:ticket": "canary sweep, 404 test",
+    "portal:reply": "PAGE_WRITES", "portal:solve": "PAGE_WRITES", "portal:reopen": "test_portal.py",
+    "agent:queue": "canary sweep", "agent:bulk": "test_agent.py", "agent:stats": "canary sweep", "agent:ticket": "canary sweep, 404 test",
+    "agent:message": "PAGE_WRITES", "agent:fields": "PAGE_WRITES", "agent:claim": "PAGE_WRITES",
+    "agent:collaborator_add": "PAGE_WRITES", "agent:collaborator_remove": "test_agent.py",
+    "attachments:download": "canary sweep", "live:events": "test_live.py", "live:presence": "PAGE_WRITES",
+    "notifications:list": "canary sweep", "notifications:open": "test_notifications.py", "notifications:read_all": "test_notifications.py",
+}
+
+
+def _routes(patterns, ns=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{ns}:{pattern.namespace}" if ns and pattern.namespace else (pattern.namespace or ns)
+            yield from _routes(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{ns}:{pattern.name}" if ns else pattern.name
+
+
+def test_every_route_is_in_the_matrix():
+    names = {name for name in _routes(get_resolver().url_patterns) if not name.startswith(("admin:", "api:"))}
+    assert names - set(ROUTES) == set(), "add the new routes to ROUTES with how they are checked"
+    assert set(ROUTES) - names == set(), "ROUTES lists routes that no longer exist"
+
+
+def test_every_api_operation_is_in_the_api_table():
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    from tickets.tests.api.table import ROWS
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {
+        (method.upper(), re.sub(r"\{[^}]+\}", "{}", path))
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+    tabled = {(row.method.upper(), re.sub(r"\{[^}]+\}", "{}", row.path.split("?")[0])) for row in ROWS}
+    # Operations whose callers are not the personas of the table, checked in their own module.
+    elsewhere = {("POST", "/api/v1/auth/token/"): "tickets/tests/api/test_api_settings.py and accounts tests"}
+    assert operations - tabled - set(elsewhere) == set(), "every OpenAPI operation needs rows in tickets/tests/api/table.py"
