@@ -200,3 +200,36 @@ def test_every_api_operation_is_in_the_api_table():
     # Operations whose callers are not the personas of the table, checked in their own module.
     elsewhere = {("POST", "/api/v1/auth/token/"): "tickets/tests/api/test_api_settings.py and accounts tests"}
     assert operations - tabled - set(elsewhere) == set(), "every OpenAPI operation needs rows in tickets/tests/api/table.py"
+
+
+# --- revocation takes effect on the next request (sessions and tokens) ---------------------------
+
+
+def test_revocation_applies_to_the_next_request(client, world, billing_team):
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+
+    t1 = world["t1"]
+    tom = world["people"]["team_agent"]
+    ada = world["people"]["ada"]
+    token = Token.objects.create(user=ada)
+    api = {"HTTP_AUTHORIZATION": f"Token {token.key}"}
+    assert client.get(f"/api/v1/tickets/{t1}/", **api).status_code == 200
+    # A token-only customer sees exactly what the session sees, and nothing once deactivated.
+    ada.is_active = False
+    ada.save(update_fields=["is_active"])
+    assert client.get(f"/api/v1/tickets/{t1}/", **api).status_code == 401
+    # An agent removed from the team loses the ticket at once, on the pages and the API.
+    client.force_login(tom)
+    assert client.get(f"/agent/tickets/{t1}/").status_code == 200
+    account_services.team_remove_member(team=billing_team, user=User.objects.get(pk=tom.pk))
+    assert client.get(f"/agent/tickets/{t1}/").status_code == 404
+    assert client.get(f"/api/v1/tickets/{t1}/").status_code == 404
+    # A demoted agent is a customer on the next request: no agent workspace, no internal notes.
+    agent = world["people"]["agent"]
+    client.force_login(agent)
+    assert "CANARY-T1-NOTE" in client.get(f"/agent/tickets/{t1}/").content.decode()
+    account_services.user_set_role(user=User.objects.get(pk=agent.pk), role="customer")
+    assert client.get(f"/agent/tickets/{t1}/").status_code == 404
+    assert client.get(f"/api/v1/tickets/{t1}/").status_code == 404
