@@ -11,6 +11,7 @@ the errors those layers raise into the responses API.md documents:
     PermissionDenied              403 {"detail": "..."}
     Http404                       404 {"detail": "Not found."}  (never says whether it exists)
     tickets.exceptions.Conflict   409 {"detail": "..."}
+    tickets.exceptions.StaleVersion   412 {"detail": "..."} (If-Match no longer matches)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tickets.exceptions import AttachmentTooLarge, BulkUpdateFailed, Conflict, UnsupportedFileType
+from tickets.exceptions import AttachmentTooLarge, BulkUpdateFailed, Conflict, StaleVersion, UnsupportedFileType
 
 NOT_FOUND = "Not found."
 
@@ -69,6 +70,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return _response(_validation_data(exc), status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
     if isinstance(exc, DjangoValidationError):
         return _response(_validation_data(exc), status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, StaleVersion):
+        return _response({"detail": exc.message}, status.HTTP_412_PRECONDITION_FAILED)
     if isinstance(exc, Conflict):
         return _response({"detail": exc.message}, status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404 | exceptions.NotFound):

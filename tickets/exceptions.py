@@ -14,6 +14,10 @@ class Conflict(Exception):
         self.message = message
 
 
+class StaleVersion(Conflict):
+    """The ticket changed since the caller read it (HTTP 412 on the API's ``If-Match``)."""
+
+
 class AttachmentTooLarge(ValidationError):
     """A file is over the size limit (HTTP 413)."""
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from tickets import notifications, permissions
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, delete_after_commit, store
-from tickets.exceptions import BulkUpdateFailed, Conflict
+from tickets.exceptions import BulkUpdateFailed, Conflict, StaleVersion
 from tickets.models import (
     Attachment,
     Category,
@@ -504,8 +504,12 @@ def ticket_update(
     assignee: User | None = _UNSET,
     status: str = _UNSET,
     metadata: dict = _UNSET,
+    expected_updated_at: datetime | None = None,
 ) -> Ticket:
     """Change any of the named fields of ``ticket`` at once: all of them or none.
+
+    With ``expected_updated_at`` (the version the caller last read), a ticket changed since then
+    is refused with ``StaleVersion`` — checked under the row lock, so no update is ever lost.
 
     Only given fields are looked at, and only those whose value differs are changed, each with
     its own history event. ``status`` alone is open to the requester (solve/reopen); every other
@@ -543,6 +547,8 @@ def ticket_update(
 
     with transaction.atomic():
         ticket = _lock(ticket)
+        if expected_updated_at is not None and ticket.updated_at != expected_updated_at:
+            raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
         if ticket.status == Status.CLOSED and (set(clean) - {"status"} or team is not _UNSET or assignee is not _UNSET):
             _refuse_if_closed(ticket)
         now = timezone.now()

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from tickets import permissions, selectors, services
 from tickets.api import serializers as s
 from tickets.api.filters import TicketFilter
+from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
 
@@ -197,6 +198,11 @@ class TicketList(generics.GenericAPIView):
         )
 
 
+def _etag(data: dict) -> str:
+    """A strong validator for one ticket as this caller sees it."""
+    return '"' + hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32] + '"'
+
+
 @extend_schema(parameters=[TICKET_ID])
 class TicketDetail(TicketScoped, generics.GenericAPIView):
     """One ticket: read, change, delete."""
@@ -213,7 +219,7 @@ class TicketDetail(TicketScoped, generics.GenericAPIView):
     def get(self, request, pk):
         ticket = self.get_ticket()
         data = _ticket_out(self, request.user, ticket.pk)
-        etag = '"' + hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32] + '"'
+        etag = _etag(data)
         wanted = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
         if etag in wanted or "*" in wanted:
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
@@ -224,7 +230,11 @@ class TicketDetail(TicketScoped, generics.GenericAPIView):
         description="Agents change any field. A requester may only set `status` to `solved`, or back to "
         "`open` once solved; anything else is 403. Transitions the lifecycle does not allow are 400.",
         request=s.TicketUpdateIn,
-        responses={200: s.TicketOut},
+        responses={
+            200: s.TicketOut,
+            412: OpenApiResponse(description="If-Match no longer matches: the ticket changed since it was read."),
+        },
+        parameters=[OpenApiParameter("If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER)],
         examples=[OpenApiExample("Solve", request_only=True, value={"status": "solved"})],
     )
     def patch(self, request, pk):
@@ -235,9 +245,22 @@ class TicketDetail(TicketScoped, generics.GenericAPIView):
             permissions.authorize(request.user, Action.CHANGE, ticket)
         given = s.TicketUpdateIn(data=request.data, context=self.get_serializer_context())
         given.is_valid(raise_exception=True)
+        expected = None
+        if_match = request.headers.get("If-Match")
+        if if_match:
+            # Optimistic locking: the change applies only to the version the caller read (the
+            # ETag of GET). The service re-checks that version under the row lock.
+            current = _etag(_ticket_out(self, request.user, ticket.pk))
+            wanted = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+            if current not in wanted and "*" not in wanted:
+                raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
+            expected = ticket.updated_at
         if given.validated_data:
-            services.ticket_update(actor=request.user, ticket=ticket, **given.validated_data)
-        return Response(_ticket_out(self, request.user, ticket.pk))
+            services.ticket_update(
+                actor=request.user, ticket=ticket, expected_updated_at=expected, **given.validated_data
+            )
+        data = _ticket_out(self, request.user, ticket.pk)
+        return Response(data, headers={"ETag": _etag(data)})
 
     @extend_schema(summary="Delete a ticket (admins)", responses={204: None})
     def delete(self, request, pk):
