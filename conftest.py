@@ -10,6 +10,15 @@ from accounts.models import Role, TicketScope
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: cached counts keyed by user id must not cross tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

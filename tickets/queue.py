@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tickets import permissions, selectors
+from tickets import caching, permissions, selectors
 from tickets.models import Message, Status, Ticket
 
 if TYPE_CHECKING:
@@ -78,13 +78,18 @@ def view_filter(key: str, user: User) -> Q:
 
 
 def view_counts(user: User) -> dict[str, int]:
-    """Live count of every built-in view, over the tickets ``user`` may see, in one query."""
-    qs = permissions.visible_tickets(user).order_by()
-    aggregates = {}
-    for view in VIEWS:
-        condition = view_filter(view.key, user)
-        aggregates[view.key] = Count("pk", filter=condition) if condition else Count("pk")
-    return qs.aggregate(**aggregates)
+    """Count of every built-in view, over the tickets ``user`` may see: one query, then cached
+    until any ticket or anyone's access changes (``tickets.caching``)."""
+
+    def count() -> dict[str, int]:
+        qs = permissions.visible_tickets(user).order_by()
+        aggregates = {}
+        for view in VIEWS:
+            condition = view_filter(view.key, user)
+            aggregates[view.key] = Count("pk", filter=condition) if condition else Count("pk")
+        return qs.aggregate(**aggregates)
+
+    return caching.cached(f"queue-counts:{user.pk}", count)
 
 
 # --- sorting ------------------------------------------------------------------------------------

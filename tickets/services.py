@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tickets import notifications, permissions
+from tickets import caching, notifications, permissions
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, delete_after_commit, store
 from tickets.exceptions import BulkUpdateFailed, Conflict, StaleVersion
 from tickets.models import (
@@ -168,6 +168,7 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
         created_at=at,
     )
     notifications.announce_after_commit(event.pk)
+    caching.tickets_changed()
     return event
 
 
@@ -780,6 +781,7 @@ def ticket_delete(*, actor: User, ticket: Ticket) -> None:
         names = list(ticket.attachments.values_list("file", flat=True))
         ticket.delete()
         delete_after_commit(names)
+        caching.tickets_changed()
 
 
 def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[str, Any]) -> list[Ticket]:

@@ -583,3 +583,29 @@ def test_stats_page_rows_and_periods(client, agent, team_agent, other_team_agent
     assert response.status_code == 200 and b"Give both dates" in response.content
     response = client.get(reverse("agent:stats"), {"team": str(account_services.team_create(name="Other").pk)})
     assert response.status_code == 200  # a team Tom is not in: ignored with an error, not a 500
+
+
+# --- cached view counts (issue 6) -----------------------------------------------------------------
+
+
+def test_view_counts_are_cached_and_never_stale_after_ones_own_action(client, agent, customer, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ticket = services.ticket_create(actor=customer, subject="Counted ticket", description="Please count me in the views.")
+    _login(client, agent)
+
+    def counts_and_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("agent:queue"), {"view": "all"})
+        return {tab["key"]: tab["count"] for tab in response.context["tabs"]}, len(ctx)
+
+    first, cold = counts_and_queries()
+    again, warm = counts_and_queries()
+    assert again == first and warm == cold - 1  # the counts query is not run again
+    # The agent's own claim (committed) changes "Unassigned" and "Mine" on the very next page.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("agent:claim", args=[ticket.pk]))
+    after, _ = counts_and_queries()
+    assert after["unassigned"] == first["unassigned"] - 1
+    assert after["mine"] == first["mine"] + 1
