@@ -58,41 +58,53 @@ def _frame(change: dict) -> str:
     return f"id: {change['id']}\nevent: ticket\ndata: {json.dumps(change)}\n\n"
 
 
+class _Stream:
+    """Where a stream is (the last event sent) and what to send after each poll."""
+
+    def __init__(self, user_id: int, after: int):
+        self.user_id = user_id
+        self.after = after
+        self.last_sent = time.monotonic()
+
+    def frames(self, changes: list[dict], allowed: bool) -> tuple[list[str], bool]:
+        """The frames to send for one poll, and whether the stream goes on."""
+        if not allowed:
+            return ["event: end\ndata: {}\n\n"], False
+        out = []
+        for change in changes:
+            self.after = change["id"]
+            out.append(_frame(change))
+        now = time.monotonic()
+        if out:
+            self.last_sent = now
+        elif now - self.last_sent > KEEPALIVE_SECONDS:
+            out.append(": keep-alive\n\n")
+            self.last_sent = now
+        return out, True
+
+
 def _sync_stream(user_id: int, after: int):
     yield "retry: 1000\n\n"
-    started = last_sent = time.monotonic()
-    lifetime = getattr(settings, "HELPDESK_LIVE_WSGI_STREAM_SECONDS", WSGI_STREAM_SECONDS)
-    while time.monotonic() - started < min(lifetime, WSGI_STREAM_SECONDS):
-        changes, allowed = _poll(user_id, after)
-        if not allowed:
-            yield "event: end\ndata: {}\n\n"
+    stream, started = _Stream(user_id, after), time.monotonic()
+    lifetime = min(getattr(settings, "HELPDESK_LIVE_WSGI_STREAM_SECONDS", WSGI_STREAM_SECONDS), WSGI_STREAM_SECONDS)
+    while time.monotonic() - started < lifetime:
+        frames, going = stream.frames(*_poll(user_id, stream.after))
+        yield from frames
+        if not going:
             return
-        for change in changes:
-            after = change["id"]
-            yield _frame(change)
-            last_sent = time.monotonic()
-        if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
         time.sleep(POLL_SECONDS)
 
 
 async def _async_stream(user_id: int, after: int):
     yield "retry: 1000\n\n"
     poll = sync_to_async(_poll, thread_sensitive=False)
-    started = last_sent = time.monotonic()
+    stream, started = _Stream(user_id, after), time.monotonic()
     while time.monotonic() - started < ASGI_STREAM_SECONDS:
-        changes, allowed = await poll(user_id, after)
-        if not allowed:
-            yield "event: end\ndata: {}\n\n"
+        frames, going = stream.frames(*await poll(user_id, stream.after))
+        for frame in frames:
+            yield frame
+        if not going:
             return
-        for change in changes:
-            after = change["id"]
-            yield _frame(change)
-            last_sent = time.monotonic()
-        if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
         await asyncio.sleep(POLL_SECONDS)
 
 
