@@ -52,10 +52,12 @@ lint: $(VENV)/.installed-dev
 	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py check
 
-## make stress: the race tests at full size on PostgreSQL (50 x 20 simultaneous claims; 10 agents drain 1,000 tickets)
+## make stress: the race tests at full size on PostgreSQL (50 x 20 simultaneous claims; 10 agents drain
+## 1,000 tickets), then a 5-minute load test (locust, loopback only) of customers and agents
 stress: $(VENV)/.installed-dev
 	HELPDESK_STRESS_REPEATS=50 HELPDESK_STRESS_TICKETS=1000 HELPDESK_TEST_DATABASES=postgres HELPDESK_TEST_WORKERS=0 \
 	scripts/test.sh tickets/tests/test_concurrency.py -v
+	scripts/load.sh
 
 ## make check-deploy: Django's deployment checklist against production settings (no warnings allowed)
 check-deploy: $(VENV)/.installed

@@ -21,5 +21,5 @@ echo
 echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
 echo
 # ASGI under uvicorn workers: live-update streams wait without holding a thread.
-exec .venv/bin/gunicorn helpdesk.asgi:application -k uvicorn_worker.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" \
+exec .venv/bin/gunicorn helpdesk.asgi:application -k uvicorn_worker.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
   --access-logfile - --forwarded-allow-ips 127.0.0.1
