@@ -51,3 +51,31 @@ def test_passwords_are_hashed_with_argon2(settings):
     user = services.user_create(email="argon@example.com", name="Argon", password="a-long-and-unusual-passphrase")
     assert user.password.startswith("argon2$")
     assert user.check_password("a-long-and-unusual-passphrase")
+
+
+def test_s3_downloads_are_private_signed_links_that_expire_within_five_minutes():
+    """With the S3 variables set, attachments go to a private bucket and their links are signed
+    and short-lived. (Signing happens locally in boto3: no bucket is needed to check the link.)"""
+    code = (
+        "import django; django.setup();"
+        "from django.core.files.storage import storages; s = storages['default'];"
+        "print(type(s).__name__, s.default_acl, s.querystring_auth);"
+        "print(s.url('attachments/2026/11/abc'))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "S3_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "HELPDESK_VAR_DIR": "/tmp/helpdesk-s3-check",
+            "S3_BUCKET": "helpdesk-attachments",
+            "S3_REGION": "eu-central-1",
+            "S3_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00",
+            "S3_SECRET_ACCESS_KEY": "secret-example-secret-example-secret-exam",
+        }
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    first, url = out.stdout.strip().splitlines()
+    assert first == "S3Storage private True"
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=300" in url
