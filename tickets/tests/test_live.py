@@ -132,17 +132,27 @@ def test_own_changes_do_not_count_as_stale(client, ticket, agent):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_queue_shows_a_new_ticket_without_reload(browser_context, chromium, live_server, agent, customer):
+def test_queue_shows_a_new_ticket_without_reload(chromium, live_server, agent, customer):
+    """Two browsers: the agent watches the queue while the customer files a ticket in the portal."""
     from conftest import sign_in
 
-    page = browser_context.new_page()
-    sign_in(page, agent.email)
-    page.goto("/agent/?view=all")
-    page.wait_for_selector("body[data-live]")
-    page.wait_for_timeout(300)  # the event stream is open
-    make_ticket(customer, subject="Live ticket appears by itself")
-    page.wait_for_selector("text=Live ticket appears by itself", timeout=4000)
-    assert page.url.endswith("/agent/?view=all")  # no navigation happened
+    contexts = [chromium.new_context(base_url=live_server.url) for _ in range(2)]
+    try:
+        alice, ada = (context.new_page() for context in contexts)
+        sign_in(alice, agent.email)
+        alice.goto("/agent/?view=all")
+        alice.wait_for_selector("body[data-live]")
+        sign_in(ada, customer.email)
+        ada.goto("/portal/tickets/new/")
+        ada.get_by_label("Subject").fill("Live ticket appears by itself")
+        ada.get_by_label("Describe the problem").fill("Filed in one browser, seen in the other without reloading.")
+        ada.get_by_role("button", name="Send ticket").click()
+        ada.wait_for_load_state()
+        alice.wait_for_selector("text=Live ticket appears by itself", timeout=4000)
+        assert alice.url.endswith("/agent/?view=all")  # no navigation happened
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.mark.browser
