@@ -85,3 +85,31 @@ def url(name: str) -> str | None:
     if "://" not in value:
         raise ImproperlyConfigured(f"{name}={value!r} is not a URL (expected scheme://host...).")
     return value
+
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a key
+
+
+def secret_key_file(var_dir) -> str:
+    """The key kept in ``var_dir/secret_key`` on a developer's checkout, or "" when there is none."""
+    from pathlib import Path
+
+    path = Path(var_dir) / SECRET_KEY_FILE
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def ensure_local_secret_key(var_dir) -> None:
+    """Create ``var_dir/secret_key`` (random, readable by its owner only) if it does not exist.
+
+    Called by manage.py only, so a fresh checkout's commands (migrate, check, makemigrations) work
+    without setup, while the web server of a deployment still needs DJANGO_SECRET_KEY.
+    """
+    import secrets
+    from pathlib import Path
+
+    path = Path(var_dir) / SECRET_KEY_FILE
+    if path.is_file() and path.read_text().strip():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(secrets.token_urlsafe(50) + "\n")

@@ -19,11 +19,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.raw("HELPDESK_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env.boolean("DJANGO_DEBUG", False)
-SECRET_KEY = env.raw("DJANGO_SECRET_KEY") or ""
+# The key comes from DJANGO_SECRET_KEY, or from the file manage.py writes once on a developer's
+# checkout (var/secret_key). A deployment sets the variable; nothing here invents a key.
+SECRET_KEY = env.raw("DJANGO_SECRET_KEY") or env.secret_key_file(VAR_DIR)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off (`make run` creates one under var/)."
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off (on a checkout, any manage.py command "
+            "creates var/secret_key once)."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DJANGO_DEBUG-on"  # noqa: S105
 ALLOWED_HOSTS = env.string_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if not DEBUG else ["*"])

@@ -3,11 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
-if [ ! -s var/secret_key ]; then
-  .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
-  chmod 600 var/secret_key
-fi
-export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(cat var/secret_key)}"
+# The secret key: DJANGO_SECRET_KEY if set, else var/secret_key, which the first manage.py command
+# below creates once and every later run (and the web server) reads.
 # Plain http on the loopback address: this turns off the HTTPS-only cookies and redirect that a
 # real deployment keeps (DJANGO_HTTPS defaults to on whenever debug is off).
 export DJANGO_HTTPS="${DJANGO_HTTPS:-0}"

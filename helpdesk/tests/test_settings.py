@@ -36,10 +36,27 @@ def test_bad_value_names_the_variable(variable, value):
     assert variable in result.stderr
 
 
-def test_secret_key_required_without_debug():
-    result = _check(DJANGO_SECRET_KEY="")
+def test_secret_key_required_without_debug(tmp_path):
+    """The web server (not manage.py) refuses to start without a key when debug is off."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "HELPDESK_VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-c", "import helpdesk.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_manage_py_creates_a_local_key_once(tmp_path):
+    """On a checkout, manage.py makes var/secret_key (owner-only) once and reuses it."""
+    result = _check(DJANGO_SECRET_KEY="", HELPDESK_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "secret_key"
+    first = key_file.read_text()
+    assert len(first.strip()) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert _check(DJANGO_SECRET_KEY="", HELPDESK_VAR_DIR=str(tmp_path)).returncode == 0
+    assert key_file.read_text() == first
 
 
 def test_defaults_work_on_a_bare_checkout():
