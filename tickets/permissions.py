@@ -316,3 +316,34 @@ def set_organization_sharing_members(organization: Organization) -> None:
     else:
         group.user_set.clear()
 
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+def stats_visible_agents(viewer: User) -> QuerySet[User]:
+    """The agents (and admins) whose statistics ``viewer`` may see. THE rule for stats.
+
+    Admins see every agent and admin; an agent sees their own row and the members of their
+    teams; anyone else (customers, signed-out, deactivated users) sees nobody.
+    """
+    from accounts.models import Role, User
+
+    staff = User.objects.filter(role__in=[Role.AGENT, Role.ADMIN])
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active or not viewer.is_agent:
+        return staff.none()
+    if viewer.is_admin:
+        return staff
+    team_groups = viewer.groups.filter(team__isnull=False).values("pk")
+    return staff.filter(Q(pk=viewer.pk) | Q(groups__in=team_groups)).distinct()
+
+
+def stats_visible_teams(viewer: User) -> QuerySet[Team]:
+    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams."""
+    from accounts.models import Team
+
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active or not viewer.is_agent:
+        return Team.objects.none()
+    if viewer.is_admin:
+        return Team.objects.all()
+    return Team.objects.filter(group__user=viewer)

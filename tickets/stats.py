@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
 from tickets import permissions
@@ -52,32 +52,9 @@ UNSOLVED = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)
 # --- who may see whose numbers -------------------------------------------------------------------
 
 
-def stats_visible_agents(viewer: User) -> QuerySet[User]:
-    """The agents (and admins) whose statistics ``viewer`` may see. THE rule for stats.
-
-    Admins see every agent and admin; an agent sees their own row and the members of their
-    teams; anyone else (customers, signed-out, deactivated users) sees nobody.
-    """
-    from accounts.models import Role, User
-
-    staff = User.objects.filter(role__in=[Role.AGENT, Role.ADMIN])
-    if viewer is None or not viewer.is_authenticated or not viewer.is_active or not viewer.is_agent:
-        return staff.none()
-    if viewer.is_admin:
-        return staff
-    team_groups = viewer.groups.filter(team__isnull=False).values("pk")
-    return staff.filter(Q(pk=viewer.pk) | Q(groups__in=team_groups)).distinct()
-
-
-def stats_visible_teams(viewer: User) -> QuerySet[Team]:
-    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams."""
-    from accounts.models import Team
-
-    if viewer is None or not viewer.is_authenticated or not viewer.is_active or not viewer.is_agent:
-        return Team.objects.none()
-    if viewer.is_admin:
-        return Team.objects.all()
-    return Team.objects.filter(group__user=viewer)
+# Who may see whose numbers is an access rule: it lives in tickets.permissions with the others.
+stats_visible_agents = permissions.stats_visible_agents
+stats_visible_teams = permissions.stats_visible_teams
 
 
 # --- the period ---------------------------------------------------------------------------------
