@@ -49,18 +49,24 @@ def tech_team(db):
 @pytest.fixture
 def customer(db, acme):
     """The requester of most test tickets; a member of Acme (which shares tickets)."""
-    return account_services.user_create(email="ada@acme.test", name="Ada Customer", password=PASSWORD, organization=acme)
+    return account_services.user_create(
+        email="ada@acme.test", name="Ada Customer", password=PASSWORD, organization=acme
+    )
 
 
 @pytest.fixture
 def org_member(db, acme):
     """Ada's colleague at Acme: sees Acme's tickets, may not act on them."""
-    return account_services.user_create(email="bob@acme.test", name="Bob Colleague", password=PASSWORD, organization=acme)
+    return account_services.user_create(
+        email="bob@acme.test", name="Bob Colleague", password=PASSWORD, organization=acme
+    )
 
 
 @pytest.fixture
 def other_customer(db, globex):
-    return account_services.user_create(email="eve@globex.test", name="Eve Outsider", password=PASSWORD, organization=globex)
+    return account_services.user_create(
+        email="eve@globex.test", name="Eve Outsider", password=PASSWORD, organization=globex
+    )
 
 
 @pytest.fixture

@@ -247,7 +247,17 @@ class InviteAdmin(admin.ModelAdmin):
     list_filter = ["role", "team"]
     search_fields = ["email"]
     list_select_related = ["team", "invited_by"]
-    readonly_fields = ["email", "role", "team", "invited_by", "created_at", "expires_at", "accepted_at", "accepted_user", "link"]
+    readonly_fields = [
+        "email",
+        "role",
+        "team",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "accepted_user",
+        "link",
+    ]
     fields = readonly_fields
 
     @admin.display(description="State")

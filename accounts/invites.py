@@ -58,7 +58,9 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, msgs)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.get_short_name()}! Your {user.get_role_display().lower()} account is ready.")
+            messages.success(
+                request, f"Welcome, {user.get_short_name()}! Your {user.get_role_display().lower()} account is ready."
+            )
             return redirect("home")
     return render(
         request,

@@ -263,7 +263,9 @@ def team_update(
     if members is not None:
         not_agents = [user.name for user in members if not user.is_agent]
         if not_agents:
-            raise ValidationError({"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]})
+            raise ValidationError(
+                {"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]}
+            )
         team.group.user_set.set(members)
         caching.tickets_changed()  # team-scoped agents now see other tickets
     return team
@@ -325,7 +327,6 @@ def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) 
     user.notify_team_tickets = notify_team_tickets
     user.save(update_fields=["notify_team_tickets"])
     return user
-
 
     """Replace the user's API token with a new one; the old one stops working at once."""
     from rest_framework.authtoken.models import Token

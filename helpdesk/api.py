@@ -114,6 +114,7 @@ class CursorPagination(BasePagination):
         self.page_size = self._page_size(request)
         self.keys = self._ordering(request, view, queryset.model)
         self.model = queryset.model
+        self.annotations = queryset.query.annotations
         direction, values = self._decode(request)
         keys = self.keys if direction == "next" else [(name, not desc) for name, desc in self.keys]
         qs = queryset.order_by(*[f"-{name}" if desc else name for name, desc in keys])
@@ -255,6 +256,8 @@ class CursorPagination(BasePagination):
         try:
             field = self.model._meta.get_field(name)
         except FieldDoesNotExist:
+            if name in self.annotations:  # a computed sort key, e.g. search relevance
+                return self.annotations[name].output_field
             raise ValueError(name) from None
         return field.output_field if isinstance(field, models.GeneratedField) else field
 

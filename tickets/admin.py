@@ -50,8 +50,23 @@ class TicketAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [MessageInline, TicketEventInline]
     readonly_fields = [
-        "subject", "status", "priority", "category", "channel", "tag_names", "requester", "created_by", "assignee",
-        "team", "organization", "metadata", "created_at", "updated_at", "first_response_at", "solved_at", "closed_at",
+        "subject",
+        "status",
+        "priority",
+        "category",
+        "channel",
+        "tag_names",
+        "requester",
+        "created_by",
+        "assignee",
+        "team",
+        "organization",
+        "metadata",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "solved_at",
+        "closed_at",
     ]
     fields = readonly_fields
 

@@ -161,10 +161,58 @@ _HEAD_BYTES = 64 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 megapixels: any photo; far below a decompression bomb
 # Name endings a desktop would run or render as a page if the file were saved under that name.
 _DANGEROUS_EXTENSIONS = {
-    "exe", "com", "bat", "cmd", "scr", "pif", "msi", "msp", "dll", "cpl", "jar", "js", "jse", "vbs", "vbe",
-    "wsf", "wsh", "ps1", "psm1", "sh", "bash", "zsh", "py", "pl", "rb", "php", "phtml", "asp", "aspx", "jsp",
-    "cgi", "html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "hta", "lnk", "reg", "app", "apk", "dmg",
-    "iso", "img", "vhd", "desktop", "action", "command", "scpt", "swf",
+    "exe",
+    "com",
+    "bat",
+    "cmd",
+    "scr",
+    "pif",
+    "msi",
+    "msp",
+    "dll",
+    "cpl",
+    "jar",
+    "js",
+    "jse",
+    "vbs",
+    "vbe",
+    "wsf",
+    "wsh",
+    "ps1",
+    "psm1",
+    "sh",
+    "bash",
+    "zsh",
+    "py",
+    "pl",
+    "rb",
+    "php",
+    "phtml",
+    "asp",
+    "aspx",
+    "jsp",
+    "cgi",
+    "html",
+    "htm",
+    "xhtml",
+    "shtml",
+    "svg",
+    "svgz",
+    "xml",
+    "hta",
+    "lnk",
+    "reg",
+    "app",
+    "apk",
+    "dmg",
+    "iso",
+    "img",
+    "vhd",
+    "desktop",
+    "action",
+    "command",
+    "scpt",
+    "swf",
 }
 # The name endings each accepted type may carry (a file without an ending is fine).
 _EXTENSIONS = {
@@ -197,7 +245,11 @@ def _check_name(filename: str, field: str) -> None:
     risky = [part for part in parts[1:] if part in _DANGEROUS_EXTENSIONS]
     if risky:
         raise UnsupportedFileType(
-            {field: [f"{filename}: names ending in or containing .{risky[0]} are not accepted (they could run as a program or open as a web page)."]}
+            {
+                field: [
+                    f"{filename}: names ending in or containing .{risky[0]} are not accepted (they could run as a program or open as a web page)."
+                ]
+            }
         )
 
 
@@ -211,7 +263,11 @@ def _check_extension(filename: str, content_type: str, field: str) -> None:
         allowed = _OFFICE_EXTENSIONS
     if ext not in allowed:
         raise UnsupportedFileType(
-            {field: [f"{filename}: the name says .{ext} but the content is {ALLOWED_TYPES[content_type]}. Rename the file to match what it is."]}
+            {
+                field: [
+                    f"{filename}: the name says .{ext} but the content is {ALLOWED_TYPES[content_type]}. Rename the file to match what it is."
+                ]
+            }
         )
 
 
@@ -263,7 +319,11 @@ def _check_image(head: bytes, content_type: str, filename: str, field: str) -> N
         raise UnsupportedFileType({field: [f"{filename} is not a readable {ALLOWED_TYPES[content_type]}."]})
     if width * height > MAX_IMAGE_PIXELS:
         raise ValidationError(
-            {field: [f"{filename} is {width:,}×{height:,} pixels; images can be at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels."]}
+            {
+                field: [
+                    f"{filename} is {width:,}×{height:,} pixels; images can be at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels."
+                ]
+            }
         )
 
 

@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from accounts import services as account_services
 from accounts.models import Organization, Role, Team, TicketScope, User
-from tickets import permissions
+from tickets import permissions, search
 from tickets.models import Message, Tag, Ticket, TicketEvent, TicketGroupPermission, TicketUserPermission
 
 DEFAULT_PASSWORD = "generated-password"  # noqa: S105 - synthetic accounts for benchmarks
@@ -1022,6 +1022,8 @@ class PostgresLoader:
                     write_row = copy.write_row
                     for row in rows:
                         write_row(row)
+            # The batch's search documents, from the rows just copied (tickets.search).
+            search.index_tickets([row[0] for row in batch.rows["ticket"]], cursor=cursor)
             if self.skip_fk_triggers:
                 # SET LOCAL lasts to the end of the transaction: inline, that may be the caller's.
                 cursor.execute("SET LOCAL session_replication_role = origin")

@@ -32,13 +32,9 @@ def describe(event: TicketEvent) -> str:
     if kind == EventKind.STATUS_CHANGED:
         return f"changed the status from {_label(Status, data.get('old'))} to {_label(Status, data.get('new'))}"
     if kind == EventKind.PRIORITY_CHANGED:
-        return (
-            f"changed the priority from {_label(Priority, data.get('old'))} to {_label(Priority, data.get('new'))}"
-        )
+        return f"changed the priority from {_label(Priority, data.get('old'))} to {_label(Priority, data.get('new'))}"
     if kind == EventKind.CATEGORY_CHANGED:
-        return (
-            f"changed the category from {_label(Category, data.get('old'))} to {_label(Category, data.get('new'))}"
-        )
+        return f"changed the category from {_label(Category, data.get('old'))} to {_label(Category, data.get('new'))}"
     if kind == EventKind.ASSIGNED:
         new = data.get("new")
         if data.get("claimed"):

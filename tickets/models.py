@@ -7,6 +7,7 @@ Models hold data and its database constraints only; the rules for changing them 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -114,9 +115,7 @@ class Ticket(models.Model):
     organization = models.ForeignKey(
         "accounts.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
-    collaborators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="collaborating_tickets"
-    )
+    collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="collaborating_tickets")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -205,11 +204,26 @@ class Message(models.Model):
         return f"{kind} by {self.author_name} on #{self.ticket_id}"
 
 
+class SearchDocument(models.Model):
+    """What full-text search matches a ticket by (PostgreSQL; see ``tickets.search``).
+
+    Kept in its own table so ticket lists never read the vectors. Rebuilt by services in the
+    transaction that changes the subject or adds a message. On SQLite the table stays empty.
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
+    # The subject (weight A) and every public reply: what customers and agents both match.
+    public = SearchVectorField(null=True)
+    # Internal notes: matched for agents only.
+    internal = SearchVectorField(null=True)
+
+    def __str__(self) -> str:
+        return f"search document of #{self.ticket_id}"
+
+
 class Attachment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     # An opaque storage key (never the user's file name): attachments/<yyyy>/<mm>/<random>.
     file = models.FileField(max_length=255)
     filename = models.CharField(max_length=255)
@@ -306,12 +320,16 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "recipient"], name="notification_once_per_event"),
-            models.CheckConstraint(condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=NotificationKind.values), name="notification_kind_valid"
+            ),
         ]
         indexes = [
             # The bell: a user's unread notifications, newest first.
             models.Index(
-                fields=["recipient", "-created_at"], condition=models.Q(read_at__isnull=True), name="notification_unread_idx"
+                fields=["recipient", "-created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
             ),
             # The notifications page: all of a user's notifications, newest first.
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),

@@ -84,7 +84,11 @@ def recipients_for(event: TicketEvent) -> list[tuple[object, str]]:
     elif event.kind == EventKind.MESSAGE_ADDED:
         if actor_is_agent:
             out += [(p, NotificationKind.AGENT_REPLIED) for p in requester_side()]
-        elif ticket.assignee is not None and ticket.assignee.is_active and ticket.assignee_id != getattr(actor, "pk", None):
+        elif (
+            ticket.assignee is not None
+            and ticket.assignee.is_active
+            and ticket.assignee_id != getattr(actor, "pk", None)
+        ):
             out.append((ticket.assignee, NotificationKind.REQUESTER_REPLIED))
     elif event.kind == EventKind.STATUS_CHANGED and event.data.get("new") in (Status.PENDING, Status.SOLVED):
         came_with_reply = TicketEvent.objects.filter(
@@ -121,7 +125,9 @@ def create_for_event(event_id: int) -> list[Notification]:
         try:
             with transaction.atomic():
                 notification, _ = Notification.objects.get_or_create(
-                    event=event, recipient=user, defaults={"ticket": event.ticket, "kind": kind, "created_at": event.created_at}
+                    event=event,
+                    recipient=user,
+                    defaults={"ticket": event.ticket, "kind": kind, "created_at": event.created_at},
                 )
         except IntegrityError:  # the same event handled twice at once: the other one made it
             continue

@@ -19,8 +19,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from tickets import caching, permissions, selectors
-from tickets.models import Message, Status, Ticket
+from tickets import caching, permissions, search, selectors
+from tickets.models import Status, Ticket
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -178,19 +178,6 @@ def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int | No
 # --- filters ----------------------------------------------------------------------------------
 
 
-def text_filter(text: str) -> Q:
-    """Subject contains ``text``, or any message of the ticket does (agents see notes too), or
-    ``#123``/``123`` names the ticket. Full-text search replaces this later."""
-    text = text.strip()
-    condition = Q(subject__icontains=text) | Q(
-        Exists(Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text))
-    )
-    number = text.removeprefix("#")
-    if number.isdigit() and len(number) < 10:
-        condition |= Q(pk=int(number))
-    return condition
-
-
 def filtered(user: User, view: str, data: dict[str, Any]) -> QuerySet[Ticket]:
     """The agent's tickets in built-in ``view``, narrowed by cleaned filter ``data`` (the
     ``QueueFilterForm``'s cleaned_data; missing or empty keys are ignored)."""
@@ -234,5 +221,5 @@ def filtered(user: User, view: str, data: dict[str, Any]) -> QuerySet[Ticket]:
         if data.get(field):
             qs = qs.filter(**{lookup: data[field]})
     if data.get("q"):
-        qs = qs.filter(text_filter(data["q"]))
+        qs = search.matching(qs, user, data["q"])
     return qs

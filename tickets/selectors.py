@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, DateTimeField, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from tickets import permissions
+from tickets import permissions, search
 from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -125,9 +125,7 @@ def notifications_page(user: User, *, before: str | None = None) -> dict:
     qs = Notification.objects.filter(recipient=user, ticket__in=permissions.visible_tickets(user).values("pk"))
     if before and before.isdigit():
         qs = qs.filter(pk__lt=int(before))
-    rows = list(
-        qs.select_related("ticket", "event").order_by("-id")[: NOTIFICATIONS_PAGE_SIZE + 1]
-    )
+    rows = list(qs.select_related("ticket", "event").order_by("-id")[: NOTIFICATIONS_PAGE_SIZE + 1])
     more = len(rows) > NOTIFICATIONS_PAGE_SIZE
     rows = rows[:NOTIFICATIONS_PAGE_SIZE]
     return {"items": rows, "next_before": rows[-1].pk if more and rows else None}
@@ -148,6 +146,7 @@ def notification_get_for_user(user: User, pk: object):
 def ticket_path_for(user: User, ticket_id: int) -> str:
     """Where ``user`` reads a ticket: the agent page for agents, the portal for customers."""
     return f"/agent/tickets/{ticket_id}/" if user.is_agent else f"/portal/tickets/{ticket_id}/"
+
 
 # --- customer portal -----------------------------------------------------------------------------
 
@@ -184,8 +183,7 @@ def ticket_list_for_portal(user: User, *, status: str = "all", q: str = "") -> Q
         qs = qs.filter(status__in=statuses)
     q = (q or "").strip()
     if q:
-        public_match = Message.objects.filter(ticket=OuterRef("pk"), internal=False, body__icontains=q)
-        qs = qs.filter(Q(subject__icontains=q) | Q(Exists(public_match)))
+        qs = search.matching(qs, user, q)
     return with_new_reply(qs, user)
 
 
@@ -272,7 +270,6 @@ def portal_history_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     return events_for(user, ticket).filter(public=True, kind__in=PORTAL_HISTORY_KINDS)
 
 
-
 # --- API (appended for the REST API) --------------------------------------------------------------
 
 
@@ -301,17 +298,6 @@ def ticket_list_for_api(user: User) -> QuerySet[Ticket]:
     """The tickets ``user`` may see, with what the API shows of each: list joins, the opening
     message as ``description`` and ``message_count`` (public messages only for customers)."""
     return with_public_message_count(with_description(_list_joins(permissions.visible_tickets(user))), user)
-
-
-def ticket_search(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticket]:
-    """Tickets of ``qs`` whose subject or a message ``user`` may read contains ``text``
-    (case-insensitive). Customers' searches never look into internal notes."""
-    from django.db.models import Exists, OuterRef
-
-    messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
-    if not user.is_agent:
-        messages = messages.filter(internal=False)
-    return qs.filter(Q(subject__icontains=text) | Q(Exists(messages)))
 
 
 def ticket_for_api(user: User, pk: int) -> Ticket:

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from tickets import caching, notifications, permissions
+from tickets import caching, notifications, permissions, search
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, delete_after_commit, store
 from tickets.exceptions import BulkUpdateFailed, Conflict, StaleVersion
 from tickets.models import (
@@ -92,9 +92,7 @@ def _clean_text(value: Any, *, field: str, minimum: int, maximum: int) -> str:
         raise ValidationError({field: ["This field is required."]})
     value = value.strip()
     if len(value) < minimum:
-        raise ValidationError(
-            {field: ["Write a message." if minimum <= 1 else f"Use at least {minimum} characters."]}
-        )
+        raise ValidationError({field: ["Write a message." if minimum <= 1 else f"Use at least {minimum} characters."]})
     if len(value) > maximum:
         raise ValidationError({field: [f"Use at most {maximum:,} characters ({len(value):,} given)."]})
     return value
@@ -119,9 +117,7 @@ def clean_tags(tags: Any, *, field: str = "tags", limit: int | None = MAX_TAGS) 
     for tag in tags:
         if not isinstance(tag, str) or not TAG_RE.match(tag):
             shown = tag if isinstance(tag, str) and len(tag) <= 60 else f"{str(tag)[:57]}..."
-            raise ValidationError(
-                {field: [f"Tag {shown!r} is not valid: use 1–50 letters, digits, '-' or '_'."]}
-            )
+            raise ValidationError({field: [f"Tag {shown!r} is not valid: use 1–50 letters, digits, '-' or '_'."]})
         name = tag.lower()
         if name not in names:
             names.append(name)
@@ -274,7 +270,10 @@ def ticket_create(
     collected: dict[str, Any] = {}
     for field, clean in (
         ("subject", lambda: _clean_subject(subject)),
-        ("description", lambda: _clean_text(description, field="description", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX)),
+        (
+            "description",
+            lambda: _clean_text(description, field="description", minimum=DESCRIPTION_MIN, maximum=DESCRIPTION_MAX),
+        ),
         ("priority", lambda: _clean_choice(priority, Priority, "priority")),
         ("category", lambda: _clean_choice(category or None, Category, "category", allow_none=True)),
         ("channel", lambda: _clean_choice(channel, Channel, "channel")),
@@ -333,6 +332,7 @@ def ticket_create(
             internal=False,
             created_at=now,
         )
+        search.index_tickets([ticket.pk])
         _event(
             ticket,
             actor,
@@ -349,7 +349,14 @@ def ticket_create(
             at=now,
         )
         if team is not None:
-            _event(ticket, actor, EventKind.TEAM_CHANGED, {"old": None, "new": {"id": team.pk, "name": team.name}}, public=False, at=now)
+            _event(
+                ticket,
+                actor,
+                EventKind.TEAM_CHANGED,
+                {"old": None, "new": {"id": team.pk, "name": team.name}},
+                public=False,
+                at=now,
+            )
         if assignee is not None:
             _event(ticket, actor, EventKind.ASSIGNED, {"old": None, "new": _person(assignee)}, public=True, at=now)
         for item in checked:
@@ -375,9 +382,13 @@ def _resolve_requester(actor: User, requester: User | dict | None) -> User:
                 raise ValidationError({"requester": [f"{existing.email} is deactivated."]})
             return existing
         try:
-            return account_services.user_create(email=email, name=str(requester.get("name") or "").strip() or email.split("@")[0])
+            return account_services.user_create(
+                email=email, name=str(requester.get("name") or "").strip() or email.split("@")[0]
+            )
         except ValidationError as exc:
-            raise ValidationError({"requester": [f"{field}: {'; '.join(msgs)}" for field, msgs in exc.message_dict.items()]}) from None
+            raise ValidationError(
+                {"requester": [f"{field}: {'; '.join(msgs)}" for field, msgs in exc.message_dict.items()]}
+            ) from None
     raise ValidationError({"requester": ["Give a user or an email and name."]})
 
 
@@ -400,7 +411,12 @@ def _attach(ticket: Ticket, item: CheckedFile, *, actor: User, message: Message 
         ticket,
         actor,
         EventKind.ATTACHMENT_ADDED,
-        {"attachment_id": attachment.pk, "filename": item.filename, "size": item.size, "message_id": message.pk if message else None},
+        {
+            "attachment_id": attachment.pk,
+            "filename": item.filename,
+            "size": item.size,
+            "message_id": message.pk if message else None,
+        },
         public=not internal,
         at=at,
     )
@@ -444,7 +460,14 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Tick
             return ticket
         _validate_assignee(assignee, ticket.team)
         now = timezone.now()
-        _event(ticket, actor, EventKind.ASSIGNED, {"old": _person(ticket.assignee), "new": _person(assignee)}, public=True, at=now)
+        _event(
+            ticket,
+            actor,
+            EventKind.ASSIGNED,
+            {"old": _person(ticket.assignee), "new": _person(assignee)},
+            public=True,
+            at=now,
+        )
         ticket.assignee = assignee
         _save(ticket, ["assignee"], now)
     return ticket
@@ -468,7 +491,14 @@ def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
             raise Conflict(f"{ticket.assignee.name} already holds this ticket.")
         _validate_assignee(actor, ticket.team)
         now = timezone.now()
-        _event(ticket, actor, EventKind.ASSIGNED, {"old": _person(ticket.assignee), "new": _person(actor), "claimed": True}, public=True, at=now)
+        _event(
+            ticket,
+            actor,
+            EventKind.ASSIGNED,
+            {"old": _person(ticket.assignee), "new": _person(actor), "claimed": True},
+            public=True,
+            at=now,
+        )
         ticket.assignee = actor
         changed = ["assignee"]
         if ticket.status == Status.OPEN:
@@ -520,8 +550,15 @@ def ticket_update(
     _require_signed_in(actor)
     permissions.authorize(actor, Action.VIEW, ticket)
     agent_fields = {
-        "subject": subject, "priority": priority, "category": category, "tags": tags, "add_tags": add_tags,
-        "remove_tags": remove_tags, "team": team, "assignee": assignee, "metadata": metadata,
+        "subject": subject,
+        "priority": priority,
+        "category": category,
+        "tags": tags,
+        "add_tags": add_tags,
+        "remove_tags": remove_tags,
+        "team": team,
+        "assignee": assignee,
+        "metadata": metadata,
     }
     if any(value is not _UNSET for value in agent_fields.values()):
         permissions.authorize(actor, Action.CHANGE, ticket)
@@ -555,15 +592,36 @@ def ticket_update(
         now = timezone.now()
         changed: list[str] = []
         if "subject" in clean and clean["subject"] != ticket.subject:
-            _event(ticket, actor, EventKind.SUBJECT_CHANGED, {"old": ticket.subject, "new": clean["subject"]}, public=True, at=now)
+            _event(
+                ticket,
+                actor,
+                EventKind.SUBJECT_CHANGED,
+                {"old": ticket.subject, "new": clean["subject"]},
+                public=True,
+                at=now,
+            )
             ticket.subject = clean["subject"]
             changed.append("subject")
         if "priority" in clean and clean["priority"] != ticket.priority:
-            _event(ticket, actor, EventKind.PRIORITY_CHANGED, {"old": ticket.priority, "new": clean["priority"]}, public=True, at=now)
+            _event(
+                ticket,
+                actor,
+                EventKind.PRIORITY_CHANGED,
+                {"old": ticket.priority, "new": clean["priority"]},
+                public=True,
+                at=now,
+            )
             ticket.priority = clean["priority"]
             changed.append("priority")
         if "category" in clean and clean["category"] != ticket.category:
-            _event(ticket, actor, EventKind.CATEGORY_CHANGED, {"old": ticket.category, "new": clean["category"]}, public=True, at=now)
+            _event(
+                ticket,
+                actor,
+                EventKind.CATEGORY_CHANGED,
+                {"old": ticket.category, "new": clean["category"]},
+                public=True,
+                at=now,
+            )
             ticket.category = clean["category"]
             changed.append("category")
         if "metadata" in clean and clean["metadata"] != ticket.metadata:
@@ -575,7 +633,14 @@ def ticket_update(
             _move_team(ticket, actor, team, now, changed, keep_assignee=assignee is not _UNSET)
         if assignee is not _UNSET and (assignee.pk if assignee else None) != ticket.assignee_id:
             _validate_assignee(assignee, ticket.team)
-            _event(ticket, actor, EventKind.ASSIGNED, {"old": _person(ticket.assignee), "new": _person(assignee)}, public=True, at=now)
+            _event(
+                ticket,
+                actor,
+                EventKind.ASSIGNED,
+                {"old": _person(ticket.assignee), "new": _person(assignee)},
+                public=True,
+                at=now,
+            )
             ticket.assignee = assignee
             changed.append("assignee")
         if "status" in clean and clean["status"] != ticket.status:
@@ -584,6 +649,8 @@ def ticket_update(
         if changed or ticket.__dict__.get("_tags_changed"):
             ticket.__dict__.pop("_tags_changed", None)
             _save(ticket, changed, now)
+        if "subject" in changed:
+            search.index_tickets([ticket.pk])
     return ticket
 
 
@@ -595,17 +662,23 @@ def _change_tags(ticket: Ticket, actor: User, clean: dict, at: datetime) -> None
             wanted.append(name)
     wanted = [name for name in wanted if name not in clean.get("remove_tags", [])]
     if len(wanted) > MAX_TAGS:
-        raise ValidationError({"tags": [f"A ticket can have at most {MAX_TAGS} tags ({len(wanted)} after this change)."]})
+        raise ValidationError(
+            {"tags": [f"A ticket can have at most {MAX_TAGS} tags ({len(wanted)} after this change)."]}
+        )
     added = [name for name in wanted if name not in current]
     removed = [name for name in current if name not in wanted]
     if not added and not removed:
         return
     ticket.tags.set(_tag_objects(wanted))
-    _event(ticket, actor, EventKind.TAGS_CHANGED, {"added": added, "removed": removed, "tags": wanted}, public=False, at=at)
+    _event(
+        ticket, actor, EventKind.TAGS_CHANGED, {"added": added, "removed": removed, "tags": wanted}, public=False, at=at
+    )
     ticket.__dict__["_tags_changed"] = True
 
 
-def _move_team(ticket: Ticket, actor: User, team: Team | None, at: datetime, changed: list[str], *, keep_assignee: bool) -> None:
+def _move_team(
+    ticket: Ticket, actor: User, team: Team | None, at: datetime, changed: list[str], *, keep_assignee: bool
+) -> None:
     old = ticket.team
     if old is not None:
         permissions.revoke_team(ticket, old)
@@ -615,14 +688,24 @@ def _move_team(ticket: Ticket, actor: User, team: Team | None, at: datetime, cha
         ticket,
         actor,
         EventKind.TEAM_CHANGED,
-        {"old": {"id": old.pk, "name": old.name} if old else None, "new": {"id": team.pk, "name": team.name} if team else None},
+        {
+            "old": {"id": old.pk, "name": old.name} if old else None,
+            "new": {"id": team.pk, "name": team.name} if team else None,
+        },
         public=False,
         at=at,
     )
     ticket.team = team
     changed.append("team")
     if not keep_assignee and ticket.assignee is not None and not permissions.can_work_team(ticket.assignee, team):
-        _event(ticket, actor, EventKind.ASSIGNED, {"old": _person(ticket.assignee), "new": None, "reason": "cannot work the new team"}, public=True, at=at)
+        _event(
+            ticket,
+            actor,
+            EventKind.ASSIGNED,
+            {"old": _person(ticket.assignee), "new": None, "reason": "cannot work the new team"},
+            public=True,
+            at=at,
+        )
         ticket.assignee = None
         changed.append("assignee")
 
@@ -676,6 +759,7 @@ def message_add(
             internal=internal,
             created_at=now,
         )
+        search.index_tickets([ticket.pk])
         _event(
             ticket,
             actor,
@@ -812,7 +896,13 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
     failures: dict[int, str] = {}
     updated: list[Ticket] = []
     with transaction.atomic():
-        visible = {t.pk: t for t in permissions.visible_tickets(actor).filter(pk__in=ids).select_for_update(of=("self",)).order_by("pk")}
+        visible = {
+            t.pk: t
+            for t in permissions.visible_tickets(actor)
+            .filter(pk__in=ids)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        }
         for pk in ids:
             ticket = visible.get(pk)
             if ticket is None:
@@ -822,7 +912,10 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
                 with transaction.atomic():
                     updated.append(ticket_update(actor=actor, ticket=ticket, **changes))
             except ValidationError as exc:
-                failures[pk] = "; ".join(f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs) for field, msgs in exc.message_dict.items())
+                failures[pk] = "; ".join(
+                    f"{field}: {' '.join(msgs)}" if field != "__all__" else " ".join(msgs)
+                    for field, msgs in exc.message_dict.items()
+                )
             except (PermissionDenied, Conflict) as exc:
                 failures[pk] = str(exc) or "not allowed"
             except Http404:
@@ -874,6 +967,7 @@ def notification_mark_read(*, actor: User, ids: list[int] | None) -> int:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
 
+
 # --- portal read markers -------------------------------------------------------------------------
 
 
@@ -901,7 +995,6 @@ def ticket_mark_seen(*, actor: User, ticket: Ticket) -> None:
         markers.update(last_seen_at=now)
 
 
-
 # --- API: idempotent create (appended for the REST API) -------------------------------------------
 
 IDEMPOTENCY_WINDOW_HOURS = 24
@@ -923,7 +1016,9 @@ def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[T
     cutoff = timezone.now() - timedelta(hours=IDEMPOTENCY_WINDOW_HOURS)
 
     def remembered() -> Ticket | None:
-        row = IdempotencyKey.objects.filter(user=actor, key=key, created_at__gte=cutoff).select_related("ticket").first()
+        row = (
+            IdempotencyKey.objects.filter(user=actor, key=key, created_at__gte=cutoff).select_related("ticket").first()
+        )
         return row.ticket if row is not None else None
 
     ticket = remembered()

@@ -210,7 +210,9 @@ def _shape(metrics: dict[str, Any]) -> dict[str, Any]:
 # --- public functions -------------------------------------------------------------------------------
 
 
-def agent_stats(*, viewer: User, since: date | datetime, until: date | datetime, team: Team | None = None) -> list[dict]:
+def agent_stats(
+    *, viewer: User, since: date | datetime, until: date | datetime, team: Team | None = None
+) -> list[dict]:
     """One row per agent ``viewer`` may see (``stats_visible_agents``), ordered by name, in the
     API.md shape::
 

@@ -15,7 +15,5 @@ urlpatterns = [
     path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),
     path("tickets/<int:pk>/claim/", agent.ticket_claim, name="claim"),
     path("tickets/<int:pk>/collaborators/", agent.collaborator_add, name="collaborator_add"),
-    path(
-        "tickets/<int:pk>/collaborators/<int:user_id>/remove/", agent.collaborator_remove, name="collaborator_remove"
-    ),
+    path("tickets/<int:pk>/collaborators/<int:user_id>/remove/", agent.collaborator_remove, name="collaborator_remove"),
 ]

@@ -91,7 +91,9 @@ def test_admin_invites_by_email(client, admin, tech_team, django_capture_on_comm
     page = client.get(add_url)
     assert page.status_code == 200 and b"Send invitation" in page.content
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(add_url, {"email": "Sam@Desk.test", "role": "admin", "team": str(tech_team.pk)}, follow=True)
+        response = client.post(
+            add_url, {"email": "Sam@Desk.test", "role": "admin", "team": str(tech_team.pk)}, follow=True
+        )
     invite = Invite.objects.get()
     link = reverse("accounts:invite_accept", args=[invite.token])
     assert (invite.email, invite.role, invite.team, invite.invited_by) == ("sam@desk.test", "admin", tech_team, admin)
@@ -120,8 +122,15 @@ def test_admin_changes_role_and_teams_through_services(client, admin, customer, 
     assert client.get(url).status_code == 200
     response = client.post(
         url,
-        {"email": customer.email, "name": "Ada Promoted", "role": "agent", "ticket_scope": "teams",
-         "teams": [billing_team.pk], "organization": "", "is_active": "on"},
+        {
+            "email": customer.email,
+            "name": "Ada Promoted",
+            "role": "agent",
+            "ticket_scope": "teams",
+            "teams": [billing_team.pk],
+            "organization": "",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     user = User.objects.get(pk=customer.pk)
@@ -129,8 +138,17 @@ def test_admin_changes_role_and_teams_through_services(client, admin, customer, 
     assert list(user.teams) == [billing_team]
     assert permissions.can(user, Action.CHANGE, ticket)
     # Demoted again: customers lose team membership and every agent permission.
-    client.post(url, {"email": customer.email, "name": "Ada", "role": "customer", "ticket_scope": "all",
-                      "organization": "", "is_active": "on"})
+    client.post(
+        url,
+        {
+            "email": customer.email,
+            "name": "Ada",
+            "role": "customer",
+            "ticket_scope": "all",
+            "organization": "",
+            "is_active": "on",
+        },
+    )
     user = User.objects.get(pk=customer.pk)
     assert user.role == Role.CUSTOMER and not user.teams.exists()
     assert not permissions.can(user, Action.CHANGE, ticket)
@@ -138,7 +156,9 @@ def test_admin_changes_role_and_teams_through_services(client, admin, customer, 
 
 def test_admin_creates_agent_team_and_organization(client, admin, agent):
     client.login(username=admin.email, password=PASSWORD)
-    response = client.post(reverse("admin:accounts_team_add"), {"name": "Returns", "description": "", "members": [agent.pk]})
+    response = client.post(
+        reverse("admin:accounts_team_add"), {"name": "Returns", "description": "", "members": [agent.pk]}
+    )
     assert response.status_code == 302
     team = Team.objects.get(name="Returns")
     assert list(team.members) == [agent]
@@ -148,8 +168,16 @@ def test_admin_creates_agent_team_and_organization(client, admin, agent):
     assert not org.share_tickets and org.group_id
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "new.agent@desk.test", "name": "New Agent", "password": NEW_PASSWORD, "role": "agent",
-         "ticket_scope": "teams", "teams": [team.pk], "organization": "", "is_active": "on"},
+        {
+            "email": "new.agent@desk.test",
+            "name": "New Agent",
+            "password": NEW_PASSWORD,
+            "role": "agent",
+            "ticket_scope": "teams",
+            "teams": [team.pk],
+            "organization": "",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     created = User.objects.get(email="new.agent@desk.test")
@@ -157,7 +185,9 @@ def test_admin_creates_agent_team_and_organization(client, admin, agent):
     # Sharing on through the service: members join the organization's group.
     services.user_set_organization(user=User.objects.get(pk=agent.pk), organization=None)
     member = services.user_create(email="m@initech.test", name="Milton", organization=org)
-    response = client.post(reverse("admin:accounts_organization_change", args=[org.pk]), {"name": "Initech", "share_tickets": "on"})
+    response = client.post(
+        reverse("admin:accounts_organization_change", args=[org.pk]), {"name": "Initech", "share_tickets": "on"}
+    )
     assert response.status_code == 302
     assert org.group.user_set.filter(pk=member.pk).exists()
 

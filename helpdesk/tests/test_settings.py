@@ -11,8 +11,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _check(**env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "S3_", "EMAIL_URL"))}
-    base.update({"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DJANGO_SECRET_KEY": "k" * 50, "HELPDESK_VAR_DIR": "/tmp/helpdesk-settings-test"})
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "S3_", "EMAIL_URL"))
+    }
+    base.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "HELPDESK_VAR_DIR": "/tmp/helpdesk-settings-test",
+        }
+    )
     base.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=base, capture_output=True, text=True, timeout=60
@@ -71,6 +81,12 @@ def test_https_defaults_on_without_debug():
     assert settings.SECURE_SSL_REDIRECT is False
     code = "import django; django.setup(); from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DJANGO_SECRET_KEY": "k" * 50, "HELPDESK_VAR_DIR": "/tmp/helpdesk-settings-test"})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "helpdesk.settings",
+            "DJANGO_SECRET_KEY": "k" * 50,
+            "HELPDESK_VAR_DIR": "/tmp/helpdesk-settings-test",
+        }
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["True", "True", "31536000"], out.stderr

@@ -12,7 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema_field
 
-from tickets import selectors
+from tickets import search
 from tickets.api.serializers import MAX_ID
 from tickets.models import Category, Channel, Priority, Status, Ticket
 
@@ -105,4 +105,4 @@ class TicketFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return selectors.ticket_search(queryset, self.request.user, value)
+        return search.ranked(queryset, self.request.user, value)

@@ -16,11 +16,12 @@ from django.http import FileResponse, Http404, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
-from tickets import permissions, selectors, services
+from tickets import permissions, search, selectors, services
 from tickets.api import serializers as s
 from tickets.api.filters import TicketFilter
 from tickets.exceptions import StaleVersion
@@ -120,12 +121,22 @@ class TicketList(generics.GenericAPIView):
         # By urgency, not alphabet: `priority` lists urgent first, `-priority` low first.
         "priority": "priority_rank",
         "status": "status_rank",
+        # Only with `q`: best match first (`-relevance` reverses), as ranked by tickets.search.
+        "relevance": "-" + search.RANK,
     }
-    default_ordering = "-updated_at"
     ordering_description = (
-        "One of created_at, updated_at, priority (urgent first), status (lifecycle order); "
-        "`-` reverses. Default `-updated_at`."
+        "One of created_at, updated_at, priority (urgent first), status (lifecycle order), relevance "
+        "(best match first; only with `q`); `-` reverses. Default `-updated_at`, or `relevance` with `q`."
     )
+
+    def _searching(self) -> bool:
+        request = getattr(self, "request", None)
+        return request is not None and bool((request.query_params.get("q") or "").strip())
+
+    @property
+    def default_ordering(self) -> str:
+        # A search lists the best matches first unless the client asks for another order.
+        return "relevance" if self._searching() else "-updated_at"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no ticket
@@ -134,6 +145,9 @@ class TicketList(generics.GenericAPIView):
 
     @extend_schema(summary="List tickets", examples=[TICKET_EXAMPLE])
     def get(self, request):
+        ordering = request.query_params.get("ordering") or ""
+        if ordering.removeprefix("-") == "relevance" and not self._searching():
+            raise ValidationError({"ordering": ["Sort by relevance only together with a search (`q`)."]})
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)

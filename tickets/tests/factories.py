@@ -32,7 +32,13 @@ def text_file(name: str = "notes.txt", content: str = "Steps to reproduce:\n1. O
     return upload(name, content.encode(), "text/plain")
 
 
-def make_ticket(requester, *, subject: str = "Printer is on fire", description: str = "It started smoking after the update.", **kwargs):
+def make_ticket(
+    requester,
+    *,
+    subject: str = "Printer is on fire",
+    description: str = "It started smoking after the update.",
+    **kwargs,
+):
     return services.ticket_create(actor=requester, subject=subject, description=description, **kwargs)
 
 

@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_agent_claims_notes_replies_and_gets_the_ticket_back(page, agent, customer):
     ticket = services.ticket_create(
-        actor=customer, subject="Invoice shows the wrong VAT", description="The VAT on invoice 2041 is 25% but should be 19%."
+        actor=customer,
+        subject="Invoice shows the wrong VAT",
+        description="The VAT on invoice 2041 is 25% but should be 19%.",
     )
 
     sign_in(page, agent.email)
@@ -72,7 +74,9 @@ def test_agent_claims_notes_replies_and_gets_the_ticket_back(page, agent, custom
 
 def test_bulk_selection_in_the_browser(page, agent, customer):
     for i in range(3):
-        services.ticket_create(actor=customer, subject=f"Printer jam number {i}", description="The printer jams on every page.")
+        services.ticket_create(
+            actor=customer, subject=f"Printer jam number {i}", description="The printer jams on every page."
+        )
     sign_in(page, agent.email)
     page.locator("[data-select-all]").check()
     expect(page.locator("[data-selected-count]")).to_have_text("3 selected")

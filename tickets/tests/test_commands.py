@@ -12,9 +12,20 @@ from tickets.models import Message, Status, Ticket
 
 @pytest.mark.django_db
 def test_add_user_is_idempotent_and_creates_teams_and_orgs():
-    call_command("add_user", "Kim@Desk.test", "--role", "agent", "--password", "pw-1", "--team", "Billing", stdout=StringIO())
     call_command(
-        "add_user", "kim@desk.test", "--role", "agent", "--password", "pw-2", "--team", "Tech", "--scope", "teams",
+        "add_user", "Kim@Desk.test", "--role", "agent", "--password", "pw-1", "--team", "Billing", stdout=StringIO()
+    )
+    call_command(
+        "add_user",
+        "kim@desk.test",
+        "--role",
+        "agent",
+        "--password",
+        "pw-2",
+        "--team",
+        "Tech",
+        "--scope",
+        "teams",
         stdout=StringIO(),
     )
     kim = User.objects.get(email="kim@desk.test")
@@ -22,7 +33,17 @@ def test_add_user_is_idempotent_and_creates_teams_and_orgs():
     assert sorted(kim.teams.values_list("name", flat=True)) == ["Billing", "Tech"]
     assert kim.check_password("pw-2")
     assert Team.objects.count() == 2
-    call_command("add_user", "c@org.test", "--role", "customer", "--password", "pw", "--organization", "Initech", stdout=StringIO())
+    call_command(
+        "add_user",
+        "c@org.test",
+        "--role",
+        "customer",
+        "--password",
+        "pw",
+        "--organization",
+        "Initech",
+        stdout=StringIO(),
+    )
     assert User.objects.get(email="c@org.test").organization.name == "Initech"
 
 

@@ -10,7 +10,9 @@ from tickets.views import live as live_views
 
 
 @pytest.mark.django_db
-def test_changes_are_filtered_by_permission(ticket, customer, org_member, other_customer, agent, team_agent, other_team_agent, tech_team, admin):
+def test_changes_are_filtered_by_permission(
+    ticket, customer, org_member, other_customer, agent, team_agent, other_team_agent, tech_team, admin
+):
     start = live.latest_event_id()
     services.message_add(actor=agent, ticket=ticket, body="Public answer.")
     services.message_add(actor=agent, ticket=ticket, body="Internal note.", internal=True)
@@ -32,7 +34,9 @@ def test_changes_are_filtered_by_permission(ticket, customer, org_member, other_
 
 
 @pytest.mark.django_db
-def test_event_stream_sends_only_visible_changes(client, ticket, agent, customer, other_customer, password, monkeypatch):
+def test_event_stream_sends_only_visible_changes(
+    client, ticket, agent, customer, other_customer, password, monkeypatch
+):
     monkeypatch.setattr(live_views, "WSGI_STREAM_SECONDS", 0.5)
     monkeypatch.setattr(live_views, "POLL_SECONDS", 0.1)
     start = live.latest_event_id()

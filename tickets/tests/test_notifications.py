@@ -39,7 +39,9 @@ def test_requester_gets_an_acknowledgement(committed, customer):
     assert "\n" not in message.subject
     assert f"/portal/tickets/{ticket.pk}/" in message.body
     assert message.extra_headers["Message-ID"].startswith(f"<ticket-{ticket.pk}.event-")
-    assert message.extra_headers["In-Reply-To"] == message.extra_headers["References"] == f"<ticket-{ticket.pk}@127.0.0.1>"
+    assert (
+        message.extra_headers["In-Reply-To"] == message.extra_headers["References"] == f"<ticket-{ticket.pk}@127.0.0.1>"
+    )
     html = message.alternatives[0][0]
     assert "It started smoking" in html
 
@@ -47,7 +49,12 @@ def test_requester_gets_an_acknowledgement(committed, customer):
 @pytest.mark.django_db
 def test_team_members_hear_of_new_unassigned_tickets(committed, customer, admin, team_agent, billing_team, password):
     muted = account_services.user_create(
-        email="mute@desk.test", name="Muted Agent", password=password, role="agent", ticket_scope="teams", teams=[billing_team]
+        email="mute@desk.test",
+        name="Muted Agent",
+        password=password,
+        role="agent",
+        ticket_scope="teams",
+        teams=[billing_team],
     )
     muted.notify_team_tickets = False
     muted.save(update_fields=["notify_team_tickets"])
@@ -60,7 +67,9 @@ def test_team_members_hear_of_new_unassigned_tickets(committed, customer, admin,
 
 
 @pytest.mark.django_db
-def test_agent_reply_reaches_requester_and_collaborators_but_notes_reach_nobody(committed, ticket, agent, customer, other_customer):
+def test_agent_reply_reaches_requester_and_collaborators_but_notes_reach_nobody(
+    committed, ticket, agent, customer, other_customer
+):
     services.collaborator_add(actor=agent, ticket=ticket, email=other_customer.email)
     mail.outbox.clear()
     committed(services.message_add, actor=agent, ticket=ticket, body="SECRET-NOTE-CANARY", internal=True)
@@ -76,7 +85,9 @@ def test_agent_reply_reaches_requester_and_collaborators_but_notes_reach_nobody(
 @pytest.mark.django_db
 def test_reply_with_status_sends_one_mail(committed, ticket, agent, customer):
     mail.outbox.clear()
-    committed(services.message_add, actor=agent, ticket=ticket, body="Can you send a screenshot?", status=Status.PENDING)
+    committed(
+        services.message_add, actor=agent, ticket=ticket, body="Can you send a screenshot?", status=Status.PENDING
+    )
     (message,) = sent_to(customer.email)
     assert "waiting for your answer" in message.body
 
@@ -168,7 +179,10 @@ def test_autoclose_with_a_frozen_clock(ticket, agent, settings):
     assert (ticket.status, ticket.closed_at) == (Status.CLOSED, later)
     event = TicketEvent.objects.filter(ticket=ticket).latest("id")
     assert (event.kind, event.actor_id, event.actor_name, event.data) == (
-        EventKind.STATUS_CHANGED, None, "System", {"old": "solved", "new": "closed"},
+        EventKind.STATUS_CHANGED,
+        None,
+        "System",
+        {"old": "solved", "new": "closed"},
     )
     assert services.ticket_autoclose(now=later + timedelta(days=30)) == 0  # closed stays closed
 
@@ -225,7 +239,9 @@ def test_a_real_celery_worker_delivers_the_mail(customer, agent):
 
 
 @pytest.mark.django_db
-def test_bell_and_list_show_own_unread_notifications(committed, client, ticket, agent, customer, other_customer, password):
+def test_bell_and_list_show_own_unread_notifications(
+    committed, client, ticket, agent, customer, other_customer, password
+):
     committed(services.message_add, actor=agent, ticket=ticket, body="First answer.")
     committed(services.message_add, actor=agent, ticket=ticket, body="SECRET-NOTE", internal=True)
     client.login(username=customer.email, password=password)
@@ -257,7 +273,9 @@ def test_mark_all_read(committed, client, ticket, agent, customer, password):
 
 
 @pytest.mark.django_db
-def test_notification_page_queries_do_not_grow(committed, client, ticket, agent, customer, password, django_assert_max_num_queries):
+def test_notification_page_queries_do_not_grow(
+    committed, client, ticket, agent, customer, password, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -92,8 +92,12 @@ def test_visible_tickets_agrees_with_can(request, ticket, persona):
 
 @pytest.mark.django_db
 def test_unshared_organization_members_do_not_see_each_other(globex, other_customer, password):
-    colleague = account_services.user_create(email="gus@globex.test", name="Gus", password=password, organization=globex)
-    theirs = services.ticket_create(actor=other_customer, subject="Globex issue", description="Something is broken for us here.")
+    colleague = account_services.user_create(
+        email="gus@globex.test", name="Gus", password=password, organization=globex
+    )
+    theirs = services.ticket_create(
+        actor=other_customer, subject="Globex issue", description="Something is broken for us here."
+    )
     assert not permissions.can(colleague, Action.VIEW, theirs)
     with pytest.raises(Http404):
         selectors.ticket_get_for_user(colleague, theirs.pk)
@@ -127,7 +131,9 @@ def test_moving_team_moves_access(ticket, admin, team_agent, other_team_agent, t
 
 @pytest.mark.django_db
 def test_unrouted_ticket_is_hidden_from_team_agents(customer, team_agent, agent):
-    unrouted = services.ticket_create(actor=customer, subject="No team yet", description="Nobody has routed this ticket.")
+    unrouted = services.ticket_create(
+        actor=customer, subject="No team yet", description="Nobody has routed this ticket."
+    )
     assert not permissions.can(team_agent, Action.VIEW, unrouted)
     assert permissions.can(agent, Action.VIEW, unrouted)
 

@@ -17,7 +17,16 @@ from tickets.models import Attachment
 from tickets.tests.factories import upload
 
 IDENTITIES = [
-    "anonymous", "ada", "bob", "gus", "eve", "agent", "team_agent", "other_team_agent", "admin", "inactive",
+    "anonymous",
+    "ada",
+    "bob",
+    "gus",
+    "eve",
+    "agent",
+    "team_agent",
+    "other_team_agent",
+    "admin",
+    "inactive",
 ]
 # Who may see what (DESIGN §5): T1 is Ada's (Acme shares tickets; routed to Billing), T2 is Eve's
 # (Globex does not share; routed to Technical).
@@ -35,23 +44,62 @@ CANARIES = {
 
 
 @pytest.fixture
-def world(db, customer, org_member, other_customer, agent, team_agent, other_team_agent, admin, globex, billing_team, tech_team, password):
-    gus = account_services.user_create(email="gus@globex.test", name="Gus Colleague", password=password, organization=globex)
+def world(
+    db,
+    customer,
+    org_member,
+    other_customer,
+    agent,
+    team_agent,
+    other_team_agent,
+    admin,
+    globex,
+    billing_team,
+    tech_team,
+    password,
+):
+    gus = account_services.user_create(
+        email="gus@globex.test", name="Gus Colleague", password=password, organization=globex
+    )
     inactive = account_services.user_create(
         email="gone@desk.test", name="Gone Agent", password=password, role="agent", ticket_scope="all"
     )
-    t1 = services.ticket_create(actor=customer, subject="Ada subject CANARY-T1-PUBLIC", description="Ada's problem, CANARY-T1-PUBLIC in full.")
+    t1 = services.ticket_create(
+        actor=customer, subject="Ada subject CANARY-T1-PUBLIC", description="Ada's problem, CANARY-T1-PUBLIC in full."
+    )
     services.ticket_update(actor=admin, ticket=t1, team=billing_team)
-    services.message_add(actor=agent, ticket=t1, body="Public answer CANARY-T1-PUBLIC", attachments=[upload("public-CANARY-T1-FILE-PUBLIC.txt", b"CANARY-T1-FILE-PUBLIC inside")])
-    services.message_add(actor=agent, ticket=t1, body="Secret note CANARY-T1-NOTE", internal=True, attachments=[upload("note-CANARY-T1-FILE-NOTE.txt", b"CANARY-T1-FILE-NOTE inside")])
-    t2 = services.ticket_create(actor=other_customer, subject="Eve subject CANARY-T2-PUBLIC", description="Eve's problem, CANARY-T2-PUBLIC in full.")
+    services.message_add(
+        actor=agent,
+        ticket=t1,
+        body="Public answer CANARY-T1-PUBLIC",
+        attachments=[upload("public-CANARY-T1-FILE-PUBLIC.txt", b"CANARY-T1-FILE-PUBLIC inside")],
+    )
+    services.message_add(
+        actor=agent,
+        ticket=t1,
+        body="Secret note CANARY-T1-NOTE",
+        internal=True,
+        attachments=[upload("note-CANARY-T1-FILE-NOTE.txt", b"CANARY-T1-FILE-NOTE inside")],
+    )
+    t2 = services.ticket_create(
+        actor=other_customer,
+        subject="Eve subject CANARY-T2-PUBLIC",
+        description="Eve's problem, CANARY-T2-PUBLIC in full.",
+    )
     services.ticket_update(actor=admin, ticket=t2, team=tech_team)
     services.message_add(actor=other_team_agent, ticket=t2, body="Secret note CANARY-T2-NOTE", internal=True)
     inactive.is_active = False
     inactive.save(update_fields=["is_active"])
     people = {
-        "ada": customer, "bob": org_member, "gus": gus, "eve": other_customer, "agent": agent, "team_agent": team_agent,
-        "other_team_agent": other_team_agent, "admin": admin, "inactive": inactive,
+        "ada": customer,
+        "bob": org_member,
+        "gus": gus,
+        "eve": other_customer,
+        "agent": agent,
+        "team_agent": team_agent,
+        "other_team_agent": other_team_agent,
+        "admin": admin,
+        "inactive": inactive,
     }
     files = {a.filename: a.pk for a in Attachment.objects.all()}
     return {"people": people, "t1": t1.pk, "t2": t2.pk, "files": files}
@@ -67,13 +115,30 @@ def _pages(world) -> list[str]:
     t1, t2 = world["t1"], world["t2"]
     files = list(world["files"].values())
     return [
-        "/", "/portal/", "/portal/?q=CANARY", "/portal/?status=all", f"/portal/tickets/{t1}/", f"/portal/tickets/{t2}/",
-        "/agent/", "/agent/?view=all", "/agent/?view=all&q=CANARY", f"/agent/tickets/{t1}/", f"/agent/tickets/{t2}/",
-        "/agent/stats/", "/notifications/", "/accounts/profile/",
+        "/",
+        "/portal/",
+        "/portal/?q=CANARY",
+        "/portal/?status=all",
+        f"/portal/tickets/{t1}/",
+        f"/portal/tickets/{t2}/",
+        "/agent/",
+        "/agent/?view=all",
+        "/agent/?view=all&q=CANARY",
+        f"/agent/tickets/{t1}/",
+        f"/agent/tickets/{t2}/",
+        "/agent/stats/",
+        "/notifications/",
+        "/accounts/profile/",
         *[f"/attachments/{pk}/download/" for pk in files],
-        "/api/v1/tickets/", "/api/v1/tickets/?q=CANARY", f"/api/v1/tickets/{t1}/", f"/api/v1/tickets/{t2}/",
-        f"/api/v1/tickets/{t1}/messages/", f"/api/v1/tickets/{t2}/messages/", f"/api/v1/tickets/{t1}/attachments/",
-        f"/api/v1/tickets/{t1}/events/", f"/api/v1/tickets/{t2}/events/",
+        "/api/v1/tickets/",
+        "/api/v1/tickets/?q=CANARY",
+        f"/api/v1/tickets/{t1}/",
+        f"/api/v1/tickets/{t2}/",
+        f"/api/v1/tickets/{t1}/messages/",
+        f"/api/v1/tickets/{t2}/messages/",
+        f"/api/v1/tickets/{t1}/attachments/",
+        f"/api/v1/tickets/{t1}/events/",
+        f"/api/v1/tickets/{t2}/events/",
         *[f"/api/v1/attachments/{pk}/download/" for pk in files],
     ]
 
@@ -121,16 +186,35 @@ def test_denied_reads_are_404_and_never_403(client, world, identity):
 PAGE_WRITES = [
     ("portal:reply", lambda w: f"/portal/tickets/{w['t1']}/reply/", {"body": "Hello"}, {"ada"}),
     ("portal:solve", lambda w: f"/portal/tickets/{w['t1']}/solve/", {}, {"ada"}),
-    ("agent:message", lambda w: f"/agent/tickets/{w['t1']}/messages/", {"mode": "note", "body": "Note", "status": ""}, {"agent", "team_agent", "admin"}),
-    ("agent:fields", lambda w: f"/agent/tickets/{w['t1']}/fields/", {"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": ""}, {"agent", "team_agent", "admin"}),
+    (
+        "agent:message",
+        lambda w: f"/agent/tickets/{w['t1']}/messages/",
+        {"mode": "note", "body": "Note", "status": ""},
+        {"agent", "team_agent", "admin"},
+    ),
+    (
+        "agent:fields",
+        lambda w: f"/agent/tickets/{w['t1']}/fields/",
+        {"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": ""},
+        {"agent", "team_agent", "admin"},
+    ),
     ("agent:claim", lambda w: f"/agent/tickets/{w['t1']}/claim/", {}, {"agent", "team_agent", "admin"}),
-    ("agent:collaborator_add", lambda w: f"/agent/tickets/{w['t1']}/collaborators/", {"email": "new@example.com"}, {"agent", "team_agent", "admin"}),
+    (
+        "agent:collaborator_add",
+        lambda w: f"/agent/tickets/{w['t1']}/collaborators/",
+        {"email": "new@example.com"},
+        {"agent", "team_agent", "admin"},
+    ),
     ("live:presence", lambda w: f"/live/tickets/{w['t1']}/presence/", {}, {"agent", "team_agent", "admin"}),
 ]
-WRITE_CASES = [(name, build, data, allowed, identity) for name, build, data, allowed in PAGE_WRITES for identity in IDENTITIES]
+WRITE_CASES = [
+    (name, build, data, allowed, identity) for name, build, data, allowed in PAGE_WRITES for identity in IDENTITIES
+]
 
 
-@pytest.mark.parametrize(("name", "build", "data", "allowed", "identity"), WRITE_CASES, ids=[f"{c[0]}-{c[4]}" for c in WRITE_CASES])
+@pytest.mark.parametrize(
+    ("name", "build", "data", "allowed", "identity"), WRITE_CASES, ids=[f"{c[0]}-{c[4]}" for c in WRITE_CASES]
+)
 def test_page_writes(client, world, name, build, data, allowed, identity):
     client = _client(client, world, identity)
     status = client.post(build(world), data).status_code
@@ -150,20 +234,42 @@ def test_page_writes(client, world, name, build, data, allowed, identity):
 
 # How each page route is checked. A new route fails the test below until it is added here.
 ROUTES = {
-    "home": "canary sweep", "health": "helpdesk/tests/test_site.py",
-    "accounts:login": "canary sweep (anonymous) and accounts tests", "accounts:logout": "accounts tests",
-    "accounts:invite_accept": "accounts/tests/test_invites.py", "accounts:signup": "accounts tests",
-    "accounts:profile": "canary sweep", "accounts:profile_name": "accounts tests", "accounts:password_change": "accounts tests",
-    "accounts:token_regenerate": "accounts tests", "accounts:notification_preferences": "test_notifications.py",
-    "accounts:password_reset": "accounts tests", "accounts:password_reset_done": "accounts tests",
-    "accounts:password_reset_confirm": "accounts tests", "accounts:password_reset_complete": "accounts tests",
-    "portal:my_tickets": "canary sweep", "portal:new_ticket": "test_portal.py", "portal:ticket": "canary sweep, 404 test",
-    "portal:reply": "PAGE_WRITES", "portal:solve": "PAGE_WRITES", "portal:reopen": "test_portal.py",
-    "agent:queue": "canary sweep", "agent:bulk": "test_agent.py", "agent:stats": "canary sweep", "agent:ticket": "canary sweep, 404 test",
-    "agent:message": "PAGE_WRITES", "agent:fields": "PAGE_WRITES", "agent:claim": "PAGE_WRITES",
-    "agent:collaborator_add": "PAGE_WRITES", "agent:collaborator_remove": "test_agent.py",
-    "attachments:download": "canary sweep", "live:events": "test_live.py", "live:presence": "PAGE_WRITES",
-    "notifications:list": "canary sweep", "notifications:open": "test_notifications.py", "notifications:read_all": "test_notifications.py",
+    "home": "canary sweep",
+    "health": "helpdesk/tests/test_site.py",
+    "accounts:login": "canary sweep (anonymous) and accounts tests",
+    "accounts:logout": "accounts tests",
+    "accounts:invite_accept": "accounts/tests/test_invites.py",
+    "accounts:signup": "accounts tests",
+    "accounts:profile": "canary sweep",
+    "accounts:profile_name": "accounts tests",
+    "accounts:password_change": "accounts tests",
+    "accounts:token_regenerate": "accounts tests",
+    "accounts:notification_preferences": "test_notifications.py",
+    "accounts:password_reset": "accounts tests",
+    "accounts:password_reset_done": "accounts tests",
+    "accounts:password_reset_confirm": "accounts tests",
+    "accounts:password_reset_complete": "accounts tests",
+    "portal:my_tickets": "canary sweep",
+    "portal:new_ticket": "test_portal.py",
+    "portal:ticket": "canary sweep, 404 test",
+    "portal:reply": "PAGE_WRITES",
+    "portal:solve": "PAGE_WRITES",
+    "portal:reopen": "test_portal.py",
+    "agent:queue": "canary sweep",
+    "agent:bulk": "test_agent.py",
+    "agent:stats": "canary sweep",
+    "agent:ticket": "canary sweep, 404 test",
+    "agent:message": "PAGE_WRITES",
+    "agent:fields": "PAGE_WRITES",
+    "agent:claim": "PAGE_WRITES",
+    "agent:collaborator_add": "PAGE_WRITES",
+    "agent:collaborator_remove": "test_agent.py",
+    "attachments:download": "canary sweep",
+    "live:events": "test_live.py",
+    "live:presence": "PAGE_WRITES",
+    "notifications:list": "canary sweep",
+    "notifications:open": "test_notifications.py",
+    "notifications:read_all": "test_notifications.py",
 }
 
 
@@ -199,7 +305,9 @@ def test_every_api_operation_is_in_the_api_table():
     tabled = {(row.method.upper(), re.sub(r"\{[^}]+\}", "{}", row.path.split("?")[0])) for row in ROWS}
     # Operations whose callers are not the personas of the table, checked in their own module.
     elsewhere = {("POST", "/api/v1/auth/token/"): "tickets/tests/api/test_api_settings.py and accounts tests"}
-    assert operations - tabled - set(elsewhere) == set(), "every OpenAPI operation needs rows in tickets/tests/api/table.py"
+    assert operations - tabled - set(elsewhere) == set(), (
+        "every OpenAPI operation needs rows in tickets/tests/api/table.py"
+    )
 
 
 # --- revocation takes effect on the next request (sessions and tokens) ---------------------------

@@ -60,7 +60,11 @@ def test_every_transition_for_agents(customer, agent, old, new):
         ticket.refresh_from_db()
         assert ticket.status == new
         event = TicketEvent.objects.filter(ticket=ticket).latest("id")
-        assert (event.kind, event.data, event.actor_id) == (EventKind.STATUS_CHANGED, {"old": old, "new": new}, agent.pk)
+        assert (event.kind, event.data, event.actor_id) == (
+            EventKind.STATUS_CHANGED,
+            {"old": old, "new": new},
+            agent.pk,
+        )
         assert TicketEvent.objects.filter(ticket=ticket).count() == before + 1
     else:
         with pytest.raises(ValidationError) as excinfo:
@@ -189,10 +193,20 @@ def test_every_change_writes_its_event(ticket, agent, team_agent, tech_team):
     ticket = Ticket.objects.get(pk=ticket.pk)
     start = TicketEvent.objects.filter(ticket=ticket).count()
     services.ticket_update(
-        actor=agent, ticket=ticket, subject="Invoice download fails", priority="high", category="billing", tags=["invoice", "Download"]
+        actor=agent,
+        ticket=ticket,
+        subject="Invoice download fails",
+        priority="high",
+        category="billing",
+        tags=["invoice", "Download"],
     )
     kinds = set(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True)[start:])
-    assert {EventKind.SUBJECT_CHANGED, EventKind.PRIORITY_CHANGED, EventKind.CATEGORY_CHANGED, EventKind.TAGS_CHANGED} <= kinds
+    assert {
+        EventKind.SUBJECT_CHANGED,
+        EventKind.PRIORITY_CHANGED,
+        EventKind.CATEGORY_CHANGED,
+        EventKind.TAGS_CHANGED,
+    } <= kinds
     assert TicketEvent.objects.filter(ticket=ticket).count() == start + 4
     assert sorted(Ticket.objects.get(pk=ticket.pk).tags.values_list("name", flat=True)) == ["download", "invoice"]
     services.ticket_assign(actor=agent, ticket=ticket, assignee=team_agent)
@@ -218,7 +232,9 @@ def test_refused_change_writes_nothing(ticket, customer, other_team_agent):
     with pytest.raises(PermissionDenied):
         services.ticket_update(actor=customer, ticket=ticket, priority="urgent")
     with pytest.raises(ValidationError):
-        services.ticket_assign(actor=customer.__class__.objects.get(role="admin"), ticket=ticket, assignee=other_team_agent)
+        services.ticket_assign(
+            actor=customer.__class__.objects.get(role="admin"), ticket=ticket, assignee=other_team_agent
+        )
     assert counts() == before
 
 
@@ -244,7 +260,11 @@ BAD_CREATE_INPUT = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("override", "field"), BAD_CREATE_INPUT, ids=[f for _, f in BAD_CREATE_INPUT])
 def test_bad_input_names_the_field_and_writes_nothing(agent, customer, override, field):
-    data = {"subject": "Printer is on fire", "description": "It started smoking after the update.", "requester": customer}
+    data = {
+        "subject": "Printer is on fire",
+        "description": "It started smoking after the update.",
+        "requester": customer,
+    }
     data.update(override)
     before, files = counts(), media_files()
     with pytest.raises(ValidationError) as excinfo:
@@ -260,7 +280,10 @@ def test_customer_cannot_set_agent_fields(customer, agent, billing_team, field):
     before = counts()
     with pytest.raises(ValidationError) as excinfo:
         services.ticket_create(
-            actor=customer, subject="Printer is on fire", description="It started smoking after the update.", **{field: value}
+            actor=customer,
+            subject="Printer is on fire",
+            description="It started smoking after the update.",
+            **{field: value},
         )
     assert field in excinfo.value.message_dict
     assert counts() == before
@@ -419,7 +442,9 @@ def test_claim_race_has_one_winner(customer, agent, admin):
 
     On PostgreSQL the row lock decides; on SQLite the IMMEDIATE transaction's write lock does.
     """
-    second = account_services.user_create(email="al2@desk.test", name="Second Agent", password="x-Strong-pass-1", role="agent")
+    second = account_services.user_create(
+        email="al2@desk.test", name="Second Agent", password="x-Strong-pass-1", role="agent"
+    )
     for _ in range(5):
         ticket = make_ticket(customer)
         barrier = threading.Barrier(2)
@@ -455,12 +480,16 @@ def test_bulk_update_is_all_or_nothing(customer, agent, team_agent, billing_team
     before = counts()
     with pytest.raises(BulkUpdateFailed) as excinfo:
         services.ticket_bulk_update(
-            actor=agent, ticket_ids=[t.pk for t in tickets] + [closed.pk, 999_999], changes={"priority": "urgent", "add_tags": ["bulk"]}
+            actor=agent,
+            ticket_ids=[t.pk for t in tickets] + [closed.pk, 999_999],
+            changes={"priority": "urgent", "add_tags": ["bulk"]},
         )
     assert set(excinfo.value.failures) == {closed.pk, 999_999}
     assert counts() == before
     assert not Ticket.objects.filter(priority="urgent").exists()
-    services.ticket_bulk_update(actor=agent, ticket_ids=[t.pk for t in tickets], changes={"priority": "urgent", "team": billing_team})
+    services.ticket_bulk_update(
+        actor=agent, ticket_ids=[t.pk for t in tickets], changes={"priority": "urgent", "team": billing_team}
+    )
     assert Ticket.objects.filter(priority="urgent", team=billing_team).count() == 5
     assert TicketEvent.objects.filter(kind=EventKind.PRIORITY_CHANGED).count() == 5
 

@@ -117,7 +117,11 @@ def test_dates_include_the_last_day(clock, customer, agent):
 @pytest.mark.django_db
 def test_who_sees_which_rows(agent, team_agent, other_team_agent, admin, customer, billing_team):
     teammate = account_services.user_create(
-        email="bill@desk.test", name="Bill Teammate", role=Role.AGENT, ticket_scope=TicketScope.TEAMS, teams=[billing_team]
+        email="bill@desk.test",
+        name="Bill Teammate",
+        role=Role.AGENT,
+        ticket_scope=TicketScope.TEAMS,
+        teams=[billing_team],
     )
     since, until = T0 - timedelta(days=1), T0
 
@@ -145,8 +149,12 @@ def test_counts_only_tickets_the_viewer_may_see(customer, agent, team_agent, tec
     services.ticket_update(actor=admin, ticket=ticket, team=tech_team, assignee=agent)
     services.message_add(actor=agent, ticket=ticket, body="On it.")
     now = timezone.now()
-    as_admin = _row(stats.agent_stats(viewer=admin, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent)
-    as_tom = _row(stats.agent_stats(viewer=team_agent, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent)
+    as_admin = _row(
+        stats.agent_stats(viewer=admin, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent
+    )
+    as_tom = _row(
+        stats.agent_stats(viewer=team_agent, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent
+    )
     assert (as_admin["replies"], as_admin["assigned_open"]) == (1, 1)
     assert (as_tom["replies"], as_tom["assigned_open"]) == (0, 0)
 
@@ -172,7 +180,10 @@ def test_query_count_does_not_grow_with_agents(n, admin, customer, agent, django
 @pytest.mark.django_db
 def test_ticket_filed_by_an_agent_is_not_a_reply(clock, customer, agent):
     ticket = services.ticket_create(
-        actor=agent, requester=customer, subject="Phoned in: router down", description="Customer called: the router is down."
+        actor=agent,
+        requester=customer,
+        subject="Phoned in: router down",
+        description="Customer called: the router is down.",
     )
     clock.at(5)
     services.message_add(actor=agent, ticket=ticket, body="Rebooted it remotely.")

@@ -37,7 +37,13 @@ def _zip_bomb() -> bytes:
 
 
 def _png_header(width: int, height: int) -> bytes:
-    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0) + b"\0" * 64
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + struct.pack(">I", 13)
+        + b"IHDR"
+        + struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+        + b"\0" * 64
+    )
 
 
 HOSTILE = [
@@ -46,17 +52,47 @@ HOSTILE = [
     ("script-inside-name", "photo.php.png", PNG_BYTES, UnsupportedFileType, ".php"),
     ("null-byte-name", "photo.png\x00.html", PNG_BYTES, ValidationError, "control characters"),
     ("backslash-traversal", "..\\..\\windows\\win.ini", b"[fonts]\n", ValidationError, "folder"),
-    ("html-as-text", "notes.txt", b"<!doctype html><html><body onload=alert(1)>hi</body></html>", UnsupportedFileType, "markup"),
-    ("svg-with-script", "logo.svg", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", UnsupportedFileType, ".svg"),
-    ("gif-html-polyglot", "cat.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;<script>alert(document.cookie)</script>", UnsupportedFileType, "web page code"),
+    (
+        "html-as-text",
+        "notes.txt",
+        b"<!doctype html><html><body onload=alert(1)>hi</body></html>",
+        UnsupportedFileType,
+        "markup",
+    ),
+    (
+        "svg-with-script",
+        "logo.svg",
+        b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>",
+        UnsupportedFileType,
+        ".svg",
+    ),
+    (
+        "gif-html-polyglot",
+        "cat.gif",
+        b"GIF89a\x01\x00\x01\x00\x00\x00\x00;<script>alert(document.cookie)</script>",
+        UnsupportedFileType,
+        "web page code",
+    ),
     ("type-extension-mismatch", "report.pdf", PNG_BYTES, UnsupportedFileType, "the name says .pdf"),
     ("limit-plus-one", "big.txt", b"x" * 1025, AttachmentTooLarge, "at most 1.0"),
     ("empty", "empty.txt", b"", ValidationError, "is empty"),
     ("zip-bomb", "archive.zip", None, UnsupportedFileType, "zip bomb"),
     ("pixel-flood", "huge.png", _png_header(100_000, 100_000), ValidationError, "megapixels"),
-    ("exe-as-pdf", "statement.pdf", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\0" * 64, UnsupportedFileType, "executable"),
+    (
+        "exe-as-pdf",
+        "statement.pdf",
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\0" * 64,
+        UnsupportedFileType,
+        "executable",
+    ),
     ("elf-as-text", "readme.txt", b"\x7fELF\x02\x01\x01" + b"\0" * 64, UnsupportedFileType, "executable"),
-    ("pdf-with-javascript", "form.pdf", PDF_BYTES.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"), UnsupportedFileType, "scripts"),
+    (
+        "pdf-with-javascript",
+        "form.pdf",
+        PDF_BYTES.replace(b"/Type/Catalog", b"/Type/Catalog/OpenAction<</S/JavaScript/JS(app.alert(1))>>"),
+        UnsupportedFileType,
+        "scripts",
+    ),
     ("unknown-binary", "data.bin", bytes(range(256)) * 4, UnsupportedFileType, "not recognised"),
     ("broken-zip", "archive.zip", b"PK\x03\x04" + b"\0" * 60, UnsupportedFileType, "archive"),
 ]
@@ -122,7 +158,10 @@ def test_check_attachments_finds_orphans_and_dangling_rows(customer, capsys, set
     from tickets.models import Attachment
 
     # A store of its own: files of earlier tests whose transactions were rolled back are orphans too.
-    settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}},
+    }
     ticket = make_ticket(customer, attachments=[upload("kept.png", PNG_BYTES), upload("lost.pdf", PDF_BYTES)])
     call_command("check_attachments")  # a healthy store: exit code 0
     assert "0 orphaned file(s), 0 deleted; 0 attachment row(s) without a file." in capsys.readouterr().out

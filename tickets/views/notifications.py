@@ -30,8 +30,8 @@ def notification_mark_all_read(request: HttpRequest) -> HttpResponse:
     count = services.notification_mark_read(actor=request.user, ids=None)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "notifications:list"
     return redirect(target)
-
-

@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="")
         parser.add_argument("--team", action="append", default=[], help="Team name (repeatable; agents/admins).")
         parser.add_argument("--organization", default=None, help="Organization name (customers).")
-        parser.add_argument("--scope", choices=TicketScope.values, default=None, help="Agents: all tickets or teams only.")
+        parser.add_argument(
+            "--scope", choices=TicketScope.values, default=None, help="Agents: all tickets or teams only."
+        )
 
     @transaction.atomic
     def handle(self, *args, email, role, password, name, team, organization, scope, **options):

@@ -66,7 +66,9 @@ class Command(BaseCommand):
 
         dangling = [
             (pk, ticket_id, name)
-            for pk, ticket_id, name in Attachment.objects.values_list("pk", "ticket_id", "file").iterator(chunk_size=2000)
+            for pk, ticket_id, name in Attachment.objects.values_list("pk", "ticket_id", "file").iterator(
+                chunk_size=2000
+            )
             if not default_storage.exists(name)
         ]
         for name in orphans:

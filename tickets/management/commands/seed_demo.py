@@ -114,7 +114,9 @@ class Command(BaseCommand):
             "Globex": accounts.organization_create(name="Globex", share_tickets=False),
         }
         email, name = PEOPLE["admin"]
-        admin = accounts.user_create(email=email, name=name, password=PASSWORD, role=Role.ADMIN, validate_password_strength=False)
+        admin = accounts.user_create(
+            email=email, name=name, password=PASSWORD, role=Role.ADMIN, validate_password_strength=False
+        )
         agents = []
         for email, name, team in PEOPLE["agents"]:
             agents.append(
@@ -149,10 +151,14 @@ class Command(BaseCommand):
         )
         team = people["teams"].get(team_name) if team_name else None
         # The newest few tickets stay untouched: new, unassigned work for the queue.
-        fate = rng.choices(
-            ["new", Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED],
-            weights=[2, 3, 2, 1, 2, 2],
-        )[0] if index < total - 6 else "new"
+        fate = (
+            rng.choices(
+                ["new", Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED, Status.CLOSED],
+                weights=[2, 3, 2, 1, 2, 2],
+            )[0]
+            if index < total - 6
+            else "new"
+        )
         if team is not None or fate != "new":
             ticket = services.ticket_update(actor=admin, ticket=ticket, team=team, tags=tags)
         if fate != "new":
@@ -166,7 +172,9 @@ class Command(BaseCommand):
             if fate in (Status.PENDING, Status.ON_HOLD):
                 services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES), status=fate)
             elif fate in (Status.SOLVED, Status.CLOSED):
-                services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES[2:]), status=Status.SOLVED)
+                services.message_add(
+                    actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES[2:]), status=Status.SOLVED
+                )
                 if fate == Status.CLOSED:
                     services.ticket_change_status(actor=worker, ticket=ticket, status=Status.CLOSED)
         # Spread the desk's history over the last thirty days, newest tickets last, with hours

@@ -1,0 +1,191 @@
+"""manage.py explain_hot_queries: EXPLAIN (ANALYZE, BUFFERS) the queries the busy pages run.
+
+Each query is built by the same selectors the pages and API call (nothing hand-written), for an
+agent who sees every ticket, an agent who sees their teams' tickets, and the customer with the
+most tickets. Writes one text file per query to ``--out`` (default docs/perf) and an index, and
+with ``--check`` fails if any plan reads the tickets, messages or events table sequentially.
+PostgreSQL only; run it on a large desk (``make bench`` generates one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, TicketScope, User
+from tickets import permissions, queue, search, selectors
+from tickets.models import Notification, Ticket
+
+# Tables a hot path must never read from end to end.
+BIG_TABLES = ("tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_searchdocument")
+_SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+class Command(BaseCommand):
+    help = "EXPLAIN (ANALYZE, BUFFERS) the hot queries into docs/perf/ (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", default="docs/perf", help="Folder for the plans (default docs/perf).")
+        parser.add_argument("--check", action="store_true", help="Fail on a sequential scan of a big table.")
+        parser.add_argument("--search", default="refund", help="The word searched for (default 'refund').")
+
+    def handle(self, *args, out: str, check: bool, search: str, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("EXPLAIN (ANALYZE, BUFFERS) plans are PostgreSQL's; point DATABASE_URL at one.")
+        people = _people()
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        tickets = Ticket.objects.count()
+        summary = []
+        offenders = []
+        for name, (purpose, build) in _queries(people, search).items():
+            qs = build()
+            sql, params = qs.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)  # warm the cache: plans are of a page served from memory
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                shown_sql = cursor.mogrify(sql, params) if hasattr(cursor, "mogrify") else sql
+            scans = sorted({table for table in _SEQ_SCAN.findall(plan) if table in BIG_TABLES})
+            took = re.search(r"Execution Time: ([\d.]+) ms", plan)
+            ms = float(took.group(1)) if took else float("nan")
+            (folder / f"{name}.txt").write_text(
+                f"-- {purpose}\n-- {tickets:,} tickets; {timezone.now():%Y-%m-%d %H:%M} UTC\n\n{shown_sql};\n\n{plan}\n"
+            )
+            summary.append((name, purpose, ms, scans))
+            if scans:
+                offenders.append(f"{name}: {', '.join(scans)}")
+            self.stdout.write(f"{ms:9.1f} ms  {name}{'  SEQ SCAN: ' + ', '.join(scans) if scans else ''}")
+        lines = [
+            "# Plans of the hot queries",
+            "",
+            f"Written by `manage.py explain_hot_queries` on {timezone.now():%Y-%m-%d} over {tickets:,} tickets "
+            "(warm cache: each query runs once before it is explained). One file per query: the SQL as sent, "
+            "then `EXPLAIN (ANALYZE, BUFFERS)`.",
+            "",
+            "| query | what it serves | execution | sequential scan of a big table |",
+            "|---|---|---:|---|",
+        ]
+        lines += [
+            f"| [{name}]({name}.txt) | {purpose} | {ms:.1f} ms | {', '.join(scans) or 'none'} |"
+            for name, purpose, ms, scans in summary
+        ]
+        (folder / "README.md").write_text("\n".join(lines) + "\n")
+        if check and offenders:
+            raise CommandError("sequential scans on a hot path: " + "; ".join(offenders))
+
+
+def _people() -> dict[str, User]:
+    everyone = User.objects.filter(role=Role.AGENT, ticket_scope=TicketScope.ALL, is_active=True).order_by("pk").first()
+    team = User.objects.filter(role=Role.AGENT, ticket_scope=TicketScope.TEAMS, is_active=True).order_by("pk").first()
+    busiest = (
+        Ticket.objects.values("requester")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "requester")
+        .values_list("requester", flat=True)
+        .first()
+    )
+    if everyone is None or team is None or busiest is None:
+        raise CommandError("Needs an all-tickets agent, a team agent and a customer with tickets (generate_tickets).")
+    return {"agent": everyone, "team_agent": team, "customer": User.objects.get(pk=busiest)}
+
+
+def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callable[[], QuerySet]]]:
+    agent, team_agent, customer = people["agent"], people["team_agent"], people["customer"]
+
+    def first_page(qs: QuerySet, sort: str = queue.DEFAULT_SORT) -> QuerySet:
+        return queue.apply_sort(qs, sort)[: queue.PAGE_SIZE + 1]
+
+    def some_ticket(user: User) -> Ticket:
+        return permissions.visible_tickets(user).order_by("-updated_at", "-id").first()
+
+    def counts(user: User) -> QuerySet:
+        # view_counts' aggregate, as a queryset (aggregate() would run it).
+        qs = permissions.visible_tickets(user).order_by()
+        aggregates = {}
+        for view in queue.VIEWS:
+            condition = queue.view_filter(view.key, user)
+            aggregates[view.key] = Count("pk", filter=condition) if condition else Count("pk")
+        return qs.annotate(**aggregates).values(*aggregates)
+
+    def api_list(user: User, **filters) -> QuerySet:
+        return selectors.ticket_list_for_api(user).filter(**filters).order_by("-updated_at", "-id")[:26]
+
+    def searched(user: User) -> QuerySet:
+        ranked = search.ranked(selectors.ticket_list_for_api(user), user, text)
+        return ranked.order_by(f"-{search.RANK}", "-id")[:26]
+
+    urgent = {"priority": ["urgent", "high"]}
+    month_ago = timezone.now() - timedelta(days=30)
+    return {
+        "queue_default_all_agent": (
+            "Agent queue, default view (unassigned, unsolved) for an all-tickets agent",
+            lambda: first_page(queue.filtered(agent, queue.DEFAULT_VIEW, {})),
+        ),
+        "queue_default_team_agent": (
+            "Agent queue, default view for a team-only agent (guardian group permissions)",
+            lambda: first_page(queue.filtered(team_agent, queue.DEFAULT_VIEW, {})),
+        ),
+        "queue_filtered_by_priority": (
+            "Agent queue, all tickets, urgent+high, most urgent first",
+            lambda: first_page(queue.filtered(agent, "all", urgent), "priority"),
+        ),
+        "queue_mine": (
+            "Agent queue, 'Mine'",
+            lambda: first_page(queue.filtered(agent, "mine", {})),
+        ),
+        "queue_counts_team_agent": (
+            "The view counts of a team-only agent (one aggregate, cached until a change)",
+            lambda: counts(team_agent),
+        ),
+        "portal_my_tickets": (
+            "Portal 'My tickets' of the customer with the most tickets (guardian user permissions)",
+            lambda: selectors.ticket_list_for_portal(customer)[:26],
+        ),
+        "portal_conversation": (
+            "Portal ticket page: the public conversation",
+            lambda: selectors.messages_for(customer, some_ticket(customer)),
+        ),
+        "agent_timeline_events": (
+            "Agent ticket page: the history",
+            lambda: selectors.events_for(agent, some_ticket(agent)),
+        ),
+        "api_list_agent_filtered": (
+            "API ticket list, status=open&priority=high, agent",
+            lambda: api_list(agent, status="open", priority="high"),
+        ),
+        "api_list_customer": (
+            "API ticket list of the customer with the most tickets",
+            lambda: api_list(customer),
+        ),
+        "search_agent": (
+            f"Search '{text}' by an all-tickets agent (subject, replies, notes), best first",
+            lambda: searched(agent),
+        ),
+        "search_team_agent": (
+            f"Search '{text}' by a team-only agent",
+            lambda: searched(team_agent),
+        ),
+        "search_customer": (
+            f"Search '{text}' by the customer (public text only)",
+            lambda: searched(customer),
+        ),
+        "solved_last_30_days": (
+            "Tickets solved in the last 30 days (statistics)",
+            lambda: permissions.visible_tickets(agent)
+            .filter(solved_at__gte=month_ago)
+            .values("assignee")
+            .annotate(n=Count("pk")),
+        ),
+        "unread_notifications": (
+            "The bell: unread notifications of an agent",
+            lambda: Notification.objects.filter(recipient=agent, read_at__isnull=True).values("id")[:100],
+        ),
+    }
