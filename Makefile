@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev worker check-deploy stress test test-postgres test-sqlite lint format check venv clean-venv
+.PHONY: run dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ stress: $(VENV)/.installed-dev
 	HELPDESK_STRESS_REPEATS=50 HELPDESK_STRESS_TICKETS=1000 HELPDESK_TEST_DATABASES=postgres HELPDESK_TEST_WORKERS=0 \
 	scripts/test.sh tickets/tests/test_concurrency.py -v
 	scripts/load.sh
+
+## make bench: the performance benchmark of issue 6 on PostgreSQL (1M tickets, generated once and then
+## reused; 4 clients for 5 minutes); writes BENCHMARKS.md and docs/perf/. Needs PostgreSQL and Redis.
+bench: $(VENV)/.installed-dev
+	scripts/bench.sh
 
 ## make check-deploy: Django's deployment checklist against production settings (no warnings allowed)
 check-deploy: $(VENV)/.installed

@@ -47,6 +47,15 @@ def integer(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip() not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of: {', '.join(choices)}.")
+    return value.strip()
+
+
 def string_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:

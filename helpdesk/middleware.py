@@ -2,6 +2,7 @@
 log line for slow requests with the slowest statements (issue 6).
 
 Thresholds: HELPDESK_SLOW_REQUEST_MS (default 500) and HELPDESK_SLOW_REQUEST_QUERIES (default 30).
+HELPDESK_SERVER_TIMING: "agents" (default) or "everyone" (benchmarks only).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ class QueryMonitorMiddleware:
             response = self.get_response(request)
         total_ms = (time.perf_counter() - started) * 1000
         db_ms = recorder.seconds * 1000
-        if _is_agent(getattr(request, "user", None)):
-            # Only staff see timings: they tell an outsider how much work a request caused.
+        if settings.HELPDESK_SERVER_TIMING == "everyone" or _is_agent(getattr(request, "user", None)):
+            # Only staff see timings (they tell an outsider how much work a request caused), unless
+            # HELPDESK_SERVER_TIMING=everyone, which `make bench` sets on its own loopback server.
             response["Server-Timing"] = (
                 f'db;dur={db_ms:.1f};desc="{recorder.count} queries", app;dur={max(total_ms - db_ms, 0):.1f}'
             )

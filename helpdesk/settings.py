@@ -284,6 +284,8 @@ HELPDESK_AUTOCLOSE_DAYS = env.integer("HELPDESK_AUTOCLOSE_DAYS", 4, minimum=1)
 HELPDESK_SITE_URL = env.raw("HELPDESK_SITE_URL") or "http://127.0.0.1:8000"
 HELPDESK_SLOW_REQUEST_MS = env.integer("HELPDESK_SLOW_REQUEST_MS", 500, minimum=1)
 HELPDESK_SLOW_REQUEST_QUERIES = env.integer("HELPDESK_SLOW_REQUEST_QUERIES", 30, minimum=1)
+# Who gets the Server-Timing header: "agents" (staff only), or "everyone" for benchmarks.
+HELPDESK_SERVER_TIMING = env.choice("HELPDESK_SERVER_TIMING", ("agents", "everyone"), "agents")
 # Text-search configuration (language) of ticket search on PostgreSQL; `reindex_search` after changing it.
 HELPDESK_SEARCH_CONFIG = env.raw("HELPDESK_SEARCH_CONFIG") or "english"
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.

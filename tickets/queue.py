@@ -15,19 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tickets import caching, permissions, search, selectors
-from tickets.models import Status, Ticket
+from tickets.models import UNSOLVED_STATUSES, Status, Ticket
 
 if TYPE_CHECKING:
     from accounts.models import User
 
 PAGE_SIZE = 50
 SOLVED_RECENT_DAYS = 30
-UNSOLVED = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)
+UNSOLVED = UNSOLVED_STATUSES  # the same tuple as the partial index ticket_unassigned_updated_idx
 
 
 @dataclass(frozen=True)
@@ -77,19 +78,41 @@ def view_filter(key: str, user: User) -> Q:
     raise ValueError(f"unknown view {key!r}")
 
 
+#: Views are counted up to this many tickets; a tab at the cap reads "1,000+".
+COUNT_CAP = 1000
+
+
 def view_counts(user: User) -> dict[str, int]:
-    """Count of every built-in view, over the tickets ``user`` may see: one query, then cached
-    until any ticket or anyone's access changes (``tickets.caching``)."""
+    """How many tickets each built-in view holds for ``user``, counted up to ``COUNT_CAP``.
+
+    One query of one capped sub-count per view, each reading at most ``COUNT_CAP`` rows off the
+    view's own index — so the cost does not grow with the desk: an exact count of "All" at a
+    million tickets is a million rows every time anything changes (556 ms for a team agent),
+    while "1,000+" tells an agent what they need. Cached until any ticket or anyone's access
+    changes (``tickets.caching``), so a count is never stale after one's own action.
+    """
 
     def count() -> dict[str, int]:
-        qs = permissions.visible_tickets(user).order_by()
-        aggregates = {}
-        for view in VIEWS:
-            condition = view_filter(view.key, user)
-            aggregates[view.key] = Count("pk", filter=condition) if condition else Count("pk")
-        return qs.aggregate(**aggregates)
+        with connection.cursor() as cursor:
+            cursor.execute(*view_counts_sql(user))
+            row = cursor.fetchone()
+        return dict(zip(VIEW_KEYS, row, strict=True))
 
     return caching.cached(f"queue-counts:{user.pk}", count)
+
+
+def view_counts_sql(user: User) -> tuple[str, list]:
+    """The SQL of ``view_counts``: ``SELECT (SELECT COUNT(*) FROM (<view 1> LIMIT cap)), …``,
+    each view's rows selected by the ORM exactly as the queue lists them."""
+    # In the queue's own order, so each sub-count walks the index that serves that view's list.
+    visible = permissions.visible_tickets(user).order_by("-updated_at", "-id")
+    parts, params = [], []
+    for view in VIEWS:
+        capped = visible.filter(view_filter(view.key, user)).values("pk")[:COUNT_CAP]
+        sql, view_params = capped.query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS v{len(parts)})")  # noqa: S608 - compiled by the ORM
+        params.extend(view_params)
+    return f"SELECT {', '.join(parts)}", params  # noqa: S608 - every part compiled by the ORM
 
 
 # --- sorting ------------------------------------------------------------------------------------

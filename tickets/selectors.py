@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS)
-UNSOLVED_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)
 
 
 def _list_joins(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:

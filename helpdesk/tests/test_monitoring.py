@@ -23,6 +23,23 @@ def test_customers_and_visitors_get_no_timing(client, customer):
 
 
 @pytest.mark.django_db
+def test_benchmarks_can_time_everyone(client, customer, settings):
+    settings.HELPDESK_SERVER_TIMING = "everyone"
+    client.force_login(customer)
+    assert re.match(r'db;dur=[\d.]+;desc="\d+ queries"', client.get("/notifications/")["Server-Timing"])
+
+
+def test_a_misspelt_timing_setting_stops_start_up(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from helpdesk import env
+
+    monkeypatch.setenv("HELPDESK_SERVER_TIMING", "everybody")
+    with pytest.raises(ImproperlyConfigured, match="must be one of: agents, everyone"):
+        env.choice("HELPDESK_SERVER_TIMING", ("agents", "everyone"), "agents")
+
+
+@pytest.mark.django_db
 def test_slow_requests_are_logged_with_their_slowest_queries(client, agent, settings, caplog):
     settings.HELPDESK_SLOW_REQUEST_QUERIES = 1
     client.force_login(agent)

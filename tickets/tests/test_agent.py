@@ -163,6 +163,18 @@ def test_team_scoped_agents_never_see_other_teams(client, team_agent, other_team
 # --- the queue ----------------------------------------------------------------------------------
 
 
+def test_view_counts_stop_at_the_cap_and_say_so(client, agent, customer, monkeypatch):
+    for n in range(3):
+        _file(customer, f"Capped count {n}")
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    counts = queue.view_counts(agent)
+    assert counts["unassigned"] == 2 and counts["all"] == 2 and counts["mine"] == 0
+    client.force_login(agent)
+    body = client.get("/agent/").content.decode()
+    assert 'data-view-count="all" title="2 or more">2+</span>' in body
+    assert 'data-view-count="mine">0</span>' in body
+
+
 def test_view_counts_in_one_query(agent, customer, admin, django_assert_num_queries):
     mine = _file(customer, "Claimed by Alice")
     services.ticket_claim(actor=agent, ticket=mine)

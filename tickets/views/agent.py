@@ -107,7 +107,13 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         params.pop("cursor")
     counts = queue.view_counts(user)
     tabs = [
-        {"key": v.key, "label": v.label, "count": counts[v.key], "url": "?" + urlencode({"view": v.key, "sort": sort})}
+        {
+            "key": v.key,
+            "label": v.label,
+            "count": counts[v.key],
+            "capped": counts[v.key] >= queue.COUNT_CAP,
+            "url": "?" + urlencode({"view": v.key, "sort": sort}),
+        }
         for v in queue.VIEWS
     ]
     filters_active = any(

@@ -1,0 +1,135 @@
+"""`make bench`: a fixed set of closed-loop clients over the ten measured requests (issue 6).
+
+Each simulated client signs in as three people (an agent who sees every ticket, a team-only
+agent and the customer with the most tickets) and, with no pause between requests, picks one of
+the measured requests at random, all equally likely. The server adds a Server-Timing header to
+every answer (HELPDESK_SERVER_TIMING=everyone, set by scripts/bench.sh), from which each
+request's SQL query count and SQL time are recorded beside its response time; scripts/bench_report.py
+turns var/bench/samples.jsonl into BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+from locust import HttpUser, constant, events, task
+from locust.clients import HttpSession
+
+OUT = Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
+ACCOUNTS = json.loads((OUT / "accounts.json").read_text())
+TIMING = re.compile(r'db;dur=([\d.]+);desc="(\d+) queries"')
+# Searches as people type them: a common word, two words, a rare order number, a quoted phrase.
+SEARCHES = ["refund", "Salesforce sync", ACCOUNTS["rare_number"], '"wrong amount"']
+SAMPLES: list[dict] = []
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, response_length, response=None, exception=None, **kwargs):
+    timing = TIMING.search(response.headers.get("Server-Timing", "")) if response is not None else None
+    SAMPLES.append(
+        {
+            "name": name,
+            "ms": response_time,
+            "ok": exception is None,
+            "status": getattr(response, "status_code", 0),
+            "queries": int(timing.group(2)) if timing else None,
+            "db_ms": float(timing.group(1)) if timing else None,
+        }
+    )
+
+
+@events.test_stop.add_listener
+def _save(environment, **kwargs):
+    # Sign-ins are set-up, not part of what is measured.
+    with (OUT / "samples.jsonl").open("w") as out:
+        for sample in SAMPLES:
+            if not sample["name"].startswith("sign in"):
+                out.write(json.dumps(sample) + "\n")
+
+
+class Client(HttpUser):
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.agent = self._signed_in("agent")
+        self.team_agent = self._signed_in("team_agent")
+        self.customer = self._signed_in("customer")
+        self.agent_api = {"Authorization": f"Token {ACCOUNTS['agent']['token']}"}
+        self.customer_api = {"Authorization": f"Token {ACCOUNTS['customer']['token']}"}
+
+    def _signed_in(self, who: str) -> HttpSession:
+        session = HttpSession(base_url=self.host, request_event=self.environment.events.request, user=self)
+        page = session.get("/accounts/login/", name="sign in (form)")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        answer = session.post(
+            "/accounts/login/",
+            {"username": ACCOUNTS[who]["email"], "password": ACCOUNTS["password"], "csrfmiddlewaretoken": csrf},
+            headers={"Referer": self.host + "/accounts/login/"},
+            name="sign in",
+        )
+        if "/accounts/login/" in answer.url:
+            raise RuntimeError(f"could not sign in as {ACCOUNTS[who]['email']}")
+        return session
+
+    @task
+    def agent_queue(self):
+        self.agent.get("/agent/", name="agent queue (default view)")
+
+    @task
+    def agent_queue_filtered(self):
+        self.agent.get(
+            "/agent/?view=all&priority=urgent&priority=high&sort=priority", name="agent queue (filtered, sorted)"
+        )
+
+    @task
+    def team_queue(self):
+        self.team_agent.get("/agent/", name="team agent queue")
+
+    @task
+    def my_tickets(self):
+        self.customer.get("/portal/", name="customer My tickets")
+
+    @task
+    def customer_ticket(self):
+        self.customer.get(
+            f"/portal/tickets/{random.choice(ACCOUNTS['customer']['tickets'])}/", name="customer ticket page"
+        )
+
+    @task
+    def agent_ticket(self):
+        ticket = random.choice(ACCOUNTS["long_tickets"])
+        self.agent.get(f"/agent/tickets/{ticket}/", name="agent ticket page (100-entry timeline)")
+
+    @task
+    def api_list(self):
+        self.client.get(
+            "/api/v1/tickets/?status=open&status=pending&priority=high",
+            headers=self.agent_api,
+            name="API ticket list (filtered)",
+        )
+
+    @task
+    def api_create(self):
+        self.client.post(
+            "/api/v1/tickets/",
+            json={
+                "subject": f"Bench: export of orders fails at row {random.randint(1, 99999)}",
+                "description": "The nightly export stops with an error since this morning.",
+            },
+            headers=self.customer_api,
+            name="API ticket create",
+        )
+
+    @task
+    def search(self):
+        self.client.get(
+            "/api/v1/tickets/", params={"q": random.choice(SEARCHES)}, headers=self.agent_api, name="text search (API)"
+        )
+
+    @task
+    def stats(self):
+        self.agent.get("/agent/stats/?period=30", name="stats, 30 days")

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make bench`: the issue-6 benchmark. On PostgreSQL, generates (once; reused after) a desk of
+# HELPDESK_BENCH_TICKETS tickets (default 1,000,000), serves it with gunicorn on 127.0.0.1 the way
+# `make run` does (2 uvicorn workers, Redis as the cache), drives it with HELPDESK_BENCH_CLIENTS
+# closed-loop clients (default 4) for HELPDESK_BENCH_SECONDS (default 300) over ten requests, and
+# writes BENCHMARKS.md (figures) and docs/perf/ (query plans). Needs PostgreSQL and Redis running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DB=${HELPDESK_BENCH_DATABASE:-postgres://postgres@127.0.0.1:5432/helpdesk_bench}
+TICKETS=${HELPDESK_BENCH_TICKETS:-1000000}
+CLIENTS=${HELPDESK_BENCH_CLIENTS:-4}
+SECONDS_TO_RUN=${HELPDESK_BENCH_SECONDS:-300}
+PORT=${HELPDESK_BENCH_PORT:-8766}
+WORKERS=${HELPDESK_BENCH_WORKERS:-2}
+export HELPDESK_BENCH_OUT=${HELPDESK_BENCH_OUT:-var/bench}
+OUT=$HELPDESK_BENCH_OUT
+mkdir -p "$OUT"
+PY=.venv/bin/python
+export DATABASE_URL="$DB" DJANGO_HTTPS=0 DJANGO_ALLOWED_HOSTS=127.0.0.1 DJANGO_LOG_LEVEL=WARNING \
+  REDIS_URL=${HELPDESK_BENCH_REDIS:-redis://127.0.0.1:6379/5} HELPDESK_SERVER_TIMING=everyone \
+  API_THROTTLE_USER=100000000/minute API_THROTTLE_TOKEN=100000000/minute \
+  HELPDESK_SLOW_REQUEST_MS=1000 HELPDESK_SLOW_REQUEST_QUERIES=13
+began=$(date +%s)
+
+step() { printf '\n== %s (%ss)\n' "$1" "$(( $(date +%s) - began ))"; }
+
+step "database ${DB##*/}"
+createdb -h 127.0.0.1 -U postgres "${DB##*/}" 2>/dev/null || true
+$PY manage.py migrate --no-input -v0
+$PY manage.py collectstatic --no-input -v0
+have=$($PY manage.py shell -v 0 -c 'from tickets.models import Ticket; print(Ticket.objects.count())')
+if [ "$have" -lt "$TICKETS" ]; then
+  step "generating $((TICKETS - have)) tickets (have $have)"
+  /usr/bin/time -v $PY manage.py generate_tickets --tickets $((TICKETS - have)) 2> >(tee "$OUT/generate.log" >&2)
+  psql "$DB" -q -c "VACUUM ANALYZE"
+fi
+step "people and long tickets"
+$PY loadtest/prepare.py
+psql "$DB" -q -c "VACUUM ANALYZE tickets_ticket" -c "VACUUM ANALYZE tickets_message" -c "VACUUM ANALYZE tickets_ticketevent"
+
+step "query plans (docs/perf)"
+$PY manage.py explain_hot_queries --out docs/perf --check
+
+step "serving on 127.0.0.1:$PORT ($WORKERS workers)"
+redis-cli -u "$REDIS_URL" flushdb >/dev/null
+.venv/bin/gunicorn helpdesk.asgi:application -k uvicorn_worker.UvicornWorker --bind "127.0.0.1:$PORT" \
+  --workers "$WORKERS" --keep-alive 75 --log-level warning > "$OUT/server.log" 2>&1 &
+SERVER=$!
+SAMPLER=
+trap 'kill $SERVER $SAMPLER 2>/dev/null || true' EXIT
+for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 1; done
+# Resident memory of each worker, every second, while the load runs.
+( while kill -0 $SERVER 2>/dev/null; do ps --ppid $SERVER -o pid=,rss= ; sleep 1; done ) > "$OUT/rss.txt" &
+SAMPLER=$!
+
+step "load: $CLIENTS clients for ${SECONDS_TO_RUN}s"
+.venv/bin/locust -f loadtest/bench.py --headless --host "http://127.0.0.1:$PORT" -u "$CLIENTS" -r "$CLIENTS" \
+  -t "${SECONDS_TO_RUN}s" --only-summary --exit-code-on-error 0 > "$OUT/locust.log" 2>&1
+kill $SAMPLER 2>/dev/null || true
+
+step "report"
+$PY scripts/bench_report.py --seconds "$SECONDS_TO_RUN" --clients "$CLIENTS" --workers "$WORKERS" --out BENCHMARKS.md
+step "done"

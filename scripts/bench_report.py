@@ -1,0 +1,221 @@
+"""Turn a `make bench` run (var/bench/) into the measured section of BENCHMARKS.md.
+
+Reads the per-request samples the locustfile wrote (response time, SQL queries and SQL time from
+the Server-Timing header), the workers' resident memory sampled each second, and the generator's
+log when this run generated the data; counts the data set; notes the machine. Replaces the text
+between the ``bench:begin``/``bench:end`` markers of the output file and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+# p95 targets of issue 6 (ms), per measured request.
+TARGETS = {
+    "agent queue (default view)": 100,
+    "agent queue (filtered, sorted)": 100,
+    "team agent queue": 100,
+    "customer My tickets": 100,
+    "customer ticket page": 100,
+    "agent ticket page (100-entry timeline)": 100,
+    "API ticket list (filtered)": 50,
+    "API ticket create": 60,
+    "text search (API)": 150,
+    "stats, 30 days": 500,
+}
+QUERY_BUDGET = 12
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dir", default=os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
+    parser.add_argument("--out", default="BENCHMARKS.md")
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--workers", type=int, required=True)
+    args = parser.parse_args()
+    folder = Path(args.dir)
+    samples = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines() if line]
+    by_name: dict[str, list[dict]] = defaultdict(list)
+    for sample in samples:
+        by_name[sample["name"]].append(sample)
+
+    rows, misses = [], []
+    for name, target in TARGETS.items():
+        got = by_name.get(name, [])
+        times = [s["ms"] for s in got]
+        queries = [s["queries"] for s in got if s["queries"] is not None]
+        db = [s["db_ms"] for s in got if s["db_ms"] is not None]
+        failed = sum(1 for s in got if not s["ok"])
+        p95 = percentile(times, 95)
+        most = max(queries) if queries else None
+        ok = p95 <= target and (most is not None and most <= QUERY_BUDGET) and failed == 0
+        if not ok:
+            misses.append(name)
+        rows.append(
+            f"| {name} | {len(got):,} | {failed} | {percentile(times, 50):.0f} | {p95:.0f} | {percentile(times, 99):.0f} "
+            f"| {len(got) / args.seconds:.1f} | {min(queries) if queries else '?'}–{most if most is not None else '?'} "
+            f"| {percentile(db, 50):.1f} | ≤ {target} | {'yes' if ok else '**no**'} |"
+        )
+    total = sum(len(v) for v in by_name.values())
+    errors = sum(1 for s in samples if not s["ok"])
+
+    rss = _rss(folder / "rss.txt")
+    generated = _generated(folder / "generate.log")
+    volume = _volume()
+    machine = _machine()
+    accounts = json.loads((folder / "accounts.json").read_text())
+    now = datetime.now(UTC)
+
+    lines = [
+        BEGIN,
+        f"## Last run: {now:%Y-%m-%d %H:%M} UTC",
+        "",
+        f"{args.clients} closed-loop clients (no think time), {args.seconds:.0f} s, each request picked at random "
+        f"with equal weight; gunicorn with {args.workers} uvicorn workers on 127.0.0.1, Redis as the cache, "
+        "locust on the same machine. Times are as the client saw them (ms); queries and SQL time are the "
+        "server's own count per request (Server-Timing).",
+        "",
+        "| request | count | failed | p50 | p95 | p99 | req/s | SQL queries | SQL ms (p50) | p95 target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        *rows,
+        "",
+        f"**Throughput**: {total:,} requests in {args.seconds:.0f} s = {total / args.seconds:.1f} req/s; "
+        f"{errors} failed. **Targets missed**: {', '.join(misses) if misses else 'none'}.",
+        "",
+        f"**Memory**: peak resident set of a gunicorn worker during the run: {rss}.",
+    ]
+    if generated:
+        lines.append(f"**Generating the data** (this run): {generated}.")
+    lines += [
+        "",
+        f"**Data**: {volume}.",
+        "",
+        "**Who**: agent (all tickets) {a} sees {av:,} tickets; team agent {t} sees {tv:,}; customer {c} sees {cv:,}. "
+        "Agent ticket pages are tickets {long} (100+ timeline entries each). Searches: {searches}.".format(
+            a=accounts["agent"]["email"],
+            av=accounts["agent"]["visible_tickets"],
+            t=accounts["team_agent"]["email"],
+            tv=accounts["team_agent"]["visible_tickets"],
+            c=accounts["customer"]["email"],
+            cv=accounts["customer"]["visible_tickets"],
+            long=", ".join(str(pk) for pk in accounts["long_tickets"]),
+            searches=", ".join(
+                f"`{s}`" for s in ["refund", "Salesforce sync", accounts["rare_number"], '"wrong amount"']
+            ),
+        ),
+        "",
+        f"**Machine**: {machine}.",
+        END,
+    ]
+    section = "\n".join(lines)
+    out = Path(args.out)
+    text = out.read_text() if out.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    out.write_text(text)
+    print("\n".join(lines[5 : 7 + len(rows)]))
+    print(f"\n{total:,} requests, {total / args.seconds:.1f} req/s, {errors} failed; worker peak RSS {rss}")
+    print(f"targets missed: {', '.join(misses) if misses else 'none'}")
+
+
+def _rss(path: Path) -> str:
+    peaks: dict[str, int] = {}
+    for line in path.read_text().splitlines() if path.exists() else []:
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            peaks[parts[0]] = max(peaks.get(parts[0], 0), int(parts[1]))
+    if not peaks:
+        return "not sampled"
+    return ", ".join(f"{kb / 1024:.0f} MiB" for kb in sorted(peaks.values(), reverse=True)[:4]) + " (per worker)"
+
+
+def _generated(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    text = path.read_text()
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)", text)
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    if not wall or not peak:
+        return None
+    return f"generate_tickets took {wall.group(1)} wall clock, peak resident set {int(peak.group(1)) / 1024:.0f} MiB"
+
+
+def _volume() -> str:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT (SELECT count(*) FROM tickets_ticket),
+                      (SELECT count(*) FROM tickets_message),
+                      (SELECT count(*) FROM tickets_message WHERE internal),
+                      (SELECT count(*) FROM tickets_ticketevent),
+                      (SELECT count(*) FROM accounts_user WHERE role = 'customer'),
+                      (SELECT count(*) FROM accounts_organization),
+                      (SELECT count(*) FROM accounts_user WHERE role IN ('agent', 'admin')),
+                      (SELECT count(*) FROM accounts_team),
+                      (SELECT count(*) FROM tickets_ticketuserpermission) + (SELECT count(*) FROM tickets_ticketgrouppermission),
+                      pg_size_pretty(pg_database_size(current_database()))"""
+        )
+        t, m, n, e, c, o, a, teams, perms, size = cursor.fetchone()
+    return (
+        f"{t:,} tickets, {m:,} messages ({n:,} internal notes), {e:,} history events, {c:,} customers in "
+        f"{o:,} organizations, {a:,} agents and admins in {teams} teams, {perms:,} guardian permission rows; "
+        f"database {size}"
+    )
+
+
+def _machine() -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    import django
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+        version, buffers = cursor.fetchone()
+
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}; PostgreSQL {version} on "
+        f"127.0.0.1 as installed (shared_buffers {buffers}); Python {platform.python_version()}, Django {django.get_version()}"
+    )
+
+
+if __name__ == "__main__":
+    main()
