@@ -172,6 +172,12 @@ class Ticket(models.Model):
                 name="ticket_unassigned_updated_idx",
                 condition=models.Q(assignee__isnull=True, status__in=UNSOLVED_STATUSES),
             ),
+            # "My teams" (unsolved tickets of the agent's teams) in activity order, and its count.
+            models.Index(
+                fields=["team", "-updated_at", "-id"],
+                name="ticket_team_unsolved_idx",
+                condition=models.Q(status__in=UNSOLVED_STATUSES),
+            ),
             # Queue and API sorted by urgency, lifecycle or age (either direction; the cursor goes on
             # by id): without them "urgent first" sorted every matching ticket (874 -> 0.5 ms at 1M).
             models.Index(fields=["priority_rank", "id"], name="ticket_priority_idx"),

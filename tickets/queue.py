@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -51,10 +52,16 @@ VIEW_KEYS = [v.key for v in VIEWS]
 DEFAULT_VIEW = "unassigned"
 
 
-def _my_team_ids(user: User):
+def _my_team_ids(user: User) -> list[int]:
+    """The agent's teams, looked up once per request (kept on the user object, which lives as
+    long as the request). A list, not a sub-select: with the ids known PostgreSQL walks
+    ``ticket_team_unsolved_idx`` in queue order and stops at the page (or count cap), where a
+    sub-select made it fetch and sort every unsolved ticket of the team (158 ms at 1M)."""
     from accounts.models import Team
 
-    return Team.objects.filter(group__user=user).values("pk")
+    if "_helpdesk_team_ids" not in user.__dict__:
+        user.__dict__["_helpdesk_team_ids"] = list(Team.objects.filter(group__user=user).values_list("pk", flat=True))
+    return user.__dict__["_helpdesk_team_ids"]
 
 
 def view_filter(key: str, user: User) -> Q:
@@ -109,7 +116,11 @@ def view_counts_sql(user: User) -> tuple[str, list]:
     parts, params = [], []
     for view in VIEWS:
         capped = visible.filter(view_filter(view.key, user)).values("pk")[:COUNT_CAP]
-        sql, view_params = capped.query.sql_with_params()
+        try:
+            sql, view_params = capped.query.sql_with_params()
+        except EmptyResultSet:  # e.g. "My teams" of an agent in no team
+            parts.append("0")
+            continue
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS v{len(parts)})")  # noqa: S608 - compiled by the ORM
         params.extend(view_params)
     return f"SELECT {', '.join(parts)}", params  # noqa: S608 - every part compiled by the ORM

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 #: How many of the most recently updated matching tickets are ranked by relevance.
-RANK_WINDOW = 1000
+RANK_WINDOW = 200
 #: The annotation holding a ticket's relevance (higher is better) on ranked querysets.
 RANK = "search_rank"
 

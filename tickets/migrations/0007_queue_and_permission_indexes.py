@@ -26,6 +26,10 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrently(
             model_name='ticket',
+            index=models.Index(condition=models.Q(('status__in', ('open', 'in_progress', 'pending', 'on_hold'))), fields=['team', '-updated_at', '-id'], name='ticket_team_unsolved_idx'),
+        ),
+        AddIndexConcurrently(
+            model_name='ticket',
             index=models.Index(fields=['priority_rank', 'id'], name='ticket_priority_idx'),
         ),
         AddIndexConcurrently(
