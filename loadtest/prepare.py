@@ -28,7 +28,7 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Role, TicketScope, User  # noqa: E402
 from tickets import notifications, permissions, services  # noqa: E402
-from tickets.models import Status, Ticket  # noqa: E402
+from tickets.models import UNSOLVED_STATUSES, Ticket  # noqa: E402
 
 PASSWORD = "bench-password"  # noqa: S105 - benchmark accounts on a loopback server
 LONG_TAG = "bench-long"
@@ -36,8 +36,8 @@ LONG_TICKETS = 10
 ENTRIES = 100
 
 
-def main() -> None:
-    out = Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
+def main(out: Path | None = None) -> None:
+    out = out or Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
     out.mkdir(parents=True, exist_ok=True)
     agent = User.objects.filter(role=Role.AGENT, ticket_scope=TicketScope.ALL, is_active=True).order_by("pk").first()
     team_agent = (
@@ -77,9 +77,7 @@ def _long_tickets(agent: User) -> list[int]:
     ready = list(Ticket.objects.filter(tags__name=LONG_TAG).order_by("pk").values_list("pk", flat=True))
     if len(ready) >= LONG_TICKETS:
         return ready[:LONG_TICKETS]
-    candidates = (
-        Ticket.objects.filter(status__in=(Status.OPEN, Status.IN_PROGRESS)).exclude(pk__in=ready).order_by("pk")
-    )
+    candidates = Ticket.objects.filter(status__in=UNSOLVED_STATUSES).exclude(pk__in=ready).order_by("pk")
     with notifications.muted():
         for ticket in candidates[: LONG_TICKETS - len(ready)]:
             entries = ticket.messages.count() + ticket.events.count()

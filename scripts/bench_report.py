@@ -46,14 +46,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", default=os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
     parser.add_argument("--out", default="BENCHMARKS.md")
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--workers", type=int, required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = Path(args.dir)
     samples = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines() if line]
     by_name: dict[str, list[dict]] = defaultdict(list)
@@ -168,26 +168,33 @@ def _volume() -> str:
 
     django.setup()
     from django.db import connection
+    from django.db.models import Q
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT (SELECT count(*) FROM tickets_ticket),
-                      (SELECT count(*) FROM tickets_message),
-                      (SELECT count(*) FROM tickets_message WHERE internal),
-                      (SELECT count(*) FROM tickets_ticketevent),
-                      (SELECT count(*) FROM accounts_user WHERE role = 'customer'),
-                      (SELECT count(*) FROM accounts_organization),
-                      (SELECT count(*) FROM accounts_user WHERE role IN ('agent', 'admin')),
-                      (SELECT count(*) FROM accounts_team),
-                      (SELECT count(*) FROM tickets_ticketuserpermission) + (SELECT count(*) FROM tickets_ticketgrouppermission),
-                      pg_size_pretty(pg_database_size(current_database()))"""
-        )
-        t, m, n, e, c, o, a, teams, perms, size = cursor.fetchone()
-    return (
-        f"{t:,} tickets, {m:,} messages ({n:,} internal notes), {e:,} history events, {c:,} customers in "
-        f"{o:,} organizations, {a:,} agents and admins in {teams} teams, {perms:,} guardian permission rows; "
-        f"database {size}"
+    from accounts.models import Organization, Team, User
+    from tickets.models import Message, Ticket, TicketEvent, TicketGroupPermission, TicketUserPermission
+
+    size = ""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            size = f"; database {cursor.fetchone()[0]}"
+    people = User.objects.aggregate(
+        customers=models_count(Q(role="customer")), staff=models_count(Q(role__in=("agent", "admin")))
     )
+    return (
+        f"{Ticket.objects.count():,} tickets, {Message.objects.count():,} messages "
+        f"({Message.objects.filter(internal=True).count():,} internal notes), {TicketEvent.objects.count():,} history "
+        f"events, {people['customers']:,} customers in {Organization.objects.count():,} organizations, "
+        f"{people['staff']:,} agents and admins in {Team.objects.count()} teams, "
+        f"{TicketUserPermission.objects.count() + TicketGroupPermission.objects.count():,} guardian permission rows"
+        f"{size}"
+    )
+
+
+def models_count(condition):
+    from django.db.models import Count
+
+    return Count("pk", filter=condition)
 
 
 def _machine() -> str:
@@ -207,14 +214,14 @@ def _machine() -> str:
     import django
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
-        version, buffers = cursor.fetchone()
-
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}; PostgreSQL {version} on "
-        f"127.0.0.1 as installed (shared_buffers {buffers}); Python {platform.python_version()}, Django {django.get_version()}"
-    )
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+            version, buffers = cursor.fetchone()
+        database = f"PostgreSQL {version} on 127.0.0.1 as installed (shared_buffers {buffers})"
+    else:
+        database = f"{connection.vendor} {connection.Database.sqlite_version}"
+    return f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}; {database}; Python {platform.python_version()}, Django {django.get_version()}"
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class Command(BaseCommand):
             summary.append((name, purpose, ms, scans))
             if scans:
                 offenders.append(f"{name}: {', '.join(scans)}")
-            self.stdout.write(f"{ms:9.1f} ms  {name}{'  SEQ SCAN: ' + ', '.join(scans) if scans else ''}")
+            self.stdout.write(f"{ms:9.2f} ms  {name}{'  SEQ SCAN: ' + ', '.join(scans) if scans else ''}")
         lines = [
             "# Plans of the hot queries",
             "",
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             "|---|---|---:|---|",
         ]
         lines += [
-            f"| [{name}]({name}.txt) | {purpose} | {ms:.1f} ms | {', '.join(scans) or 'none'} |"
+            f"| [{name}]({name}.txt) | {purpose} | {ms:.2f} ms | {', '.join(scans) or 'none'} |"
             for name, purpose, ms, scans in summary
         ]
         (folder / "README.md").write_text("\n".join(lines) + "\n")

@@ -1,0 +1,90 @@
+"""The benchmark's own tools (issue 6): query plans, the bench accounts and the report."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from tickets.generate import generate
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db(transaction=False)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(relative: str):
+    spec = importlib.util.spec_from_file_location(relative.replace("/", "_").removesuffix(".py"), ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def desk():
+    generate(200, seed=3, workers=0, progress=False, password=None)
+
+
+def test_explain_hot_queries_writes_one_plan_per_query(desk, tmp_path, capsys):
+    if connection.vendor != "postgresql":
+        with pytest.raises(CommandError, match="PostgreSQL"):
+            call_command("explain_hot_queries", out=str(tmp_path))
+        return
+    call_command("explain_hot_queries", out=str(tmp_path))
+    index = (tmp_path / "README.md").read_text()
+    plans = sorted(p.name for p in tmp_path.glob("*.txt"))
+    assert len(plans) == 15
+    for name in plans:
+        text = (tmp_path / name).read_text()
+        assert "Execution Time:" in text and "Buffers:" in text  # EXPLAIN (ANALYZE, BUFFERS)
+        assert f"[{name.removesuffix('.txt')}]({name})" in index
+    assert "200 tickets" in index
+
+
+def test_bench_accounts_and_long_timelines(desk, tmp_path):
+    prepare = _load("loadtest/prepare.py")
+    prepare.main(tmp_path)
+    accounts = json.loads((tmp_path / "accounts.json").read_text())
+    assert {"agent", "team_agent", "customer", "long_tickets", "rare_number", "password"} <= set(accounts)
+    assert len(accounts["long_tickets"]) == prepare.LONG_TICKETS
+    for pk in accounts["long_tickets"]:
+        ticket = Ticket.objects.get(pk=pk)
+        assert ticket.messages.count() + ticket.events.count() >= prepare.ENTRIES
+    # A second run reuses the long tickets instead of growing new ones.
+    prepare.main(tmp_path)
+    assert json.loads((tmp_path / "accounts.json").read_text())["long_tickets"] == accounts["long_tickets"]
+
+
+def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsys):
+    report = _load("scripts/bench_report.py")
+    (tmp_path / "accounts.json").write_text(
+        json.dumps(
+            {
+                **{
+                    role: {"email": f"{role}@x.test", "visible_tickets": 7}
+                    for role in ("agent", "team_agent", "customer")
+                },
+                "long_tickets": [1, 2],
+                "rare_number": "4242",
+            }
+        )
+    )
+    samples = [
+        {"name": name, "ms": 20.0, "ok": True, "status": 200, "queries": 9, "db_ms": 3.0} for name in report.TARGETS
+    ]
+    samples += [{"name": "stats, 30 days", "ms": 900.0, "ok": True, "status": 200, "queries": 9, "db_ms": 800.0}] * 30
+    (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
+    (tmp_path / "rss.txt").write_text("101 81920\n102 92160\n101 102400\n")
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
+    report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
+    text = out.read_text()
+    assert "Hand-written." in text and "More prose." in text and "old figures" not in text
+    assert "**Targets missed**: stats, 30 days." in text
+    assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 |" in text
+    assert "100 MiB, 90 MiB (per worker)" in text
+    assert "200 tickets" in text
