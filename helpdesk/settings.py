@@ -160,6 +160,10 @@ else:
         }
     }
 
+# Sessions are read from the cache on every request and written through to the database, so a
+# signed-in request does not start with a session query (and a cleared cache loses no session).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Background jobs (Celery) ---------------------------------------------------------------
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL") or REDIS_URL
 # No broker: run tasks in process. They are only ever queued after a commit, so the user's
