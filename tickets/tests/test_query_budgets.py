@@ -221,7 +221,10 @@ def grow(desk, total: int) -> None:
         ]
     )
     staff = User.objects.bulk_create(
-        [User(email=f"budget{start + i}@desk.test", name=f"Budget Agent {start + i:03}", role=Role.AGENT) for i in range(n)]
+        [
+            User(email=f"budget{start + i}@desk.test", name=f"Budget Agent {start + i:03}", role=Role.AGENT)
+            for i in range(n)
+        ]
     )
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=team.group_id) for u in staff])
     Invite.objects.bulk_create(

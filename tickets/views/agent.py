@@ -440,7 +440,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         since, until = today - timedelta(days=days - 1), today
     team = next((t for t in teams if str(t.pk) == data.get("team")), None)
     rows = stats.agent_stats(viewer=user, since=since, until=until, team=team)
-    team_rows = stats.team_stats(viewer=user, since=since, until=until)
+    team_rows = stats.team_stats(viewer=user, since=since, until=until, teams=teams)
     if team is not None:
         team_rows = [r for r in team_rows if r["team"]["id"] == team.pk]
     for row in rows + team_rows:
