@@ -112,7 +112,9 @@ DEBUG_TOOLBAR = (
 if DEBUG_TOOLBAR:
     INSTALLED_APPS.append("debug_toolbar")
     # After the security, compression and session layers, so it sees the finished page.
-    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "debug_toolbar.middleware.DebugToolbarMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "debug_toolbar.middleware.DebugToolbarMiddleware"
+    )
     INTERNAL_IPS = ["127.0.0.1", "::1"]
 
 ROOT_URLCONF = "helpdesk.urls"

@@ -44,7 +44,13 @@ def changes_since(user: User, after: int, *, ticket_id: int | None = None) -> li
         qs = qs.filter(public=True)
     rows = qs.order_by("id").values("id", "ticket_id", "kind", "actor_id", "actor_name")[:MAX_EVENTS_PER_POLL]
     return [
-        {"id": r["id"], "ticket": r["ticket_id"], "kind": r["kind"], "actor": r["actor_id"], "actor_name": r["actor_name"]}
+        {
+            "id": r["id"],
+            "ticket": r["ticket_id"],
+            "kind": r["kind"],
+            "actor": r["actor_id"],
+            "actor_name": r["actor_name"],
+        }
         for r in rows
     ]
 

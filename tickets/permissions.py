@@ -86,7 +86,14 @@ _ACTION_NEEDS = {
     Action.DELETE: DELETE,
 }
 # Actions only staff may ever hold, whatever object permissions a row might carry.
-_AGENT_ONLY = {Action.VIEW_INTERNAL, Action.ADD_NOTE, Action.CHANGE, Action.ASSIGN, Action.CLAIM, Action.ADD_COLLABORATOR}
+_AGENT_ONLY = {
+    Action.VIEW_INTERNAL,
+    Action.ADD_NOTE,
+    Action.CHANGE,
+    Action.ASSIGN,
+    Action.CLAIM,
+    Action.ADD_COLLABORATOR,
+}
 
 
 def _signed_in(user: User | AnonymousUser | None) -> bool:
@@ -215,7 +222,9 @@ _DENIED_MESSAGES = {
 }
 
 
-def get_ticket_or_404(user: User | AnonymousUser | None, pk: object, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+def get_ticket_or_404(
+    user: User | AnonymousUser | None, pk: object, queryset: QuerySet[Ticket] | None = None
+) -> Ticket:
     """The ticket with primary key ``pk`` if ``user`` may see it; 404 otherwise (also for bad ids)."""
     try:
         pk_int = int(str(pk))
@@ -367,7 +376,6 @@ def set_organization_sharing_members(organization: Organization) -> None:
         group.user_set.set(organization.members.all())
     else:
         group.user_set.clear()
-
 
 
 # --- statistics -----------------------------------------------------------------------------------

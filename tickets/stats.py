@@ -156,7 +156,9 @@ def _metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[i
         .values("team_id", "created_at", "first_response_at", "responder")
         .order_by()
     ):
-        measure("first", row["responder"], row["team_id"], (row["first_response_at"] - row["created_at"]).total_seconds())
+        measure(
+            "first", row["responder"], row["team_id"], (row["first_response_at"] - row["created_at"]).total_seconds()
+        )
 
     solves = visible(
         TicketEvent.objects.filter(
@@ -220,7 +222,9 @@ def _shape(metrics: dict[str, Any]) -> dict[str, Any]:
 # --- public functions -------------------------------------------------------------------------------
 
 
-def agent_stats(*, viewer: User, since: date | datetime, until: date | datetime, team: Team | None = None) -> list[dict]:
+def agent_stats(
+    *, viewer: User, since: date | datetime, until: date | datetime, team: Team | None = None
+) -> list[dict]:
     """One row per agent ``viewer`` may see (``stats_visible_agents``), ordered by name, in the
     API.md shape::
 

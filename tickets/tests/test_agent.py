@@ -227,8 +227,16 @@ def test_invalid_filters_show_a_message(client, agent, ticket):
     _login(client, agent)
     response = client.get(
         reverse("agent:queue"),
-        {"view": "nope", "status": "bogus", "priority": "x", "created_after": "yesterday", "sort": "?",
-         "assignee": "999999", "cursor": "!!!", "tag": "no spaces"},
+        {
+            "view": "nope",
+            "status": "bogus",
+            "priority": "x",
+            "created_after": "yesterday",
+            "sort": "?",
+            "assignee": "999999",
+            "cursor": "!!!",
+            "tag": "no spaces",
+        },
     )
     assert response.status_code == 200
     assert b"could not be used" in response.content
@@ -343,7 +351,9 @@ def test_bulk_update_success_summary(client, agent, team_agent, customer, billin
         assert (t.assignee_id, t.priority) == (team_agent.pk, Priority.URGENT)
         assert sorted(t.tags.values_list("name", flat=True)) == ["a", "b"]
         assert t.events.filter(kind=EventKind.ASSIGNED).count() == 1
-    response = client.post(reverse("agent:bulk"), {"ids": [tickets[0].pk], "remove_tags": "a", "assignee": "none"}, follow=True)
+    response = client.post(
+        reverse("agent:bulk"), {"ids": [tickets[0].pk], "remove_tags": "a", "assignee": "none"}, follow=True
+    )
     assert "Updated 1 ticket." in response.content.decode()
     assert list(Ticket.objects.get(pk=tickets[0].pk).tags.values_list("name", flat=True)) == ["b"]
 
@@ -411,7 +421,9 @@ def test_reply_with_attachment(client, agent, ticket):
 
 def test_composer_errors_keep_the_text(client, agent, ticket):
     _login(client, agent)
-    response = client.post(reverse("agent:message", args=[ticket.pk]), {"mode": "reply", "body": "Hi", "status": "closed"})
+    response = client.post(
+        reverse("agent:message", args=[ticket.pk]), {"mode": "reply", "body": "Hi", "status": "closed"}
+    )
     assert response.status_code == 400
     assert b"Hi</textarea>" in response.content
     response = client.post(reverse("agent:message", args=[ticket.pk]), {"mode": "reply", "body": "   "})
@@ -422,13 +434,23 @@ def test_composer_errors_keep_the_text(client, agent, ticket):
 def test_side_panel_changes_fields(client, agent, team_agent, ticket, billing_team, tech_team):
     _login(client, agent)
     url = reverse("agent:fields", args=[ticket.pk])
-    data = {"status": "in_progress", "priority": "urgent", "assignee": str(team_agent.pk), "team": str(billing_team.pk),
-            "category": "billing", "tags": "refund, Invoice"}
+    data = {
+        "status": "in_progress",
+        "priority": "urgent",
+        "assignee": str(team_agent.pk),
+        "team": str(billing_team.pk),
+        "category": "billing",
+        "tags": "refund, Invoice",
+    }
     response = client.post(url, data, follow=True)
     assert "Ticket updated." in response.content.decode()
     ticket.refresh_from_db()
     assert (ticket.status, ticket.priority, ticket.assignee_id, ticket.category) == (
-        Status.IN_PROGRESS, Priority.URGENT, team_agent.pk, "billing")
+        Status.IN_PROGRESS,
+        Priority.URGENT,
+        team_agent.pk,
+        "billing",
+    )
     assert sorted(ticket.tags.values_list("name", flat=True)) == ["invoice", "refund"]
     response = client.post(url, data, follow=True)
     assert "Nothing to change." in response.content.decode()
@@ -449,7 +471,14 @@ def test_side_panel_changes_fields(client, agent, team_agent, ticket, billing_te
 
 def test_moving_a_ticket_out_of_ones_teams(client, team_agent, ticket, tech_team, billing_team):
     _login(client, team_agent)
-    data = {"status": "open", "priority": "normal", "assignee": "", "team": str(tech_team.pk), "category": "", "tags": ""}
+    data = {
+        "status": "open",
+        "priority": "normal",
+        "assignee": "",
+        "team": str(tech_team.pk),
+        "category": "",
+        "tags": "",
+    }
     response = client.post(reverse("agent:fields", args=[ticket.pk]), data, follow=True)
     assert response.redirect_chain[-1][0] == reverse("agent:queue")
     assert "you no longer work it" in response.content.decode()
@@ -534,11 +563,15 @@ def test_stats_page_rows_and_periods(client, agent, team_agent, other_team_agent
 # --- cached view counts (issue 6) -----------------------------------------------------------------
 
 
-def test_view_counts_are_cached_and_never_stale_after_ones_own_action(client, agent, customer, django_capture_on_commit_callbacks):
+def test_view_counts_are_cached_and_never_stale_after_ones_own_action(
+    client, agent, customer, django_capture_on_commit_callbacks
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    ticket = services.ticket_create(actor=customer, subject="Counted ticket", description="Please count me in the views.")
+    ticket = services.ticket_create(
+        actor=customer, subject="Counted ticket", description="Please count me in the views."
+    )
     _login(client, agent)
 
     def counts_and_queries():

@@ -446,9 +446,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     for row in rows + team_rows:
         row["first_response_text"] = {k: _duration(v) for k, v in row["first_response_seconds"].items()}
         row["resolution_text"] = {k: _duration(v) for k, v in row["resolution_seconds"].items()}
-    charts = [
-        {"title": title, **_chart(rows, key, kind, lambda r: r["agent"]["name"])} for key, title, kind in CHARTS
-    ]
+    charts = [{"title": title, **_chart(rows, key, kind, lambda r: r["agent"]["name"])} for key, title, kind in CHARTS]
     return render(
         request,
         "agent/stats.html",
