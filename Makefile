@@ -23,8 +23,8 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	@scripts/run.sh
 
-## make dev: Django's development server with debug on
-dev: $(VENV)/.installed
+## make dev: Django's development server with debug on and the debug toolbar
+dev: $(VENV)/.installed-dev
 	@mkdir -p var
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed_demo --if-empty

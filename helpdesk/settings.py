@@ -7,6 +7,7 @@ EMAIL_URL and DJANGO_SECRET_KEY. `.env.example` lists every variable.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -102,6 +103,20 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# django-debug-toolbar (requirements-dev.txt) in `make dev`: only with DJANGO_DEBUG on, only when
+# installed, and never under tests (settings_test sets HELPDESK_DEBUG_TOOLBAR=0). Without debug
+# the package is not even looked for, let alone imported.
+DEBUG_TOOLBAR = (
+    DEBUG and env.boolean("HELPDESK_DEBUG_TOOLBAR", True) and importlib.util.find_spec("debug_toolbar") is not None
+)
+if DEBUG_TOOLBAR:
+    INSTALLED_APPS.append("debug_toolbar")
+    # After the security, compression and session layers, so it sees the finished page.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "debug_toolbar.middleware.DebugToolbarMiddleware"
+    )
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
+
 ROOT_URLCONF = "helpdesk.urls"
 WSGI_APPLICATION = "helpdesk.wsgi.application"
 ASGI_APPLICATION = "helpdesk.asgi.application"
@@ -159,6 +174,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Sessions are read from the cache on every request and written through to the database, so a
+# signed-in request does not start with a session query (and a cleared cache loses no session).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Background jobs (Celery) ---------------------------------------------------------------
 CELERY_BROKER_URL = env.url("CELERY_BROKER_URL") or REDIS_URL

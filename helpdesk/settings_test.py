@@ -11,6 +11,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-product
 os.environ.setdefault("DJANGO_HTTPS", "0")
 os.environ.setdefault("HELPDESK_PLAIN_STATIC", "1")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
+# Never the debug toolbar under tests, whatever the caller's environment: it adds queries and
+# markup to every page the tests measure.
+os.environ["HELPDESK_DEBUG_TOOLBAR"] = "0"
 
 from helpdesk.settings import *  # noqa: E402,F403
 from helpdesk.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402

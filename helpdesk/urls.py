@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from helpdesk import views
@@ -15,3 +17,12 @@ urlpatterns = [
     path("api/", include("helpdesk.urls_api")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG_TOOLBAR:  # development only (helpdesk/settings.py)
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    toolbar = debug_toolbar_urls()
+    for entry in toolbar[0].url_patterns:
+        # The toolbar shows on the sign-in page too; its panels load from these addresses.
+        entry.callback = login_not_required(entry.callback)
+    urlpatterns += toolbar

@@ -30,13 +30,16 @@ def latest_event_id() -> int:
     return TicketEvent.objects.aggregate(last=Max("id"))["last"] or 0
 
 
-def changes_since(user: User, after: int) -> list[dict]:
-    """Events after ``after`` on tickets ``user`` may see, oldest first, as small dicts.
+def changes_since(user: User, after: int, *, ticket_id: int | None = None) -> list[dict]:
+    """Events after ``after`` on tickets ``user`` may see (only ticket ``ticket_id``'s when
+    given: a ticket page listens to its own ticket), oldest first, as small dicts.
 
     Customers get public events only; agents (who can see a ticket only if they may work it)
     get everything. Bodies are never sent: the page re-reads what it shows.
     """
     qs = TicketEvent.objects.filter(id__gt=after, ticket__in=permissions.visible_tickets(user).values("pk"))
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
     if not user.is_agent:
         qs = qs.filter(public=True)
     rows = qs.order_by("id").values("id", "ticket_id", "kind", "actor_id", "actor_name")[:MAX_EVENTS_PER_POLL]

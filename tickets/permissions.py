@@ -26,9 +26,8 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
-from guardian.core import ObjectPermissionChecker
 from guardian.shortcuts import assign_perm, remove_perm
 
 from tickets.models import Ticket, TicketGroupPermission, TicketUserPermission
@@ -53,6 +52,10 @@ _LEVELS_GRANTING = {
 
 ALL_TICKETS_GROUP = "Agents: all tickets"
 _ALL_TICKETS_PERMS = (VIEW, REPLY, SOLVE, WORK)
+# The levels granted on single tickets (deletion never is).
+_OBJECT_LEVELS = (VIEW, REPLY, SOLVE, WORK)
+# Where a user object keeps its model-level ticket permissions for the request that loaded it.
+_MODEL_LEVELS_CACHE = "_helpdesk_model_levels"
 
 
 class Action(enum.StrEnum):
@@ -98,7 +101,22 @@ def _signed_in(user: User | AnonymousUser | None) -> bool:
 
 
 def _has_model_level(user: User, codename: str) -> bool:
-    return user.has_perm(f"tickets.{codename}")
+    """Whether ``user`` holds ``codename`` on every ticket (superusers, ALL_TICKETS_GROUP).
+
+    Read once per request into the user object (which the request loaded fresh), in one query
+    over direct and group permissions where Django's ModelBackend needs two.
+    """
+    if not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    held = user.__dict__.get(_MODEL_LEVELS_CACHE)
+    if held is None:
+        ticket_perms = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
+        direct = ticket_perms.filter(user=user).order_by().values_list("codename", flat=True)
+        via_group = ticket_perms.filter(group__user=user).order_by().values_list("codename", flat=True)
+        held = user.__dict__[_MODEL_LEVELS_CACHE] = set(direct.union(via_group))
+    return codename in held
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -114,7 +132,7 @@ def visible_tickets(user: User | AnonymousUser | None, queryset: QuerySet[Ticket
     qs = Ticket.objects.all() if queryset is None else queryset
     if not _signed_in(user):
         return qs.none()
-    if _has_model_level(user, VIEW):
+    if sees_every_ticket(user):
         return qs
     if user.is_agent:
         return qs.filter(_object_access(user, VIEW))
@@ -135,8 +153,18 @@ class _ProbedPerRow(Exists):
         return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
 
 
+def sees_every_ticket(user: User | AnonymousUser | None) -> bool:
+    """Whether ``user`` may see every ticket (all-ticket agents, admins): ``visible_tickets``
+    filters nothing for them, and a caller may leave the ticket filter out of its query."""
+    return _signed_in(user) and _has_model_level(user, VIEW)
+
+
 def _object_access(user: User, level: str) -> Q:
-    codenames = _LEVELS_GRANTING[level]
+    return _holds_any(user, _LEVELS_GRANTING[level])
+
+
+def _holds_any(user: User, codenames: tuple[str, ...]) -> Q:
+    """The tickets on which ``user`` holds one of ``codenames`` per ticket, directly or through a group."""
     direct = TicketUserPermission.objects.filter(
         user=user, permission__codename__in=codenames, content_object=OuterRef("pk")
     )
@@ -186,9 +214,19 @@ def can(user: User | AnonymousUser | None, action: Action | str, ticket: Ticket)
 
 
 def _object_levels(user: User, ticket: Ticket) -> set[str]:
+    """The levels ``user`` holds on ``ticket`` itself, remembered on the ticket for this request.
+
+    ``get_ticket_or_404`` reads them with the ticket; otherwise one query asks for them.
+    """
     cache = ticket.__dict__.setdefault("_helpdesk_levels", {})
     if user.pk not in cache:
-        cache[user.pk] = set(ObjectPermissionChecker(user).get_perms(ticket))
+        direct = TicketUserPermission.objects.filter(user=user, content_object=ticket).order_by()
+        via_group = TicketGroupPermission.objects.filter(group__user=user, content_object=ticket).order_by()
+        cache[user.pk] = set(
+            direct.values_list("permission__codename", flat=True).union(
+                via_group.values_list("permission__codename", flat=True)
+            )
+        )
     return cache[user.pk]
 
 
@@ -226,9 +264,23 @@ def get_ticket_or_404(
         pk_int = int(str(pk))
     except (TypeError, ValueError):
         raise Http404("No such ticket.") from None
-    ticket = visible_tickets(user, queryset).filter(pk=pk_int).first()
+    qs = visible_tickets(user, queryset)
+    # Someone without access to every ticket is asked about their object levels by every page
+    # that opens one: read them in the same query as the ticket.
+    per_ticket = _signed_in(user) and not sees_every_ticket(user)
+    if per_ticket:
+        qs = qs.annotate(
+            **{
+                f"_holds_{codename}": ExpressionWrapper(_holds_any(user, (codename,)), output_field=BooleanField())
+                for codename in _OBJECT_LEVELS
+            }
+        )
+    ticket = qs.filter(pk=pk_int).first()
     if ticket is None:
         raise Http404("No such ticket.")
+    if per_ticket:
+        held = {codename for codename in _OBJECT_LEVELS if ticket.__dict__.pop(f"_holds_{codename}")}
+        ticket.__dict__.setdefault("_helpdesk_levels", {})[user.pk] = held
     return ticket
 
 
@@ -336,7 +388,7 @@ def sync_user_access(user: User) -> None:
     if user.role != Role.AGENT and user.role != Role.ADMIN:
         # A customer keeps no team membership: teams are for agents.
         user.groups.remove(*Group.objects.filter(team__isnull=False))
-    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", _MODEL_LEVELS_CACHE):
         user.__dict__.pop(cache, None)
 
 

@@ -27,19 +27,23 @@ Who sees what: ``stats_visible_agents`` is the single rule (admins every agent; 
 themselves and the members of their teams). Numbers are computed over the tickets the viewer may
 see (``permissions.visible_tickets``), so a team-scoped agent's figures never reveal another
 team's tickets, not even as a count.
+
+Caching: the metrics of one viewer and period are kept in the cache under the desk version of
+``tickets.caching``, which every committed ticket change and access change bumps, so a figure is
+never stale after anybody's change; the list of people and teams is read afresh every time.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
-from tickets import permissions
+from tickets import caching, permissions
 from tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ if TYPE_CHECKING:
 
 STAFF_ROLES = ("agent", "admin")
 UNSOLVED = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)
+# Exact invalidation (the desk version) makes a long life safe; this only bounds the memory.
+STATS_CACHE_SECONDS = 3600
 
 
 # --- who may see whose numbers -------------------------------------------------------------------
@@ -82,118 +88,124 @@ def _credited_agent() -> Case:
     )
 
 
-def _solves(tickets: QuerySet[Ticket], since: datetime, until: datetime) -> list[dict[str, Any]]:
-    rows = (
-        TicketEvent.objects.filter(
-            ticket__in=tickets,
-            kind=EventKind.STATUS_CHANGED,
-            data__new=Status.SOLVED,
-            created_at__gte=since,
-            created_at__lt=until,
-        )
-        .annotate(credited=_credited_agent())
-        .values("ticket_id", "ticket__team_id", "ticket__created_at", "created_at", "credited")
-        .order_by("created_at", "id")
-    )
-    return list(rows)
-
-
-def _first_responses(tickets: QuerySet[Ticket], since: datetime, until: datetime) -> list[dict[str, Any]]:
-    responder = (
-        Message.objects.filter(
-            ticket=OuterRef("pk"),
-            internal=False,
-            author_role__in=STAFF_ROLES,
-            created_at=OuterRef("first_response_at"),
-        )
-        .order_by("id")
-        .values("author_id")[:1]
-    )
-    rows = (
-        tickets.filter(first_response_at__gte=since, first_response_at__lt=until)
-        .annotate(responder=Subquery(responder, output_field=IntegerField()))
-        .values("team_id", "created_at", "first_response_at", "responder")
-        .order_by()
-    )
-    return list(rows)
-
-
-def _counts(queryset: QuerySet, key: str) -> dict[Any, int]:
-    return {row[key]: row["n"] for row in queryset.values(key).annotate(n=Count("pk")).order_by()}
-
-
 def _seconds(values: list[float]) -> dict[str, int | None]:
     if not values:
         return {"avg": None, "median": None}
     return {"avg": round(statistics.fmean(values)), "median": round(statistics.median(values))}
 
 
-def _collect(
-    *,
-    viewer: User,
-    since: datetime,
-    until: datetime,
-    ticket_key: str,
-    keys: Iterable[Any],
-    credit: Callable[[dict[str, Any], str], Any],
-) -> dict[Any, dict[str, Any]]:
-    """Metrics per key. ``ticket_key`` is the ticket column that groups counts ("assignee_id" for
-    agents, "team_id" for teams); ``credit(row, what)`` maps a raw row to its key."""
-    keys = list(keys)
-    tickets = permissions.visible_tickets(viewer)
-    wanted = set(keys)
-    out: dict[Any, dict[str, Any]] = {
-        key: {"assigned_open": 0, "solved": 0, "replies": 0, "first": [], "resolution": [], "reopened": 0}
-        for key in keys
-    }
-    if not keys:
-        return out
+def _blank() -> dict[str, Any]:
+    return {"assigned_open": 0, "solved": 0, "replies": 0, "first": [], "resolution": [], "reopened": 0}
 
-    for key, n in _counts(tickets.filter(status__in=UNSOLVED, assignee__isnull=False), ticket_key).items():
-        if key in wanted:
-            out[key]["assigned_open"] = n
+
+def _metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[int, dict[str, Any]]]:
+    """Every metric of the period, per agent and per team, over the tickets ``viewer`` may see:
+    ``{"agents": {agent_id: row}, "teams": {team_id: row}}`` in the ``_shape`` form.
+
+    Five grouped queries serve both groupings. A viewer who sees every ticket gets no per-ticket
+    filter at all: over a large desk the permission semi-join would cost more than the metric.
+    """
+    if permissions.sees_every_ticket(viewer):
+
+        def visible(qs: QuerySet, path: str) -> QuerySet:
+            return qs
+
+    else:
+        tickets = permissions.visible_tickets(viewer)
+
+        def visible(qs: QuerySet, path: str) -> QuerySet:
+            return qs.filter(**{f"{path}__in": tickets})
+
+    agents: defaultdict[Any, dict[str, Any]] = defaultdict(_blank)
+    teams: defaultdict[Any, dict[str, Any]] = defaultdict(_blank)
+
+    def count(what: str, agent_id: Any, team_id: Any, n: int = 1) -> None:
+        for key, out in ((agent_id, agents), (team_id, teams)):
+            if key is not None:
+                out[key][what] += n
+
+    def measure(what: str, agent_id: Any, team_id: Any, seconds: float) -> None:
+        for key, out in ((agent_id, agents), (team_id, teams)):
+            if key is not None:
+                out[key][what].append(seconds)
+
+    assigned = visible(Ticket.objects.filter(status__in=UNSOLVED, assignee__isnull=False), "pk")
+    for row in assigned.values("assignee_id", "team_id").annotate(n=Count("pk")).order_by():
+        count("assigned_open", row["assignee_id"], row["team_id"], row["n"])
 
     opening = Message.objects.filter(ticket=OuterRef("ticket")).order_by("created_at", "id").values("pk")[:1]
-    replies = Message.objects.filter(
-        ticket__in=tickets,
-        internal=False,
-        author_role__in=STAFF_ROLES,
-        created_at__gte=since,
-        created_at__lt=until,
-    ).exclude(pk=Subquery(opening))  # the description of a ticket an agent filed is no reply
-    reply_key = "author_id" if ticket_key == "assignee_id" else f"ticket__{ticket_key}"
-    for key, n in _counts(replies, reply_key).items():
-        if key in wanted:
-            out[key]["replies"] = n
+    replies = visible(
+        Message.objects.filter(
+            created_at__gte=since, created_at__lt=until, internal=False, author_role__in=STAFF_ROLES
+        ).exclude(pk=Subquery(opening)),  # the description of a ticket an agent filed is no reply
+        "ticket",
+    )
+    for row in replies.values("author_id", "ticket__team_id").annotate(n=Count("pk")).order_by():
+        count("replies", row["author_id"], row["ticket__team_id"], row["n"])
 
-    for row in _first_responses(tickets, since, until):
-        key = credit(row, "first")
-        if key in wanted:
-            out[key]["first"].append((row["first_response_at"] - row["created_at"]).total_seconds())
+    responder = (
+        Message.objects.filter(
+            ticket=OuterRef("pk"), created_at=OuterRef("first_response_at"), internal=False, author_role__in=STAFF_ROLES
+        )
+        .order_by("id")
+        .values("author_id")[:1]
+    )
+    first_responses = visible(Ticket.objects.filter(first_response_at__gte=since, first_response_at__lt=until), "pk")
+    for row in (
+        first_responses.annotate(responder=Subquery(responder, output_field=IntegerField()))
+        .values("team_id", "created_at", "first_response_at", "responder")
+        .order_by()
+    ):
+        measure(
+            "first", row["responder"], row["team_id"], (row["first_response_at"] - row["created_at"]).total_seconds()
+        )
 
+    solves = visible(
+        TicketEvent.objects.filter(
+            created_at__gte=since, created_at__lt=until, kind=EventKind.STATUS_CHANGED, data__new=Status.SOLVED
+        ),
+        "ticket",
+    )
     last_solve: dict[int, dict[str, Any]] = {}
-    for row in _solves(tickets, since, until):
-        key = credit(row, "solve")
-        if key in wanted:
-            out[key]["solved"] += 1
+    for row in (
+        solves.annotate(credited=_credited_agent())
+        .values("ticket_id", "ticket__team_id", "ticket__created_at", "created_at", "credited")
+        .order_by("created_at", "id")
+    ):
+        count("solved", row["credited"], row["ticket__team_id"])
         last_solve[row["ticket_id"]] = row  # rows come oldest first: the last one wins
     for row in last_solve.values():
-        key = credit(row, "solve")
-        if key in wanted:
-            out[key]["resolution"].append((row["created_at"] - row["ticket__created_at"]).total_seconds())
+        seconds = (row["created_at"] - row["ticket__created_at"]).total_seconds()
+        measure("resolution", row["credited"], row["ticket__team_id"], seconds)
 
-    reopens = TicketEvent.objects.filter(
-        ticket__in=tickets,
-        kind=EventKind.STATUS_CHANGED,
-        data__old=Status.SOLVED,
-        data__new=Status.OPEN,
-        created_at__gte=since,
-        created_at__lt=until,
+    reopens = visible(
+        TicketEvent.objects.filter(
+            created_at__gte=since,
+            created_at__lt=until,
+            kind=EventKind.STATUS_CHANGED,
+            data__old=Status.SOLVED,
+            data__new=Status.OPEN,
+        ),
+        "ticket",
     )
-    for key, n in _counts(reopens, f"ticket__{ticket_key}").items():
-        if key in wanted:
-            out[key]["reopened"] = n
-    return out
+    for row in reopens.values("ticket__assignee_id", "ticket__team_id").annotate(n=Count("pk")).order_by():
+        count("reopened", row["ticket__assignee_id"], row["ticket__team_id"], row["n"])
+
+    return {
+        "agents": {key: _shape(metrics) for key, metrics in agents.items()},
+        "teams": {key: _shape(metrics) for key, metrics in teams.items()},
+    }
+
+
+def _cached_metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[int, dict[str, Any]]]:
+    """``_metrics``, kept in the cache until the desk next changes (``tickets.caching``).
+
+    The key holds everything that decides which tickets the numbers are counted over: the viewer
+    (never shared between people, not even two admins), their role and ticket scope as loaded by
+    this request, and the period. Team membership and every ticket change bump the desk version.
+    """
+    key = f"stats:{viewer.pk}:{viewer.role}:{viewer.ticket_scope}:{since.isoformat()}:{until.isoformat()}"
+    return caching.cached(key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS)
 
 
 def _shape(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -222,46 +234,33 @@ def agent_stats(
 
     ``since``/``until`` bound the period ``[since, until)``; dates mean whole days (``until``
     inclusive). ``team`` keeps only that team's members. Seconds are whole numbers. A fixed
-    number of queries (six), whatever the number of agents. See the module docstring for what
-    each number means and who is credited.
+    number of queries whatever the number of agents: the people (always read afresh, so who may
+    see whom is never cached) and the five metric queries, which a repeated request finds in the
+    cache. See the module docstring for what each number means and who is credited.
     """
     since_dt, until_dt = _as_datetime(since, end=False), _as_datetime(until, end=True)
     agents = stats_visible_agents(viewer)
     if team is not None:
         agents = agents.filter(groups=team.group_id)
     people = list(agents.order_by("name", "id").values("id", "name"))
-
-    def credit(row: dict[str, Any], what: str) -> Any:
-        return row["responder"] if what == "first" else row["credited"]
-
-    metrics = _collect(
-        viewer=viewer,
-        since=since_dt,
-        until=until_dt,
-        ticket_key="assignee_id",
-        keys=[p["id"] for p in people],
-        credit=credit,
-    )
-    return [{"agent": {"id": p["id"], "name": p["name"]}, **_shape(metrics[p["id"]])} for p in people]
+    if not people:
+        return []
+    metrics = _cached_metrics(viewer, since_dt, until_dt)["agents"]
+    return [{"agent": {"id": p["id"], "name": p["name"]}, **(metrics.get(p["id"]) or _shape(_blank()))} for p in people]
 
 
-def team_stats(*, viewer: User, since: date | datetime, until: date | datetime) -> list[dict]:
-    """The same numbers per team (``stats_visible_teams``), by the ticket's *current* team:
-    ``{"team": {"id", "name"}, "assigned_open": n, ...}``. ``assigned_open`` counts the team's
-    unsolved tickets that have an assignee; ``replies`` the agents' public replies on its tickets.
+def team_stats(
+    *, viewer: User, since: date | datetime, until: date | datetime, teams: list[Team] | None = None
+) -> list[dict]:
+    """The same numbers per team (``stats_visible_teams``; ``teams``: those of them, already
+    loaded), by the ticket's *current* team: ``{"team": {"id", "name"}, "assigned_open": n, ...}``.
+    ``assigned_open`` counts the team's unsolved tickets that have an assignee; ``replies`` the
+    agents' public replies on its tickets.
     """
     since_dt, until_dt = _as_datetime(since, end=False), _as_datetime(until, end=True)
-    teams = list(stats_visible_teams(viewer).order_by("name", "id").values("id", "name"))
-
-    def credit(row: dict[str, Any], what: str) -> Any:
-        return row["team_id"] if what == "first" else row["ticket__team_id"]
-
-    metrics = _collect(
-        viewer=viewer,
-        since=since_dt,
-        until=until_dt,
-        ticket_key="team_id",
-        keys=[t["id"] for t in teams],
-        credit=credit,
-    )
-    return [{"team": {"id": t["id"], "name": t["name"]}, **_shape(metrics[t["id"]])} for t in teams]
+    if teams is None:
+        teams = list(stats_visible_teams(viewer).order_by("name", "id"))
+    if not teams:
+        return []
+    metrics = _cached_metrics(viewer, since_dt, until_dt)["teams"]
+    return [{"team": {"id": t.pk, "name": t.name}, **(metrics.get(t.pk) or _shape(_blank()))} for t in teams]

@@ -41,16 +41,24 @@ def download_url(attachment_pk: int) -> str | None:
         return None
 
 
-def build(user: User, ticket: Ticket) -> list[Entry]:
+@dataclass
+class Timeline:
+    entries: list[Entry]
+    last_event_id: int  # the newest history entry ``user`` may see (0: none)
+
+
+def build(user: User, ticket: Ticket) -> Timeline:
     """Messages, notes and events of ``ticket`` that ``user`` may see, oldest first. At equal
     times a message comes before the events it caused (e.g. "reply and set Pending")."""
     entries: list[tuple[tuple, Entry]] = []
+    last_event_id = 0
     for message in selectors.messages_for(user, ticket):
         for attachment in message.attachments.all():
             attachment.download_url = download_url(attachment.pk)
         entry = Entry(kind="note" if message.internal else "message", at=message.created_at, message=message)
         entries.append(((message.created_at, 0, message.pk), entry))
     for event in selectors.events_for(user, ticket):
+        last_event_id = max(last_event_id, event.pk)
         if event.kind in _HIDDEN_KINDS:
             continue
         if event.kind == EventKind.ATTACHMENT_ADDED and (event.data or {}).get("message_id"):
@@ -58,4 +66,4 @@ def build(user: User, ticket: Ticket) -> list[Entry]:
         entry = Entry(kind="event", at=event.created_at, event=event, text=describe(event))
         entries.append(((event.created_at, 1, event.pk), entry))
     entries.sort(key=lambda pair: pair[0])
-    return [entry for _, entry in entries]
+    return Timeline(entries=[entry for _, entry in entries], last_event_id=last_event_id)

@@ -8,7 +8,10 @@
 
   var ticketId = body.dataset.liveTicket || "";
   var timer = null;
-  var source = new EventSource("/live/events/?after=" + encodeURIComponent(body.dataset.liveAfter || ""));
+  var stream = "/live/events/?after=" + encodeURIComponent(body.dataset.liveAfter || "");
+  // A ticket page hears only about its own ticket, from the last history entry it shows.
+  if (ticketId) stream += "&ticket=" + encodeURIComponent(ticketId);
+  var source = new EventSource(stream);
 
   source.addEventListener("ticket", function (message) {
     var change = JSON.parse(message.data);

@@ -28,14 +28,16 @@ def markdown(text: str):
 
 
 @register.simple_tag
-def live_attrs(ticket=None):
+def live_attrs(ticket=None, after=None):
     """Attributes for <body> that switch on live updates (static/js/live.js) for this page.
 
-    The stream starts after the newest event at render time, so nothing is replayed; on a
-    ticket page only that ticket's changes refresh the page.
+    The stream starts after the newest event at render time (``after`` when the page already
+    knows it), so nothing is replayed; a ticket page listens to that ticket's changes only.
     """
     from tickets.live import latest_event_id
 
+    if after is None:
+        after = latest_event_id()
     if ticket is not None:
-        return format_html('data-live data-live-after="{}" data-live-ticket="{}"', latest_event_id(), ticket.pk)
-    return format_html('data-live data-live-after="{}"', latest_event_id())
+        return format_html('data-live data-live-after="{}" data-live-ticket="{}"', after, ticket.pk)
+    return format_html('data-live data-live-after="{}"', after)

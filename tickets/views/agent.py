@@ -203,7 +203,13 @@ def _render_ticket(
     request, ticket, *, message_form=None, fields_form=None, collaborator_form=None, status=200, stale_changes=()
 ):
     user = request.user
-    entries = timeline.build(user, ticket)
+    history = timeline.build(user, ticket)
+    # What this page "has seen": the newest history entry, already loaded when the agent may see
+    # the whole history (otherwise asked for, hidden entries included).
+    if permissions.internal_visible(user, ticket):
+        seen_event_id = history.last_event_id
+    else:
+        seen_event_id = live.ticket_latest_event_id(ticket.pk)
     other_tickets = list(
         permissions.visible_tickets(user)
         .filter(requester=ticket.requester_id)
@@ -215,7 +221,7 @@ def _render_ticket(
         "agent/ticket.html",
         {
             "ticket": ticket,
-            "entries": entries,
+            "entries": history.entries,
             "message_form": message_form or MessageForm(),
             "fields_form": fields_form or _fields_form(ticket),
             "collaborator_form": collaborator_form or CollaboratorForm(),
@@ -224,7 +230,7 @@ def _render_ticket(
             "can_change": permissions.can(user, Action.CHANGE, ticket),
             "is_closed": ticket.status == Status.CLOSED,
             "claimable": ticket.assignee_id != user.pk and ticket.status != Status.CLOSED,
-            "seen_event_id": live.ticket_latest_event_id(ticket.pk),
+            "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
         },
         status=status,
@@ -440,7 +446,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         since, until = today - timedelta(days=days - 1), today
     team = next((t for t in teams if str(t.pk) == data.get("team")), None)
     rows = stats.agent_stats(viewer=user, since=since, until=until, team=team)
-    team_rows = stats.team_stats(viewer=user, since=since, until=until)
+    team_rows = stats.team_stats(viewer=user, since=since, until=until, teams=teams)
     if team is not None:
         team_rows = [r for r in team_rows if r["team"]["id"] == team.pk]
     for row in rows + team_rows:

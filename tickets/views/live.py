@@ -30,14 +30,20 @@ WSGI_STREAM_SECONDS = 25.0
 ASGI_STREAM_SECONDS = 300.0
 
 
-def _start_after(request: HttpRequest) -> int:
+def _start_after(request: HttpRequest, ticket_id: int | None) -> int:
     for value in (request.headers.get("Last-Event-ID"), request.GET.get("after")):
         if value and value.isdigit():
             return int(value)
-    return live.latest_event_id()
+    return live.latest_event_id() if ticket_id is None else live.ticket_latest_event_id(ticket_id)
 
 
-def _poll(user_id: int, after: int) -> tuple[list[dict], bool]:
+def _ticket_id(request: HttpRequest) -> int | None:
+    """The one ticket a ticket page listens to (``?ticket=``), or None for every visible ticket."""
+    value = request.GET.get("ticket", "")
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+def _poll(user_id: int, after: int, ticket_id: int | None) -> tuple[list[dict], bool]:
     """One poll with a freshly loaded user, so revoked access ends the stream at once.
 
     Any failure (the database going away, the server shutting down) ends the stream too; the
@@ -49,7 +55,7 @@ def _poll(user_id: int, after: int) -> tuple[list[dict], bool]:
         user = User.objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             return [], False
-        return live.changes_since(user, after), True
+        return live.changes_since(user, after, ticket_id=ticket_id), True
     except Exception:  # noqa: BLE001 - a stream must end quietly, never spill a traceback
         return [], False
 
@@ -83,24 +89,24 @@ class _Stream:
         return out, True
 
 
-def _sync_stream(user_id: int, after: int):
+def _sync_stream(user_id: int, after: int, ticket_id: int | None):
     yield "retry: 1000\n\n"
     stream, started = _Stream(user_id, after), time.monotonic()
     lifetime = min(getattr(settings, "HELPDESK_LIVE_WSGI_STREAM_SECONDS", WSGI_STREAM_SECONDS), WSGI_STREAM_SECONDS)
     while time.monotonic() - started < lifetime:
-        frames, going = stream.frames(*_poll(user_id, stream.after))
+        frames, going = stream.frames(*_poll(user_id, stream.after, ticket_id))
         yield from frames
         if not going:
             return
         time.sleep(POLL_SECONDS)
 
 
-async def _async_stream(user_id: int, after: int):
+async def _async_stream(user_id: int, after: int, ticket_id: int | None):
     yield "retry: 1000\n\n"
     poll = sync_to_async(_poll, thread_sensitive=False)
     stream, started = _Stream(user_id, after), time.monotonic()
     while time.monotonic() - started < ASGI_STREAM_SECONDS:
-        frames, going = stream.frames(*await poll(user_id, stream.after))
+        frames, going = stream.frames(*await poll(user_id, stream.after, ticket_id))
         for frame in frames:
             yield frame
         if not going:
@@ -110,10 +116,12 @@ async def _async_stream(user_id: int, after: int):
 
 @require_GET
 def events(request: HttpRequest) -> HttpResponse:
-    """``text/event-stream`` of changes to tickets the signed-in user may see."""
-    after = _start_after(request)
+    """``text/event-stream`` of changes to tickets the signed-in user may see (``?ticket=``: to
+    that one ticket only)."""
+    ticket_id = _ticket_id(request)
+    after = _start_after(request, ticket_id)
     stream = _async_stream if isinstance(request, ASGIRequest) else _sync_stream
-    response = StreamingHttpResponse(stream(request.user.pk, after), content_type="text/event-stream")
+    response = StreamingHttpResponse(stream(request.user.pk, after, ticket_id), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # let a fronting nginx pass events through at once
     return response

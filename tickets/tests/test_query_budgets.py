@@ -1,0 +1,262 @@
+"""Query budgets (issue 6): every page and every list or detail endpoint, for the people who use it.
+
+Each row of ``BUDGETS`` is one person opening one address. The test measures it with a few rows
+in the database (3 tickets, messages, events, notifications, agents, invites) and again with many
+(60 of each), and asserts that
+
+- the count is at most ``BUDGET`` (12 queries), and
+- the count is the same with many rows as with few: nothing is fetched row by row.
+
+Every measurement is a person's first look after signing in: the cache is emptied and the person
+signs in again first, so cached counts (queue views, the notification bell, statistics) are
+computed inside the measured request and count against the budget. A new page gets one line in
+the table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Invite, Role, User
+from conftest import PASSWORD
+from tickets import permissions, services
+from tickets.models import (
+    Attachment,
+    EventKind,
+    Message,
+    Notification,
+    NotificationKind,
+    Status,
+    Tag,
+    Ticket,
+    TicketEvent,
+    TicketGroupPermission,
+    TicketUserPermission,
+)
+from tickets.tests.api.support import token_client
+
+pytestmark = pytest.mark.django_db
+
+BUDGET = 12
+FEW, MANY = 3, 60
+
+# (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
+# /api/ are read with the person's API token, all others with a signed-in browser session.
+BUDGETS = [
+    # the customer portal
+    ("customer", "/portal/"),
+    ("customer", "/portal/?status=open"),
+    ("customer", "/portal/?q=ticket"),
+    ("customer", "/portal/tickets/new/"),
+    ("customer", "/portal/tickets/{ticket}/"),
+    ("org_member", "/portal/tickets/{ticket}/"),
+    ("customer", "/notifications/"),
+    ("customer", "/accounts/profile/"),
+    # the agent workspace: the queue, plain, sorted and filtered
+    ("team_agent", "/agent/"),
+    ("team_agent", "/agent/?view=all&sort=priority"),
+    ("team_agent", "/agent/?view=all&status=open&priority=normal&assignee=none&tag=bulk&sort=created"),
+    ("team_agent", "/agent/?view=all&q=ticket&team={team}&created_after=2000-01-01"),
+    ("agent", "/agent/?view=mine&sort=updated"),
+    ("admin", "/agent/?view=unassigned&requester=ada@acme.test&organization=Acme+Corp"),
+    # the agent ticket page, stats and notifications
+    ("team_agent", "/agent/tickets/{ticket}/"),
+    ("agent", "/agent/tickets/{ticket}/"),
+    ("admin", "/agent/tickets/{ticket}/"),
+    ("team_agent", "/agent/stats/"),
+    ("agent", "/agent/stats/?period=7&team={team}"),
+    ("admin", "/agent/stats/?period=custom&since=2000-01-01&until=2099-12-31"),
+    ("team_agent", "/notifications/"),
+    ("team_agent", "/accounts/profile/"),
+    # the API: every list and detail
+    ("customer", "/api/v1/tickets/"),
+    ("org_member", "/api/v1/tickets/?status=open&ordering=priority"),
+    ("team_agent", "/api/v1/tickets/?tag=bulk&assignee=none&ordering=-created_at"),
+    ("admin", "/api/v1/tickets/?q=ticket&team={team}"),
+    ("customer", "/api/v1/tickets/{ticket}/"),
+    ("team_agent", "/api/v1/tickets/{ticket}/"),
+    ("customer", "/api/v1/tickets/{ticket}/messages/"),
+    ("team_agent", "/api/v1/tickets/{ticket}/messages/"),
+    ("customer", "/api/v1/tickets/{ticket}/attachments/"),
+    ("team_agent", "/api/v1/tickets/{ticket}/attachments/"),
+    ("customer", "/api/v1/tickets/{ticket}/events/"),
+    ("team_agent", "/api/v1/tickets/{ticket}/events/"),
+    ("customer", "/api/v1/me/"),
+    ("team_agent", "/api/v1/users/"),
+    ("admin", "/api/v1/users/?role=agent&team={team}"),
+    ("team_agent", "/api/v1/teams/"),
+    ("admin", "/api/v1/teams/{team}/"),
+    ("admin", "/api/v1/invites/"),
+    ("team_agent", "/api/v1/stats/agents/"),
+    ("admin", "/api/v1/stats/agents/?since=2000-01-01&until=2099-12-31&team={team}"),
+]
+
+
+@pytest.fixture
+def desk(customer, org_member, agent, team_agent, admin, ticket, billing_team):
+    """Ada's Billing ticket, replied to and claimed by Tom, and the people who look at it."""
+    services.ticket_claim(actor=team_agent, ticket=ticket)
+    services.message_add(actor=team_agent, ticket=ticket, body="Looking into it now.")
+    services.message_add(actor=team_agent, ticket=ticket, body="Finance knows this one.", internal=True)
+    people = {"customer": customer, "org_member": org_member, "agent": agent, "team_agent": team_agent, "admin": admin}
+    return {"ticket": ticket, "team": billing_team, "people": people, "grown": 0}
+
+
+def grow(desk, total: int) -> None:
+    """Bring every kind of row the pages read up to ``total``: tickets (tagged, some solved in
+    the period), messages with attachments, internal notes and history on Ada's ticket,
+    notifications for everyone, agents in Billing and invites. Bulk inserts of the rows the
+    services write, so that 60 of each stay quick."""
+    n = total - desk["grown"]
+    start = desk["grown"]
+    desk["grown"] = total
+    people, ticket, team = desk["people"], desk["ticket"], desk["team"]
+    customer, tom, admin = people["customer"], people["team_agent"], people["admin"]
+    now = timezone.now()
+
+    tickets = Ticket.objects.bulk_create(
+        [
+            Ticket(
+                subject=f"Bulk ticket number {start + i}",
+                status=Status.SOLVED if i % 3 == 0 else Status.OPEN,
+                requester=customer,
+                created_by=customer,
+                team=team,
+                organization=customer.organization,
+                created_at=now - timedelta(hours=start + i + 1),
+                updated_at=now - timedelta(minutes=start + i + 1),
+                first_response_at=now - timedelta(minutes=start + i + 1) if i % 2 else None,
+            )
+            for i in range(n)
+        ]
+    )
+    users, groups = [], []
+    for new in tickets:
+        new.team, new.organization = team, customer.organization
+        u, g = permissions.permission_rows_for_new_ticket(new)
+        users += u
+        groups += g
+    TicketUserPermission.objects.bulk_create(users)
+    TicketGroupPermission.objects.bulk_create(groups)
+    tag, _ = Tag.objects.get_or_create(name="bulk")
+    Ticket.tags.through.objects.bulk_create([Ticket.tags.through(ticket_id=t.pk, tag_id=tag.pk) for t in tickets])
+    Message.objects.bulk_create(
+        [
+            Message(ticket=t, author=customer, author_name=customer.name, author_role=Role.CUSTOMER, body="Opening.")
+            for t in tickets
+        ]
+    )
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=t,
+                actor=tom,
+                actor_name=tom.name,
+                kind=EventKind.STATUS_CHANGED,
+                data={"old": Status.OPEN, "new": Status.SOLVED},
+                created_at=now - timedelta(minutes=i),
+            )
+            for i, t in enumerate(tickets)
+            if t.status == Status.SOLVED
+        ]
+    )
+
+    messages = Message.objects.bulk_create(
+        [
+            Message(
+                ticket=ticket,
+                author=tom if i % 2 else customer,
+                author_name=tom.name if i % 2 else customer.name,
+                author_role=Role.AGENT if i % 2 else Role.CUSTOMER,
+                body=f"Message {start + i}",
+                internal=i % 4 == 1,
+                created_at=now + timedelta(seconds=start + i),
+            )
+            for i in range(n)
+        ]
+    )
+    Attachment.objects.bulk_create(
+        [
+            Attachment(
+                ticket=ticket,
+                message=m,
+                file=f"attachments/budget/{m.pk}",
+                filename=f"file{m.pk}.txt",
+                content_type="text/plain",
+                size=10,
+                sha256="0" * 64,
+                internal=m.internal,
+                uploaded_by=m.author,
+                uploaded_by_name=m.author_name,
+            )
+            for m in messages
+        ]
+    )
+    events = TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=ticket,
+                actor=tom,
+                actor_name=tom.name,
+                kind=EventKind.PRIORITY_CHANGED,
+                data={"old": "normal", "new": "high"},
+                public=i % 2 == 0,
+                created_at=now + timedelta(seconds=start + i),
+            )
+            for i in range(n)
+        ]
+    )
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=person, ticket=ticket, event=event, kind=NotificationKind.STATUS_CHANGED)
+            for event in events
+            for person in people.values()
+        ]
+    )
+    staff = User.objects.bulk_create(
+        [
+            User(email=f"budget{start + i}@desk.test", name=f"Budget Agent {start + i:03}", role=Role.AGENT)
+            for i in range(n)
+        ]
+    )
+    User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=team.group_id) for u in staff])
+    Invite.objects.bulk_create(
+        [Invite(email=f"invitee{start + i}@desk.test", role=Role.AGENT, invited_by=admin) for i in range(n)]
+    )
+
+
+def first_look(desk, persona: str, address: str) -> int:
+    """Queries of ``persona``'s first request to ``address`` after signing in, with an empty cache."""
+    user = desk["people"][persona]
+    url = address.format(ticket=desk["ticket"].pk, team=desk["team"].pk)
+    cache.clear()
+    if url.startswith("/api/"):
+        client = token_client(user)
+    else:
+        client = Client()
+        assert client.login(username=user.email, password=PASSWORD)
+    client.get(url)  # a first visit may write once (read markers); later visits do not
+    cache.clear()
+    if not url.startswith("/api/"):
+        assert client.login(username=user.email, password=PASSWORD)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(captured)
+
+
+@pytest.mark.parametrize(("persona", "address"), BUDGETS, ids=[f"{p}:{a}" for p, a in BUDGETS])
+def test_within_budget_and_independent_of_rows(desk, persona, address):
+    grow(desk, FEW)
+    few = first_look(desk, persona, address)
+    grow(desk, MANY)
+    many = first_look(desk, persona, address)
+    assert (few, many) == (few, few), f"{address} as {persona}: {few} queries with {FEW} rows, {many} with {MANY}"
+    assert few <= BUDGET, f"{address} as {persona}: {few} queries, over the budget of {BUDGET}"

@@ -1,0 +1,159 @@
+"""Cached statistics (issue 6): a repeated request skips the metric queries, a figure is never
+stale after a change, and one viewer's numbers are never served to another.
+
+Changes here go through the pages and the API as a person makes them, and their transactions
+"commit" (``django_capture_on_commit_callbacks``): the cache forgets on commit, as in production.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts import services as account_services
+from conftest import PASSWORD
+from tickets import services
+from tickets.models import Status
+from tickets.tests.api.support import token_client
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/stats/agents/"
+METRIC_TABLES = ('"tickets_ticketevent"', '"tickets_message"')
+
+
+def _signed_in(client, user):
+    assert client.login(username=user.email, password=PASSWORD)
+    return client
+
+
+def _page(client, **params):
+    """The stats page's rows by agent id, and the SQL it ran."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("agent:stats"), params)
+    assert response.status_code == 200
+    rows = {row["agent"]["id"]: row for row in response.context["rows"]}
+    return rows, [q["sql"] for q in captured.captured_queries]
+
+
+def _api(client, **params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(API, params)
+    assert response.status_code == 200, response.content[:300]
+    rows = {row["agent"]["id"]: row for row in response.json()["results"]}
+    return rows, [q["sql"] for q in captured.captured_queries]
+
+
+def _reads_metrics(sql: list[str]) -> bool:
+    return any(table in query for query in sql for table in METRIC_TABLES)
+
+
+@pytest.fixture
+def worked(customer, team_agent, ticket, django_capture_on_commit_callbacks):
+    """Ada's Billing ticket, which Tom has answered."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_add(actor=team_agent, ticket=ticket, body="Looking into it.")
+    return ticket
+
+
+def test_second_identical_page_request_skips_the_stats_sql(client, team_agent, worked):
+    _signed_in(client, team_agent)
+    first, cold = _page(client)
+    again, warm = _page(client)
+    assert again == first
+    assert _reads_metrics(cold) and not _reads_metrics(warm)
+    assert len(warm) <= len(cold) - 5  # at least the five metric queries
+
+
+def test_second_identical_api_request_skips_the_stats_sql(team_agent, admin, worked):
+    for person in (team_agent, admin):
+        client = token_client(person)
+        first, cold = _api(client, since="2020-01-01", until="2099-12-31")
+        again, warm = _api(client, since="2020-01-01", until="2099-12-31")
+        assert again == first
+        assert _reads_metrics(cold) and not _reads_metrics(warm)
+        assert len(warm) <= len(cold) - 5
+        # another period is another computation
+        _, other = _api(client, since="2020-01-01", until="2099-12-30")
+        assert _reads_metrics(other)
+
+
+def test_solving_on_the_ticket_page_shows_at_once(client, team_agent, worked, django_capture_on_commit_callbacks):
+    _signed_in(client, team_agent)
+    before, _ = _page(client)
+    assert before[team_agent.pk]["solved"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("agent:message", args=[worked.pk]),
+            {"mode": "reply", "body": "Fixed: the link works again.", "status": Status.SOLVED},
+        )
+    assert response.status_code == 302
+    after, sql = _page(client)
+    assert _reads_metrics(sql)
+    assert (after[team_agent.pk]["solved"], after[team_agent.pk]["replies"]) == (1, 2)
+    assert after[team_agent.pk]["resolution_seconds"]["median"] is not None
+
+
+def test_claiming_through_the_api_shows_at_once(team_agent, worked, django_capture_on_commit_callbacks):
+    client = token_client(team_agent)
+    before, _ = _api(client)
+    assert before[team_agent.pk]["assigned_open"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/api/v1/tickets/{worked.pk}/claim/").status_code == 200
+    after, _ = _api(client)
+    assert after[team_agent.pk]["assigned_open"] == 1
+
+
+def test_assigning_on_the_side_panel_shows_on_the_assignees_view(
+    client, agent, team_agent, billing_team, worked, django_capture_on_commit_callbacks
+):
+    """Alice assigns the ticket to Tom; Tom's own (cached) view counts it on his next look."""
+    tom = token_client(team_agent)
+    assert _api(tom)[0][team_agent.pk]["assigned_open"] == 0
+    _signed_in(client, agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("agent:fields", args=[worked.pk]),
+            {"status": worked.status, "priority": worked.priority, "assignee": str(team_agent.pk),
+             "team": str(billing_team.pk), "category": "", "tags": ""},
+        )  # fmt: skip
+    assert response.status_code == 302
+    assert _api(tom)[0][team_agent.pk]["assigned_open"] == 1
+
+
+def test_one_viewers_numbers_are_never_served_to_another(
+    admin, team_agent, tech_team, worked, django_capture_on_commit_callbacks
+):
+    """Tom's reply sits on a ticket that moved to Technical: the admin counts it, Tom may no
+    longer see it. Whoever asks first, each gets their own numbers for the same period."""
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=admin, ticket=worked, team=tech_team)
+    tom, ray = token_client(team_agent), token_client(admin)
+    assert _api(tom)[0][team_agent.pk]["replies"] == 0
+    assert _api(ray)[0][team_agent.pk]["replies"] == 1
+    assert _api(tom)[0][team_agent.pk]["replies"] == 0
+    assert set(_api(tom)[0]) == {team_agent.pk}  # and still only the rows Tom may see
+
+
+def test_losing_a_team_takes_its_tickets_out_of_ones_numbers(
+    client, team_agent, billing_team, worked, django_capture_on_commit_callbacks
+):
+    _signed_in(client, team_agent)
+    assert _page(client)[0][team_agent.pk]["replies"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.team_remove_member(team=billing_team, user=team_agent)
+    rows, _ = _page(client)
+    assert rows[team_agent.pk]["replies"] == 0
+    assert client.get(reverse("agent:stats")).context["team_rows"] == []
+
+
+def test_a_new_agent_appears_without_waiting_for_the_cache(admin, billing_team, worked):
+    """Who is listed is read afresh on every request; only the figures are cached."""
+    client = token_client(admin)
+    before, _ = _api(client)
+    newcomer = account_services.user_create(email="nina@desk.test", name="Nina New", role="agent", teams=[billing_team])
+    after, sql = _api(client)
+    assert set(after) == set(before) | {newcomer.pk}
+    assert after[newcomer.pk]["replies"] == 0 and not _reads_metrics(sql)
