@@ -49,3 +49,8 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int = 300) -> T:
         value = compute()
         cache.set(full_key, value, timeout)
     return value
+
+
+def peek(key: str) -> object | None:
+    """What ``cached(key, …)`` holds for the current version of the desk, or None (never computes)."""
+    return cache.get(f"helpdesk:{key}:v{version()}")

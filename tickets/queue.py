@@ -105,7 +105,18 @@ def view_counts(user: User) -> dict[str, int]:
             row = cursor.fetchone()
         return dict(zip(VIEW_KEYS, row, strict=True))
 
-    return caching.cached(f"queue-counts:{user.pk}", count)
+    return caching.cached(_counts_key(user), count)
+
+
+def _counts_key(user: User) -> str:
+    return f"queue-counts:{user.pk}"
+
+
+def known_view_counts(user: User) -> dict[str, int] | None:
+    """The view counts if they are already cached for the desk as it is now, else None: the
+    queue page shows them at once when it can and otherwise asks ``/agent/counts/`` after it
+    has shown the tickets (so a list is never held up by counting)."""
+    return caching.peek(_counts_key(user))
 
 
 def view_counts_sql(user: User) -> tuple[str, list]:

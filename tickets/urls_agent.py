@@ -10,6 +10,7 @@ urlpatterns = [
     path("", agent.queue_page, name="queue"),
     path("bulk/", agent.bulk_update, name="bulk"),
     path("stats/", agent.stats_page, name="stats"),
+    path("counts/", agent.view_counts, name="counts"),
     path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
     path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),

@@ -128,4 +128,27 @@
     if (key === "r" && composer) { setMode("reply", true); event.preventDefault(); return; }
     if (key === "n" && composer) { setMode("note", true); event.preventDefault(); }
   });
+
+  // View counts: a queue page shown before its views were counted fetches them afterwards, and
+  // again after a live refresh brings a fresh (uncounted) list of views.
+  function loadCounts() {
+    const list = document.querySelector("[data-counts-url]");
+    if (!list || !window.fetch) return;
+    fetch(list.getAttribute("data-counts-url"), { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((data) => {
+        if (!data) return;
+        list.querySelectorAll("[data-view-count]").forEach((badge) => {
+          const count = data.counts[badge.getAttribute("data-view-count")];
+          if (count === undefined) return;
+          const capped = count >= data.cap;
+          badge.textContent = count.toLocaleString("en") + (capped ? "+" : "");
+          badge.title = capped ? count.toLocaleString("en") + " or more" : "";
+          badge.classList.remove("is-pending");
+        });
+      })
+      .catch(() => { /* the counts stay "…"; the list itself is complete */ });
+  }
+  loadCounts();
+  document.addEventListener("live:refreshed", loadCounts);
 })();

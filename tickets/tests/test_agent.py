@@ -166,9 +166,9 @@ def test_view_counts_stop_at_the_cap_and_say_so(client, agent, customer, monkeyp
     for n in range(3):
         _file(customer, f"Capped count {n}")
     monkeypatch.setattr(queue, "COUNT_CAP", 2)
-    counts = queue.view_counts(agent)
-    assert counts["unassigned"] == 2 and counts["all"] == 2 and counts["mine"] == 0
     client.force_login(agent)
+    counts = client.get("/agent/counts/").json()["counts"]
+    assert counts["unassigned"] == 2 and counts["all"] == 2 and counts["mine"] == 0
     body = client.get("/agent/").content.decode()
     assert 'data-view-count="all" title="2 or more">2+</span>' in body
     assert 'data-view-count="mine">0</span>' in body
@@ -589,15 +589,49 @@ def test_view_counts_are_cached_and_never_stale_after_ones_own_action(
 
     def counts_and_queries():
         with CaptureQueriesContext(connection) as ctx:
-            response = client.get(reverse("agent:queue"), {"view": "all"})
-        return {tab["key"]: tab["count"] for tab in response.context["tabs"]}, len(ctx)
+            response = client.get(reverse("agent:counts"))
+        assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+        return response.json()["counts"], sum("AS v0)" in q["sql"] for q in ctx.captured_queries)
 
     first, cold = counts_and_queries()
     again, warm = counts_and_queries()
-    assert again == first and warm == cold - 2  # neither the counts query nor the team lookup runs again
-    # The agent's own claim (committed) changes "Unassigned" and "Mine" on the very next page.
+    assert again == first and warm < cold  # counted once, then read from the cache
+    # The agent's own claim (committed) changes "Unassigned" and "Mine" on the very next look.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("agent:claim", args=[ticket.pk]))
     after, _ = counts_and_queries()
     assert after["unassigned"] == first["unassigned"] - 1
     assert after["mine"] == first["mine"] + 1
+
+
+def test_queue_page_shows_the_list_first_and_counts_when_known(client, agent, customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _file(customer, "Waiting for a count")
+    _login(client, agent)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(reverse("agent:queue")).content.decode()
+    assert "Waiting for a count" in body  # the list is there
+    assert 'data-counts-url="/agent/counts/"' in body and 'data-view-count="all" title="Counting…">…</span>' in body
+    assert not any("AS v0)" in q["sql"] for q in ctx.captured_queries)  # the views were not counted
+    assert client.get(reverse("agent:counts")).json() == {
+        "counts": {
+            "unassigned": 1,
+            "mine": 0,
+            "my_teams": 0,
+            "open": 1,
+            "pending": 0,
+            "on_hold": 0,
+            "solved": 0,
+            "all": 1,
+        },
+        "cap": queue.COUNT_CAP,
+    }
+    body = client.get(reverse("agent:queue")).content.decode()  # counted now: shown at once
+    assert "data-counts-url" not in body and 'data-view-count="all">1</span>' in body
+
+
+def test_counts_are_for_agents_only(client, customer):
+    client.force_login(customer)
+    assert client.get(reverse("agent:counts")).status_code == 404

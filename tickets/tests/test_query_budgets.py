@@ -71,6 +71,7 @@ BUDGETS = [
     ("agent", "/agent/tickets/{ticket}/"),
     ("admin", "/agent/tickets/{ticket}/"),
     ("team_agent", "/agent/stats/"),
+    ("team_agent", "/agent/counts/"),
     ("agent", "/agent/stats/?period=7&team={team}"),
     ("admin", "/agent/stats/?period=custom&since=2000-01-01&until=2099-12-31"),
     ("team_agent", "/notifications/"),

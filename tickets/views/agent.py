@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -105,13 +105,13 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         params["cursor"] = page.next_cursor
         next_url = "?" + params.urlencode()
         params.pop("cursor")
-    counts = queue.view_counts(user)
+    counts = queue.known_view_counts(user) or {}
     tabs = [
         {
             "key": v.key,
             "label": v.label,
-            "count": counts[v.key],
-            "capped": counts[v.key] >= queue.COUNT_CAP,
+            "count": counts.get(v.key),
+            "capped": counts.get(v.key, 0) >= queue.COUNT_CAP,
             "url": "?" + urlencode({"view": v.key, "sort": sort}),
         }
         for v in queue.VIEWS
@@ -132,6 +132,8 @@ def queue_page(request: HttpRequest) -> HttpResponse:
             "view_label": {v.key: v.label for v in queue.VIEWS}[view],
             "sort": sort,
             "tabs": tabs,
+            "counts_pending": not counts,
+            "count_cap": queue.COUNT_CAP,
             "page": page,
             "first_page_url": "?" + params.urlencode() if data.get("cursor") else None,
             "next_url": next_url,
@@ -140,6 +142,17 @@ def queue_page(request: HttpRequest) -> HttpResponse:
             "nav": "queue",
         },
     )
+
+
+@agent_required
+@require_GET
+def view_counts(request: HttpRequest) -> JsonResponse:
+    """The queue's view counts as JSON, for the tabs of a queue page that was shown before they
+    were counted (see ``queue.known_view_counts``). Cached until anything changes."""
+    counts = queue.view_counts(request.user)
+    response = JsonResponse({"counts": counts, "cap": queue.COUNT_CAP})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @agent_required
