@@ -115,6 +115,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_valid"),
             models.CheckConstraint(condition=models.Q(ticket_scope__in=TicketScope.values), name="user_scope_valid"),
         ]
+        indexes = [
+            # The staff, by name: assignee pickers, queue filters and statistics list the few hundred
+            # agents among 100,000 customers (agent ticket page: 17-31 ms seq scan of users -> <1 ms).
+            models.Index(
+                fields=["name", "id"], name="user_staff_name_idx", condition=models.Q(role__in=["agent", "admin"])
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email

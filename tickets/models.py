@@ -183,8 +183,19 @@ class Ticket(models.Model):
             models.Index(fields=["priority_rank", "id"], name="ticket_priority_idx"),
             models.Index(fields=["status_rank", "id"], name="ticket_status_rank_idx"),
             models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
-            # Statistics: the tickets solved in a period (only solved tickets have the column set).
+            # Statistics: the tickets solved in a period (only solved tickets have the column set),
+            # first responses in a period, and the open tickets held by each assignee.
             models.Index(fields=["solved_at"], name="ticket_solved_idx", condition=models.Q(solved_at__isnull=False)),
+            models.Index(
+                fields=["first_response_at"],
+                name="ticket_first_response_idx",
+                condition=models.Q(first_response_at__isnull=False),
+            ),
+            models.Index(
+                fields=["assignee", "team"],
+                name="ticket_assigned_unsolved_idx",
+                condition=models.Q(assignee__isnull=False, status__in=UNSOLVED_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -222,6 +233,13 @@ class Message(models.Model):
         indexes = [
             # The conversation of one ticket, oldest first (portal, agent timeline, API messages).
             models.Index(fields=["ticket", "created_at", "id"], name="message_ticket_created_idx"),
+            # Statistics: public staff replies in a period (a few percent of all messages), read
+            # without the table: before, the period was found by reading all 4.2M index entries.
+            models.Index(
+                fields=["created_at", "ticket", "author"],
+                name="message_staff_reply_idx",
+                condition=models.Q(internal=False, author_role__in=["agent", "admin"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -312,6 +330,17 @@ class TicketEvent(models.Model):
         indexes = [
             # A ticket's history, oldest first.
             models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_created_idx"),
+            # Statistics: solves and reopens in a period, out of 10M events (seq scan: 300 ms at 1M).
+            models.Index(
+                fields=["created_at"],
+                name="event_solved_idx",
+                condition=models.Q(kind="status_changed", data__new="solved"),
+            ),
+            models.Index(
+                fields=["created_at"],
+                name="event_reopened_idx",
+                condition=models.Q(kind="status_changed", data__old="solved"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -153,6 +153,19 @@ class _ProbedPerRow(Exists):
         return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
 
 
+def visible_ticket_ids(user: User | AnonymousUser | None) -> QuerySet:
+    """The ids of the tickets ``user`` may see, as a sub-select to filter *whole-set* aggregates
+    with (``ticket__in=``): the same rows as ``visible_tickets``, shaped to be read once and
+    hashed — right for statistics, which visit every visible ticket, where ``visible_tickets``'s
+    probe per row is right for a page of a list (team agent's statistics: 0.92 s -> 0.1 s at 1M).
+    """
+    if not _signed_in(user):
+        return Ticket.objects.none().values("pk")
+    if sees_every_ticket(user):
+        return Ticket.objects.values("pk")
+    return _granted_ids(user, VIEW)
+
+
 def sees_every_ticket(user: User | AnonymousUser | None) -> bool:
     """Whether ``user`` may see every ticket (all-ticket agents, admins): ``visible_tickets``
     filters nothing for them, and a caller may leave the ticket filter out of its query."""

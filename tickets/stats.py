@@ -111,7 +111,7 @@ def _metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[i
             return qs
 
     else:
-        tickets = permissions.visible_tickets(viewer)
+        tickets = permissions.visible_ticket_ids(viewer)
 
         def visible(qs: QuerySet, path: str) -> QuerySet:
             return qs.filter(**{f"{path}__in": tickets})
