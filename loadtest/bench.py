@@ -23,7 +23,12 @@ OUT = Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
 ACCOUNTS = json.loads((OUT / "accounts.json").read_text())
 TIMING = re.compile(r'db;dur=([\d.]+);desc="(\d+) queries"')
 # Searches as people type them: a common word, two words, a rare order number, a quoted phrase.
-SEARCHES = ["refund", "Salesforce sync", ACCOUNTS["rare_number"], '"wrong amount"']
+SEARCHES = {
+    "common word": "refund",
+    "two words": "Salesforce sync",
+    "order number": ACCOUNTS["rare_number"],
+    "quoted phrase": '"wrong amount"',
+}
 SAMPLES: list[dict] = []
 
 
@@ -126,9 +131,14 @@ class Client(HttpUser):
 
     @task
     def search(self):
+        kind = random.choice(list(SEARCHES))
         self.client.get(
-            "/api/v1/tickets/", params={"q": random.choice(SEARCHES)}, headers=self.agent_api, name="text search (API)"
+            "/api/v1/tickets/", params={"q": SEARCHES[kind]}, headers=self.agent_api, name=f"text search (API): {kind}"
         )
+
+    @task
+    def view_counts(self):
+        self.team_agent.get("/agent/counts/", name="queue view counts (team agent)")
 
     @task
     def stats(self):

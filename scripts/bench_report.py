@@ -32,8 +32,12 @@ TARGETS = {
     "agent ticket page (100-entry timeline)": 100,
     "API ticket list (filtered)": 50,
     "API ticket create": 60,
-    "text search (API)": 150,
+    "text search (API): common word": 150,
+    "text search (API): two words": 150,
+    "text search (API): order number": 150,
+    "text search (API): quoted phrase": 150,
     "stats, 30 days": 500,
+    "queue view counts (team agent)": 100,
 }
 QUERY_BUDGET = 12
 

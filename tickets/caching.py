@@ -18,32 +18,41 @@ from django.db import transaction
 
 T = TypeVar("T")
 VERSION_KEY = "helpdesk:tickets:version"
+#: A second version for the statistics, bumped only by changes that move a figure (see
+#: ``tickets_changed``): customers filing and writing do not throw away every agent's statistics.
+STATISTICS_KEY = "helpdesk:statistics:version"
 
 
-def version() -> int:
-    current = cache.get(VERSION_KEY)
+def version(key: str = VERSION_KEY) -> int:
+    current = cache.get(key)
     if current is None:
         # A fresh (or evicted) key starts from the clock, never from a number used before.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-        current = cache.get(VERSION_KEY)
+        cache.add(key, time.time_ns(), timeout=None)
+        current = cache.get(key)
     return current
 
 
-def _bump() -> None:
+def _bump(key: str) -> None:
     try:
-        cache.incr(VERSION_KEY)
+        cache.incr(key)
     except ValueError:  # the key was evicted: start again from the clock
-        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.set(key, time.time_ns(), timeout=None)
 
 
-def tickets_changed() -> None:
-    """Call inside the transaction that changes tickets or access; takes effect on commit."""
-    transaction.on_commit(_bump, robust=True)
+def tickets_changed(*, statistics: bool = True) -> None:
+    """Call inside the transaction that changes tickets or access; takes effect on commit.
+
+    ``statistics=False`` for a change no statistic counts (a customer's ticket or reply, a note,
+    tags, priority…): cached queue counts go, cached statistics stay.
+    """
+    transaction.on_commit(lambda: _bump(VERSION_KEY), robust=True)
+    if statistics:
+        transaction.on_commit(lambda: _bump(STATISTICS_KEY), robust=True)
 
 
-def cached(key: str, compute: Callable[[], T], *, timeout: int = 300) -> T:
-    """``compute()``, remembered under ``key`` for the current version of the desk."""
-    full_key = f"helpdesk:{key}:v{version()}"
+def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, version_key: str = VERSION_KEY) -> T:
+    """``compute()``, remembered under ``key`` for the current version (of the desk, by default)."""
+    full_key = f"helpdesk:{key}:v{version(version_key)}"
     value = cache.get(full_key)
     if value is None:
         value = compute()

@@ -164,8 +164,19 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
         created_at=at,
     )
     notifications.announce_after_commit(event.pk)
-    caching.tickets_changed()
+    caching.tickets_changed(statistics=_moves_statistics(kind, actor))
     return event
+
+
+# What the statistics count (tickets.stats): solves and reopens, who holds which open ticket and
+# in which team, and staff replies (replies, first responses). Nothing else changes a figure.
+_STATISTICS_KINDS = {EventKind.STATUS_CHANGED, EventKind.ASSIGNED, EventKind.TEAM_CHANGED}
+
+
+def _moves_statistics(kind: str, actor: User | None) -> bool:
+    if kind in _STATISTICS_KINDS:
+        return True
+    return kind == EventKind.MESSAGE_ADDED and actor is not None and actor.is_agent
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -318,11 +329,7 @@ def ticket_create(
         )
         if collected["tags"]:
             ticket.tags.set(_tag_objects(collected["tags"]))
-        permissions.grant_requester(ticket, requester_user)
-        if team is not None:
-            permissions.grant_team(ticket, team)
-        if requester_user.organization is not None:
-            permissions.grant_organization(ticket, requester_user.organization)
+        permissions.grant_new_ticket(ticket)
         message = Message.objects.create(
             ticket=ticket,
             author=actor,

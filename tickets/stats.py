@@ -205,7 +205,9 @@ def _cached_metrics(viewer: User, since: datetime, until: datetime) -> dict[str,
     this request, and the period. Team membership and every ticket change bump the desk version.
     """
     key = f"stats:{viewer.pk}:{viewer.role}:{viewer.ticket_scope}:{since.isoformat()}:{until.isoformat()}"
-    return caching.cached(key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS)
+    return caching.cached(
+        key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS, version_key=caching.STATISTICS_KEY
+    )
 
 
 def _shape(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -157,3 +157,32 @@ def test_a_new_agent_appears_without_waiting_for_the_cache(admin, billing_team, 
     after, sql = _api(client)
     assert set(after) == set(before) | {newcomer.pk}
     assert after[newcomer.pk]["replies"] == 0 and not _reads_metrics(sql)
+
+
+def test_customers_filing_and_writing_keep_the_statistics_cached(
+    client, customer, team_agent, worked, django_capture_on_commit_callbacks
+):
+    _signed_in(client, team_agent)
+    first, _ = _page(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_create(actor=customer, subject="Another question", description="Nothing urgent at all.")
+        services.message_add(actor=customer, ticket=worked, body="Any news on this?")
+    again, sql = _page(client)
+    assert again == first and not _reads_metrics(sql)  # no figure moved: nothing recomputed
+    # An agent's public reply moves "replies": the next look counts it.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_add(actor=team_agent, ticket=worked, body="It is fixed now.")
+    after, sql = _page(client)
+    assert _reads_metrics(sql)
+    assert after[team_agent.pk]["replies"] == first[team_agent.pk]["replies"] + 1
+
+
+def test_queue_counts_still_follow_a_customers_new_ticket(client, customer, agent, django_capture_on_commit_callbacks):
+    client.force_login(agent)
+    before = client.get(reverse("agent:counts")).json()["counts"]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_create(
+            actor=customer, subject="Brand new question", description="Please have a look at this one."
+        )
+    after = client.get(reverse("agent:counts")).json()["counts"]
+    assert after["unassigned"] == before["unassigned"] + 1
