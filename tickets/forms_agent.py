@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from tickets import queue
 from tickets.models import Category, Priority, Status
@@ -28,6 +31,38 @@ def _split_tags(value: str, field: str) -> list[str]:
     return [n.lower() for n in names]
 
 
+class QuickSelect(forms.Select):
+    """A ``<select>`` written in Python: the same markup as Django's Select, without rendering a
+    template per option. The agent pages list every agent (hundreds on a big desk) in several
+    pickers, and per-option templates were a fifth of the queue page's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        context = self.get_context(name, value, attrs)["widget"]
+        options = []
+        for group_name, group_choices, _index in context["optgroups"]:
+            inner = format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (
+                        option["value"] if option["value"] is not None else "",
+                        mark_safe(" selected") if option["selected"] else "",
+                        option["label"],
+                    )
+                    for option in group_choices
+                ),
+            )
+            options.append(
+                format_html('<optgroup label="{}">{}</optgroup>', group_name, inner) if group_name else inner
+            )
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(context["attrs"]),
+            mark_safe("".join(options)),  # noqa: S308 - parts escaped above
+        )
+
+
 class QueueFilterForm(forms.Form):
     """The queue's GET form: view, filters, sort and cursor all live in the URL."""
 
@@ -35,8 +70,8 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200)
     status = forms.MultipleChoiceField(choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple)
     priority = forms.MultipleChoiceField(choices=Priority.choices, required=False, widget=forms.CheckboxSelectMultiple)
-    assignee = forms.ChoiceField(required=False)
-    team = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False, widget=QuickSelect)
+    team = forms.ChoiceField(required=False, widget=QuickSelect)
     tag = forms.CharField(required=False, max_length=50)
     category = forms.ChoiceField(choices=[("", "Any")] + Category.choices, required=False)
     requester = forms.CharField(required=False, max_length=254, help_text="Email, name or user id")
@@ -177,8 +212,8 @@ class TicketFieldsForm(forms.Form):
 
     status = forms.ChoiceField(choices=Status.choices)
     priority = forms.ChoiceField(choices=Priority.choices)
-    assignee = forms.ChoiceField(required=False)
-    team = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False, widget=QuickSelect)
+    team = forms.ChoiceField(required=False, widget=QuickSelect)
     category = forms.ChoiceField(choices=[("", "None")] + Category.choices, required=False)
     tags = forms.CharField(required=False, max_length=600, help_text="Separate with spaces or commas.")
 

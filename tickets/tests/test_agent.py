@@ -635,3 +635,23 @@ def test_queue_page_shows_the_list_first_and_counts_when_known(client, agent, cu
 def test_counts_are_for_agents_only(client, customer):
     client.force_login(customer)
     assert client.get(reverse("agent:counts")).status_code == 404
+
+
+def test_quick_select_writes_what_djangos_select_writes():
+    import re
+
+    from django import forms
+
+    from tickets.forms_agent import QuickSelect
+
+    choices = [
+        ("", "Any"),
+        ("1", "Ann <script>"),
+        ("2", "Bob & Co"),
+        ("Teams", [("t1", "Billing"), ("t2", 'Say "hi"')]),
+    ]
+    for value in ("1", "t2", None, ""):
+        ours = QuickSelect(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
+        django_s = forms.Select(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
+        assert ours == re.sub(r">\s+<", "><", django_s.strip())
+    assert "&lt;script&gt;" in ours and "<script>" not in ours
