@@ -89,7 +89,7 @@ def user_create(
 @transaction.atomic
 def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> User:
     """Change a user's role (and agent scope). Access follows on the user's next request."""
-    caching.tickets_changed()  # what people may see changes: cached counts must go
+    caching.access_changed()  # what people may see changes: cached counts must go
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
     if ticket_scope is not None and ticket_scope not in TicketScope.values:
@@ -106,7 +106,7 @@ def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> 
 @transaction.atomic
 def user_set_organization(*, user: User, organization: Organization | None) -> User:
     """Move a customer to another organization (or none); sharing access follows."""
-    caching.tickets_changed()  # what people may see changes: cached counts must go
+    caching.access_changed()  # what people may see changes: cached counts must go
     old = user.organization
     if old is not None:
         user.groups.remove(old.group)
@@ -131,7 +131,7 @@ def organization_create(*, name: str, share_tickets: bool = False) -> Organizati
 @transaction.atomic
 def organization_set_sharing(*, organization: Organization, share_tickets: bool) -> Organization:
     """Turn ticket sharing among the organization's members on or off."""
-    caching.tickets_changed()  # what people may see changes: cached counts must go
+    caching.access_changed()  # what people may see changes: cached counts must go
     organization.share_tickets = share_tickets
     organization.save(update_fields=["share_tickets"])
     permissions.set_organization_sharing_members(organization)
@@ -151,7 +151,7 @@ def team_create(*, name: str, description: str = "") -> Team:
 
 @transaction.atomic
 def team_add_member(*, team: Team, user: User) -> None:
-    caching.tickets_changed()  # what people may see changes: cached counts must go
+    caching.access_changed()  # what people may see changes: cached counts must go
     if not user.is_agent:
         raise ValidationError({"user": ["Only agents and admins can be team members."]})
     user.groups.add(team.group)
@@ -159,7 +159,7 @@ def team_add_member(*, team: Team, user: User) -> None:
 
 @transaction.atomic
 def team_remove_member(*, team: Team, user: User) -> None:
-    caching.tickets_changed()  # what people may see changes: cached counts must go
+    caching.access_changed()  # what people may see changes: cached counts must go
     user.groups.remove(team.group)
 
 
@@ -267,7 +267,7 @@ def team_update(
                 {"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]}
             )
         team.group.user_set.set(members)
-        caching.tickets_changed()  # team-scoped agents now see other tickets
+        caching.access_changed()  # team-scoped agents now see other tickets
     return team
 
 

@@ -1,16 +1,29 @@
 """Cached reads that must never be stale after a change (issue 6).
 
-One version number in the cache stands for "the tickets as they are now". Every change bumps it
-once its transaction has committed (services write a history event for every change; access
-changes in ``accounts.services`` bump it too), and cached values are stored under the version
-they were computed at — so a changed desk simply stops finding the old values. A reader who
-started before a commit stores under the old version, which nobody asks for again.
+A version number in the cache stands for "this part of the desk as it is now". Every change
+bumps the versions of what it touched once its transaction has committed (services write a
+history event for every change; access changes in ``accounts.services`` bump everything), and
+cached values are stored under the versions they were computed at — so a changed desk simply
+stops finding the old values. A reader who started before a commit stores under the old
+versions, which nobody asks for again.
+
+The versions:
+
+- the desk: any change at all (all-ticket agents' queue counts, anything not scoped finer);
+- the statistics: changes a statistic counts (``tickets.stats``);
+- a team: a change to a ticket routed to the team, before or after the change;
+- a person: a change to a ticket the person is (or was) assigned to;
+- access: who may see what (roles, scopes, memberships, sharing) — everything else depends on it.
+
+A team agent's queue counts depend on their teams, their assignments and access only (unless they
+also hold a ticket of their own or a collaboration: then on the desk), so the stream of new
+tickets from customers (unrouted) no longer throws their counts away every second.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -18,41 +31,66 @@ from django.db import transaction
 
 T = TypeVar("T")
 VERSION_KEY = "helpdesk:tickets:version"
-#: A second version for the statistics, bumped only by changes that move a figure (see
-#: ``tickets_changed``): customers filing and writing do not throw away every agent's statistics.
 STATISTICS_KEY = "helpdesk:statistics:version"
+ACCESS_KEY = "helpdesk:access:version"
+
+
+def team_key(team_id: int) -> str:
+    return f"helpdesk:team:{team_id}:version"
+
+
+def person_key(user_id: int) -> str:
+    return f"helpdesk:person:{user_id}:version"
 
 
 def version(key: str = VERSION_KEY) -> int:
-    current = cache.get(key)
-    if current is None:
-        # A fresh (or evicted) key starts from the clock, never from a number used before.
-        cache.add(key, time.time_ns(), timeout=None)
-        current = cache.get(key)
-    return current
+    return versions([key])[0]
 
 
-def _bump(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:  # the key was evicted: start again from the clock
-        cache.set(key, time.time_ns(), timeout=None)
+def versions(keys: list[str]) -> list[int]:
+    found = cache.get_many(keys)
+    for key in keys:
+        if found.get(key) is None:
+            # A fresh (or evicted) key starts from the clock, never from a number used before.
+            cache.add(key, time.time_ns(), timeout=None)
+            found[key] = cache.get(key)
+    return [found[key] for key in keys]
 
 
-def tickets_changed(*, statistics: bool = True) -> None:
-    """Call inside the transaction that changes tickets or access; takes effect on commit.
+def _bump(keys: Iterable[str]) -> None:
+    for key in keys:
+        try:
+            cache.incr(key)
+        except ValueError:  # the key was evicted: start again from the clock
+            cache.set(key, time.time_ns(), timeout=None)
 
-    ``statistics=False`` for a change no statistic counts (a customer's ticket or reply, a note,
-    tags, priority…): cached queue counts go, cached statistics stay.
+
+def tickets_changed(
+    *, statistics: bool = True, teams: Iterable[int | None] = (), people: Iterable[int | None] = ()
+) -> None:
+    """Call inside the transaction that changes a ticket; takes effect on commit.
+
+    ``teams`` and ``people``: the teams the ticket is (or was) routed to and the people it is (or
+    was) assigned to. ``statistics=False`` for a change no statistic counts (a customer's ticket
+    or reply, a note, tags, priority…): cached statistics stay.
     """
-    transaction.on_commit(lambda: _bump(VERSION_KEY), robust=True)
+    keys = {VERSION_KEY}
     if statistics:
-        transaction.on_commit(lambda: _bump(STATISTICS_KEY), robust=True)
+        keys.add(STATISTICS_KEY)
+    keys.update(team_key(pk) for pk in teams if pk is not None)
+    keys.update(person_key(pk) for pk in people if pk is not None)
+    transaction.on_commit(lambda: _bump(sorted(keys)), robust=True)
 
 
-def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, version_key: str = VERSION_KEY) -> T:
-    """``compute()``, remembered under ``key`` for the current version (of the desk, by default)."""
-    full_key = f"helpdesk:{key}:v{version(version_key)}"
+def access_changed() -> None:
+    """Who may see what changed (roles, scopes, memberships, sharing): every cached value goes."""
+    transaction.on_commit(lambda: _bump([ACCESS_KEY, VERSION_KEY, STATISTICS_KEY]), robust=True)
+
+
+def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, scope: list[str] | None = None) -> T:
+    """``compute()``, remembered under ``key`` for the current versions of ``scope`` (default:
+    the whole desk)."""
+    full_key = _full_key(key, scope)
     value = cache.get(full_key)
     if value is None:
         value = compute()
@@ -60,6 +98,11 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, version_ke
     return value
 
 
-def peek(key: str) -> object | None:
-    """What ``cached(key, …)`` holds for the current version of the desk, or None (never computes)."""
-    return cache.get(f"helpdesk:{key}:v{version()}")
+def peek(key: str, *, scope: list[str] | None = None) -> object | None:
+    """What ``cached(key, …)`` holds for the current versions of ``scope``, or None (never computes)."""
+    return cache.get(_full_key(key, scope))
+
+
+def _full_key(key: str, scope: list[str] | None) -> str:
+    scope = scope or [VERSION_KEY]
+    return f"helpdesk:{key}:v" + "-".join(str(v) for v in versions(scope))

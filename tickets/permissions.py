@@ -166,6 +166,16 @@ def visible_ticket_ids(user: User | AnonymousUser | None) -> QuerySet:
     return _granted_ids(user, VIEW)
 
 
+def sees_beyond_teams(user: User) -> bool:
+    """Whether agent ``user`` may see some ticket other than their teams' (as requester or
+    collaborator, or as a member of an organization that shares tickets). Once per request."""
+    if "_helpdesk_beyond_teams" not in user.__dict__:
+        user.__dict__["_helpdesk_beyond_teams"] = (
+            user.organization_id is not None or TicketUserPermission.objects.filter(user=user).exists()
+        )
+    return user.__dict__["_helpdesk_beyond_teams"]
+
+
 def sees_every_ticket(user: User | AnonymousUser | None) -> bool:
     """Whether ``user`` may see every ticket (all-ticket agents, admins): ``visible_tickets``
     filters nothing for them, and a caller may leave the ticket filter out of its query."""

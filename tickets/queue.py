@@ -105,18 +105,32 @@ def view_counts(user: User) -> dict[str, int]:
             row = cursor.fetchone()
         return dict(zip(VIEW_KEYS, row, strict=True))
 
-    return caching.cached(_counts_key(user), count)
+    return caching.cached(_counts_key(user), count, scope=_counts_scope(user))
 
 
 def _counts_key(user: User) -> str:
     return f"queue-counts:{user.pk}"
 
 
+def _counts_scope(user: User) -> list[str] | None:
+    """What an agent's counts depend on (``tickets.caching``): for an agent who sees every ticket,
+    the whole desk; for a team agent, their teams, their assignments and access — every ticket
+    they see is routed to one of their teams. One who also sees tickets for another reason (their
+    own request, a collaboration, an organization's shared tickets) depends on the whole desk."""
+    if permissions.sees_every_ticket(user) or permissions.sees_beyond_teams(user):
+        return None
+    return [
+        caching.ACCESS_KEY,
+        caching.person_key(user.pk),
+        *(caching.team_key(pk) for pk in _my_team_ids(user)),
+    ]
+
+
 def known_view_counts(user: User) -> dict[str, int] | None:
     """The view counts if they are already cached for the desk as it is now, else None: the
     queue page shows them at once when it can and otherwise asks ``/agent/counts/`` after it
     has shown the tickets (so a list is never held up by counting)."""
-    return caching.peek(_counts_key(user))
+    return caching.peek(_counts_key(user), scope=_counts_scope(user))
 
 
 def view_counts_sql(user: User) -> tuple[str, list]:

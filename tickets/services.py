@@ -164,7 +164,12 @@ def _event(ticket: Ticket, actor: User | None, kind: str, data: dict, *, public:
         created_at=at,
     )
     notifications.announce_after_commit(event.pk)
-    caching.tickets_changed(statistics=_moves_statistics(kind, actor))
+    teams, people = {ticket.team_id}, {ticket.assignee_id}
+    if kind == EventKind.TEAM_CHANGED:
+        teams.update((side or {}).get("id") for side in (data.get("old"), data.get("new")))
+    elif kind == EventKind.ASSIGNED:
+        people.update((side or {}).get("id") for side in (data.get("old"), data.get("new")))
+    caching.tickets_changed(statistics=_moves_statistics(kind, actor), teams=teams, people=people)
     return event
 
 
@@ -872,7 +877,7 @@ def ticket_delete(*, actor: User, ticket: Ticket) -> None:
         names = list(ticket.attachments.values_list("file", flat=True))
         ticket.delete()
         delete_after_commit(names)
-        caching.tickets_changed()
+        caching.access_changed()  # rare (admins only): forget every cached count and figure
 
 
 def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[str, Any]) -> list[Ticket]:

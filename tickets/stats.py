@@ -206,7 +206,7 @@ def _cached_metrics(viewer: User, since: datetime, until: datetime) -> dict[str,
     """
     key = f"stats:{viewer.pk}:{viewer.role}:{viewer.ticket_scope}:{since.isoformat()}:{until.isoformat()}"
     return caching.cached(
-        key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS, version_key=caching.STATISTICS_KEY
+        key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS, scope=[caching.STATISTICS_KEY]
     )
 
 

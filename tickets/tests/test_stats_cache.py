@@ -186,3 +186,80 @@ def test_queue_counts_still_follow_a_customers_new_ticket(client, customer, agen
         )
     after = client.get(reverse("agent:counts")).json()["counts"]
     assert after["unassigned"] == before["unassigned"] + 1
+
+
+# --- a team agent's queue counts follow their teams, their assignments and access ---------------
+
+
+def _counted(client):
+    """The counts endpoint's figures, and whether it counted (or read the cache)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("agent:counts"))
+    assert response.status_code == 200
+    return response.json()["counts"], any("AS v0)" in q["sql"] for q in captured.captured_queries)
+
+
+@pytest.fixture
+def tom(client, team_agent):
+    client.force_login(team_agent)
+    return client
+
+
+def test_a_team_agent_is_not_recounted_for_other_teams_tickets(
+    tom, customer, admin, tech_team, billing_team, django_capture_on_commit_callbacks
+):
+    before, counted = _counted(tom)
+    assert counted
+    with django_capture_on_commit_callbacks(execute=True):
+        unrouted = services.ticket_create(
+            actor=customer, subject="A question for anyone", description="Who can help me here?"
+        )
+        services.ticket_update(actor=admin, ticket=unrouted, team=tech_team)
+    again, counted = _counted(tom)
+    assert again == before and not counted  # nothing Tom can see changed: read from the cache
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=admin, ticket=unrouted, team=billing_team)  # now it is Billing's
+    after, counted = _counted(tom)
+    assert counted and after["my_teams"] == before["my_teams"] + 1 and after["unassigned"] == before["unassigned"] + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=admin, ticket=unrouted, team=tech_team)  # and away again
+    assert _counted(tom)[0] == before
+
+
+def test_assigning_a_ticket_to_a_team_agent_moves_mine(
+    tom, team_agent, ticket, admin, django_capture_on_commit_callbacks
+):
+    before, _ = _counted(tom)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_update(actor=admin, ticket=ticket, assignee=team_agent)
+    after, counted = _counted(tom)
+    assert counted and after["mine"] == before["mine"] + 1 and after["unassigned"] == before["unassigned"] - 1
+
+
+def test_joining_a_team_recounts(tom, team_agent, customer, admin, tech_team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        theirs = services.ticket_create(
+            actor=customer, subject="Technical trouble", description="The app crashes on start."
+        )
+        services.ticket_update(actor=admin, ticket=theirs, team=tech_team)
+    before, _ = _counted(tom)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.team_add_member(team=tech_team, user=team_agent)
+    after, counted = _counted(tom)
+    assert counted and after["all"] == before["all"] + 1
+
+
+def test_a_team_agent_with_a_request_of_their_own_follows_the_whole_desk(
+    tom, team_agent, agent, admin, tech_team, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        own = services.ticket_create(
+            actor=team_agent, subject="My laptop is broken", description="The screen stays black."
+        )
+        services.ticket_update(actor=admin, ticket=own, team=tech_team)  # not Billing's, still Tom's to see
+    before, _ = _counted(tom)
+    assert before["all"] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_change_status(actor=agent, ticket=own, status=Status.PENDING)
+    after, counted = _counted(tom)
+    assert counted and after["pending"] == before["pending"] + 1
