@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the issue-6 benchmark. On PostgreSQL, generates (once; reused after) a desk of
 # HELPDESK_BENCH_TICKETS tickets (default 1,000,000), serves it with gunicorn on 127.0.0.1 the way
-# `make run` does (2 uvicorn workers, Redis as the cache), drives it with HELPDESK_BENCH_CLIENTS
+# `make run` does (uvicorn workers: 4, two per core, HELPDESK_BENCH_WORKERS; Redis as the cache), drives it with HELPDESK_BENCH_CLIENTS
 # closed-loop clients (default 4) for HELPDESK_BENCH_SECONDS (default 300) over the measured requests
 # (a Celery worker handles notifications beside it), and
 # writes BENCHMARKS.md (figures) and docs/perf/ (query plans). Needs PostgreSQL and Redis running.
@@ -12,7 +12,7 @@ TICKETS=${HELPDESK_BENCH_TICKETS:-1000000}
 CLIENTS=${HELPDESK_BENCH_CLIENTS:-4}
 SECONDS_TO_RUN=${HELPDESK_BENCH_SECONDS:-300}
 PORT=${HELPDESK_BENCH_PORT:-8766}
-WORKERS=${HELPDESK_BENCH_WORKERS:-2}
+WORKERS=${HELPDESK_BENCH_WORKERS:-4}
 export HELPDESK_BENCH_OUT=${HELPDESK_BENCH_OUT:-var/bench}
 OUT=$HELPDESK_BENCH_OUT
 mkdir -p "$OUT"
