@@ -63,5 +63,5 @@ step "load: $CLIENTS clients for ${SECONDS_TO_RUN}s"
 kill $SAMPLER 2>/dev/null || true
 
 step "report"
-$PY scripts/bench_report.py --seconds "$SECONDS_TO_RUN" --clients "$CLIENTS" --workers "$WORKERS" --out BENCHMARKS.md
+$PY scripts/bench_report.py --seconds "$SECONDS_TO_RUN" --clients "$CLIENTS" --workers "$WORKERS" --out "${HELPDESK_BENCH_REPORT:-BENCHMARKS.md}"
 step "done"

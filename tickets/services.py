@@ -184,6 +184,18 @@ def _moves_statistics(kind: str, actor: User | None) -> bool:
     return kind == EventKind.MESSAGE_ADDED and actor is not None and actor.is_agent
 
 
+def _assignment_event(ticket: Ticket, actor: User | None, assignee: User | None, *, at: datetime) -> TicketEvent:
+    """The history entry of ``ticket`` going from its current assignee to ``assignee``."""
+    return _event(
+        ticket,
+        actor,
+        EventKind.ASSIGNED,
+        {"old": _person(ticket.assignee), "new": _person(assignee)},
+        public=True,
+        at=at,
+    )
+
+
 def _lock(ticket: Ticket) -> Ticket:
     """Re-read ``ticket`` with its row locked until the transaction ends."""
     # No joins here: under READ COMMITTED, PostgreSQL re-reads a locked row after waiting but not
@@ -472,14 +484,7 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Tick
             return ticket
         _validate_assignee(assignee, ticket.team)
         now = timezone.now()
-        _event(
-            ticket,
-            actor,
-            EventKind.ASSIGNED,
-            {"old": _person(ticket.assignee), "new": _person(assignee)},
-            public=True,
-            at=now,
-        )
+        _assignment_event(ticket, actor, assignee, at=now)
         ticket.assignee = assignee
         _save(ticket, ["assignee"], now)
     return ticket
@@ -645,14 +650,7 @@ def ticket_update(
             _move_team(ticket, actor, team, now, changed, keep_assignee=assignee is not _UNSET)
         if assignee is not _UNSET and (assignee.pk if assignee else None) != ticket.assignee_id:
             _validate_assignee(assignee, ticket.team)
-            _event(
-                ticket,
-                actor,
-                EventKind.ASSIGNED,
-                {"old": _person(ticket.assignee), "new": _person(assignee)},
-                public=True,
-                at=now,
-            )
+            _assignment_event(ticket, actor, assignee, at=now)
             ticket.assignee = assignee
             changed.append("assignee")
         if "status" in clean and clean["status"] != ticket.status:

@@ -20,34 +20,42 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Queue 'Unassigned' (the default view): WHERE assignee_id IS NULL AND status IN (unsolved) ORDER BY updated_at DESC, id DESC LIMIT 51, and its capped count.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(condition=models.Q(('assignee__isnull', True), ('status__in', ('open', 'in_progress', 'pending', 'on_hold'))), fields=['-updated_at', '-id'], name='ticket_unassigned_updated_idx'),
         ),
+        # Queue 'My teams': WHERE team_id = <team> AND status IN (unsolved) ORDER BY updated_at DESC, id DESC, and its capped count.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(condition=models.Q(('status__in', ('open', 'in_progress', 'pending', 'on_hold'))), fields=['team', '-updated_at', '-id'], name='ticket_team_unsolved_idx'),
         ),
+        # Queue and API sorted by urgency: ORDER BY priority_rank, id (either direction) with the cursor WHERE (priority_rank, id) > (...).
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(fields=['priority_rank', 'id'], name='ticket_priority_idx'),
         ),
+        # Queue and API sorted by lifecycle: ORDER BY status_rank, id with its cursor.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(fields=['status_rank', 'id'], name='ticket_status_rank_idx'),
         ),
+        # Queue and API sorted by age: ORDER BY created_at, id with its cursor; API created_after/before.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(fields=['created_at', 'id'], name='ticket_created_idx'),
         ),
+        # Statistics and 'Recently solved': WHERE solved_at >= <since> (only solved tickets are in it).
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(condition=models.Q(('solved_at__isnull', False)), fields=['solved_at'], name='ticket_solved_idx'),
         ),
+        # Visibility of one ticket through a group: EXISTS (... WHERE content_object_id = <ticket> AND group_id IN (<the user's groups>)), probed per row by visible_tickets for team agents, and guardian's checker.
         AddIndexConcurrently(
             model_name='ticketgrouppermission',
             index=models.Index(fields=['content_object', 'group', 'permission'], name='ticket_groupperm_object_idx'),
         ),
+        # Visibility of one ticket for one person: EXISTS (... WHERE content_object_id = <ticket> AND user_id = <user>), probed per row, and guardian's checker.
         AddIndexConcurrently(
             model_name='ticketuserpermission',
             index=models.Index(fields=['content_object', 'user', 'permission'], name='ticket_userperm_object_idx'),

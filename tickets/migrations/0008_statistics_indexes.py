@@ -17,22 +17,27 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Statistics 'replies': public staff messages WHERE created_at in the period, with the ticket and author read from the index.
         AddIndexConcurrently(
             model_name='message',
             index=models.Index(condition=models.Q(('author_role__in', ['agent', 'admin']), ('internal', False)), fields=['created_at', 'ticket', 'author'], name='message_staff_reply_idx'),
         ),
+        # Statistics 'first response': WHERE first_response_at in the period.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(condition=models.Q(('first_response_at__isnull', False)), fields=['first_response_at'], name='ticket_first_response_idx'),
         ),
+        # Statistics 'open per assignee': WHERE assignee_id IS NOT NULL AND status IN (unsolved) GROUP BY assignee_id, team_id, read from the index.
         AddIndexConcurrently(
             model_name='ticket',
             index=models.Index(condition=models.Q(('assignee__isnull', False), ('status__in', ('open', 'in_progress', 'pending', 'on_hold'))), fields=['assignee', 'team'], name='ticket_assigned_unsolved_idx'),
         ),
+        # Statistics 'solved': status_changed events to solved WHERE created_at in the period (out of ~10M events).
         AddIndexConcurrently(
             model_name='ticketevent',
             index=models.Index(condition=models.Q(('data__new', 'solved'), ('kind', 'status_changed')), fields=['created_at'], name='event_solved_idx'),
         ),
+        # Statistics 'reopened': status_changed events from solved WHERE created_at in the period.
         AddIndexConcurrently(
             model_name='ticketevent',
             index=models.Index(condition=models.Q(('data__old', 'solved'), ('kind', 'status_changed')), fields=['created_at'], name='event_reopened_idx'),

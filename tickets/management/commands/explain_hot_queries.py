@@ -104,7 +104,12 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
         return queue.apply_sort(qs, sort)[: queue.PAGE_SIZE + 1]
 
     def some_ticket(user: User) -> Ticket:
-        return permissions.visible_tickets(user).order_by("-updated_at", "-id").first()
+        # The longest conversation the user may see among the bench's long tickets, else the newest.
+        visible = permissions.visible_tickets(user)
+        return (
+            visible.filter(tags__name="bench-long").order_by("pk").first()
+            or visible.order_by("-updated_at", "-id").first()
+        )
 
     def api_list(user: User, **filters) -> QuerySet:
         return selectors.ticket_list_for_api(user).filter(**filters).order_by("-updated_at", "-id")[:26]
