@@ -95,7 +95,11 @@ class QueueFilterForm(forms.Form):
         return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
 
     def clean_sort(self):
-        return self.cleaned_data.get("sort") or queue.DEFAULT_SORT
+        # A search lists the best matches first unless another order is asked for; "best match"
+        # without a search falls back to the default order.
+        searching = bool((self.cleaned_data.get("q") or "").strip())
+        sort = self.cleaned_data.get("sort") or (queue.SEARCH_SORT if searching else queue.DEFAULT_SORT)
+        return sort if searching or sort != queue.SEARCH_SORT else queue.DEFAULT_SORT
 
     def clean_tag(self):
         tag = self.cleaned_data.get("tag", "").strip()

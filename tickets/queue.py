@@ -163,8 +163,11 @@ SORTS: dict[str, tuple[str, str, bool]] = {
     "-priority": ("Least urgent first", "priority_rank", True),
     "status": ("Status: open first", "status_rank", False),
     "-status": ("Status: closed first", "status_rank", True),
+    # Only with a search (``q``): best match first, as ranked by tickets.search.
+    "relevance": ("Best match (searches)", search.RANK, True),
 }
 DEFAULT_SORT = "-updated"
+SEARCH_SORT = "relevance"
 
 
 def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
@@ -203,6 +206,10 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
         value = parse_datetime(value) if isinstance(value, str) else None
         if value is None:
             raise BadCursor("This page link is damaged; showing the first page.")
+    elif column == search.RANK:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e6:
+            raise BadCursor("This page link is damaged; showing the first page.")
+        value = float(value)
     elif not isinstance(value, int) or not 0 <= value < 100:
         raise BadCursor("This page link is damaged; showing the first page.")
     return value, pk
@@ -280,5 +287,8 @@ def filtered(user: User, view: str, data: dict[str, Any]) -> QuerySet[Ticket]:
         if data.get(field):
             qs = qs.filter(**{lookup: data[field]})
     if data.get("q"):
-        qs = search.matching(qs, user, data["q"])
+        # Ranked (best match first, among the most recent matches) only when sorted that way;
+        # any other order lists every match.
+        rank = search.ranked if data.get("sort") == SEARCH_SORT else search.matching
+        qs = rank(qs, user, data["q"])
     return qs

@@ -285,7 +285,7 @@ def test_damaged_cursor_falls_back_to_first_page(client, agent, ticket):
         assert ticket.subject.encode() in response.content
 
 
-@pytest.mark.parametrize("sort", list(queue.SORTS))
+@pytest.mark.parametrize("sort", [s for s in queue.SORTS if s != queue.SEARCH_SORT])  # that one: test_search.py
 def test_keyset_pages_walk_every_ticket_once(sort, agent, customer):
     tickets = _bulk_tickets(11, requester=customer)
     # Ties on purpose: equal timestamps, priorities and statuses must still page correctly by id.

@@ -150,3 +150,34 @@ def test_rank_window_keeps_the_most_recent_matches(customer, desk, monkeypatch):
     monkeypatch.setattr(search, "RANK_WINDOW", 1)
     # Both match; only the more recently updated one is ranked and listed.
     assert found(customer, "gateway") == [desk["invoice"].pk]
+
+
+def test_agent_queue_lists_best_matches_first_and_pages_by_rank(client, agent, desk):
+    from tickets import queue
+
+    client.force_login(agent)
+    response = client.get("/agent/", {"view": "all", "q": "gateway"})
+    assert response.context["sort"] == "relevance"
+    # Ada's ticket with "gateway" in the subject, then the other two by their message text.
+    ids = [t.pk for t in response.context["page"].tickets]
+    assert ids[0] in (desk["gateway"].pk, desk["theirs"].pk) and set(ids) == {
+        desk["gateway"].pk,
+        desk["invoice"].pk,
+        desk["theirs"].pk,
+    }
+    assert ids[-1] == desk["invoice"].pk  # the only one without "gateway" in its subject
+    tickets = queue.filtered(agent, "all", {"q": "gateway", "sort": "relevance"})
+    seen, cursor = [], None
+    while True:
+        page = queue.paginate(tickets, "relevance", cursor, size=1)
+        seen += [t.pk for t in page.tickets]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == ids
+    # "Best match" without a search is the usual order, not an error.
+    response = client.get("/agent/", {"view": "all", "sort": "relevance"})
+    assert response.status_code == 200 and response.context["sort"] == "-updated"
+    # A search sorted another way lists every match in that order.
+    response = client.get("/agent/", {"view": "all", "q": "gateway", "sort": "-created"})
+    assert [t.pk for t in response.context["page"].tickets] == sorted(ids, reverse=True)
