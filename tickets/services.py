@@ -184,6 +184,14 @@ def _moves_statistics(kind: str, actor: User | None) -> bool:
     return kind == EventKind.MESSAGE_ADDED and actor is not None and actor.is_agent
 
 
+# Plain fields whose change is one public history entry with the old and the new value.
+_FIELD_EVENTS = (
+    ("subject", EventKind.SUBJECT_CHANGED),
+    ("priority", EventKind.PRIORITY_CHANGED),
+    ("category", EventKind.CATEGORY_CHANGED),
+)
+
+
 def _assignment_event(ticket: Ticket, actor: User | None, assignee: User | None, *, at: datetime) -> TicketEvent:
     """The history entry of ``ticket`` going from its current assignee to ``assignee``."""
     return _event(
@@ -608,39 +616,12 @@ def ticket_update(
             _refuse_if_closed(ticket)
         now = timezone.now()
         changed: list[str] = []
-        if "subject" in clean and clean["subject"] != ticket.subject:
-            _event(
-                ticket,
-                actor,
-                EventKind.SUBJECT_CHANGED,
-                {"old": ticket.subject, "new": clean["subject"]},
-                public=True,
-                at=now,
-            )
-            ticket.subject = clean["subject"]
-            changed.append("subject")
-        if "priority" in clean and clean["priority"] != ticket.priority:
-            _event(
-                ticket,
-                actor,
-                EventKind.PRIORITY_CHANGED,
-                {"old": ticket.priority, "new": clean["priority"]},
-                public=True,
-                at=now,
-            )
-            ticket.priority = clean["priority"]
-            changed.append("priority")
-        if "category" in clean and clean["category"] != ticket.category:
-            _event(
-                ticket,
-                actor,
-                EventKind.CATEGORY_CHANGED,
-                {"old": ticket.category, "new": clean["category"]},
-                public=True,
-                at=now,
-            )
-            ticket.category = clean["category"]
-            changed.append("category")
+        for field, kind in _FIELD_EVENTS:
+            if field in clean and clean[field] != getattr(ticket, field):
+                old = getattr(ticket, field)
+                _event(ticket, actor, kind, {"old": old, "new": clean[field]}, public=True, at=now)
+                setattr(ticket, field, clean[field])
+                changed.append(field)
         if "metadata" in clean and clean["metadata"] != ticket.metadata:
             ticket.metadata = clean["metadata"]
             changed.append("metadata")
