@@ -40,7 +40,9 @@ $PY loadtest/prepare.py
 psql "$DB" -q -c "VACUUM ANALYZE tickets_ticket" -c "VACUUM ANALYZE tickets_message" -c "VACUUM ANALYZE tickets_ticketevent"
 
 step "query plans (docs/perf)"
-$PY manage.py explain_hot_queries --out docs/perf --check
+# On a small desk a sequential scan is the right plan; the no-seq-scan check is for real sizes.
+CHECK=$([ "$TICKETS" -ge 100000 ] && echo --check || true)
+$PY manage.py explain_hot_queries --out docs/perf $CHECK
 
 step "serving on 127.0.0.1:$PORT ($WORKERS workers)"
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
