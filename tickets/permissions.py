@@ -166,6 +166,21 @@ def visible_ticket_ids(user: User | AnonymousUser | None) -> QuerySet:
     return _granted_ids(user, VIEW)
 
 
+def readable_notes(user: User | AnonymousUser | None) -> Q | None:
+    """Where ``user`` may read internal notes, as a filter on tickets — for searches over the text
+    of notes, which must never let a note make a ticket turn up for someone who may not read it.
+
+    None: nowhere (customers). ``Q()``: on every ticket they can see (agents who see every ticket,
+    and team agents who see only their teams' tickets, all of which they work). Otherwise the
+    tickets they work (a team agent who also sees a ticket of their own in another team).
+    """
+    if not _signed_in(user) or not user.is_agent:
+        return None
+    if sees_every_ticket(user) or not sees_beyond_teams(user):
+        return Q()
+    return _object_access(user, WORK)
+
+
 def sees_beyond_teams(user: User) -> bool:
     """Whether agent ``user`` may see some ticket other than their teams' (as requester or
     collaborator, or as a member of an organization that shares tickets). Once per request."""

@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
+from tickets import permissions
 from tickets.models import Message, SearchDocument, Ticket
 
 if TYPE_CHECKING:
@@ -121,29 +122,32 @@ def ranked(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticket]:
     )
 
 
-def _agent(user: User) -> bool:
-    return bool(getattr(user, "is_agent", False))
-
-
 def _text_condition(user: User, text: str, number: int | None) -> Q:
+    notes = permissions.readable_notes(user)
+    notes_everywhere = notes is not None and not notes  # an empty Q: every ticket the user sees
     if enabled():
         from django.contrib.postgres.search import SearchQuery
 
         query = SearchQuery(text, config=config(), search_type="websearch")
         found = Q(public=query)
-        if _agent(user):
+        if notes_everywhere:
             found |= Q(internal=query)
         if number is not None:
             # Inside the sub-select (every ticket has a document), so PostgreSQL ORs two index
             # scans of the documents instead of testing every ticket: 110 -> 5 ms for "48213".
             found |= Q(ticket_id=number)
-        return Q(Exists(SearchDocument.objects.filter(found, ticket=OuterRef("pk"))))
+        condition = Q(Exists(SearchDocument.objects.filter(found, ticket=OuterRef("pk"))))
+        if notes is not None and not notes_everywhere:
+            in_notes = SearchDocument.objects.filter(internal=query, ticket=OuterRef("pk"))
+            condition |= Q(Exists(in_notes)) & notes
+        return condition
     condition = Q()
     for word in _words(text):
         messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=word)
-        if not _agent(user):
-            messages = messages.filter(internal=False)
-        condition &= Q(subject__icontains=word) | Q(Exists(messages))
+        in_word = Q(subject__icontains=word) | Q(Exists(messages.filter(internal=False)))
+        if notes is not None:
+            in_word |= Q(Exists(messages.filter(internal=True))) & notes
+        condition &= in_word
     return condition | Q(pk=number) if number is not None else condition
 
 
@@ -153,7 +157,8 @@ def _rank(user: User, text: str):
 
         query = SearchQuery(text, config=config(), search_type="websearch")
         vector = F("public")
-        if _agent(user):
+        notes = permissions.readable_notes(user)
+        if notes is not None and not notes:  # notes count towards the rank only where all are readable
             from django.db.models import Func
 
             vector = Func(F("public"), F("internal"), template="(%(expressions)s)", arg_joiner=" || ")

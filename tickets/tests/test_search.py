@@ -181,3 +181,24 @@ def test_agent_queue_lists_best_matches_first_and_pages_by_rank(client, agent, d
     # A search sorted another way lists every match in that order.
     response = client.get("/agent/", {"view": "all", "q": "gateway", "sort": "-created"})
     assert [t.pk for t in response.context["page"].tickets] == sorted(ids, reverse=True)
+
+
+def test_notes_are_searched_only_where_the_searcher_may_read_them(
+    client, customer, team_agent, agent, admin, tech_team, billing_team
+):
+    # Tom (Billing only) files a ticket of his own; it goes to Technical, where Alice adds a note.
+    own = make_ticket(team_agent, subject="Laptop will not boot", description="Black screen since Monday.")
+    services.ticket_update(actor=admin, ticket=own, team=tech_team)
+    services.message_add(actor=agent, ticket=own, body="Vendor case Qwertzuiop opened.", internal=True)
+    # And a Billing ticket, whose notes Tom works with.
+    billing = make_ticket(customer, subject="Invoice question", description="What is this charge for?")
+    services.ticket_update(actor=admin, ticket=billing, team=billing_team)
+    services.message_add(actor=agent, ticket=billing, body="Refund code Asdfghjkl approved.", internal=True)
+
+    assert found(team_agent, "Laptop") == [own.pk]  # he sees his own ticket…
+    assert found(team_agent, "Qwertzuiop") == []  # …but not its internal notes
+    assert found(team_agent, "Asdfghjkl") == [billing.pk]  # notes of his team's tickets are searched
+    assert found(agent, "Qwertzuiop") == [own.pk]
+    client.force_login(team_agent)
+    body = client.get("/agent/", {"view": "all", "q": "Qwertzuiop"}).content.decode()
+    assert "Laptop will not boot" not in body
