@@ -22,10 +22,11 @@ from django.utils.html import format_html
 
 from accounts import services
 from accounts.models import Invite, Organization, Role, Team, User
+from accounts.permissions import staff_members
 
 
 def _staff_users():
-    return User.objects.filter(role__in=[Role.AGENT, Role.ADMIN]).order_by("name", "id")
+    return staff_members(active=False).order_by("name", "id")
 
 
 def _copy_into(obj, created) -> None:

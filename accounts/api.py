@@ -15,36 +15,15 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
+from accounts.permissions import DirectoryReadAdminsWrite, IsAdministrator, IsStaff
 from helpdesk.api import TokenEndpointThrottle
 from tickets.api.filters import IdFilter
 from tickets.api.serializers import IdField, NamedOut, PersonOut, TeamField, _ObjectIdField
-from tickets.api.views import IsAgent
-
-# --- permissions -----------------------------------------------------------------------------------
-
-
-class IsAdmin(BasePermission):
-    message = "Only admins can do this."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_admin)
-
-
-class AgentsReadAdminsWrite(BasePermission):
-    message = "Only admins can change this."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_agent):
-            self.message = "Only agents can see this."
-            return False
-        return request.method in SAFE_METHODS or user.is_admin
-
 
 # --- serializers -----------------------------------------------------------------------------------
 
@@ -185,7 +164,7 @@ class UserList(generics.GenericAPIView):
     default_ordering = "name"
 
     def get_permissions(self):
-        return [IsAuthenticated(), IsAdmin() if self.request.method == "POST" else IsAgent()]
+        return [IsAuthenticated(), IsAdministrator() if self.request.method == "POST" else IsStaff()]
 
     def get_queryset(self):
         return User.objects.select_related("organization").prefetch_related(_team_groups())
@@ -231,7 +210,7 @@ def _teams():
 
 class TeamList(generics.GenericAPIView):
     serializer_class = TeamOut
-    permission_classes = [IsAuthenticated, AgentsReadAdminsWrite]
+    permission_classes = [IsAuthenticated, DirectoryReadAdminsWrite]
     ordering_fields = {"name": "name"}
     default_ordering = "name"
 
@@ -257,7 +236,7 @@ class TeamList(generics.GenericAPIView):
 @extend_schema(parameters=[TEAM_ID])
 class TeamDetail(generics.GenericAPIView):
     serializer_class = TeamOut
-    permission_classes = [IsAuthenticated, AgentsReadAdminsWrite]
+    permission_classes = [IsAuthenticated, DirectoryReadAdminsWrite]
 
     def get_object(self):
         return generics.get_object_or_404(_teams(), pk=self.kwargs["pk"])
@@ -282,7 +261,7 @@ class TeamDetail(generics.GenericAPIView):
 
 class InviteList(generics.GenericAPIView):
     serializer_class = InviteOut
-    permission_classes = [IsAuthenticated, IsAdmin]
+    permission_classes = [IsAuthenticated, IsAdministrator]
     ordering_fields = {"created_at": "created_at"}
     default_ordering = "-created_at"
 

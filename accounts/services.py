@@ -1,7 +1,8 @@
 """Writes for people: users, roles, organizations, teams (DESIGN §6).
 
 Every function takes keyword-only arguments, runs in one transaction and keeps the guardian
-groups that carry ticket access in step (through ``tickets.permissions``).
+groups that carry ticket access in step; ``accounts.signals.access_changed`` tells the ticket side
+when who-may-see-what changed (accounts imports nothing from tickets).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
-from tickets import caching, permissions
+from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people
+from accounts.signals import access_changed
 
 
 def _clean_email(email: str) -> str:
@@ -80,16 +82,15 @@ def user_create(
     user.save()
     for team in teams:
         user.groups.add(team.group)
-    permissions.sync_user_access(user)
     if organization is not None and organization.share_tickets:
         user.groups.add(organization.group)
+    access_changed.send(sender=User, users=(user,), new=True)
     return user
 
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> User:
     """Change a user's role (and agent scope). Access follows on the user's next request."""
-    caching.access_changed()  # what people may see changes: cached counts must go
     if role not in Role.values:
         raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
     if ticket_scope is not None and ticket_scope not in TicketScope.values:
@@ -99,14 +100,13 @@ def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> 
         user.ticket_scope = ticket_scope
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "ticket_scope", "is_staff", "is_superuser"])
-    permissions.sync_user_access(user)
+    access_changed.send(sender=User, users=(user,))
     return user
 
 
 @transaction.atomic
 def user_set_organization(*, user: User, organization: Organization | None) -> User:
     """Move a customer to another organization (or none); sharing access follows."""
-    caching.access_changed()  # what people may see changes: cached counts must go
     old = user.organization
     if old is not None:
         user.groups.remove(old.group)
@@ -114,6 +114,7 @@ def user_set_organization(*, user: User, organization: Organization | None) -> U
     user.save(update_fields=["organization"])
     if organization is not None and organization.share_tickets:
         user.groups.add(organization.group)
+    access_changed.send(sender=User, users=())
     return user
 
 
@@ -131,10 +132,14 @@ def organization_create(*, name: str, share_tickets: bool = False) -> Organizati
 @transaction.atomic
 def organization_set_sharing(*, organization: Organization, share_tickets: bool) -> Organization:
     """Turn ticket sharing among the organization's members on or off."""
-    caching.access_changed()  # what people may see changes: cached counts must go
     organization.share_tickets = share_tickets
     organization.save(update_fields=["share_tickets"])
-    permissions.set_organization_sharing_members(organization)
+    # The organization's group holds its members exactly while the organization shares tickets.
+    if share_tickets:
+        organization.group.user_set.set(organization.members.all())
+    else:
+        organization.group.user_set.clear()
+    access_changed.send(sender=Organization, users=())
     return organization
 
 
@@ -151,16 +156,16 @@ def team_create(*, name: str, description: str = "") -> Team:
 
 @transaction.atomic
 def team_add_member(*, team: Team, user: User) -> None:
-    caching.access_changed()  # what people may see changes: cached counts must go
-    if not user.is_agent:
+    if not may_join_team(user):
         raise ValidationError({"user": ["Only agents and admins can be team members."]})
     user.groups.add(team.group)
+    access_changed.send(sender=Team, users=())
 
 
 @transaction.atomic
 def team_remove_member(*, team: Team, user: User) -> None:
-    caching.access_changed()  # what people may see changes: cached counts must go
     user.groups.remove(team.group)
+    access_changed.send(sender=Team, users=())
 
 
 @transaction.atomic
@@ -168,10 +173,10 @@ def invite_create(*, actor: User, email: str, role: str, team: Team | None = Non
     """Invite an agent or admin by email (admins only). The token is valid for seven days, once."""
     from django.core.exceptions import PermissionDenied
 
-    if not (actor.is_authenticated and actor.is_active and actor.is_admin):
+    if not may_manage_people(actor):
         raise PermissionDenied("Only admins can invite agents and admins.")
     email = _clean_email(email)
-    if role not in (Role.AGENT, Role.ADMIN):
+    if role not in STAFF_ROLES:
         raise ValidationError({"role": ["Invite an agent or an admin; customers sign up themselves."]})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": ["A user with this email address already exists."]})
@@ -261,13 +266,13 @@ def team_update(
     if changed:
         team.save(update_fields=changed)
     if members is not None:
-        not_agents = [user.name for user in members if not user.is_agent]
+        not_agents = [user.name for user in members if not may_join_team(user)]
         if not_agents:
             raise ValidationError(
                 {"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]}
             )
         team.group.user_set.set(members)
-        caching.access_changed()  # team-scoped agents now see other tickets
+        access_changed.send(sender=Team, users=())  # team-scoped agents now see other tickets
     return team
 
 

@@ -16,8 +16,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import permissions, selectors, services
 from accounts.forms import NameForm, PasswordChangeForm, SignupForm, apply_errors
+
+
+@login_not_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed out: the sign-in page. Signed in: the queue for agents, the portal for customers."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    return redirect(permissions.home_url_name(request.user))
 
 
 @login_not_required
@@ -93,7 +101,7 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_preferences(request: HttpRequest) -> HttpResponse:
     """Agents: mute or unmute email about new unassigned tickets in their teams."""
-    if not request.user.is_agent:
+    if not permissions.may_set_team_notifications(request.user):
         raise PermissionDenied("Only agents receive team notifications.")
     services.user_set_notification_preferences(
         user=request.user, notify_team_tickets=request.POST.get("notify_team_tickets") == "1"

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
 
 log = logging.getLogger("helpdesk.slow")
 
@@ -49,7 +50,7 @@ class QueryMonitorMiddleware:
             response = self.get_response(request)
         total_ms = (time.perf_counter() - started) * 1000
         db_ms = recorder.seconds * 1000
-        if settings.HELPDESK_SERVER_TIMING == "everyone" or _is_agent(getattr(request, "user", None)):
+        if settings.HELPDESK_SERVER_TIMING == "everyone" or _sees_timings(getattr(request, "user", None)):
             # Only staff see timings (they tell an outsider how much work a request caused), unless
             # HELPDESK_SERVER_TIMING=everyone, which `make bench` sets on its own loopback server.
             response["Server-Timing"] = (
@@ -71,5 +72,5 @@ class QueryMonitorMiddleware:
         return response
 
 
-def _is_agent(user) -> bool:
-    return bool(user is not None and user.is_authenticated and getattr(user, "is_agent", False))
+def _sees_timings(user) -> bool:
+    return bool(import_string(settings.HELPDESK_SERVER_TIMING_FOR)(user))

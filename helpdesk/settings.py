@@ -88,6 +88,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "helpdesk.memo.RequestMemoMiddleware",  # answers remembered for one request only
     "helpdesk.middleware.QueryMonitorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpdesk.context_processors.layout",
+                "accounts.permissions.layout",
             ],
         },
     },
@@ -309,6 +311,8 @@ HELPDESK_SLOW_REQUEST_MS = env.integer("HELPDESK_SLOW_REQUEST_MS", 500, minimum=
 HELPDESK_SLOW_REQUEST_QUERIES = env.integer("HELPDESK_SLOW_REQUEST_QUERIES", 30, minimum=1)
 # Who gets the Server-Timing header: "agents" (staff only), or "everyone" for benchmarks.
 HELPDESK_SERVER_TIMING = env.choice("HELPDESK_SERVER_TIMING", ("agents", "everyone"), "agents")
+# Who counts as "agents" for that: the permission layer's predicate (plumbing reads no roles).
+HELPDESK_SERVER_TIMING_FOR = "accounts.permissions.sees_server_timing"
 # Text-search configuration (language) of ticket search on PostgreSQL; `reindex_search` after changing it.
 HELPDESK_SEARCH_CONFIG = env.raw("HELPDESK_SEARCH_CONFIG") or "english"
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.

@@ -3,10 +3,11 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from accounts import views as account_views
 from helpdesk import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", account_views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls_portal")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from tickets import services
+from tickets import permissions, services
 from tickets.models import Message, Tag, Ticket, TicketEvent
 
 
@@ -81,7 +81,7 @@ class TicketAdmin(admin.ModelAdmin):
         return False  # changes go through the agent workspace, which records history
 
     def has_delete_permission(self, request, obj=None):
-        return bool(request.user.is_authenticated and request.user.is_admin)
+        return permissions.may_use_ticket_admin(request.user)
 
     def delete_model(self, request, obj):
         services.ticket_delete(actor=request.user, ticket=obj)

@@ -13,10 +13,10 @@ import time
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from tickets import permissions
-from tickets.models import TicketEvent
+from tickets.models import Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -34,14 +34,18 @@ def changes_since(user: User, after: int, *, ticket_id: int | None = None) -> li
     """Events after ``after`` on tickets ``user`` may see (only ticket ``ticket_id``'s when
     given: a ticket page listens to its own ticket), oldest first, as small dicts.
 
-    Customers get public events only; agents (who can see a ticket only if they may work it)
-    get everything. Bodies are never sent: the page re-reads what it shows.
+    Internal events only on tickets whose internal history ``user`` may read
+    (``permissions.readable_notes``): never for customers, nor for an agent on their own ticket in
+    another team. Bodies are never sent: the page re-reads what it shows.
     """
     qs = TicketEvent.objects.filter(id__gt=after, ticket__in=permissions.visible_tickets(user).values("pk"))
     if ticket_id is not None:
         qs = qs.filter(ticket_id=ticket_id)
-    if not user.is_agent:
+    notes = permissions.readable_notes(user)
+    if notes is None:
         qs = qs.filter(public=True)
+    elif notes:  # internal events only where they work the ticket
+        qs = qs.filter(Q(public=True) | Q(ticket__in=Ticket.objects.filter(notes).values("pk")))
     rows = qs.order_by("id").values("id", "ticket_id", "kind", "actor_id", "actor_name")[:MAX_EVENTS_PER_POLL]
     return [
         {
@@ -82,22 +86,28 @@ def presence_leave(user: User, ticket_id: int) -> None:
         cache.set(key, present, PRESENCE_TTL_SECONDS * 2)
 
 
-def ticket_latest_event_id(ticket_id: int) -> int:
-    """The newest history entry of one ticket: what a page "has seen" when it is rendered."""
-    return TicketEvent.objects.filter(ticket_id=ticket_id).aggregate(last=Max("id"))["last"] or 0
+def ticket_latest_event_id(ticket_id: int, *, internal: bool = True) -> int:
+    """The newest history entry of one ticket: what a page "has seen" when it is rendered
+    (``internal=False``: the newest public one, for someone who may not read internal history,
+    whose page must not give away that a note was written since)."""
+    events = TicketEvent.objects.filter(ticket_id=ticket_id)
+    if not internal:
+        events = events.filter(public=True)
+    return events.aggregate(last=Max("id"))["last"] or 0
 
 
 _STALE_KINDS = ("message_added", "note_added", "status_changed", "assigned")
 
 
-def changed_since_seen(user: User, ticket_id: int, seen_event_id: int) -> list[str]:
-    """What others did to a ticket after the page ``user`` writes in was rendered, in words:
-    new replies and notes, status and assignee changes. Empty when nothing happened."""
+def changed_since_seen(user: User, ticket: Ticket, seen_event_id: int) -> list[str]:
+    """What others did to ``ticket`` after the page ``user`` writes in was rendered, in words:
+    new replies (and notes, for those who may read them), status and assignee changes. Empty when
+    nothing happened."""
     from tickets.history import sentence
 
-    events = TicketEvent.objects.filter(ticket_id=ticket_id, id__gt=seen_event_id, kind__in=_STALE_KINDS).exclude(
+    events = TicketEvent.objects.filter(ticket=ticket, id__gt=seen_event_id, kind__in=_STALE_KINDS).exclude(
         actor_id=user.pk
     )
-    if not user.is_agent:
+    if not permissions.internal_visible(user, ticket):
         events = events.filter(public=True)
     return [f"{sentence(event)}." for event in events.order_by("id")[:10]]

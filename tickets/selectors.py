@@ -142,11 +142,6 @@ def notification_get_for_user(user: User, pk: object):
     return notification
 
 
-def ticket_path_for(user: User, ticket_id: int) -> str:
-    """Where ``user`` reads a ticket: the agent page for agents, the portal for customers."""
-    return f"/agent/tickets/{ticket_id}/" if user.is_agent else f"/portal/tickets/{ticket_id}/"
-
-
 # --- customer portal -----------------------------------------------------------------------------
 
 #: The portal's status filters (what the customer sees) and the statuses behind each. "Open"

@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 from django.utils import timezone
 
+from accounts.permissions import STAFF_ROLES
 from tickets import caching, permissions
 from tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import Team, User
 
-STAFF_ROLES = ("agent", "admin")
 UNSOLVED = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)
 # Exact invalidation (the desk version) makes a long life safe; this only bounds the memory.
 STATS_CACHE_SECONDS = 3600

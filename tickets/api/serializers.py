@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Team, User
-from tickets import services
+from tickets import permissions, services
 from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
 
 MAX_ID = 999_999_999_999_999_999  # ids beyond bigint are refused here, never sent to the database
@@ -193,7 +193,7 @@ class AgentField(_ObjectIdField):
 
     def get_queryset(self):
         # Whether this agent may work the ticket's team is the service's question.
-        return User.objects.filter(role__in=["agent", "admin"])
+        return permissions.staff_members(active=False)
 
 
 class TeamField(_ObjectIdField):
@@ -239,9 +239,6 @@ class RequesterField(serializers.Field):
         return value.pk if isinstance(value, User) else value
 
 
-AGENT_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel")
-
-
 class TicketCreateIn(serializers.Serializer):
     subject = serializers.CharField(min_length=services.SUBJECT_MIN, max_length=services.SUBJECT_MAX)
     description = serializers.CharField(min_length=services.DESCRIPTION_MIN, max_length=services.DESCRIPTION_MAX)
@@ -258,14 +255,12 @@ class TicketCreateIn(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Agents only (default `api`).")
 
     def validate(self, attrs):
-        user = self.context["request"].user
-        if not user.is_agent:
-            # Refused, never silently dropped: a customer's client that sends these has a bug.
-            given = [name for name in AGENT_ONLY_CREATE_FIELDS if name in self.initial_data]
-            if given:
-                raise serializers.ValidationError(
-                    {name: [f"Only agents can set the {name} of a new ticket."] for name in given}
-                )
+        # Refused, never silently dropped: a customer's client that sends these has a bug.
+        refused = permissions.refused_create_fields(self.context["request"].user, self.initial_data)
+        if refused:
+            raise serializers.ValidationError(
+                {name: [f"Only agents can set the {name} of a new ticket."] for name in refused}
+            )
         return attrs
 
 

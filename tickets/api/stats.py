@@ -17,9 +17,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.models import Team
+from accounts.permissions import IsStaff
 from tickets import stats
 from tickets.api.serializers import MAX_ID, NamedOut
-from tickets.api.views import IsAgent
 
 DEFAULT_DAYS = 30
 
@@ -81,7 +81,7 @@ def _bounds(since: date | datetime, until: date | datetime) -> tuple[datetime, d
 
 
 class AgentStats(generics.GenericAPIView):
-    permission_classes = [IsAuthenticated, IsAgent]
+    permission_classes = [IsAuthenticated, IsStaff]
     serializer_class = AgentStatsPageOut
 
     @extend_schema(

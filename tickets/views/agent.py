@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role, Team, User
+from accounts.models import Team, User
 from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
@@ -35,7 +35,7 @@ def agent_required(view):
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
-        if not request.user.is_authenticated or not request.user.is_agent:
+        if not permissions.works_tickets(request.user):
             raise Http404("No such page.")
         return view(request, *args, **kwargs)
 
@@ -43,7 +43,7 @@ def agent_required(view):
 
 
 def _staff(*, for_display: bool = False) -> list[User]:
-    staff = User.objects.filter(is_active=True, role__in=[Role.AGENT, Role.ADMIN]).order_by("name", "id")
+    staff = permissions.staff_members().order_by("name", "id")
     # Pickers need a name and an id; reading only those keeps hundreds of agents cheap to load.
     return list(staff.only("id", "name", "email") if for_display else staff)
 
@@ -220,11 +220,11 @@ def _render_ticket(
     user = request.user
     history = timeline.build(user, ticket)
     # What this page "has seen": the newest history entry, already loaded when the agent may see
-    # the whole history (otherwise asked for, hidden entries included).
+    # the whole history (otherwise the newest public one: hidden entries give nothing away).
     if permissions.internal_visible(user, ticket):
         seen_event_id = history.last_event_id
     else:
-        seen_event_id = live.ticket_latest_event_id(ticket.pk)
+        seen_event_id = live.ticket_latest_event_id(ticket.pk, internal=False)
     other_tickets = list(
         permissions.visible_tickets(user)
         .filter(requester=ticket.requester_id)
@@ -245,6 +245,7 @@ def _render_ticket(
             "can_change": permissions.can(user, Action.CHANGE, ticket),
             "is_closed": ticket.status == Status.CLOSED,
             "claimable": ticket.assignee_id != user.pk and ticket.status != Status.CLOSED,
+            "may_force_claim": ticket.assignee_id is not None and permissions.may_force_claim(user, ticket),
             "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
         },
@@ -270,7 +271,7 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
         # Someone else replied or changed the ticket since this page was loaded: show what, keep
         # the text, and let the agent send it again knowingly instead of racing silently.
         seen = request.POST.get("seen_event_id", "")
-        stale = live.changed_since_seen(request.user, ticket.pk, int(seen)) if seen.isdigit() else []
+        stale = live.changed_since_seen(request.user, ticket, int(seen)) if seen.isdigit() else []
         if stale:
             return _render_ticket(request, ticket, message_form=form, status=409, stale_changes=stale)
         try:

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from tickets import selectors, services
+from tickets import permissions, selectors, services
 
 
 def notification_list(request: HttpRequest) -> HttpResponse:
@@ -22,7 +22,7 @@ def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notification read and go to its ticket."""
     notification = selectors.notification_get_for_user(request.user, pk)
     services.notification_mark_read(actor=request.user, ids=[notification.pk])
-    return redirect(selectors.ticket_path_for(request.user, notification.ticket_id))
+    return redirect(permissions.ticket_path_for(request.user, notification.ticket_id))
 
 
 @require_POST

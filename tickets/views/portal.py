@@ -38,7 +38,7 @@ def customer_portal(view):
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.user.is_agent:
+        if not permissions.uses_portal(request.user):
             return redirect("home")
         return view(request, *args, **kwargs)
 

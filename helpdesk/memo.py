@@ -1,0 +1,66 @@
+"""A memo that lives for one request (or one explicit block of work), and no longer.
+
+Some answers are asked for many times while one request is served — which ticket permissions a
+user holds, which teams they are in — and are expensive enough to read once. They must never
+outlive the request: the next request may find access changed. ``RequestMemoMiddleware`` opens a
+fresh memo for every request; code outside a request (jobs, commands, tests calling services)
+may open one with ``scope()``, and without one nothing is remembered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Hashable, Iterator
+from typing import Any, TypeVar
+
+from django.http import HttpRequest, HttpResponse
+
+T = TypeVar("T")
+
+_memo: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar("helpdesk_memo", default=None)
+
+
+@contextlib.contextmanager
+def scope() -> Iterator[None]:
+    """Remember answers inside this block; forget them all when it ends."""
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, computed once per scope for ``key`` (every time when no scope is open)."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def put(key: Hashable, value: Any) -> None:
+    """Remember ``value`` for ``key`` in the open scope (nothing without one)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo[key] = value
+
+
+def forget_all() -> None:
+    """Drop everything remembered in the open scope (after a change the answers depend on)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.clear()
+
+
+class RequestMemoMiddleware:
+    """Serve each request inside its own memo ``scope()``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with scope():
+            return self.get_response(request)

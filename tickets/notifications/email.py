@@ -1,0 +1,77 @@
+"""Notification email: one message per notification, threaded per ticket, sent once."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from tickets import permissions
+from tickets.models import Message, Notification, NotificationKind, Status, Ticket
+
+
+def send_email(notification: Notification) -> bool:
+    """Send one notification's mail unless it went out already. True when sent now."""
+    if notification.emailed_at is not None:
+        return False
+    recipient = notification.recipient
+    if not recipient.email or not recipient.is_active:
+        return False
+    ticket = notification.ticket
+    context = _context(notification)
+    subject = render_to_string(f"emails/{notification.kind}_subject.txt", context)
+    subject = " ".join(subject.split())  # one line, whatever the ticket subject held
+    text = render_to_string(f"emails/{notification.kind}.txt", context)
+    html = render_to_string(f"emails/{notification.kind}.html", context)
+    domain = _mail_domain()
+    thread = f"<ticket-{ticket.pk}@{domain}>"
+    mail = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        to=[recipient.email],
+        headers={
+            "Message-ID": f"<ticket-{ticket.pk}.event-{notification.event_id}.user-{recipient.pk}@{domain}>",
+            "In-Reply-To": thread,
+            "References": thread,
+            "X-Helpdesk-Ticket": str(ticket.pk),
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    mail.attach_alternative(html, "text/html")
+    mail.send()
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def _context(notification: Notification) -> dict:
+    ticket: Ticket = notification.ticket
+    event = notification.event
+    recipient = notification.recipient
+    message = None
+    message_id = (event.data or {}).get("message_id")
+    if message_id and notification.kind in (
+        NotificationKind.TICKET_CREATED,
+        NotificationKind.AGENT_REPLIED,
+        NotificationKind.REQUESTER_REPLIED,
+    ):
+        # Only public messages are ever quoted; a note could not be the cause of these kinds.
+        message = Message.objects.filter(pk=message_id, internal=False).first()
+    site = settings.HELPDESK_SITE_URL.rstrip("/")
+    path = permissions.ticket_path_for(recipient, ticket.pk)
+    return {
+        "ticket": ticket,
+        "subject": " ".join(ticket.subject.split()),
+        "event": event,
+        "recipient": recipient,
+        "message": message,
+        "ticket_url": f"{site}{path}",
+        "status_label": Status(ticket.status).label,
+        "actor_name": event.actor_name,
+    }
+
+
+def _mail_domain() -> str:
+    return urlsplit(settings.HELPDESK_SITE_URL).hostname or "helpdesk.local"

@@ -1,0 +1,232 @@
+"""Which tickets a user may see, and whether they may do an action to one (DESIGN §5).
+
+Every page, endpoint, selector and service asks ``visible_tickets``, ``can``, ``authorize`` or
+``get_ticket_or_404``. Object permissions come from the direct-FK guardian models
+``TicketUserPermission`` and ``TicketGroupPermission``; model-level ones from ``levels``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import User
+from accounts.permissions import Person, signed_in, works_tickets
+from helpdesk import memo
+from tickets.models import Ticket, TicketGroupPermission, TicketUserPermission
+from tickets.permissions.levels import (
+    ACTION_NEEDS,
+    DELETE,
+    LEVELS_GRANTING,
+    OBJECT_LEVELS,
+    STAFF_ONLY,
+    VIEW,
+    WORK,
+    Action,
+    holds_everywhere,
+)
+
+# --- which tickets ----------------------------------------------------------------------------------
+
+
+def visible_tickets(user: Person, queryset: QuerySet[Ticket] | None = None) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see, as a filter on ``queryset`` (default: all tickets).
+
+    One set-based query: agents with model-level access get the queryset unchanged; everybody
+    else gets the tickets they hold an object permission on, directly or through a group.
+    Inactive and anonymous users get nothing.
+    """
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if not signed_in(user):
+        return qs.none()
+    assert isinstance(user, User)
+    if sees_every_ticket(user):
+        return qs
+    if works_tickets(user):
+        return qs.filter(_object_access(user, VIEW))
+    return qs.filter(pk__in=_granted_ids(user, VIEW))
+
+
+class _ProbedPerRow(Exists):
+    """An EXISTS that PostgreSQL answers row by row, with one index probe per ticket.
+
+    Left to itself the planner turns ``EXISTS (… permission rows …)`` into a hash of every
+    permission row the agent holds — 144,000 for a big team at 1M tickets, about 55 ms before the
+    first row — even when the query wants the first 51 tickets of a queue. ``OFFSET 0`` keeps the
+    sub-select from being flattened, so each candidate ticket is tested with an index-only probe of
+    ``ticket_*perm_object_idx`` instead (team queue page 54 ms → 2 ms). Elsewhere a plain EXISTS.
+    """
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
+
+
+def visible_ticket_ids(user: Person) -> QuerySet:
+    """The ids of the tickets ``user`` may see, as a sub-select to filter *whole-set* aggregates
+    with (``ticket__in=``): the same rows as ``visible_tickets``, shaped to be read once and
+    hashed — right for statistics, which visit every visible ticket, where ``visible_tickets``'s
+    probe per row is right for a page of a list (team agent's statistics: 0.92 s -> 0.1 s at 1M).
+    """
+    if not signed_in(user):
+        return Ticket.objects.none().values("pk")
+    assert isinstance(user, User)
+    if sees_every_ticket(user):
+        return Ticket.objects.values("pk")
+    return _granted_ids(user, VIEW)
+
+
+def readable_notes(user: Person) -> Q | None:
+    """Where ``user`` may read internal notes, as a filter on tickets — for searches and counts
+    over notes, which must never let a note make a ticket turn up (or count) for someone who may
+    not read it.
+
+    None: nowhere (customers). ``Q()``: on every ticket they can see (agents who see every ticket,
+    and team agents who see only their teams' tickets, all of which they work). Otherwise the
+    tickets they work (a team agent who also sees a ticket of their own in another team).
+    """
+    if not works_tickets(user):
+        return None
+    assert isinstance(user, User)
+    if sees_every_ticket(user) or not sees_beyond_teams(user):
+        return Q()
+    return _object_access(user, WORK)
+
+
+def sees_beyond_teams(user: User) -> bool:
+    """Whether agent ``user`` may see some ticket other than their teams' (as requester or
+    collaborator, or as a member of an organization that shares tickets). Once per request."""
+    return memo.remember(
+        ("beyond-teams", user.pk),
+        lambda: user.organization_id is not None or TicketUserPermission.objects.filter(user=user).exists(),
+    )
+
+
+def sees_every_ticket(user: Person) -> bool:
+    """Whether ``user`` may see every ticket (all-ticket agents, admins): ``visible_tickets``
+    filters nothing for them, and a caller may leave the ticket filter out of its query."""
+    return signed_in(user) and holds_everywhere(user, VIEW)  # type: ignore[arg-type]
+
+
+def _object_access(user: User, level: str) -> Q:
+    return _holds_any(user, LEVELS_GRANTING[level])
+
+
+def _holds_any(user: User, codenames: tuple[str, ...]) -> Q:
+    """The tickets on which ``user`` holds one of ``codenames`` per ticket, directly or through a group."""
+    direct = TicketUserPermission.objects.filter(
+        user=user, permission__codename__in=codenames, content_object=OuterRef("pk")
+    )
+    groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    via_group = TicketGroupPermission.objects.filter(
+        group_id__in=groups, permission__codename__in=codenames, content_object=OuterRef("pk")
+    )
+    return Q(_ProbedPerRow(direct)) | Q(_ProbedPerRow(via_group))
+
+
+def _granted_ids(user: User, level: str) -> QuerySet:
+    """The ids of the tickets ``user`` holds ``level`` on, directly or through a group.
+
+    The same rows as ``_object_access``, shaped for people who see few tickets (customers: their
+    own, their collaborations, their organization's): ``id IN (… UNION ALL …)`` lets PostgreSQL
+    start from those few permission rows and fetch the tickets by primary key, where the EXISTS
+    form would walk the whole tickets index testing each row (81 ms → 12 ms for a 926-ticket
+    customer's search at 1M tickets). Team agents see tens of thousands of tickets, and for them
+    the EXISTS form, probed while walking a queue index in order, is the faster one.
+    """
+    codenames = LEVELS_GRANTING[level]
+    direct = TicketUserPermission.objects.filter(user=user, permission__codename__in=codenames)
+    groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
+    via_group = TicketGroupPermission.objects.filter(group_id__in=groups, permission__codename__in=codenames)
+    return direct.values("content_object_id").union(via_group.values("content_object_id"), all=True)
+
+
+# --- one ticket ------------------------------------------------------------------------------------
+
+
+def can(user: Person, action: Action | str, ticket: Ticket) -> bool:
+    """Whether ``user`` may do ``action`` to ``ticket``. Never raises for lack of permission."""
+    if not signed_in(user):
+        return False
+    assert isinstance(user, User)
+    action = Action(action)
+    if action in STAFF_ONLY and not works_tickets(user):
+        return False
+    needed = ACTION_NEEDS[action]
+    if holds_everywhere(user, needed):
+        return True
+    if needed == DELETE:
+        return False  # deletion is never granted per ticket
+    held = _object_levels(user, ticket)
+    return any(level in held for level in LEVELS_GRANTING[needed])
+
+
+def _levels_key(user: User, ticket: Ticket) -> tuple[str, int | None, int | None]:
+    return ("ticket-levels", user.pk, ticket.pk)
+
+
+def _object_levels(user: User, ticket: Ticket) -> set[str]:
+    """The levels ``user`` holds on ``ticket`` itself, once per request.
+
+    ``get_ticket_or_404`` reads them with the ticket; otherwise one query asks for them.
+    """
+
+    def read() -> set[str]:
+        direct = TicketUserPermission.objects.filter(user=user, content_object=ticket).order_by()
+        via_group = TicketGroupPermission.objects.filter(group__user=user, content_object=ticket).order_by()
+        return set(
+            direct.values_list("permission__codename", flat=True).union(
+                via_group.values_list("permission__codename", flat=True)
+            )
+        )
+
+    return memo.remember(_levels_key(user, ticket), read)
+
+
+def authorize(user: Person, action: Action | str, ticket: Ticket) -> None:
+    """Raise ``Http404`` when ``user`` may not see ``ticket``, ``PermissionDenied`` when they may
+    see it but not do ``action``. Returns ``None`` when allowed."""
+    if not can(user, Action.VIEW, ticket):
+        raise Http404("No such ticket.")
+    if action != Action.VIEW and not can(user, action, ticket):
+        raise PermissionDenied(_DENIED_MESSAGES.get(Action(action), "You may not do that to this ticket."))
+
+
+_DENIED_MESSAGES = {
+    Action.REPLY: "You can read this ticket but not reply to it.",
+    Action.ADD_NOTE: "Only agents can add internal notes.",
+    Action.SOLVE: "Only the requester or an agent can solve or reopen this ticket.",
+    Action.CHANGE: "Only agents can change this ticket.",
+    Action.ASSIGN: "Only agents can assign this ticket.",
+    Action.CLAIM: "Only agents can claim tickets.",
+    Action.ADD_COLLABORATOR: "Only agents can add collaborators.",
+    Action.DELETE: "Only admins can delete tickets.",
+}
+
+
+def get_ticket_or_404(user: Person, pk: object, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """The ticket with primary key ``pk`` if ``user`` may see it; 404 otherwise (also for bad ids)."""
+    try:
+        pk_int = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404("No such ticket.") from None
+    qs = visible_tickets(user, queryset)
+    # Someone without access to every ticket is asked about their object levels by every page
+    # that opens one: read them in the same query as the ticket.
+    per_ticket = signed_in(user) and not sees_every_ticket(user)
+    if per_ticket:
+        assert isinstance(user, User)
+        qs = qs.annotate(
+            **{
+                f"holds_{codename}": ExpressionWrapper(_holds_any(user, (codename,)), output_field=BooleanField())
+                for codename in OBJECT_LEVELS
+            }
+        )
+    ticket = qs.filter(pk=pk_int).first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    if per_ticket:
+        assert isinstance(user, User)
+        held = {codename for codename in OBJECT_LEVELS if getattr(ticket, f"holds_{codename}")}
+        memo.put(_levels_key(user, ticket), held)
+    return ticket

@@ -1,0 +1,156 @@
+"""Named rules built on ticket access: what every page, endpoint, selector, service and template
+asks instead of reading a role. Each states the rule in help-desk words; tests in
+``tickets/tests/test_permission_rules.py`` hold each to its allowed case and its outsiders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import Team, User
+from accounts.permissions import (
+    Person,
+    administers,
+    holds_staff_role,
+    staff_members,
+    works_tickets,
+)
+from tickets.models import Message, Ticket
+from tickets.permissions.access import can
+from tickets.permissions.levels import ALL_TICKETS_GROUP, WORK, Action, holds_everywhere
+
+# --- the conversation --------------------------------------------------------------------------------
+
+
+def internal_visible(user: Person, ticket: Ticket) -> bool:
+    """Whether ``user`` may read ``ticket``'s internal notes, internal history and the files on
+    notes — the people who work it, not everyone who is staff: an agent who sees a ticket only as
+    its requester (their own ticket, routed to another team) is a customer of it."""
+    return can(user, Action.VIEW_INTERNAL, ticket)
+
+
+def replies_for_support(actor: Person, ticket: Ticket) -> bool:
+    """Whether a public reply by ``actor`` on ``ticket`` is the support side answering (it sets the
+    first response time and notifies the requester) rather than the requester's side writing (which
+    reopens a pending ticket and notifies the assignee): staff, unless it is their own ticket."""
+    return works_tickets(actor) and actor.pk != ticket.requester_id  # type: ignore[union-attr]
+
+
+def counts_as_staff_activity(actor: Person) -> bool:
+    """Whether what ``actor`` writes counts in the agents' statistics (replies, first responses)."""
+    return works_tickets(actor)
+
+
+def may_attach_to(actor: Person, message: Message) -> bool:
+    """Whether ``actor`` may add a file to the existing public ``message``: its author, or staff."""
+    return message.author_id == getattr(actor, "pk", None) or works_tickets(actor)
+
+
+# --- creating ---------------------------------------------------------------------------------------
+
+#: Fields of a new ticket only staff may choose; a customer who sends one is refused, never
+#: silently overruled (the portal, the API and the service all ask this one list).
+STAFF_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel")
+
+
+def refused_create_fields(actor: Person, given: Iterable[str]) -> list[str]:
+    """Of the field names ``given`` for a new ticket, those ``actor`` may not set."""
+    if works_tickets(actor):
+        return []
+    given = set(given)
+    return [field for field in STAFF_ONLY_CREATE_FIELDS if field in given]
+
+
+# --- working tickets --------------------------------------------------------------------------------
+
+
+def may_claim_tickets(user: Person) -> bool:
+    """Whether ``user`` may take tickets from a queue ("claim next")."""
+    return works_tickets(user)
+
+
+def may_change_in_bulk(user: Person) -> bool:
+    """Whether ``user`` may apply one change to many tickets (each ticket is still authorized)."""
+    return works_tickets(user)
+
+
+def may_force_claim(user: Person, ticket: Ticket) -> bool:
+    """Whether ``user`` may take ``ticket`` from the agent who holds it: admins who may claim it."""
+    return administers(user) and can(user, Action.CLAIM, ticket)
+
+
+def can_work_team(user: Person, team: Team | None) -> bool:
+    """Whether agent ``user`` may work tickets routed to ``team`` (None: unrouted tickets)."""
+    if not works_tickets(user):
+        return False
+    assert isinstance(user, User)
+    if holds_everywhere(user, WORK):
+        return True
+    return team is not None and user.groups.filter(pk=team.group_id).exists()
+
+
+def may_be_assigned(user: User, team: Team | None) -> bool:
+    """Whether ``user`` may hold a ticket of ``team``: an active agent who may work that team."""
+    return can_work_team(user, team)
+
+
+def agents_who_can_work(team: Team | None) -> QuerySet[User]:
+    """Active agents and admins who may be assigned a ticket of ``team``."""
+    everywhere = Q(is_superuser=True) | Q(groups__name=ALL_TICKETS_GROUP)
+    if team is not None:
+        everywhere |= Q(groups=team.group_id)
+    return staff_members().filter(everywhere).distinct()
+
+
+def may_collaborate(user: User) -> bool:
+    """Whether ``user`` may be added to a ticket as a collaborator: customers only (staff see what
+    they may through their teams and scope)."""
+    return not holds_staff_role(user)
+
+
+def may_use_ticket_admin(user: Person) -> bool:
+    """Whether ``user`` may delete tickets from the Django admin (admins; the service checks again)."""
+    return administers(user)
+
+
+# --- where a person reads a ticket ------------------------------------------------------------------
+
+
+def ticket_path_for(user: Person, ticket_id: int) -> str:
+    """Where ``user`` reads ticket ``ticket_id``: the agent page for staff, the portal otherwise."""
+    from django.urls import reverse
+
+    if works_tickets(user):
+        return reverse("agent:ticket", args=[ticket_id])
+    return reverse("portal:ticket", args=[ticket_id])
+
+
+# --- statistics -------------------------------------------------------------------------------------
+
+
+def stats_visible_agents(viewer: Person) -> QuerySet[User]:
+    """The agents (and admins) whose statistics ``viewer`` may see. THE rule for stats.
+
+    Admins see every agent and admin; an agent sees their own row and the members of their
+    teams; anyone else (customers, signed-out, deactivated users) sees nobody.
+    """
+    staff = staff_members(active=False)
+    if not works_tickets(viewer):
+        return staff.none()
+    assert isinstance(viewer, User)
+    if administers(viewer):
+        return staff
+    team_groups = viewer.groups.filter(team__isnull=False).values("pk")
+    return staff.filter(Q(pk=viewer.pk) | Q(groups__in=team_groups)).distinct()
+
+
+def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
+    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams."""
+    if not works_tickets(viewer):
+        return Team.objects.none()
+    assert isinstance(viewer, User)
+    if administers(viewer):
+        return Team.objects.all()
+    return Team.objects.filter(group__user=viewer)

@@ -1,0 +1,112 @@
+"""Who holds a ticket and which team it is routed to: assigning, claiming, taking the next
+ticket from a queue, and moving between teams (access moves with the ticket)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Team, User
+from tickets import permissions
+from tickets.exceptions import Conflict
+from tickets.models import EventKind, Status, Ticket
+from tickets.permissions import Action
+from tickets.services.changes import TicketChange, lock, person, refuse_if_closed, team_ref
+from tickets.services.lifecycle import set_status
+from tickets.services.validation import require_signed_in
+
+
+def validate_assignee(assignee: User | None, team: Team | None) -> None:
+    """Raise ``ValidationError`` on ``assignee`` unless they may hold a ticket of ``team``."""
+    if assignee is None:
+        return
+    if not permissions.works_tickets(assignee):
+        raise ValidationError({"assignee": [f"{assignee.name} is not an active agent."]})
+    if not permissions.may_be_assigned(assignee, team):
+        where = f"team {team.name}" if team is not None else "tickets without a team"
+        raise ValidationError({"assignee": [f"{assignee.name} cannot work {where}."]})
+
+
+def assign(change: TicketChange, assignee: User | None, **extra: object) -> None:
+    """Give the changed ticket to ``assignee`` with one history entry (unchecked)."""
+    data = {"old": person(change.ticket.assignee), "new": person(assignee), **extra}
+    change.record(EventKind.ASSIGNED, data, public=True)
+    change.set("assignee", assignee)
+
+
+def move_team(change: TicketChange, team: Team | None, *, keep_assignee: bool) -> None:
+    """Route the changed ticket to ``team``: the old team's access goes, the new team's comes,
+    and an assignee who cannot work the new team is unassigned (unless the caller sets one)."""
+    ticket = change.ticket
+    old = ticket.team
+    if old is not None:
+        permissions.revoke_team(ticket, old)
+    if team is not None:
+        permissions.grant_team(ticket, team)
+    change.record(EventKind.TEAM_CHANGED, {"old": team_ref(old), "new": team_ref(team)}, public=False)
+    change.set("team", team)
+    if not keep_assignee and ticket.assignee is not None and not permissions.may_be_assigned(ticket.assignee, team):
+        assign(change, None, reason="cannot work the new team")
+
+
+def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Ticket:
+    """Give ``ticket`` to ``assignee`` (None: unassign). The assignee must be an active agent
+    who may work the ticket's team. Assigning the current assignee changes nothing."""
+    actor = require_signed_in(actor)
+    permissions.authorize(actor, Action.ASSIGN, ticket)
+    with transaction.atomic():
+        ticket = lock(ticket)
+        refuse_if_closed(ticket)
+        if ticket.assignee_id == (assignee.pk if assignee else None):
+            return ticket
+        validate_assignee(assignee, ticket.team)
+        change = TicketChange(ticket, actor, timezone.now())
+        assign(change, assignee)
+        change.save()
+        change.notify_after_commit()
+        change.expire_after_commit()
+    return ticket
+
+
+def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
+    """Assign ``ticket`` to the acting agent; an open ticket becomes in progress.
+
+    The row is locked, so of two agents claiming at once exactly one wins; the other gets a
+    ``Conflict`` naming the holder. An admin may take a held ticket with ``force=True``.
+    Claiming a ticket one already holds changes nothing.
+    """
+    actor = require_signed_in(actor)
+    permissions.authorize(actor, Action.CLAIM, ticket)
+    with transaction.atomic():
+        ticket = lock(ticket)
+        refuse_if_closed(ticket)
+        if ticket.assignee_id == actor.pk:
+            return ticket
+        if ticket.assignee_id is not None and not (force and permissions.may_force_claim(actor, ticket)):
+            assert ticket.assignee is not None
+            raise Conflict(f"{ticket.assignee.name} already holds this ticket.")
+        validate_assignee(actor, ticket.team)
+        change = TicketChange(ticket, actor, timezone.now())
+        assign(change, actor, claimed=True)
+        if ticket.status == Status.OPEN:
+            set_status(change, Status.IN_PROGRESS)
+        change.save()
+        change.notify_after_commit()
+        change.expire_after_commit()
+    return ticket
+
+
+def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Ticket | None:
+    """Claim the oldest unassigned open ticket ``actor`` may work, skipping rows other agents
+    are claiming right now (``SKIP LOCKED`` on PostgreSQL). None when there is nothing left."""
+    actor = require_signed_in(actor)
+    if not permissions.may_claim_tickets(actor):
+        raise PermissionDenied("Only agents can claim tickets.")
+    base = permissions.visible_tickets(actor, queryset).filter(assignee__isnull=True, status=Status.OPEN)
+    with transaction.atomic():
+        candidate = base.order_by("created_at", "id").select_for_update(skip_locked=True, of=("self",)).first()
+        if candidate is None:
+            return None
+        return ticket_claim(actor=actor, ticket=candidate)

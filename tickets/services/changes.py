@@ -1,0 +1,113 @@
+"""One service call's change to one ticket: the row lock, the history it writes, the save, and
+what follows once the transaction commits.
+
+A service opens a ``TicketChange`` on the ticket it has locked, records one history event per
+change (``record`` writes the row and nothing else), saves the ticket, and then says what happens
+after commit — explicitly, in its own body:
+
+    change.notify_after_commit()    # notifications for the recorded events (tickets.notifications)
+    change.expire_after_commit()    # cached counts and statistics those events touched (tickets.caching)
+
+Both register ``transaction.on_commit`` callbacks, so a change that rolls back announces
+nothing and invalidates nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from accounts.models import User
+from tickets import caching, notifications, permissions
+from tickets.exceptions import Conflict
+from tickets.models import EventKind, Status, Ticket, TicketEvent
+
+# What the statistics count (tickets.stats): solves and reopens, who holds which open ticket and
+# in which team, and staff replies (replies, first responses). Nothing else changes a figure.
+_STATISTICS_KINDS = {EventKind.STATUS_CHANGED, EventKind.ASSIGNED, EventKind.TEAM_CHANGED}
+
+
+def person(user: User | None) -> dict[str, Any] | None:
+    """How history stores a person: id and name at the time (survives a renamed account)."""
+    return None if user is None else {"id": user.pk, "name": user.name}
+
+
+def team_ref(team: Any) -> dict[str, Any] | None:
+    return None if team is None else {"id": team.pk, "name": team.name}
+
+
+def lock(ticket: Ticket) -> Ticket:
+    """Re-read ``ticket`` with its row locked until the transaction ends."""
+    # No joins here: under READ COMMITTED, PostgreSQL re-reads a locked row after waiting but not
+    # the rows joined to it, so a joined assignee could be stale. Related rows load afterwards.
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def refuse_if_closed(ticket: Ticket, message: str | None = None) -> None:
+    if ticket.status == Status.CLOSED:
+        raise Conflict(
+            message or "This ticket is closed and can no longer be changed. Open a follow-up ticket instead."
+        )
+
+
+class TicketChange:
+    """The history events one service call writes on ``ticket`` as ``actor`` (None: the system)
+    at ``at``, and the fields it changes."""
+
+    def __init__(self, ticket: Ticket, actor: User | None, at: datetime):
+        self.ticket = ticket
+        self.actor = actor
+        self.at = at
+        self.events: list[TicketEvent] = []
+        self.changed: set[str] = set()
+        self.related_changed = False  # tags, collaborators, files: rows beside the ticket's own
+        self._teams: set[int | None] = set()
+        self._people: set[int | None] = set()
+        self._statistics = False
+
+    def set(self, field: str, value: Any) -> None:
+        """Change one of the ticket's own fields (saved by ``save``)."""
+        setattr(self.ticket, field, value)
+        self.changed.add(field)
+
+    def record(self, kind: str, data: dict[str, Any], *, public: bool) -> TicketEvent:
+        """Write one history entry. Nothing else happens until the service asks for it."""
+        ticket, actor = self.ticket, self.actor
+        event = TicketEvent.objects.create(
+            ticket=ticket,
+            actor=actor,
+            actor_name=actor.name if actor is not None else "System",
+            kind=kind,
+            data=data,
+            public=public,
+            created_at=self.at,
+        )
+        self.events.append(event)
+        # What the change touches for the caches: the ticket's team and assignee as they are now,
+        # and both sides of a move or an assignment.
+        self._teams.add(ticket.team_id)
+        self._people.add(ticket.assignee_id)
+        if kind == EventKind.TEAM_CHANGED:
+            self._teams.update((side or {}).get("id") for side in (data.get("old"), data.get("new")))
+        elif kind == EventKind.ASSIGNED:
+            self._people.update((side or {}).get("id") for side in (data.get("old"), data.get("new")))
+        if kind in _STATISTICS_KINDS or (
+            kind == EventKind.MESSAGE_ADDED and permissions.counts_as_staff_activity(actor)
+        ):
+            self._statistics = True
+        return event
+
+    def save(self) -> None:
+        """Save the changed fields with the new ``updated_at`` (also when only related rows changed)."""
+        self.ticket.updated_at = self.at
+        self.ticket.save(update_fields=sorted(self.changed | {"updated_at"}))
+
+    def notify_after_commit(self) -> None:
+        """Queue the notifications of every recorded event once the transaction commits."""
+        for event in self.events:
+            notifications.announce_after_commit(event.pk)
+
+    def expire_after_commit(self) -> None:
+        """Expire the cached counts and statistics the recorded events touched, on commit."""
+        if self.events:
+            caching.tickets_changed(statistics=self._statistics, teams=self._teams, people=self._people)

@@ -1,0 +1,133 @@
+"""A ticket's status along its lifecycle (DESIGN §4): the transition table, who may take which
+transition, changing status, closing solved tickets and deleting."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from tickets import caching, permissions
+from tickets.attachments import delete_after_commit
+from tickets.models import EventKind, Status, Ticket
+from tickets.permissions import Action
+from tickets.services.changes import TicketChange, lock
+from tickets.services.validation import clean_choice, require_signed_in
+
+#: Every allowed status change. Anything else is refused with a message.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
+    Status.IN_PROGRESS: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.IN_PROGRESS, Status.ON_HOLD, Status.SOLVED}),
+    Status.ON_HOLD: frozenset({Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.SOLVED}),
+    Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+#: The transitions a requester may make on their own ticket: solve it, or reopen a solved one.
+REQUESTER_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {(s, Status.SOLVED) for s in (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD)}
+    | {(Status.SOLVED, Status.OPEN)}
+)
+#: Statuses a requester's public reply turns back to open.
+REOPENED_BY_REQUESTER_REPLY = frozenset({Status.PENDING, Status.SOLVED})
+
+
+def set_status(change: TicketChange, new: str) -> None:
+    """Move the changed ticket to ``new`` with its timestamps and one history entry (unchecked:
+    callers check the transition first)."""
+    ticket = change.ticket
+    old = ticket.status
+    if new == Status.SOLVED:
+        change.set("solved_at", change.at)
+    elif old == Status.SOLVED and new != Status.CLOSED:
+        change.set("solved_at", None)
+    if new == Status.CLOSED:
+        change.set("closed_at", change.at)
+    change.set("status", new)
+    change.record(EventKind.STATUS_CHANGED, {"old": old, "new": new}, public=True)
+
+
+def check_transition(actor: User, ticket: Ticket, new: str) -> None:
+    """Raise unless ``actor`` may move ``ticket`` from its status to ``new``."""
+    old = ticket.status
+    if new not in TRANSITIONS[old]:
+        if old == Status.CLOSED:
+            message = "This ticket is closed; closed tickets cannot be reopened. Open a follow-up ticket instead."
+        else:
+            message = f"A ticket cannot go from {Status(old).label.lower()} to {Status(new).label.lower()}."
+        raise ValidationError({"status": [message]})
+    if permissions.can(actor, Action.CHANGE, ticket):
+        return
+    if (old, new) in REQUESTER_TRANSITIONS:
+        permissions.authorize(actor, Action.SOLVE, ticket)
+        return
+    permissions.authorize(actor, Action.VIEW, ticket)
+    raise PermissionDenied("You can only mark your ticket solved, or reopen it once it is solved.")
+
+
+def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
+    """Move ``ticket`` to ``status`` along ``TRANSITIONS``.
+
+    Agents may take any allowed transition; the requester may only solve their ticket or reopen
+    a solved one (``PermissionDenied`` otherwise). A transition not in the table is a
+    ``ValidationError`` on ``status``. Setting the current status again changes nothing.
+    """
+    actor = require_signed_in(actor)
+    permissions.authorize(actor, Action.VIEW, ticket)
+    status = clean_choice(status, Status, "status")
+    with transaction.atomic():
+        ticket = lock(ticket)
+        if ticket.status == status:
+            return ticket
+        check_transition(actor, ticket, status)
+        change = TicketChange(ticket, actor, timezone.now())
+        set_status(change, status)
+        change.save()
+        change.notify_after_commit()
+        change.expire_after_commit()
+    return ticket
+
+
+def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, batch: int = 500) -> int:
+    """Close tickets that have been solved for ``days`` (HELPDESK_AUTOCLOSE_DAYS) or longer.
+
+    Each closes in its own short transaction with a system history event (actor: none), so a
+    long run never holds many locks; rows another process is changing right now are skipped
+    and picked up by the next run. Returns how many tickets were closed.
+    """
+    now = now or timezone.now()
+    days = settings.HELPDESK_AUTOCLOSE_DAYS if days is None else days
+    cutoff = now - timedelta(days=days)
+    closed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.SOLVED, solved_at__lte=cutoff)
+                .order_by("solved_at", "id")[:batch]
+            )
+            for ticket in due:
+                change = TicketChange(ticket, None, now)
+                set_status(change, Status.CLOSED)
+                change.save()
+                change.notify_after_commit()
+                change.expire_after_commit()
+            closed += len(due)
+        if len(due) < batch:
+            return closed
+
+
+def ticket_delete(*, actor: User, ticket: Ticket) -> None:
+    """Delete ``ticket`` with its conversation, history and files (admins only)."""
+    actor = require_signed_in(actor)
+    permissions.authorize(actor, Action.DELETE, ticket)
+    with transaction.atomic():
+        ticket = lock(ticket)
+        names = list(ticket.attachments.values_list("file", flat=True))
+        ticket.delete()
+        delete_after_commit(names)
+        caching.access_changed()  # rare (admins only): forget every cached count and figure
