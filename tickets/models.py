@@ -35,9 +35,9 @@ class Priority(models.TextChoices):
 
 
 # Urgency order for sorting: urgent first. Stored in a generated column so it can be indexed.
-PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+PRIORITY_RANK: dict[str, int] = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 # Lifecycle order, for sorting by status.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     Status.OPEN: 0,
     Status.IN_PROGRESS: 1,
     Status.PENDING: 2,
