@@ -110,7 +110,7 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
     minutes = seconds // 60
     if request.path.startswith("/api/"):
         # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
-        response = JsonResponse(
+        response: HttpResponse = JsonResponse(
             {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
         )
         response["Retry-After"] = str(seconds)

@@ -280,6 +280,8 @@ class Attachment(models.Model):
     )
     uploaded_by_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: the page's download address, set by tickets.timeline on the instances it shows.
+    download_url: str | None
 
     class Meta:
         ordering = ["created_at", "id"]

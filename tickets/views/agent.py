@@ -88,7 +88,7 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
-                filter_errors.extend(f"{label}: {e}" if label else e for e in errors)
+                filter_errors.extend(f"{label}: {e}" if label else str(e) for e in errors)
         data = form.cleaned_data
     else:
         data = {}
@@ -168,7 +168,8 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     back = _safe_next(request, request.POST.get("next"), reverse("agent:queue"))
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, " ".join(errors) if field in ("ids", "__all__") else f"{field}: {' '.join(errors)}")
+            text = " ".join(str(e) for e in errors)
+            messages.error(request, text if field in ("ids", "__all__") else f"{field}: {text}")
         return redirect(back)
     changes = form.changes(
         actor=request.user, users_by_id={u.pk: u for u in agents}, teams_by_id={t.pk: t for t in teams}

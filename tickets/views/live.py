@@ -18,7 +18,7 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -116,7 +116,7 @@ async def _async_stream(user_id: int, after: int, ticket_id: int | None):
 
 
 @require_GET
-def events(request: AuthenticatedHttpRequest) -> HttpResponse:
+def events(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """``text/event-stream`` of changes to tickets the signed-in user may see (``?ticket=``: to
     that one ticket only)."""
     ticket_id = _ticket_id(request)
