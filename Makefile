@@ -45,10 +45,14 @@ test-postgres: $(VENV)/.installed-dev
 test-sqlite: $(VENV)/.installed-dev
 	@HELPDESK_TEST_DATABASES=sqlite scripts/test.sh
 
-## make lint: ruff, migrations in step with models, Django's system checks
+## make lint: ruff (lint, format), djLint (template format, lint), mypy, migrations in step with models,
+## Django's system checks. Settings in pyproject.toml; mypy keeps its cache in .mypy_cache/.
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint --check templates
+	$(BIN)/djlint --lint templates
+	$(BIN)/mypy
 	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py check
 

@@ -9,9 +9,12 @@ membership through ``team_add_member``/``team_remove_member``, sharing through
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -42,7 +45,7 @@ class UserAdminForm(forms.ModelForm):
     teams = forms.ModelMultipleChoiceField(
         queryset=Team.objects.order_by("name"),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("teams", is_stacked=False),
+        widget=FilteredSelectMultiple("teams", is_stacked=False),
         help_text="Agents and admins only. A team-scoped agent works only their teams' tickets.",
     )
     password = forms.CharField(
@@ -63,7 +66,8 @@ class UserAdminForm(forms.ModelForm):
             del self.fields["password"]
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("teams") and data.get("role") == Role.CUSTOMER:
             self.add_error("teams", "Customers cannot be members of agent teams.")
         return data
@@ -143,7 +147,7 @@ class TeamAdminForm(forms.ModelForm):
     members = forms.ModelMultipleChoiceField(
         queryset=_staff_users(),
         required=False,
-        widget=admin.widgets.FilteredSelectMultiple("members", is_stacked=False),
+        widget=FilteredSelectMultiple("members", is_stacked=False),
         help_text="Agents and admins in this team.",
     )
 
@@ -153,7 +157,7 @@ class TeamAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = _staff_users()
+        cast(forms.ModelMultipleChoiceField, self.fields["members"]).queryset = _staff_users()
         if self.instance.pk:
             self.fields["members"].initial = list(self.instance.members)
 
@@ -259,7 +263,7 @@ class InviteAdmin(admin.ModelAdmin):
         "accepted_user",
         "link",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description="State")
     def state(self, invite: Invite) -> str:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
 from accounts.forms import NameForm, PasswordChangeForm, SignupForm, apply_errors
+from accounts.http import AuthenticatedHttpRequest
 
 
 @login_not_required
@@ -48,7 +49,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _profile_context(request: HttpRequest, **forms) -> dict:
+def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
     return {
         "name_form": forms.get("name_form") or NameForm(initial={"name": request.user.name}),
         "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
@@ -56,13 +57,13 @@ def _profile_context(request: HttpRequest, **forms) -> dict:
     }
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in person's account: name, password and API token."""
     return render(request, "accounts/profile.html", _profile_context(request))
 
 
 @require_POST
-def profile_name(request: HttpRequest) -> HttpResponse:
+def profile_name(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NameForm(request.POST)
     if form.is_valid():
         try:
@@ -76,7 +77,7 @@ def profile_name(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST)
     if form.is_valid():
         try:
@@ -92,14 +93,14 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_regenerate(request: HttpRequest) -> HttpResponse:
+def token_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.api_token_regenerate(user=request.user)
     messages.success(request, "You have a new API token. The old one no longer works.")
     return redirect("accounts:profile")
 
 
 @require_POST
-def notification_preferences(request: HttpRequest) -> HttpResponse:
+def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Agents: mute or unmute email about new unassigned tickets in their teams."""
     if not permissions.may_set_team_notifications(request.user):
         raise PermissionDenied("Only agents receive team notifications.")
@@ -117,7 +118,7 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
     minutes = seconds // 60
     if request.path.startswith("/api/"):
         # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
-        response = JsonResponse(
+        response: HttpResponse = JsonResponse(
             {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
         )
         response["Retry-After"] = str(seconds)

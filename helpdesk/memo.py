@@ -38,7 +38,7 @@ def remember(key: Hashable, compute: Callable[[], T]) -> T:
         return compute()
     if key not in memo:
         memo[key] = compute()
-    return memo[key]  # type: ignore[no-any-return]
+    return memo[key]
 
 
 def put(key: Hashable, value: Any) -> None:

@@ -11,6 +11,7 @@ import importlib.util
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -224,7 +225,7 @@ else:
         # base_url None: files have no public URL; downloads go through a permission-checked view.
         "OPTIONS": {"location": str(Path(env.raw("HELPDESK_MEDIA_ROOT") or VAR_DIR / "media")), "base_url": None},
     }
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": _attachments,
     "staticfiles": {
         "BACKEND": (
@@ -320,7 +321,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- REST framework -------------------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     # Token first: a request without credentials gets 401 with `WWW-Authenticate: Token`.
     # No BasicAuthentication: passwords are only ever sent to the token endpoint.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -6,6 +6,7 @@ run); everything else gets a safe test default before the real settings module i
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_HTTPS", "0")
@@ -21,7 +22,7 @@ from helpdesk.settings import DATABASES, STORAGES, VAR_DIR  # noqa: E402
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests hash thousands
 ALLOWED_HOSTS = ["*"]
-STATIC_ROOT = tempfile.mkdtemp(prefix="helpdesk-test-static-")
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="helpdesk-test-static-"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not shared-cache memory: tests with concurrent connections need real SQLite locking.
     VAR_DIR.mkdir(parents=True, exist_ok=True)

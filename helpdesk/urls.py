@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
-from django.urls import include, path
+from django.urls import URLResolver, include, path
 
 from accounts import views as account_views
 from helpdesk import views
@@ -23,7 +23,9 @@ if settings.DEBUG_TOOLBAR:  # development only (helpdesk/settings.py)
     from debug_toolbar.toolbar import debug_toolbar_urls
 
     toolbar = debug_toolbar_urls()
+    assert isinstance(toolbar[0], URLResolver)
     for entry in toolbar[0].url_patterns:
         # The toolbar shows on the sign-in page too; its panels load from these addresses.
-        entry.callback = login_not_required(entry.callback)
+        if entry.callback is not None:
+            entry.callback = login_not_required(entry.callback)
     urlpatterns += toolbar

@@ -27,14 +27,14 @@ class _ReadOnlyInline(admin.TabularInline):
 
 class MessageInline(_ReadOnlyInline):
     model = Message
-    fields = ["created_at", "author_name", "author_role", "internal", "body"]
+    fields = ("created_at", "author_name", "author_role", "internal", "body")
     readonly_fields = fields
     ordering = ["created_at", "id"]
 
 
 class TicketEventInline(_ReadOnlyInline):
     model = TicketEvent
-    fields = ["created_at", "actor_name", "kind", "data", "public"]
+    fields = ("created_at", "actor_name", "kind", "data", "public")
     readonly_fields = fields
     ordering = ["created_at", "id"]
     verbose_name = "history event"
@@ -68,7 +68,7 @@ class TicketAdmin(admin.ModelAdmin):
         "solved_at",
         "closed_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     @admin.display(description="Tags")
     def tag_names(self, ticket):

@@ -35,9 +35,9 @@ class Priority(models.TextChoices):
 
 
 # Urgency order for sorting: urgent first. Stored in a generated column so it can be indexed.
-PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+PRIORITY_RANK: dict[str, int] = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 # Lifecycle order, for sorting by status.
-STATUS_RANK = {
+STATUS_RANK: dict[str, int] = {
     Status.OPEN: 0,
     Status.IN_PROGRESS: 1,
     Status.PENDING: 2,
@@ -280,6 +280,8 @@ class Attachment(models.Model):
     )
     uploaded_by_name = models.CharField(max_length=150)
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: the page's download address, set by tickets.timeline on the instances it shows.
+    download_url: str | None
 
     class Meta:
         ordering = ["created_at", "id"]

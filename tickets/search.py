@@ -19,11 +19,11 @@ in the subject or a readable message, and tickets with more of the words in the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Exists, Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
 from tickets import permissions
@@ -75,7 +75,7 @@ def index_tickets(ids: list[int], *, cursor=None) -> None:
     """
     if not ids:
         return
-    params = {"config": config(), "ids": list(ids)}
+    params: dict[str, Any] = {"config": config(), "ids": list(ids)}
     if cursor is not None:
         cursor.execute(INDEX_SQL, params)
         return
@@ -156,18 +156,16 @@ def _rank(user: User, text: str):
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(text, config=config(), search_type="websearch")
-        vector = F("public")
+        vector: F | Func = F("public")
         notes = permissions.readable_notes(user)
         if notes is not None and not notes:  # notes count towards the rank only where all are readable
-            from django.db.models import Func
-
             vector = Func(F("public"), F("internal"), template="(%(expressions)s)", arg_joiner=" || ")
         score = SearchDocument.objects.filter(ticket=OuterRef("pk")).annotate(
             score=Cast(SearchRank(vector, query), FloatField())
         )
         return Subquery(score.values("score")[:1], output_field=FloatField())
     in_subject = [Case(When(subject__icontains=word, then=Value(1.0)), default=Value(0.0)) for word in _words(text)]
-    total = in_subject[0]
+    total: Expression = in_subject[0]
     for term in in_subject[1:]:
         total = total + term
     return total

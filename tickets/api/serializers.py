@@ -94,7 +94,7 @@ class MessageOut(serializers.ModelSerializer):
 
 class EventOut(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the API's field is named `data`; Serializer.data is unused here
 
     class Meta:
         model = TicketEvent

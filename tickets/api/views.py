@@ -20,7 +20,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.http import signed_in
 from accounts.permissions import IsStaff
 from tickets import permissions, search, selectors, services
 from tickets.api import serializers as s
@@ -46,7 +48,7 @@ class TicketAction(BasePermission):
         return True
 
 
-class TicketScoped:
+class TicketScoped(APIView):
     """For endpoints under /tickets/{id}/: the ticket, fetched once through the selector."""
 
     permission_classes = [IsAuthenticated, TicketAction]
@@ -54,7 +56,7 @@ class TicketScoped:
 
     def get_ticket(self) -> Ticket:
         if not hasattr(self, "_ticket"):
-            ticket = selectors.ticket_get_for_user(self.request.user, self.kwargs["pk"])
+            ticket = selectors.ticket_get_for_user(signed_in(self.request.user), self.kwargs["pk"])
             self.check_object_permissions(self.request, ticket)
             self._ticket = ticket
         return self._ticket
@@ -133,7 +135,7 @@ class TicketList(generics.GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no ticket
             return Ticket.objects.none()
-        return selectors.ticket_list_for_api(self.request.user)
+        return selectors.ticket_list_for_api(signed_in(self.request.user))
 
     @extend_schema(summary="List tickets", examples=[TICKET_EXAMPLE])
     def get(self, request):
@@ -337,7 +339,7 @@ class MessageList(TicketScoped, generics.GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Message.objects.none()
-        return selectors.messages_for(self.request.user, self.get_ticket())
+        return selectors.messages_for(signed_in(self.request.user), self.get_ticket())
 
     @extend_schema(summary="The conversation, oldest first")
     def get(self, request, pk):
@@ -380,7 +382,7 @@ class AttachmentList(TicketScoped, generics.GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Attachment.objects.none()
-        return selectors.attachments_for(self.request.user, self.get_ticket())
+        return selectors.attachments_for(signed_in(self.request.user), self.get_ticket())
 
     @extend_schema(summary="Attachments you may see")
     def get(self, request, pk):
@@ -421,7 +423,7 @@ class EventList(TicketScoped, generics.GenericAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return TicketEvent.objects.none()
-        return selectors.events_for(self.request.user, self.get_ticket())
+        return selectors.events_for(signed_in(self.request.user), self.get_ticket())
 
     @extend_schema(summary="The history, oldest first")
     def get(self, request, pk):

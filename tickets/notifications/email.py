@@ -22,8 +22,9 @@ def send_email(notification: Notification) -> bool:
         return False
     ticket = notification.ticket
     context = _context(notification)
-    subject = render_to_string(f"emails/{notification.kind}_subject.txt", context)
-    subject = " ".join(subject.split())  # one line, whatever the ticket subject held
+    subject = " ".join(
+        render_to_string(f"emails/{notification.kind}_subject.txt", context).split()
+    )  # one line, whatever the ticket subject held
     text = render_to_string(f"emails/{notification.kind}.txt", context)
     html = render_to_string(f"emails/{notification.kind}.html", context)
     domain = _mail_domain()

@@ -50,13 +50,21 @@ def recipients_for(event: TicketEvent) -> list[tuple[User, str]]:
             out += [(p, NotificationKind.STATUS_CHANGED) for p in requester_side()]
     elif event.kind == EventKind.ASSIGNED:
         new = (event.data or {}).get("new")
-        still_theirs = new and ticket.assignee_id == new["id"] and ticket.assignee.is_active
-        if still_theirs and (actor is None or new["id"] != actor.pk):
-            out.append((ticket.assignee, NotificationKind.ASSIGNED))
+        assignee = ticket.assignee
+        still_theirs = new is not None and assignee is not None and assignee.pk == new["id"] and assignee.is_active
+        if still_theirs and assignee is not None and (actor is None or assignee.pk != actor.pk):
+            out.append((assignee, NotificationKind.ASSIGNED))
     elif event.kind == EventKind.TEAM_CHANGED:
         new = (event.data or {}).get("new")
-        if new and ticket.team_id == new["id"] and ticket.assignee_id is None and ticket.status == Status.OPEN:
-            members = ticket.team.members.filter(is_active=True, notify_team_tickets=True)
+        team = ticket.team
+        if (
+            new
+            and team is not None
+            and team.pk == new["id"]
+            and ticket.assignee_id is None
+            and ticket.status == Status.OPEN
+        ):
+            members = team.members.filter(is_active=True, notify_team_tickets=True)
             if actor is not None:
                 members = members.exclude(pk=actor.pk)
             out += [(member, NotificationKind.TEAM_TICKET) for member in members]

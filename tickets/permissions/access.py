@@ -7,6 +7,8 @@ Every page, endpoint, selector and service asks ``visible_tickets``, ``can``, ``
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -59,10 +61,10 @@ class _ProbedPerRow(Exists):
     """
 
     def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
-        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)  # type: ignore[call-arg]
 
 
-def visible_ticket_ids(user: Person) -> QuerySet:
+def visible_ticket_ids(user: Person) -> QuerySet[Any]:
     """The ids of the tickets ``user`` may see, as a sub-select to filter *whole-set* aggregates
     with (``ticket__in=``): the same rows as ``visible_tickets``, shaped to be read once and
     hashed — right for statistics, which visit every visible ticket, where ``visible_tickets``'s
@@ -124,7 +126,7 @@ def _holds_any(user: User, codenames: tuple[str, ...]) -> Q:
     return Q(_ProbedPerRow(direct)) | Q(_ProbedPerRow(via_group))
 
 
-def _granted_ids(user: User, level: str) -> QuerySet:
+def _granted_ids(user: User, level: str) -> QuerySet[Any]:
     """The ids of the tickets ``user`` holds ``level`` on, directly or through a group.
 
     The same rows as ``_object_access``, shaped for people who see few tickets (customers: their

@@ -3,7 +3,7 @@ to many tickets at once or to none."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +40,7 @@ _FIELD_EVENTS = (
     ("priority", EventKind.PRIORITY_CHANGED),
     ("category", EventKind.CATEGORY_CHANGED),
 )
-_CLEANERS = {
+_CLEANERS: dict[str, Callable[[Any], Any]] = {
     "subject": clean_subject,
     "priority": lambda v: clean_choice(v, Priority, "priority"),
     "category": lambda v: clean_choice(v or None, Category, "category", allow_none=True),

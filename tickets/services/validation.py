@@ -30,11 +30,11 @@ def require_signed_in(actor: Person) -> User:
     return actor
 
 
-def clean_subject(subject: Any) -> str:
-    if not isinstance(subject, str):
+def clean_subject(value: Any) -> str:
+    if not isinstance(value, str):
         raise ValidationError({"subject": ["Enter a subject."]})
     # CR/LF would end up in mail headers; a subject is one line.
-    subject = " ".join(subject.split())
+    subject = " ".join(value.split())
     if len(subject) < SUBJECT_MIN:
         raise ValidationError({"subject": [f"Use at least {SUBJECT_MIN} characters for the subject."]})
     if len(subject) > SUBJECT_MAX:
@@ -45,12 +45,12 @@ def clean_subject(subject: Any) -> str:
 def clean_text(value: Any, *, field: str, minimum: int, maximum: int) -> str:
     if not isinstance(value, str):
         raise ValidationError({field: ["This field is required."]})
-    value = value.strip()
-    if len(value) < minimum:
+    text = value.strip()
+    if len(text) < minimum:
         raise ValidationError({field: ["Write a message." if minimum <= 1 else f"Use at least {minimum} characters."]})
-    if len(value) > maximum:
-        raise ValidationError({field: [f"Use at most {maximum:,} characters ({len(value):,} given)."]})
-    return value
+    if len(text) > maximum:
+        raise ValidationError({field: [f"Use at most {maximum:,} characters ({len(text):,} given)."]})
+    return text
 
 
 def clean_choice(value: Any, choices: Any, field: str, *, allow_none: bool = False) -> Any:

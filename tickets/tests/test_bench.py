@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _load(relative: str):
     spec = importlib.util.spec_from_file_location(relative.replace("/", "_").removesuffix(".py"), ROOT / relative)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -204,6 +204,7 @@ def _redis_url() -> str | None:
     from django.conf import settings
 
     url = settings.CELERY_BROKER_URL
+    assert url, "helpdesk.settings_test names a broker"
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:

@@ -241,7 +241,7 @@ def first_look(desk, persona: str, address: str) -> int:
     if url.startswith("/api/"):
         client = token_client(user)
     else:
-        client = Client()
+        client = Client()  # type: ignore[assignment]  # the API's client and the pages' share what is used here
         assert client.login(username=user.email, password=PASSWORD)
     client.get(url)  # a first visit may write once (read markers); later visits do not
     cache.clear()

@@ -44,7 +44,7 @@ def _ticket_in(status: str, requester, agent) -> Ticket:
         Status.ON_HOLD: [Status.ON_HOLD],
         Status.SOLVED: [Status.SOLVED],
         Status.CLOSED: [Status.SOLVED, Status.CLOSED],
-    }[status]
+    }[Status(status)]
     for step in path:
         ticket = services.ticket_change_status(actor=agent, ticket=ticket, status=step)
     return Ticket.objects.get(pk=ticket.pk)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team, User
 from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
@@ -65,7 +66,7 @@ def _errors_into_form(form, exc: ValidationError) -> None:
         form.add_error(target, msgs)
 
 
-def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
+def _safe_next(request: AuthenticatedHttpRequest, value: str | None, default: str) -> str:
     if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
         return value
     return default
@@ -76,7 +77,7 @@ def _safe_next(request: HttpRequest, value: str | None, default: str) -> str:
 
 @agent_required
 @require_GET
-def queue_page(request: HttpRequest) -> HttpResponse:
+def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The queue: built-in views with live counts, filters, sort and cursor pages, all in the URL."""
     user = request.user
     agents = _staff(for_display=True)
@@ -87,7 +88,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label or field.replace("_", " ").capitalize() if field in form.fields else ""
-                filter_errors.extend(f"{label}: {e}" if label else e for e in errors)
+                filter_errors.extend(f"{label}: {e}" if label else str(e) for e in errors)
         data = form.cleaned_data
     else:
         data = {}
@@ -148,7 +149,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
 @agent_required
 @require_GET
-def view_counts(request: HttpRequest) -> JsonResponse:
+def view_counts(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The queue's view counts as JSON, for the tabs of a queue page that was shown before they
     were counted (see ``queue.known_view_counts``). Cached until anything changes."""
     counts = queue.view_counts(request.user)
@@ -159,7 +160,7 @@ def view_counts(request: HttpRequest) -> JsonResponse:
 
 @agent_required
 @require_POST
-def bulk_update(request: HttpRequest) -> HttpResponse:
+def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Apply one set of changes to the selected tickets: all of them or none."""
     agents = _staff()
     teams = list(Team.objects.order_by("name"))
@@ -167,7 +168,8 @@ def bulk_update(request: HttpRequest) -> HttpResponse:
     back = _safe_next(request, request.POST.get("next"), reverse("agent:queue"))
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, " ".join(errors) if field in ("ids", "__all__") else f"{field}: {' '.join(errors)}")
+            text = " ".join(str(e) for e in errors)
+            messages.error(request, text if field in ("ids", "__all__") else f"{field}: {text}")
         return redirect(back)
     changes = form.changes(
         actor=request.user, users_by_id={u.pk: u for u in agents}, teams_by_id={t.pk: t for t in teams}
@@ -255,14 +257,14 @@ def _render_ticket(
 
 @agent_required
 @require_GET
-def ticket_page(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     return _render_ticket(request, ticket)
 
 
 @agent_required
 @require_POST
-def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Reply to the customer or add an internal note, with files and an optional new status."""
     ticket = selectors.ticket_get_for_user(request.user, pk)
     form = MessageForm(request.POST, request.FILES)
@@ -300,7 +302,7 @@ def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_fields(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_fields(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The side panel: status, priority, assignee, team, tags, category — only what changed."""
     ticket = selectors.ticket_get_for_user(request.user, pk)
     permissions.authorize(request.user, Action.CHANGE, ticket)
@@ -341,7 +343,7 @@ def ticket_fields(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def ticket_claim(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     try:
         services.ticket_claim(actor=request.user, ticket=ticket, force=request.POST.get("force") == "1")
@@ -356,7 +358,7 @@ def ticket_claim(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
+def collaborator_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     form = CollaboratorForm(request.POST)
     if form.is_valid():
@@ -376,7 +378,7 @@ def collaborator_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_required
 @require_POST
-def collaborator_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+def collaborator_remove(request: AuthenticatedHttpRequest, pk: int, user_id: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     person = ticket.collaborators.filter(pk=user_id).first()
     if person is None:
@@ -448,7 +450,7 @@ def _chart(rows: list[dict], key: str, kind: str, label_of) -> dict:
 
 @agent_required
 @require_GET
-def stats_page(request: HttpRequest) -> HttpResponse:
+def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per-agent and per-team statistics for a period, as tables and SVG bar charts."""
     user = request.user
     teams = list(stats.stats_visible_teams(user).order_by("name"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from tickets import selectors
 
 
@@ -34,13 +36,13 @@ def _signed_url(attachment) -> str | None:
 
 
 @require_GET
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     """The file, if ``request.user`` may see it; 404 otherwise, also for a customer asking for a
     file on an internal note. Streams local files; redirects to a signed URL where there is one."""
     attachment = selectors.attachment_get_for_user(request.user, pk)
     url = _signed_url(attachment)
     if url:
-        response = redirect(url)
+        response: HttpResponseBase = redirect(url)
         response["Cache-Control"] = "private, no-store"
         return response
     try:

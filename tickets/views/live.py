@@ -18,9 +18,10 @@ import time
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from tickets import live, permissions
 from tickets.permissions import Action
 
@@ -30,14 +31,14 @@ WSGI_STREAM_SECONDS = 25.0
 ASGI_STREAM_SECONDS = 300.0
 
 
-def _start_after(request: HttpRequest, ticket_id: int | None) -> int:
+def _start_after(request: AuthenticatedHttpRequest, ticket_id: int | None) -> int:
     for value in (request.headers.get("Last-Event-ID"), request.GET.get("after")):
         if value and value.isdigit():
             return int(value)
     return live.latest_event_id() if ticket_id is None else live.ticket_latest_event_id(ticket_id)
 
 
-def _ticket_id(request: HttpRequest) -> int | None:
+def _ticket_id(request: AuthenticatedHttpRequest) -> int | None:
     """The one ticket a ticket page listens to (``?ticket=``), or None for every visible ticket."""
     value = request.GET.get("ticket", "")
     return int(value) if value.isdigit() and len(value) <= 18 else None
@@ -115,7 +116,7 @@ async def _async_stream(user_id: int, after: int, ticket_id: int | None):
 
 
 @require_GET
-def events(request: HttpRequest) -> HttpResponse:
+def events(request: AuthenticatedHttpRequest) -> StreamingHttpResponse:
     """``text/event-stream`` of changes to tickets the signed-in user may see (``?ticket=``: to
     that one ticket only)."""
     ticket_id = _ticket_id(request)
@@ -128,7 +129,7 @@ def events(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def presence(request: HttpRequest, pk: int) -> JsonResponse:
+def presence(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """An agent's heartbeat on a ticket page: records them (typing or not), returns the others.
 
     404 for a ticket the user cannot see; 403 for customers (presence is for agents).

@@ -11,12 +11,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.forms import apply_errors
+from accounts.http import AuthenticatedHttpRequest
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict
 from tickets.forms import ReplyForm, TicketForm
@@ -37,7 +38,7 @@ def customer_portal(view):
     """The portal is the customers' side; agents and admins go to their own home instead."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: AuthenticatedHttpRequest, *args, **kwargs) -> HttpResponse:
         if not permissions.uses_portal(request.user):
             return redirect("home")
         return view(request, *args, **kwargs)
@@ -46,7 +47,7 @@ def customer_portal(view):
 
 
 @customer_portal
-def my_tickets(request: HttpRequest) -> HttpResponse:
+def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "all")
     if status not in selectors.PORTAL_FILTERS:
         status = "all"
@@ -67,7 +68,7 @@ def my_tickets(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _follow_up_source(request: HttpRequest, value) -> Ticket | None:
+def _follow_up_source(request: AuthenticatedHttpRequest, value) -> Ticket | None:
     """The ticket a new one follows up, if the customer may see it (else no reference at all)."""
     if value in (None, ""):
         return None
@@ -78,7 +79,7 @@ def _follow_up_source(request: HttpRequest, value) -> Ticket | None:
 
 
 @customer_portal
-def new_ticket(request: HttpRequest) -> HttpResponse:
+def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES)
         follow_up = _follow_up_source(request, request.POST.get("follow_up_of"))
@@ -119,7 +120,9 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _render_ticket(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm, status: int = 200) -> HttpResponse:
+def _render_ticket(
+    request: AuthenticatedHttpRequest, ticket: Ticket, *, reply_form: ReplyForm, status: int = 200
+) -> HttpResponse:
     user = request.user
     conversation = selectors.messages_for(user, ticket).filter(internal=False)
     files = selectors.attachments_for(user, ticket).filter(internal=False)
@@ -147,7 +150,7 @@ def _follow_up_reference(ticket: Ticket) -> int | None:
 
 
 @customer_portal
-def ticket(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     services.ticket_mark_seen(actor=request.user, ticket=ticket)
     return _render_ticket(request, ticket, reply_form=ReplyForm())
@@ -155,7 +158,7 @@ def ticket(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @customer_portal
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
+def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     permissions.authorize(request.user, Action.REPLY, ticket)
     form = ReplyForm(request.POST, request.FILES)
@@ -178,7 +181,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_ticket(request, ticket, reply_form=form, status=400)
 
 
-def _change_status(request: HttpRequest, pk: int, new_status: str, done: str) -> HttpResponse:
+def _change_status(request: AuthenticatedHttpRequest, pk: int, new_status: str, done: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     permissions.authorize(request.user, Action.SOLVE, ticket)
     try:
@@ -194,11 +197,11 @@ def _change_status(request: HttpRequest, pk: int, new_status: str, done: str) ->
 
 @require_POST
 @customer_portal
-def solve(request: HttpRequest, pk: int) -> HttpResponse:
+def solve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _change_status(request, pk, Status.SOLVED, "Marked as solved. Reply or reopen it if the problem comes back.")
 
 
 @require_POST
 @customer_portal
-def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _change_status(request, pk, Status.OPEN, "Reopened. The support team will pick it up again.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -22,7 +23,7 @@ from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
 
 PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo on purpose
 
-PEOPLE = {
+PEOPLE: dict[str, Any] = {
     "admin": ("admin@example.com", "Morgan Admin"),
     "agents": [
         ("alice@example.com", "Alice Agent", None),
