@@ -117,7 +117,7 @@ class UserAdmin(admin.ModelAdmin):
             setattr(user, field, data[field])
         if plain:
             user.save(update_fields=plain)
-        if data["role"] != user.role or data["ticket_scope"] != user.ticket_scope:
+        if {"role", "ticket_scope"} & set(form.changed_data):
             services.user_set_role(user=user, role=data["role"], ticket_scope=data["ticket_scope"])
         if data.get("organization") != user.organization:
             services.user_set_organization(user=user, organization=data.get("organization"))

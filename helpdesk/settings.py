@@ -133,7 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "helpdesk.context_processors.layout",
+                "tickets.context_processors.layout",
                 "accounts.permissions.layout",
             ],
         },

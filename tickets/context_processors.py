@@ -1,4 +1,4 @@
-"""Values every page's layout needs."""
+"""Values every page's layout needs from the ticket side: the bell's unread count."""
 
 from django.http import HttpRequest
 
