@@ -1,7 +1,7 @@
 """When notifications happen: after the change that caused them commits, never inside it.
 
 ``services`` call ``announce_after_commit`` for each history event they write (through
-``TicketChange.notify_after_commit``); the job ``tasks.notify_event`` then applies the rules,
+``TicketChange.after_commit(notify=True, …)``); the job ``tasks.notify_event`` then applies the rules,
 stores the in-app notifications and sends the mail — on a Celery worker with a broker, in
 process otherwise — so a failing mail server never breaks or undoes the user's action.
 """

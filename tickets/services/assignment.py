@@ -65,8 +65,7 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Tick
         change = TicketChange(ticket, actor, timezone.now())
         assign(change, assignee)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return ticket
 
 
@@ -93,8 +92,7 @@ def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
         if ticket.status == Status.OPEN:
             set_status(change, Status.IN_PROGRESS)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return ticket
 
 

@@ -5,8 +5,7 @@ A service opens a ``TicketChange`` on the ticket it has locked, records one hist
 change (``record`` writes the row and nothing else), saves the ticket, and then says what happens
 after commit — explicitly, in its own body:
 
-    change.notify_after_commit()    # notifications for the recorded events (tickets.notifications)
-    change.expire_after_commit()    # cached counts and statistics those events touched (tickets.caching)
+    change.after_commit(notify=True, expire_caches=True)
 
 Both register ``transaction.on_commit`` callbacks, so a change that rolls back announces
 nothing and invalidates nothing.
@@ -102,12 +101,13 @@ class TicketChange:
         self.ticket.updated_at = self.at
         self.ticket.save(update_fields=sorted(self.changed | {"updated_at"}))
 
-    def notify_after_commit(self) -> None:
-        """Queue the notifications of every recorded event once the transaction commits."""
-        for event in self.events:
-            notifications.announce_after_commit(event.pk)
-
-    def expire_after_commit(self) -> None:
-        """Expire the cached counts and statistics the recorded events touched, on commit."""
-        if self.events:
+    def after_commit(self, *, notify: bool, expire_caches: bool) -> None:
+        """Say what follows once the transaction commits (nothing, if it rolls back):
+        ``notify`` queues the notifications of every recorded event (``tickets.notifications``);
+        ``expire_caches`` expires the cached counts and statistics those events touched
+        (``tickets.caching``). Every service says both, so neither happens by surprise."""
+        if notify:
+            for event in self.events:
+                notifications.announce_after_commit(event.pk)
+        if expire_caches and self.events:
             caching.tickets_changed(statistics=self._statistics, teams=self._teams, people=self._people)

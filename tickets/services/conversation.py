@@ -118,8 +118,7 @@ def message_add(
             check_transition(actor, ticket, new_status)
             set_status(change, new_status)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return message
 
 
@@ -143,8 +142,7 @@ def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message |
         change = TicketChange(ticket, actor, timezone.now())
         attachment = attach_file(change, checked, message=message)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return attachment
 
 
@@ -174,8 +172,7 @@ def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "")
         change = TicketChange(ticket, actor, timezone.now())
         change.record(EventKind.COLLABORATOR_ADDED, {"user": person(user)}, public=True)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return user
 
 
@@ -192,5 +189,4 @@ def collaborator_remove(*, actor: User, ticket: Ticket, user: User) -> None:
         change = TicketChange(ticket, actor, timezone.now())
         change.record(EventKind.COLLABORATOR_REMOVED, {"user": person(user)}, public=True)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)

@@ -147,8 +147,7 @@ def ticket_create(
             change.record(EventKind.ASSIGNED, {"old": None, "new": person(assignee)}, public=True)
         for item in checked:
             attach_file(change, item, message=message)
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return ticket
 
 

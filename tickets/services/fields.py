@@ -129,8 +129,7 @@ def ticket_update(
             change.save()
         if "subject" in change.changed:
             search.index_tickets([ticket.pk])
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return ticket
 
 

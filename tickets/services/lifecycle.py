@@ -87,8 +87,7 @@ def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
         change = TicketChange(ticket, actor, timezone.now())
         set_status(change, status)
         change.save()
-        change.notify_after_commit()
-        change.expire_after_commit()
+        change.after_commit(notify=True, expire_caches=True)
     return ticket
 
 
@@ -114,8 +113,7 @@ def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, ba
                 change = TicketChange(ticket, None, now)
                 set_status(change, Status.CLOSED)
                 change.save()
-                change.notify_after_commit()
-                change.expire_after_commit()
+                change.after_commit(notify=True, expire_caches=True)
             closed += len(due)
         if len(due) < batch:
             return closed
