@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -253,7 +253,7 @@ def test_lifecycle_timestamps_and_history_are_consistent(generated):
     for ticket in Ticket.objects.all():
         conversation, history = messages[ticket.pk], events[ticket.pk]
         assert ticket.created_at <= ticket.updated_at <= ANCHOR
-        assert ticket.created_at >= ANCHOR - gen.timedelta(days=gen.HISTORY_DAYS + 1)
+        assert ticket.created_at >= ANCHOR - timedelta(days=gen.HISTORY_DAYS + 1)
         first = conversation[0]
         assert first.created_at == ticket.created_at and not first.internal
         assert first.author_id == ticket.created_by_id
@@ -324,7 +324,7 @@ def test_database_constraints_hold(generated):
 @pytest.mark.postgres
 def test_foreign_key_triggers_accept_the_rows_when_they_run(db, monkeypatch):
     # Not skipping the triggers: every generated row goes through PostgreSQL's own checks.
-    monkeypatch.setattr(gen, "_may_skip_fk_triggers", lambda: False)
+    monkeypatch.setattr(gen.loader, "_may_skip_fk_triggers", lambda: False)
     run(tickets=120, seed=4)
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -368,7 +368,7 @@ def test_generated_tickets_can_be_worked_through_the_services(generated):
 
 def test_same_seed_same_rows(db):
     people = gen.ensure_people(gen.scale_for(50), password=None)
-    perm_ids, tag_ids = gen._perm_ids(), gen._tag_ids()
+    perm_ids, tag_ids = gen.ticket_permission_ids(), gen.ensure_tags()
 
     def rows():
         generator = gen.TicketGenerator(people, total=50, seed=9, anchor=ANCHOR, perm_ids=perm_ids, tag_ids=tag_ids)
