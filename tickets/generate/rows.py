@@ -78,9 +78,6 @@ class Batch:
     def __init__(self):
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
 
-    def count(self) -> int:
-        return sum(len(rows) for rows in self.rows.values())
-
 
 class RowWriter:
     """Writes stories into a ``Batch`` (no randomness here: a story has it all)."""
