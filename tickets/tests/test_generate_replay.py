@@ -23,7 +23,15 @@ from accounts.models import Role, Team, User
 from tickets import generate as gen
 from tickets import permissions, services
 from tickets.generate import stories
-from tickets.models import Message, SearchDocument, Ticket, TicketEvent, TicketGroupPermission, TicketUserPermission
+from tickets.models import (
+    Channel,
+    Message,
+    SearchDocument,
+    Ticket,
+    TicketEvent,
+    TicketGroupPermission,
+    TicketUserPermission,
+)
 
 ANCHOR = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 TICKETS = 2_000  # the desk's size: 200 customers in 10 organizations, 6 agents in 2 teams, an admin
@@ -125,7 +133,9 @@ class Replay:
                 description=story.description,
                 priority=story.priority,
                 category=story.category,
-                channel=story.channel,
+                # The door a customer's ticket came through (portal, API, mail), or what staff record.
+                via=story.channel if creator is None else Channel.WEB,
+                channel=story.channel if creator is not None else None,
                 tags=[self.tag_names[pk] for pk in story.tags],
                 metadata={"plan": story.plan} if story.plan is not None else None,
                 requester=self.requester if creator is not None else None,
