@@ -94,12 +94,16 @@ def customer_organization(index: int, organizations: int) -> int | None:
 
 @dataclass
 class Agent:
+    """A member of staff the stories let act. ``admin`` says which kind the generator made them
+    (an admin, or an agent), to cast them; what they may do is ``tickets.permissions``' to say."""
+
     id: int
     name: str
-    role: str
+    role: str  # copied into the rows as it is (``Message.author_role``)
     scope: str
     team_ids: list[int]
     person: str  # {"id", "name"} as JSON, the shape services write for people in events
+    admin: bool
 
 
 @dataclass
@@ -272,14 +276,16 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
         "user_id", "group_id"
     ):
         memberships.setdefault(user_id, []).append(group_to_team[group_id])
+    admins = {admin_email(k) for k in range(scale.admins)}
     agents = [
         Agent(
             u.pk,
             u.name,
             u.role,
-            TicketScope.ALL if u.role == Role.ADMIN else u.ticket_scope,
+            TicketScope.ALL if u.email in admins else u.ticket_scope,
             sorted(memberships.get(u.pk, [])),
             person_json(u.pk, u.name),
+            u.email in admins,
         )
         for u in staff
     ]

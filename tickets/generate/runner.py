@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from tqdm import tqdm
 
-from accounts.models import Role, TicketScope, User
+from accounts.models import TicketScope, User
 from tickets import permissions
 from tickets.generate.corpus import HOT_TAGS, OTHER_TAGS
 from tickets.generate.loader import loader_for
@@ -72,11 +72,9 @@ def ticket_permission_ids() -> dict[str, int]:
 
 def _sample_logins(people: People, busiest_requester: int | None) -> dict[str, str]:
     wanted = {
-        "agent (all tickets)": next(
-            (a.id for a in people.agents if a.role == Role.AGENT and a.scope == TicketScope.ALL), None
-        ),
+        "agent (all tickets)": next((a.id for a in people.agents if not a.admin and a.scope == TicketScope.ALL), None),
         "agent (team only)": next((a.id for a in people.agents if a.scope == TicketScope.TEAMS), None),
-        "admin": next((a.id for a in people.agents if a.role == Role.ADMIN), None),
+        "admin": next((a.id for a in people.agents if a.admin), None),
         "customer (many tickets)": busiest_requester,
     }
     emails = dict(User.objects.filter(pk__in=[pk for pk in wanted.values() if pk]).values_list("id", "email"))

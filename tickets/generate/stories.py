@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from accounts.models import Role, TicketScope
+from accounts.models import TicketScope
 from tickets.generate.corpus import (
     AGENT_REPLY_SENTENCES,
     CUSTOMER_REPLY_SENTENCES,
@@ -151,11 +151,11 @@ class StoryTeller:
         # Teams get uneven shares of tickets.
         self.team_cum = list(itertools.accumulate((i + 1) ** -0.6 for i in range(len(people.teams))))
         # Who works what: team members plus every all-ticket agent; untriaged tickets only the latter.
-        everywhere = [a for a in people.agents if a.scope == TicketScope.ALL and a.role == Role.AGENT]
-        self.triage = everywhere or [a for a in people.agents if a.role == Role.ADMIN]
+        everywhere = [a for a in people.agents if a.scope == TicketScope.ALL and not a.admin]
+        self.triage = everywhere or [a for a in people.agents if a.admin]
         self.workers: dict[int | None, list[Agent]] = {None: self.triage}
         for team_id, _, _ in people.teams:
-            members = [a for a in people.agents if a.role == Role.AGENT and team_id in a.team_ids]
+            members = [a for a in people.agents if not a.admin and team_id in a.team_ids]
             self.workers[team_id] = [a for a in members if a.scope == TicketScope.TEAMS] * 3 + self.triage + members
         # Pools of text, drawn once: subjects and bodies are picked from them.
         cats = [c for c, _ in CATEGORIES]
