@@ -5,8 +5,10 @@ the ones an earlier run made (by their email or name) and reuses them unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -21,6 +23,7 @@ DEFAULT_PASSWORD = "generated-password"  # noqa: S105 - synthetic accounts for b
 CUSTOMER_DOMAIN = "customer.example"
 STAFF_DOMAIN = "desk.example"
 HISTORY_DAYS = 730  # how far back the generated history reaches
+T = TypeVar("T")
 
 # --- how many people for N tickets (issue 6: 1M tickets ~ 100k customers, 5k organizations,
 # 200 agents, 20 teams), with floors so every kind of person exists for small N.
@@ -126,7 +129,7 @@ def person_json(pk: int, name: str) -> str:
     return json.dumps({"id": pk, "name": name})
 
 
-def _chunks(items: list, size: int):
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -138,7 +141,7 @@ def _existing_emails(emails: list[str]) -> dict[str, int]:
     return found
 
 
-def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
+def ensure_people(scale: Scale, *, password: str | None, log: Callable[[str], None] | None = None) -> People:
     """Create (once) and load the people that ``scale`` asks for. Safe to call again: existing
     ones, found by their deterministic email or name, are reused and never changed."""
     log = log or (lambda message: None)
@@ -218,10 +221,10 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
     if missing_customers:
         log(f"creating {len(missing_customers):,} customers")
         joined = timezone.now() - timedelta(days=HISTORY_DAYS + 30)
-        for chunk in _chunks(missing_customers, 10_000):
+        for positions in _chunks(missing_customers, 10_000):
             with transaction.atomic():
                 users = []
-                for i in chunk:
+                for i in positions:
                     org_index = customer_organization(i, scale.organizations)
                     first, last = _person_name(i, 0)
                     users.append(
@@ -236,18 +239,20 @@ def ensure_people(scale: Scale, *, password: str | None, log=None) -> People:
                         )
                     )
                 users = User.objects.bulk_create(users, batch_size=2000)
-                memberships = [
+                sharing = [
                     User.groups.through(user_id=user.pk, group_id=user.organization.group_id)
                     for user in users
                     if user.organization is not None and user.organization.share_tickets
                 ]
-                User.groups.through.objects.bulk_create(memberships, batch_size=5000)
+                User.groups.through.objects.bulk_create(sharing, batch_size=5000)
                 existing.update({user.email: user.pk for user in users})
         created["customers"] = len(missing_customers)
 
     # Load what the ticket generator needs.
-    customer_ids, customer_names, customer_org = [], [], []
-    by_email = {}
+    customer_ids: list[int] = []
+    customer_names: list[str] = []
+    customer_org: list[int | None] = []
+    by_email: dict[str, tuple[str, int, str, int | None]] = {}
     for chunk in _chunks(emails, 5000):
         by_email.update(
             {

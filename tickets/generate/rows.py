@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tickets import permissions
-from tickets.generate.people import People
+from tickets.generate.people import Agent, People
 from tickets.generate.stories import (
     CLAIM,
     COLLABORATOR,
@@ -161,7 +161,9 @@ class RowWriter:
                 mid += 1
                 eid += 1
             elif kind == STATUS:
-                old, status = step.old, step.new
+                old, new = step.old, step.new
+                assert old is not None and new is not None  # a status step has both
+                status = new
                 events.append(
                     (eid, tid, actor_id, actor_name, "status_changed", self.status_json[old, status], True, at)
                 )
@@ -173,19 +175,24 @@ class RowWriter:
                 elif old == "solved":
                     solved_at = None
             elif kind == CLAIM:
+                assert isinstance(actor, Agent)  # only agents claim
                 data = f'{{"old": null, "new": {actor.person}, "claimed": true}}'
                 events.append((eid, tid, actor_id, actor_name, "assigned", data, True, at))
                 eid += 1
                 assignee_id = actor_id
             elif kind == TEAM:
+                assert team_id is not None  # a story is only routed to its team
                 events.append((eid, tid, actor_id, actor_name, "team_changed", self.team_event[team_id], False, at))
                 eid += 1
             elif kind == PRIORITY:
-                priority = step.new
-                data = self.priority_json[step.old, priority]
+                old, new = step.old, step.new
+                assert old is not None and new is not None  # a priority step has both
+                priority = new
+                data = self.priority_json[old, priority]
                 events.append((eid, tid, actor_id, actor_name, "priority_changed", data, True, at))
                 eid += 1
             elif kind == COLLABORATOR:
+                assert step.customer is not None  # a collaborator step names the customer
                 person = people.customer_person(step.customer)
                 events.append((eid, tid, actor_id, actor_name, "collaborator_added", f'{{"user": {person}}}', True, at))
                 eid += 1

@@ -16,10 +16,11 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from enum import Enum
+from typing import Final, NamedTuple, TypeVar
 
 from accounts.models import TicketScope
 from tickets.generate.corpus import (
@@ -60,9 +61,16 @@ ROUNDS = ((0, 25), (1, 40), (2, 22), (3, 13))
 HOUR = 3600.0
 DAY = 86400.0
 
-# Who acts in a step besides an agent.
-REQUESTER = "requester"
-SYSTEM = "system"  # the auto-close job (``services.ticket_autoclose``)
+
+class Party(Enum):
+    """Who acts in a step besides an agent."""
+
+    REQUESTER = "requester"
+    SYSTEM = "system"  # the auto-close job (``services.ticket_autoclose``)
+
+
+REQUESTER: Final = Party.REQUESTER
+SYSTEM: Final = Party.SYSTEM
 
 # The kinds of step.
 TEAM = "team"  # ``actor`` routes the ticket to the story's team
@@ -79,11 +87,11 @@ class Step(NamedTuple):
 
     at: datetime
     kind: str
-    actor: Agent | str
-    old: str | None = None
-    new: str | None = None
-    body: str = ""
-    customer: int | None = None
+    actor: Agent | Party
+    old: str | None = None  # STATUS, PRIORITY
+    new: str | None = None  # STATUS, PRIORITY
+    body: str = ""  # REPLY, NOTE
+    customer: int | None = None  # COLLABORATOR
 
 
 @dataclass(slots=True)
@@ -106,14 +114,17 @@ class Story:
     steps: list[Step]
 
 
-def picker(pairs, rng: random.Random):
+T = TypeVar("T")
+
+
+def picker(pairs: Sequence[tuple[T, float]], rng: random.Random) -> Callable[[], T]:
     """A function drawing one value of ``(value, weight)`` pairs from ``rng``."""
     values = [v for v, _ in pairs]
     cum = list(itertools.accumulate(w for _, w in pairs))
     total = cum[-1]
     rand = rng.random
 
-    def pick():
+    def pick() -> T:
         return values[bisect.bisect_right(cum, rand() * total)]
 
     return pick
