@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Organization
 from helpdesk import keyset
 from tickets import permissions, search
 from tickets.models import Category, Channel, Priority, Status, Ticket
@@ -171,17 +172,30 @@ def _bound(value: date | datetime, *, end: bool) -> datetime:
 
 
 class IdField(forms.Field):
-    """A positive id that fits a bigint column."""
+    """A positive id that fits a bigint column; ``by_name`` fields also take a text of at most
+    ``max_length`` characters, which ``named`` turns into their value."""
 
     default_error_messages = {"invalid": "Give a numeric id."}
+    max_length = 254
+
+    def __init__(self, *, by_name: bool = False, **kwargs):
+        self.by_name = by_name
+        super().__init__(**kwargs)
 
     def to_python(self, value):
-        if value in self.empty_values:
+        text = "" if value in self.empty_values else str(value).strip()
+        if not text:
             return None
-        value = str(value).strip()
-        if value.isdigit() and 1 <= int(value) <= MAX_ID:
-            return int(value)
+        if self.by_name:
+            if len(text) > self.max_length:
+                raise ValidationError(f"Use at most {self.max_length} characters.")
+            return self.named(text)
+        if text.isdigit() and 1 <= int(text) <= MAX_ID:
+            return int(text)
         raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def named(self, text: str) -> Any:
+        raise NotImplementedError
 
 
 class IdOrKeywordField(forms.Field):
@@ -204,44 +218,24 @@ class IdOrKeywordField(forms.Field):
 
 
 class RequesterField(IdField):
-    """A user id; with ``by_name`` also an email (exact) or part of a name."""
+    """A user id; ``by_name``: also an email (exact) or part of a name."""
 
-    def __init__(self, *, by_name: bool = False, **kwargs):
-        self.by_name = by_name
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if not self.by_name:
-            return super().to_python(value)
-        value = "" if value in self.empty_values else str(value).strip()
-        if len(value) > 254:
-            raise ValidationError("Use at most 254 characters.")
-        return int(value) if value.isdigit() and len(value) < 10 else value
+    def named(self, text: str) -> int | str:
+        return int(text) if text.isdigit() and len(text) < 10 else text
 
 
 class OrganizationField(IdField):
-    """An organization id; with ``by_name`` also its name (any case), looked up once."""
+    """An organization id; ``by_name``: also its name (any case), looked up once."""
 
-    def __init__(self, *, by_name: bool = False, **kwargs):
-        self.by_name = by_name
-        super().__init__(**kwargs)
+    max_length = 200
 
-    def to_python(self, value):
-        if not self.by_name:
-            return super().to_python(value)
-        from accounts.models import Organization
-
-        value = "" if value in self.empty_values else str(value).strip()
-        if not value:
-            return None
-        if len(value) > 200:
-            raise ValidationError("Use at most 200 characters.")
-        match = Organization.objects.filter(pk=int(value)) if value.isdigit() and len(value) < 10 else None
+    def named(self, text: str) -> int:
+        match = Organization.objects.filter(pk=int(text)) if text.isdigit() and len(text) < 10 else None
         if match is None or not match.exists():
-            match = Organization.objects.filter(name__iexact=value)
+            match = Organization.objects.filter(name__iexact=text)
         pk = match.values_list("pk", flat=True).first()
         if pk is None:
-            raise ValidationError(f"No organization is called “{value}”.")
+            raise ValidationError(f"No organization is called “{text}”.")
         return pk
 
 
