@@ -152,11 +152,14 @@ def _value(qs: QuerySet, column: str, raw: Any) -> Any:
 
 
 def _field(qs: QuerySet, column: str) -> models.Field:
+    field: Any
     try:
         field = qs.model._meta.get_field(column)
     except FieldDoesNotExist:
         annotation = qs.query.annotations.get(column)  # a computed sort key, e.g. search relevance
-        if annotation is None:
-            raise ValueError(column) from None
-        return annotation.output_field
-    return field.output_field if isinstance(field, models.GeneratedField) else field
+        field = annotation.output_field if annotation is not None else None
+    if isinstance(field, models.GeneratedField):
+        field = field.output_field
+    if not isinstance(field, models.Field):
+        raise ValueError(column)
+    return field

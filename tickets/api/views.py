@@ -136,7 +136,7 @@ class TicketList(generics.GenericAPIView):
             raise ValidationError({"ordering": ["Sort by relevance only together with a search (`q`)."]})
         form = selectors.TicketFilterForm(request.query_params)
         if not form.is_valid():
-            raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+            raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
         try:
             queryset = selectors.ticket_list(
                 signed_in(request.user), form.filters(), sort=ordering, tickets=self.get_queryset()

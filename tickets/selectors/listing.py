@@ -94,7 +94,7 @@ class TicketFilters:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> TicketFilters:
         """From a ``TicketFilterForm``'s cleaned data (missing or empty keys filter nothing)."""
-        bounds = {name: data.get(name) for name in _BOUNDS if data.get(name)}
+        bounds = {name: _bound(data[name], end=name.endswith("_before")) for name in _BOUNDS if data.get(name)}
         return cls(
             status=tuple(data.get("status") or ()),
             priority=tuple(data.get("priority") or ()),
@@ -106,7 +106,7 @@ class TicketFilters:
             category=data.get("category") or "",
             channel=data.get("channel") or "",
             q=(data.get("q") or "").strip(),
-            **{name: _bound(value, end=name.endswith("_before")) for name, value in bounds.items()},
+            **bounds,
         )
 
     def condition(self, user: User) -> Q:
@@ -247,7 +247,7 @@ class TagField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        return super().to_python(value).strip().lower()
+        return (super().to_python(value) or "").strip().lower()
 
     def validate(self, value):
         super().validate(value)
@@ -293,8 +293,9 @@ class TicketFilterForm(forms.Form):
     updated_after = MomentField(required=False)
     updated_before = MomentField(required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in _BOUNDS:  # dates become the instants that bound their days
             if data.get(name):
                 try:

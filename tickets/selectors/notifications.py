@@ -38,7 +38,7 @@ def notifications_page(user: User, *, before: str | None = None) -> dict:
 
 def notification_get_for_user(user: User, pk: object) -> Notification:
     """``user``'s own notification ``pk``, or Http404."""
-    notification = Notification.objects.filter(pk=int(pk), recipient=user).first() if str(pk).isdigit() else None
+    notification = Notification.objects.filter(pk=int(str(pk)), recipient=user).first() if str(pk).isdigit() else None
     if notification is None or not permissions.can(user, permissions.Action.VIEW, notification.ticket):
         raise Http404("No such notification.")
     return notification

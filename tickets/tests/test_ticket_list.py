@@ -62,7 +62,7 @@ def desk(settings, customer, org_member, other_customer, agent, admin, billing_t
 # One row per filter: (what, the API's and the queue's parameters, the portal's — None where it does
 # not offer the filter —, what the agent gets, and what Ada gets when it is not simply the agent's
 # tickets that she may see). The queue has no channel filter; the portal has status groups and search.
-FILTERS = [
+FILTERS: list[tuple[str, dict, dict | None, set[str], set[str] | None]] = [
     ("no filter", {}, {}, {"invoice", "login", "dark", "refund", "phoned"}, None),
     ("one status", {"status": ["pending"]}, {"status": "waiting"}, {"dark"}, None),
     ("statuses", {"status": ["open", "in_progress", "on_hold"]}, {"status": "open"}, {"invoice", "login", "phoned"}, None),
