@@ -16,16 +16,12 @@ the errors those layers raise into the responses API.md documents:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import OrderedDict
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import BasePagination
@@ -35,6 +31,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from helpdesk import keyset
 from tickets.exceptions import AttachmentTooLarge, BulkUpdateFailed, Conflict, StaleVersion, UnsupportedFileType
 
 NOT_FOUND = "Not found."
@@ -99,7 +96,8 @@ class CursorPagination(BasePagination):
     "priority_rank"``) and ``default_ordering`` (a public name, ``-`` for descending). The primary
     key is always the last sort key, so every position is unique and a page is one indexed range
     query (``WHERE (updated_at, id) < (...)``), however deep the client pages. The cursor is an
-    opaque base64 string holding the sort values of the row at the page edge.
+    opaque base64 string holding the sort values of the row at the page edge. The keyset itself
+    is ``helpdesk.keyset``'s, the same paginator the pages use.
     """
 
     page_size = 25
@@ -112,24 +110,15 @@ class CursorPagination(BasePagination):
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self._page_size(request)
-        self.keys = self._ordering(request, view, queryset.model)
-        self.model = queryset.model
-        self.annotations = queryset.query.annotations
-        direction, values = self._decode(request)
-        keys = self.keys if direction == "next" else [(name, not desc) for name, desc in self.keys]
-        qs = queryset.order_by(*[f"-{name}" if desc else name for name, desc in keys])
-        if values is not None:
-            qs = qs.filter(_after(keys, values))
-        rows = list(qs[: self.page_size + 1])
-        more = len(rows) > self.page_size
-        rows = rows[: self.page_size]
-        if direction == "previous":
-            rows.reverse()
-        has_next = more if direction == "next" else values is not None
-        has_previous = (values is not None) if direction == "next" else more
-        self.next_cursor = self._encode("next", rows[-1]) if rows and has_next else None
-        self.previous_cursor = self._encode("previous", rows[0]) if rows and has_previous else None
-        return rows
+        keys = self._ordering(request, view)
+        try:
+            page = keyset.page(
+                queryset, keys, cursor=request.query_params.get(self.cursor_query_param), size=self.page_size
+            )
+        except keyset.BadCursor:
+            raise exceptions.ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from None
+        self.next_cursor, self.previous_cursor = page.next_cursor, page.previous_cursor
+        return page.items
 
     def get_paginated_response(self, data) -> Response:
         return Response(
@@ -213,76 +202,18 @@ class CursorPagination(BasePagination):
             )
         return size
 
-    def _ordering(self, request, view, model) -> list[tuple[str, bool]]:
+    def _ordering(self, request, view) -> list[keyset.Key]:
         fields: dict[str, str] = getattr(view, "ordering_fields", None) or {"id": "id"}
-        default = getattr(view, "default_ordering", "id")
-        wanted = request.query_params.get(self.ordering_query_param) or default
-        name = wanted.removeprefix("-")
-        if name not in fields:
-            allowed = ", ".join(sorted(fields))
-            raise exceptions.ValidationError(
-                {self.ordering_query_param: [f"Cannot sort by {wanted!r}; use one of: {allowed} (with - to reverse)."]}
-            )
-        descending = wanted.startswith("-")
-        target = fields[name]
-        # A leading "-" in the mapping flips the direction (e.g. priority → urgency first).
-        if target.startswith("-"):
-            target, descending = target[1:], not descending
-        keys = [(target, descending)]
-        if target != "id":
-            keys.append(("id", descending))
-        return keys
-
-    def _decode(self, request) -> tuple[str, list | None]:
-        raw = request.query_params.get(self.cursor_query_param)
-        if not raw:
-            return "next", None
+        wanted = request.query_params.get(self.ordering_query_param) or getattr(view, "default_ordering", "id")
         try:
-            payload = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"==").decode("utf-8"))
-            direction = payload["d"]
-            values = payload["v"]
-            if direction not in ("next", "previous") or not isinstance(values, list) or len(values) != len(self.keys):
-                raise ValueError
-            if payload.get("k") != [name for name, _ in self.keys]:
-                raise ValueError  # a cursor from another ordering
-            values = [self._field(name).to_python(value) for (name, _), value in zip(self.keys, values, strict=True)]
-            if any(isinstance(v, int) and not -(2**63) < v < 2**63 for v in values):
-                raise ValueError  # would overflow the database's integer columns
-        except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, DjangoValidationError, OverflowError):
-            raise exceptions.ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from None
-        return direction, values
-
-    def _field(self, name: str) -> models.Field:
-        try:
-            field = self.model._meta.get_field(name)
-        except FieldDoesNotExist:
-            if name in self.annotations:  # a computed sort key, e.g. search relevance
-                return self.annotations[name].output_field
-            raise ValueError(name) from None
-        return field.output_field if isinstance(field, models.GeneratedField) else field
-
-    def _encode(self, direction: str, row) -> str:
-        values = []
-        for name, _ in self.keys:
-            value = getattr(row, name)
-            values.append(value.isoformat() if hasattr(value, "isoformat") else value)
-        payload = {"d": direction, "k": [name for name, _ in self.keys], "v": values}
-        return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+            return keyset.ordering_keys(fields, wanted)
+        except keyset.BadOrdering as exc:
+            raise exceptions.ValidationError({self.ordering_query_param: [str(exc)]}) from None
 
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None:
             return None
         return replace_query_param(self.base_url, self.cursor_query_param, cursor)
-
-
-def _after(keys: list[tuple[str, bool]], values: list) -> Q:
-    """Rows strictly after ``values`` in the order ``keys``: (a, b) > (x, y) as a Q expression."""
-    condition = Q()
-    for index in range(len(keys) - 1, -1, -1):
-        name, desc = keys[index]
-        step = Q(**{f"{name}__{'lt' if desc else 'gt'}": values[index]})
-        condition = step if index == len(keys) - 1 else step | (Q(**{name: values[index]}) & condition)
-    return condition
 
 
 # --- throttles ---------------------------------------------------------------------------------

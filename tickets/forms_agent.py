@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from tickets import queue
 from tickets.models import Category, Priority, Status
+from tickets.selectors.listing import MomentField, OrganizationField, RequesterField, TicketFilterForm
 from tickets.services import TAG_RE
 
 NO_CHANGE = ""
@@ -63,29 +64,33 @@ class QuickSelect(forms.Select):
         )
 
 
-class QueueFilterForm(forms.Form):
-    """The queue's GET form: view, filters, sort and cursor all live in the URL."""
+class QueueFilterForm(TicketFilterForm):
+    """The queue's GET form: view, the ticket-list filters (parsed as on every surface, see
+    ``tickets.selectors.listing``) with the queue's pickers, sort and cursor, all in the URL."""
 
     view = forms.ChoiceField(choices=[(v.key, v.label) for v in queue.VIEWS], required=False)
-    q = forms.CharField(label="Search", required=False, max_length=200)
-    status = forms.MultipleChoiceField(choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple)
-    priority = forms.MultipleChoiceField(choices=Priority.choices, required=False, widget=forms.CheckboxSelectMultiple)
+    # Pickers of the desk's agents and teams ("anyone" is the picker's no-filter choice).
     assignee = forms.ChoiceField(required=False, widget=QuickSelect)
     team = forms.ChoiceField(required=False, widget=QuickSelect)
-    tag = forms.CharField(required=False, max_length=50)
-    category = forms.ChoiceField(choices=[("", "Any")] + Category.choices, required=False)
-    requester = forms.CharField(required=False, max_length=254, help_text="Email, name or user id")
+    requester = RequesterField(by_name=True, required=False, help_text="Email, name or user id")
     # A name (or id), not a list: a desk has thousands of customer organizations.
-    organization = forms.CharField(required=False, max_length=200, help_text="Organization name or id")
-    created_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    created_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    updated_after = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    updated_before = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    organization = OrganizationField(by_name=True, required=False, help_text="Organization name or id")
+    channel = None  # not offered in the queue
+    created_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    updated_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(choices=[(k, v[0]) for k, v in queue.SORTS.items()], required=False)
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
+    field_order = ["view", "q"]
+
     def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("status", "priority"):
+            self.fields[name].widget = forms.CheckboxSelectMultiple(choices=self.fields[name].choices)
+        self.fields["requester"].widget.attrs["maxlength"] = "254"
+        self.fields["organization"].widget.attrs["maxlength"] = "200"
         self.fields["assignee"].choices = [("anyone", "Anyone"), ("me", "Me"), ("none", "Nobody")] + _people_choices(
             agents
         )
@@ -100,37 +105,6 @@ class QueueFilterForm(forms.Form):
         searching = bool((self.cleaned_data.get("q") or "").strip())
         sort = self.cleaned_data.get("sort") or (queue.SEARCH_SORT if searching else queue.DEFAULT_SORT)
         return sort if searching or sort != queue.SEARCH_SORT else queue.DEFAULT_SORT
-
-    def clean_tag(self):
-        tag = self.cleaned_data.get("tag", "").strip()
-        if tag and not TAG_RE.match(tag):
-            raise ValidationError("Tags are 1–50 letters, digits, '-' or '_'.")
-        return tag.lower()
-
-    def clean_organization(self):
-        from accounts.models import Organization
-
-        value = self.cleaned_data.get("organization", "").strip()
-        if not value:
-            return ""
-        match = Organization.objects.filter(pk=int(value)) if value.isdigit() and len(value) < 10 else None
-        if match is None or not match.exists():
-            match = Organization.objects.filter(name__iexact=value)
-        pk = match.values_list("pk", flat=True).first()
-        if pk is None:
-            raise ValidationError(f"No organization is called “{value}”.")
-        return str(pk)
-
-    def clean_requester(self):
-        value = self.cleaned_data.get("requester", "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else value
-
-    def clean(self):
-        data = super().clean()
-        for start, end in (("created_after", "created_before"), ("updated_after", "updated_before")):
-            if data.get(start) and data.get(end) and data[start] > data[end]:
-                self.add_error(end, "This date is before the start of the range.")
-        return data
 
 
 class BulkForm(forms.Form):

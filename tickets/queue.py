@@ -1,28 +1,27 @@
-"""The agent queue: built-in views, filters, sorting and keyset pagination (DESIGN §7 ``/agent/``).
+"""The agent queue: built-in views and their counts (DESIGN §7 ``/agent/``).
 
 Everything starts from ``selectors.ticket_list_for_agent``, so a queue can only ever hold the
 tickets the agent may see. Views are named filters; their live counts come from ONE query with
-conditional aggregation. Pages are cut with a cursor on (sort key, id) — never OFFSET, and never
-a full COUNT for paging: the page size plus one row tells whether there is a next page.
+conditional aggregation. Filters, sorts and keyset pages are the one ticket list's
+(``tickets.selectors.listing``, shared with the portal and the API); the queue only names its
+sort menu in its own words.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from tickets import caching, permissions, search, selectors
+from helpdesk import keyset
+from tickets import caching, permissions, selectors
 from tickets.models import UNSOLVED_STATUSES, Status, Ticket
+from tickets.selectors import listing
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -151,144 +150,51 @@ def view_counts_sql(user: User) -> tuple[str, list]:
     return f"SELECT {', '.join(parts)}", params  # noqa: S608 - every part compiled by the ORM
 
 
-# --- sorting ------------------------------------------------------------------------------------
+# --- sorting and pages: the one ticket list's (tickets.selectors.listing) ---------------------
 
-# sort key -> (label, column, descending). Ties are broken by id in the same direction.
-SORTS: dict[str, tuple[str, str, bool]] = {
-    "-updated": ("Recently updated", "updated_at", True),
-    "updated": ("Least recently updated", "updated_at", False),
-    "-created": ("Newest", "created_at", True),
-    "created": ("Oldest", "created_at", False),
-    "priority": ("Most urgent first", "priority_rank", False),
-    "-priority": ("Least urgent first", "priority_rank", True),
-    "status": ("Status: open first", "status_rank", False),
-    "-status": ("Status: closed first", "status_rank", True),
+# The queue's sort menu: its keys (in the URL) -> (label, the ticket-list sort they stand for).
+SORTS: dict[str, tuple[str, str]] = {
+    "-updated": ("Recently updated", "-updated_at"),
+    "updated": ("Least recently updated", "updated_at"),
+    "-created": ("Newest", "-created_at"),
+    "created": ("Oldest", "created_at"),
+    "priority": ("Most urgent first", "priority"),
+    "-priority": ("Least urgent first", "-priority"),
+    "status": ("Status: open first", "status"),
+    "-status": ("Status: closed first", "-status"),
     # Only with a search (``q``): best match first, as ranked by tickets.search.
-    "relevance": ("Best match (searches)", search.RANK, True),
+    "relevance": ("Best match (searches)", listing.SEARCH_SORT),
 }
 DEFAULT_SORT = "-updated"
 SEARCH_SORT = "relevance"
 
 
-def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
-    _, column, desc = SORTS[sort]
-    return qs.order_by(f"-{column}", "-id") if desc else qs.order_by(column, "id")
-
-
-# --- cursors ----------------------------------------------------------------------------------
-
-
 class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(sort: str, ticket: Ticket) -> str:
-    _, column, _ = SORTS[sort]
-    value = getattr(ticket, column)
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps([sort, value, ticket.pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
-    """The (sort value, id) a cursor points after; ``BadCursor`` if it is malformed or was made
-    for another sort order."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        made_for, value, pk = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise BadCursor("This page link is damaged; showing the first page.") from None
-    if made_for != sort or not isinstance(pk, int) or not 0 < pk < 2**31:
-        raise BadCursor("This page link belongs to another sort order; showing the first page.")
-    _, column, _ = SORTS[sort]
-    if column.endswith("_at"):
-        value = parse_datetime(value) if isinstance(value, str) else None
-        if value is None:
-            raise BadCursor("This page link is damaged; showing the first page.")
-    elif column == search.RANK:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e6:
-            raise BadCursor("This page link is damaged; showing the first page.")
-        value = float(value)
-    elif not isinstance(value, int) or not 0 <= value < 100:
-        raise BadCursor("This page link is damaged; showing the first page.")
-    return value, pk
-
-
-def after_cursor(qs: QuerySet[Ticket], sort: str, value: Any, pk: int) -> QuerySet[Ticket]:
-    """Rows strictly after (value, pk) in ``sort`` order: a keyset condition the index serves."""
-    _, column, desc = SORTS[sort]
-    op = "lt" if desc else "gt"
-    return qs.filter(Q(**{f"{column}__{op}": value}) | Q(**{column: value, f"id__{op}": pk}))
-
-
-@dataclass
-class Page:
-    tickets: list[Ticket]
-    next_cursor: str | None
-
-
-def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int | None = None) -> Page:
-    """One page of ``qs`` in ``sort`` order after ``cursor`` (``BadCursor`` propagates)."""
-    size = size or PAGE_SIZE
-    qs = apply_sort(qs, sort)
-    if cursor:
-        value, pk = decode_cursor(sort, cursor)
-        qs = after_cursor(qs, sort, value, pk)
-    rows = list(qs[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(tickets=rows, next_cursor=encode_cursor(sort, rows[-1]) if more and rows else None)
-
-
-# --- filters ----------------------------------------------------------------------------------
+    """A page link the queue cannot follow; the message says why, and the first page is shown."""
 
 
 def filtered(user: User, view: str, data: dict[str, Any]) -> QuerySet[Ticket]:
     """The agent's tickets in built-in ``view``, narrowed by cleaned filter ``data`` (the
-    ``QueueFilterForm``'s cleaned_data; missing or empty keys are ignored)."""
-    qs = selectors.ticket_list_for_agent(user).filter(view_filter(view, user))
-    if data.get("status"):
-        qs = qs.filter(status__in=data["status"])
-    if data.get("priority"):
-        qs = qs.filter(priority__in=data["priority"])
-    assignee = data.get("assignee")
-    if assignee == "me":
-        qs = qs.filter(assignee=user.pk)
-    elif assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif assignee and assignee != "anyone":
-        qs = qs.filter(assignee=int(assignee))
-    team = data.get("team")
-    if team == "none":
-        qs = qs.filter(team__isnull=True)
-    elif team:
-        qs = qs.filter(team=int(team))
-    if data.get("tag"):
-        qs = qs.filter(Exists(Ticket.tags.through.objects.filter(ticket=OuterRef("pk"), tag__name=data["tag"])))
-    if data.get("category"):
-        qs = qs.filter(category=data["category"])
-    requester = data.get("requester")
-    if requester:
-        if isinstance(requester, int):
-            qs = qs.filter(requester=requester)
-        elif "@" in requester:
-            qs = qs.filter(requester__email__iexact=requester)
-        else:
-            qs = qs.filter(requester__name__icontains=requester)
-    if data.get("organization"):
-        qs = qs.filter(organization=int(data["organization"]))
-    for field, lookup in (
-        ("created_after", "created_at__date__gte"),
-        ("created_before", "created_at__date__lte"),
-        ("updated_after", "updated_at__date__gte"),
-        ("updated_before", "updated_at__date__lte"),
-    ):
-        if data.get(field):
-            qs = qs.filter(**{lookup: data[field]})
-    if data.get("q"):
-        # Ranked (best match first, among the most recent matches) only when sorted that way;
-        # any other order lists every match.
-        rank = search.ranked if data.get("sort") == SEARCH_SORT else search.matching
-        qs = rank(qs, user, data["q"])
-    return qs
+    ``QueueFilterForm``'s cleaned_data; missing or empty keys are ignored), in ``data["sort"]``
+    order (the queue's default without one)."""
+    tickets = selectors.ticket_list_for_agent(user).filter(view_filter(view, user))
+    sort = SORTS[data.get("sort") or DEFAULT_SORT][1]
+    return listing.ticket_list(user, listing.TicketFilters.from_data(data), sort=sort, tickets=tickets)
+
+
+def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
+    return qs.order_by(*keyset.order_by(listing.sort_keys(SORTS[sort][1])))
+
+
+def encode_cursor(sort: str, ticket: Ticket) -> str:
+    """The link to the page after ``ticket`` in ``sort`` order."""
+    return keyset.encode(keyset.NEXT, listing.sort_keys(SORTS[sort][1]), ticket)
+
+
+def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int | None = None) -> listing.TicketPage:
+    """One page of ``qs`` in ``sort`` order at ``cursor`` (``BadCursor`` propagates)."""
+    try:
+        return listing.ticket_page(qs, sort=SORTS[sort][1], cursor=cursor, size=size or PAGE_SIZE)
+    except keyset.BadCursor as exc:
+        reason = "belongs to another sort order" if exc.other_order else "is damaged"
+        raise BadCursor(f"This page link {reason}; showing the first page.") from None

@@ -24,9 +24,10 @@ from rest_framework.views import APIView
 
 from accounts.http import signed_in
 from accounts.permissions import IsStaff
-from tickets import permissions, search, selectors, services
+from helpdesk import keyset
+from tickets import permissions, selectors, services
 from tickets.api import serializers as s
-from tickets.api.filters import TicketFilter
+from tickets.api.filters import ticket_list_parameters
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
@@ -107,17 +108,8 @@ class TicketList(generics.GenericAPIView):
     """Tickets the caller may see; create a ticket."""
 
     serializer_class = s.TicketOut
-    filterset_class = TicketFilter
     parser_classes = [JSONParser, MultiPartParser]
-    ordering_fields = {
-        "created_at": "created_at",
-        "updated_at": "updated_at",
-        # By urgency, not alphabet: `priority` lists urgent first, `-priority` low first.
-        "priority": "priority_rank",
-        "status": "status_rank",
-        # Only with `q`: best match first (`-relevance` reverses), as ranked by tickets.search.
-        "relevance": "-" + search.RANK,
-    }
+    ordering_fields = selectors.SORTS  # the one ticket list's sorts (tickets.selectors.listing)
     ordering_description = (
         "One of created_at, updated_at, priority (urgent first), status (lifecycle order), relevance "
         "(best match first; only with `q`); `-` reverses. Default `-updated_at`, or `relevance` with `q`."
@@ -137,12 +129,20 @@ class TicketList(generics.GenericAPIView):
             return Ticket.objects.none()
         return selectors.ticket_list_for_api(signed_in(self.request.user))
 
-    @extend_schema(summary="List tickets", examples=[TICKET_EXAMPLE])
+    @extend_schema(summary="List tickets", examples=[TICKET_EXAMPLE], parameters=ticket_list_parameters())
     def get(self, request):
-        ordering = request.query_params.get("ordering") or ""
-        if ordering.removeprefix("-") == "relevance" and not self._searching():
+        ordering = request.query_params.get("ordering") or self.default_ordering
+        if ordering.removeprefix("-") == selectors.SEARCH_SORT and not self._searching():
             raise ValidationError({"ordering": ["Sort by relevance only together with a search (`q`)."]})
-        queryset = self.filter_queryset(self.get_queryset())
+        form = selectors.TicketFilterForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
+        try:
+            queryset = selectors.ticket_list(
+                signed_in(request.user), form.filters(), sort=ordering, tickets=self.get_queryset()
+            )
+        except keyset.BadOrdering as exc:
+            raise ValidationError({"ordering": [str(exc)]}) from None
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 

@@ -20,7 +20,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, TicketScope, User
-from tickets import permissions, queue, search, selectors
+from tickets import permissions, queue, selectors
 from tickets.models import Notification, Ticket
 
 # Tables a hot path must never read from end to end.
@@ -113,12 +113,12 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
         assert ticket is not None, "the bench desk has tickets"
         return ticket
 
-    def api_list(user: User, **filters) -> QuerySet:
-        return selectors.ticket_list_for_api(user).filter(**filters).order_by("-updated_at", "-id")[:26]
+    def api_list(user: User, sort: str = selectors.DEFAULT_SORT, **filters) -> QuerySet:
+        tickets = selectors.ticket_list_for_api(user)
+        return selectors.ticket_list(user, selectors.TicketFilters(**filters), sort=sort, tickets=tickets)[:26]
 
     def searched(user: User) -> QuerySet:
-        ranked = search.ranked(selectors.ticket_list_for_api(user), user, text)
-        return ranked.order_by(f"-{search.RANK}", "-id")[:26]
+        return api_list(user, selectors.SEARCH_SORT, q=text)
 
     urgent = {"priority": ["urgent", "high"]}
     month_ago = timezone.now() - timedelta(days=30)
@@ -157,7 +157,7 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
         ),
         "api_list_agent_filtered": (
             "API ticket list, status=open&priority=high, agent",
-            lambda: api_list(agent, status="open", priority="high"),
+            lambda: api_list(agent, status=("open",), priority=("high",)),
         ),
         "api_list_customer": (
             "API ticket list of the customer with the most tickets",

@@ -1,0 +1,165 @@
+"""Keyset pagination: the one paginator behind every list (pages and API alike).
+
+A list is ordered by a whitelisted sort key and the primary key in the same direction, so every
+position is unique, and a page is one indexed range query (``WHERE (updated_at, id) < (…)``
+… ``LIMIT size + 1``), however deep the reader pages — never OFFSET, never a COUNT: the one row
+past the page tells whether more follow. A cursor is an opaque URL-safe string holding the
+direction, the sort keys it was made for and the values of the row at the page's edge.
+
+Plain Django, no domain rules: ``tickets.selectors.listing`` names the ticket sorts, and
+``helpdesk.api.CursorPagination`` puts pages into API answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+
+#: (column, descending): one sort key. A list's keys end with ("id", <same direction>).
+Key = tuple[str, bool]
+
+NEXT, PREVIOUS = "next", "previous"
+
+
+class BadOrdering(ValueError):
+    """The asked-for sort is not one the list offers (the message says which are)."""
+
+
+class BadCursor(ValueError):
+    """A cursor that is damaged, forged, or was made for another sort order (``other_order``)."""
+
+    def __init__(self, *, other_order: bool = False):
+        super().__init__("cursor made for another sort order" if other_order else "damaged cursor")
+        self.other_order = other_order
+
+
+@dataclass
+class Page:
+    """One page of a list and the cursors of the pages around it (None: there is none)."""
+
+    items: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def ordering_keys(fields: Mapping[str, str], wanted: str) -> list[Key]:
+    """The keys of sort ``wanted`` (a public name from ``fields``, ``-`` reverses it).
+
+    ``fields`` maps public names to columns; a column written ``-column`` sorts descending by
+    default (e.g. relevance: best first). The primary key breaks ties in the same direction.
+    """
+    name = wanted.removeprefix("-")
+    if name not in fields:
+        allowed = ", ".join(sorted(fields))
+        raise BadOrdering(f"Cannot sort by {wanted!r}; use one of: {allowed} (with - to reverse).")
+    descending = wanted.startswith("-")
+    column = fields[name]
+    if column.startswith("-"):
+        column, descending = column[1:], not descending
+    return [(column, descending)] if column == "id" else [(column, descending), ("id", descending)]
+
+
+def order_by(keys: list[Key]) -> list[str]:
+    """``keys`` as ``order_by`` arguments."""
+    return [f"-{column}" if desc else column for column, desc in keys]
+
+
+def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Page:
+    """The page of ``qs`` in ``keys`` order that ``cursor`` points to (the first without one).
+
+    Fetches ``size + 1`` rows past the cursor's position — backwards for a ``previous`` cursor —
+    so the page knows whether another follows. Raises ``BadCursor`` for a cursor it cannot use.
+    """
+    direction, values = decode(cursor, keys, qs) if cursor else (NEXT, None)
+    walk = keys if direction == NEXT else [(column, not desc) for column, desc in keys]
+    qs = qs.order_by(*order_by(walk))
+    if values is not None:
+        qs = qs.filter(after(walk, values))
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if direction == PREVIOUS:
+        rows.reverse()
+    has_next = more if direction == NEXT else values is not None
+    has_previous = values is not None if direction == NEXT else more
+    return Page(
+        rows,
+        encode(NEXT, keys, rows[-1]) if rows and has_next else None,
+        encode(PREVIOUS, keys, rows[0]) if rows and has_previous else None,
+    )
+
+
+def after(keys: list[Key], values: list) -> Q:
+    """Rows strictly after ``values`` in the order ``keys``: (a, b) > (x, y) as a Q expression."""
+    condition = Q()
+    for index in range(len(keys) - 1, -1, -1):
+        column, desc = keys[index]
+        step = Q(**{f"{column}__{'lt' if desc else 'gt'}": values[index]})
+        condition = step if index == len(keys) - 1 else step | (Q(**{column: values[index]}) & condition)
+    return condition
+
+
+def encode(direction: str, keys: list[Key], row: Any) -> str:
+    """The cursor of the position just past ``row`` going ``direction``."""
+    values = []
+    for column, _ in keys:
+        value = getattr(row, column)
+        values.append(value.isoformat() if hasattr(value, "isoformat") else value)
+    payload = {"d": direction, "k": [column for column, _ in keys], "v": values}
+    return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str, keys: list[Key], qs: QuerySet) -> tuple[str, list]:
+    """The direction and edge values of ``cursor``, checked against the columns of ``keys``."""
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii") + b"==").decode("utf-8"))
+        direction, made_for, raw = payload["d"], payload["k"], payload["v"]
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error):
+        raise BadCursor() from None
+    if made_for != [column for column, _ in keys]:
+        raise BadCursor(other_order=isinstance(made_for, list))
+    if direction not in (NEXT, PREVIOUS) or not isinstance(raw, list) or len(raw) != len(keys):
+        raise BadCursor()
+    try:
+        values = [_value(qs, column, value) for (column, _), value in zip(keys, raw, strict=True)]
+    except (ValueError, TypeError, ValidationError, OverflowError):
+        raise BadCursor() from None
+    return direction, values
+
+
+def _value(qs: QuerySet, column: str, raw: Any) -> Any:
+    """``raw`` as a value of ``column`` the database can compare with, or ValueError."""
+    if isinstance(raw, dict | list | bool) or raw is None:
+        raise ValueError(column)
+    value = _field(qs, column).to_python(raw)
+    if isinstance(value, int) and not -(2**63) < value < 2**63:
+        raise ValueError(column)  # would overflow the database's integer columns
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(column)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(column)  # every cursor we make has a time zone
+    return value
+
+
+def _field(qs: QuerySet, column: str) -> models.Field:
+    field: Any
+    try:
+        field = qs.model._meta.get_field(column)
+    except FieldDoesNotExist:
+        annotation = qs.query.annotations.get(column)  # a computed sort key, e.g. search relevance
+        field = annotation.output_field if annotation is not None else None
+    if isinstance(field, models.GeneratedField):
+        field = field.output_field
+    if not isinstance(field, models.Field):
+        raise ValueError(column)
+    return field

@@ -1,0 +1,44 @@
+"""Reads of a person's notifications: the bell's count and the notifications page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.http import Http404
+
+from tickets import permissions
+from tickets.models import Notification
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+NOTIFICATIONS_PAGE_SIZE = 30
+
+
+def unread_notification_count(user: User) -> int:
+    """How many unread notifications the bell shows (one indexed count, capped at 100)."""
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).values("id")[:100].count()
+
+
+def notifications_page(user: User, *, before: str | None = None) -> dict:
+    """One page of ``user``'s notifications, newest first, keyset-paginated by id.
+
+    Only notifications about tickets the user may still see are listed.
+    """
+    qs = Notification.objects.filter(recipient=user, ticket__in=permissions.visible_tickets(user).values("pk"))
+    if before and before.isdigit():
+        qs = qs.filter(pk__lt=int(before))
+    rows = list(qs.select_related("ticket", "event").order_by("-id")[: NOTIFICATIONS_PAGE_SIZE + 1])
+    more = len(rows) > NOTIFICATIONS_PAGE_SIZE
+    rows = rows[:NOTIFICATIONS_PAGE_SIZE]
+    return {"items": rows, "next_before": rows[-1].pk if more and rows else None}
+
+
+def notification_get_for_user(user: User, pk: object) -> Notification:
+    """``user``'s own notification ``pk``, or Http404."""
+    notification = Notification.objects.filter(pk=int(str(pk)), recipient=user).first() if str(pk).isdigit() else None
+    if notification is None or not permissions.can(user, permissions.Action.VIEW, notification.ticket):
+        raise Http404("No such notification.")
+    return notification

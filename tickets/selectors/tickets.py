@@ -1,0 +1,131 @@
+"""Reads of tickets, already scoped by ``tickets.permissions`` (DESIGN §6).
+
+Pages and API use these and nothing else to fetch tickets, so what a user can list, open and
+search is decided in one place. Each returns a queryset with the joins its callers need.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+
+from tickets import permissions
+from tickets.models import Attachment, Message, Ticket, TicketEvent
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _list_joins(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.select_related("requester", "assignee", "team", "organization").prefetch_related("tags")
+
+
+def ticket_list_for_agent(user: User) -> QuerySet[Ticket]:
+    """Every ticket the agent may see, newest activity first, with list joins."""
+    return _list_joins(permissions.visible_tickets(user)).order_by("-updated_at", "-id")
+
+
+def ticket_list_for_requester(user: User) -> QuerySet[Ticket]:
+    """The customer's tickets: their own, those shared with them and their organization's when it
+    shares tickets — exactly what ``permissions.visible_tickets`` allows — newest activity first."""
+    return _list_joins(permissions.visible_tickets(user)).order_by("-updated_at", "-id")
+
+
+def ticket_get_for_user(user: User, pk: object) -> Ticket:
+    """The ticket ``pk`` with its detail joins, or ``Http404`` when ``user`` may not see it."""
+    qs = Ticket.objects.select_related("requester", "assignee", "team", "organization", "created_by").prefetch_related(
+        "tags"
+    )
+    return permissions.get_ticket_or_404(user, pk, qs)
+
+
+def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
+    """The conversation of ``ticket`` as ``user`` may read it, oldest first, with attachments.
+
+    Internal notes (and their attachments) are left out for anyone who may not see them.
+    """
+    qs = ticket.messages.select_related("author").order_by("created_at", "id")
+    attachments = Attachment.objects.order_by("created_at", "id")
+    if not permissions.internal_visible(user, ticket):
+        qs = qs.filter(internal=False)
+        attachments = attachments.filter(internal=False)
+    return qs.prefetch_related(Prefetch("attachments", queryset=attachments))
+
+
+def events_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The history of ``ticket`` that ``user`` may see, oldest first."""
+    qs = ticket.events.select_related("actor").order_by("created_at", "id")
+    if not permissions.internal_visible(user, ticket):
+        qs = qs.filter(public=True)
+    return qs
+
+
+def attachments_for(user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    """Attachments of ``ticket`` that ``user`` may see (none on internal notes for customers)."""
+    qs = ticket.attachments.select_related("uploaded_by").order_by("created_at", "id")
+    if not permissions.internal_visible(user, ticket):
+        qs = qs.filter(internal=False)
+    return qs
+
+
+def attachment_get_for_user(user: User, pk: object) -> Attachment:
+    """An attachment ``user`` may download, or ``Http404`` (also for one on an internal note
+    that a customer asks for: they cannot tell it from a missing one)."""
+    from django.http import Http404
+
+    try:
+        pk_int = int(str(pk))
+    except (TypeError, ValueError):
+        raise Http404("No such attachment.") from None
+    attachment = Attachment.objects.select_related("ticket").filter(pk=pk_int).first()
+    if attachment is None or not permissions.can(user, permissions.Action.VIEW, attachment.ticket):
+        raise Http404("No such attachment.")
+    if attachment.internal and not permissions.internal_visible(user, attachment.ticket):
+        raise Http404("No such attachment.")
+    return attachment
+
+
+# --- what the API shows of a ticket ------------------------------------------------------------
+
+
+def with_description(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate ``description``: the body of the ticket's opening message (always public)."""
+    first = Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("body")[:1]
+    return qs.annotate(description=Subquery(first))
+
+
+def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    """Annotate ``message_count``: the messages ``user`` may read — public ones everywhere, and
+    internal notes only on the tickets where ``permissions.readable_notes`` lets them read notes
+    (so an agent who sees a ticket only as its requester is not told about its notes).
+
+    A correlated subquery, not a GROUP BY over the joined list columns, so it stays cheap under
+    keyset pagination; where notes are readable on some tickets only, one CASE picks per row.
+    """
+    messages = Message.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket")
+    every = Coalesce(Subquery(messages.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+    public = Coalesce(
+        Subquery(messages.filter(internal=False).annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+    )
+    notes = permissions.readable_notes(user)
+    if notes is None:
+        return qs.annotate(message_count=public)
+    if not notes:  # Q(): on every ticket the user sees
+        return qs.annotate(message_count=every)
+    return qs.annotate(message_count=Case(When(notes, then=every), default=public, output_field=IntegerField()))
+
+
+def ticket_list_for_api(user: User) -> QuerySet[Ticket]:
+    """The tickets ``user`` may see, with what the API shows of each: list joins, the opening
+    message as ``description`` and ``message_count`` (public messages only for customers)."""
+    return with_public_message_count(with_description(_list_joins(permissions.visible_tickets(user))), user)
+
+
+def ticket_for_api(user: User, pk: int) -> Ticket:
+    """One ticket as ``ticket_list_for_api`` shows it, for the answer to a write ``user`` has just
+    made to it (the service authorized that write). Not scoped by visibility on purpose: an agent
+    who files a ticket for a team they do not work, or moves a ticket to another team, is shown
+    the result of what they did, once. Never use it to read a ticket by a client-given id."""
+    return with_public_message_count(with_description(_list_joins(Ticket.objects.all())), user).get(pk=pk)
