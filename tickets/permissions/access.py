@@ -20,12 +20,14 @@ from tickets.models import Ticket, TicketGroupPermission, TicketUserPermission
 from tickets.permissions.levels import (
     ACTION_NEEDS,
     DELETE,
+    HOLDS_OWN_TICKETS,
     LEVELS_GRANTING,
     OBJECT_LEVELS,
     STAFF_ONLY,
     VIEW,
     WORK,
     Action,
+    access_profile,
     holds_everywhere,
 )
 
@@ -97,11 +99,9 @@ def readable_notes(user: Person) -> Q | None:
 
 def sees_beyond_teams(user: User) -> bool:
     """Whether agent ``user`` may see some ticket other than their teams' (as requester or
-    collaborator, or as a member of an organization that shares tickets). Once per request."""
-    return memo.remember(
-        ("beyond-teams", user.pk),
-        lambda: user.organization_id is not None or TicketUserPermission.objects.filter(user=user).exists(),
-    )
+    collaborator, or as a member of an organization that shares tickets). Read with the rest of
+    their access profile, once per request."""
+    return user.organization_id is not None or HOLDS_OWN_TICKETS in access_profile(user)
 
 
 def sees_every_ticket(user: Person) -> bool:

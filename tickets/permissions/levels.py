@@ -16,9 +16,11 @@ from __future__ import annotations
 import enum
 
 from django.contrib.auth.models import Permission
+from django.db.models import CharField, Value
 
 from accounts.models import User
 from helpdesk import memo
+from tickets.models import TicketUserPermission
 
 VIEW = "view_ticket"
 REPLY = "reply_ticket"
@@ -81,24 +83,38 @@ STAFF_ONLY: frozenset[Action] = frozenset(
 )
 
 
-def holds_everywhere(user: User, codename: str) -> bool:
-    """Whether active ``user`` holds ``codename`` on every ticket (superusers, ALL_TICKETS_GROUP).
+#: In a user's access profile: they hold a permission row on some single ticket of their own
+#: (as requester or collaborator), so an agent among them sees tickets beyond their teams.
+HOLDS_OWN_TICKETS = "+own-ticket-rows"
 
-    Read once per request (``helpdesk.memo``), in one query over direct and group permissions
-    where Django's ModelBackend needs two.
-    """
+
+def holds_everywhere(user: User, codename: str) -> bool:
+    """Whether active ``user`` holds ``codename`` on every ticket (superusers, ALL_TICKETS_GROUP)."""
     if not user.is_active:
         return False
     if user.is_superuser:
         return True
-    return codename in memo.remember(("ticket-model-levels", user.pk), lambda: _model_levels(user))
+    return codename in access_profile(user)
 
 
-def _model_levels(user: User) -> set[str]:
+def access_profile(user: User) -> frozenset[str]:
+    """The ticket permissions ``user`` holds on every ticket, plus ``HOLDS_OWN_TICKETS`` when they
+    hold a row on some single ticket directly. Read once per request (``helpdesk.memo``) in one
+    query, where Django's ModelBackend needs two for the first part alone."""
+    return memo.remember(("ticket-access-profile", user.pk), lambda: _read_profile(user))
+
+
+def _read_profile(user: User) -> frozenset[str]:
     ticket_perms = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
     direct = ticket_perms.filter(user=user).order_by().values_list("codename", flat=True)
     via_group = ticket_perms.filter(group__user=user).order_by().values_list("codename", flat=True)
-    return set(direct.union(via_group))
+    own_rows = (
+        TicketUserPermission.objects.filter(user=user)
+        .order_by()
+        .annotate(marker=Value(HOLDS_OWN_TICKETS, output_field=CharField()))
+        .values_list("marker", flat=True)
+    )
+    return frozenset(direct.union(via_group, own_rows))
 
 
 def permission_ids() -> dict[str, int]:
