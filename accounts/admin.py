@@ -26,6 +26,7 @@ from django.utils.html import format_html
 from accounts import services
 from accounts.models import Invite, Organization, Role, Team, User
 from accounts.permissions import staff_members
+from helpdesk.forms import apply_errors
 
 
 def _staff_users():
@@ -292,8 +293,7 @@ class InviteAdmin(admin.ModelAdmin):
             try:
                 invite = services.invite_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                for field, msgs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, msgs)
+                apply_errors(form, exc)
             else:
                 link = invite_link(request, invite)
                 transaction.on_commit(lambda: _send_invite(link, invite))

@@ -21,9 +21,25 @@ from rest_framework.response import Response
 from accounts import services
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import DirectoryReadAdminsWrite, IsAdministrator, IsStaff
-from helpdesk.api import TokenEndpointThrottle
-from tickets.api.filters import IdFilter
-from tickets.api.serializers import IdField, NamedOut, PersonOut, TeamField, _ObjectIdField
+from helpdesk.api.fields import IdField, IdFilter, NamedOut, ObjectIdField, PersonOut
+from helpdesk.api.throttles import TokenEndpointThrottle
+
+# --- fields (shared with tickets' API) --------------------------------------------------------------
+
+
+class TeamField(ObjectIdField):
+    missing = "No such team."
+
+    def get_queryset(self):
+        return Team.objects.all()
+
+
+class UserField(ObjectIdField):
+    missing = "No such user."
+
+    def get_queryset(self):
+        return User.objects.all()
+
 
 # --- serializers -----------------------------------------------------------------------------------
 
@@ -81,17 +97,10 @@ class TeamOut(serializers.ModelSerializer):
         return [{"id": u.pk, "name": u.name, "email": u.email} for u in obj.group.user_set.all()]
 
 
-class _MemberField(_ObjectIdField):
-    missing = "No such user."
-
-    def get_queryset(self):
-        return User.objects.all()
-
-
 class TeamIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=300, required=False, allow_blank=True)
-    members = serializers.ListField(child=_MemberField(), required=False, help_text="User ids: the whole membership.")
+    members = serializers.ListField(child=UserField(), required=False, help_text="User ids: the whole membership.")
 
 
 class TeamPatchIn(TeamIn):

@@ -44,12 +44,3 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
 
     def save(self, commit=True):  # pragma: no cover - the view calls the service instead
         raise NotImplementedError("Use accounts.services.user_set_password.")
-
-
-def apply_errors(form: forms.Form, message_dict: dict[str, list[str]]) -> None:
-    """Put a service's ``ValidationError.message_dict`` on ``form``: field errors on their field,
-    anything else on the form as a whole."""
-    for field, messages in message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)

@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.models import Invite
+from helpdesk.forms import apply_errors
 
 
 class InviteAcceptForm(forms.Form):
@@ -55,8 +56,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except services.InviteInvalid as exc:
             return render(request, "accounts/invite_accept.html", {"problem": exc.message}, status=410)
         except ValidationError as exc:
-            for field, msgs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, msgs)
+            apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(

@@ -16,6 +16,7 @@ from django.db import transaction
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people
 from accounts.signals import access_changed
+from helpdesk.exceptions import Conflict
 
 
 def _clean_email(email: str) -> str:
@@ -279,8 +280,6 @@ def team_update(
 @transaction.atomic
 def team_delete(*, team: Team) -> None:
     """Delete a team that has no tickets (``Conflict`` otherwise: move its tickets first)."""
-    from tickets.exceptions import Conflict
-
     if team.tickets.exists():
         raise Conflict(f"Team {team.name} still has tickets; move them to another team first.")
     group = team.group

@@ -17,8 +17,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
-from accounts.forms import NameForm, PasswordChangeForm, SignupForm, apply_errors
+from accounts.forms import NameForm, PasswordChangeForm, SignupForm
 from accounts.http import AuthenticatedHttpRequest
+from helpdesk.forms import apply_errors
 
 
 @login_not_required
@@ -41,7 +42,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"], name=form.cleaned_data["name"], password=form.cleaned_data["password"]
             )
         except ValidationError as exc:
-            apply_errors(form, exc.message_dict)
+            apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "Your account is ready. File a ticket whenever you need help.")
@@ -69,7 +70,7 @@ def profile_name(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             services.user_set_name(user=request.user, name=form.cleaned_data["name"])
         except ValidationError as exc:
-            apply_errors(form, exc.message_dict)
+            apply_errors(form, exc)
         else:
             messages.success(request, "Your name is saved.")
             return redirect("accounts:profile")

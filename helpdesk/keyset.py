@@ -7,7 +7,7 @@ past the page tells whether more follow. A cursor is an opaque URL-safe string h
 direction, the sort keys it was made for and the values of the row at the page's edge.
 
 Plain Django, no domain rules: ``tickets.selectors.listing`` names the ticket sorts, and
-``helpdesk.api.CursorPagination`` puts pages into API answers.
+``helpdesk.api.pagination.CursorPagination`` puts pages into API answers.
 """
 
 from __future__ import annotations

@@ -332,10 +332,10 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.CursorPagination",
-    "EXCEPTION_HANDLER": "helpdesk.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "helpdesk.api_schema.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.api.UserThrottle", "helpdesk.api.AnonymousThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.CursorPagination",
+    "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "helpdesk.api.schema.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["helpdesk.api.throttles.UserThrottle", "helpdesk.api.throttles.AnonymousThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": env.raw("API_THROTTLE_USER") or "2000/hour",
         "anon": env.raw("API_THROTTLE_ANON") or "100/hour",
@@ -367,7 +367,7 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1, "maximum": 999_999_999_999_999_999}},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "helpdesk.api_schema.add_error_responses",
+        "helpdesk.api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "tickets.models.Status",

@@ -10,12 +10,12 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("accounts/", include("accounts.urls")),
-    path("portal/", include("tickets.urls_portal")),
-    path("agent/", include("tickets.urls_agent")),
-    path("attachments/", include("tickets.urls_attachments")),
-    path("live/", include("tickets.urls_live")),
-    path("notifications/", include("tickets.urls_notifications")),
-    path("api/", include("helpdesk.urls_api")),
+    path("portal/", include("tickets.urls.portal")),
+    path("agent/", include("tickets.urls.agent")),
+    path("attachments/", include("tickets.urls.attachments")),
+    path("live/", include("tickets.urls.live")),
+    path("notifications/", include("tickets.urls.notifications")),
+    path("api/", include("helpdesk.api.urls")),
     path("admin/", admin.site.urls),
 ]
 

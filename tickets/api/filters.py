@@ -6,29 +6,16 @@ parameter (``{"status": ["..."]}``), never an empty list that looks like "no tic
 ``ticket_list_parameters`` describes the same form in the OpenAPI schema. Filters narrow a
 queryset the selectors already scoped to what the caller may see; they never widen it.
 
-``IdFilter`` is the django-filter of a positive id, for the other lists (people).
+(``IdFilter``, the django-filter of a positive id for the other lists, is ``helpdesk.api.fields``'.)
 """
 
 from __future__ import annotations
 
-import django_filters
 from django import forms
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter
 
-from tickets.api.serializers import MAX_ID
+from helpdesk.api.fields import MAX_ID
 from tickets.selectors import listing
-
-
-class IdField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class IdFilter(django_filters.NumberFilter):
-    field_class = IdField
 
 
 def _schema(field: forms.Field) -> dict:

@@ -12,25 +12,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Team, User
+from accounts.api import TeamField
+from accounts.models import User
+from helpdesk.api.fields import IdField, NamedOut, ObjectIdField, PersonOut
 from tickets import permissions, services
 from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
 
-MAX_ID = 999_999_999_999_999_999  # ids beyond bigint are refused here, never sent to the database
-
-
 # --- small shapes --------------------------------------------------------------------------------
-
-
-class PersonOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    email = serializers.EmailField()
-
-
-class NamedOut(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
 
 
 class AuthorOut(serializers.Serializer):
@@ -160,47 +148,12 @@ class BulkResultOut(serializers.Serializer):
 # --- input -------------------------------------------------------------------------------------
 
 
-class IdField(serializers.IntegerField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
-class _ObjectIdField(serializers.Field):
-    """An id resolved to an object of ``queryset``; unknown ids are a 400 on the field."""
-
-    queryset = None
-    missing = "No such object."
-
-    def to_internal_value(self, data):
-        pk = IdField().run_validation(data)
-        obj = self.get_queryset().filter(pk=pk).first()
-        if obj is None:
-            raise serializers.ValidationError(self.missing)
-        return obj
-
-    def to_representation(self, value):
-        return value.pk
-
-    def get_queryset(self):
-        return self.queryset
-
-
-class AgentField(_ObjectIdField):
+class AgentField(ObjectIdField):
     missing = "No such agent."
 
     def get_queryset(self):
         # Whether this agent may work the ticket's team is the service's question.
         return permissions.staff_members(active=False)
-
-
-class TeamField(_ObjectIdField):
-    missing = "No such team."
-
-    def get_queryset(self):
-        return Team.objects.all()
 
 
 class NewRequesterIn(serializers.Serializer):

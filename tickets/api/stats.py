@@ -18,8 +18,8 @@ from rest_framework.response import Response
 
 from accounts.models import Team
 from accounts.permissions import IsStaff
+from helpdesk.api.fields import MAX_ID, NamedOut
 from tickets import stats
-from tickets.api.serializers import MAX_ID, NamedOut
 
 DEFAULT_DAYS = 30
 

@@ -3,7 +3,7 @@
 Each view is: selector (scoped read, 404 for what the caller may not see) → permission class
 (``tickets.permissions`` decides; 403 for visible-but-forbidden) → input serializer (shape) →
 service (every rule and every write) → output serializer. Errors become responses in
-``helpdesk.api.exception_handler``.
+``helpdesk.api.errors.exception_handler``.
 """
 
 from __future__ import annotations

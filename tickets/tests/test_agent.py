@@ -644,7 +644,7 @@ def test_quick_select_writes_what_djangos_select_writes():
 
     from django import forms
 
-    from tickets.forms_agent import QuickSelect
+    from tickets.forms.agent import QuickSelect
 
     choices = [
         ("", "Any"),

@@ -23,10 +23,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team, User
+from helpdesk.forms import apply_errors, error_text
 from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
-from tickets.forms_agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
-from tickets.forms_agent import QueueFilterForm as _QueueFilterForm
+from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
+from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
 
@@ -49,21 +50,8 @@ def _staff(*, for_display: bool = False) -> list[User]:
     return list(staff.only("id", "name", "email") if for_display else staff)
 
 
-def _error_text(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(" ".join(msgs) for msgs in exc.message_dict.values())
-    return " ".join(exc.messages)
-
-
-def _errors_into_form(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, msgs in exc.message_dict.items():
-        target = field if field in form.fields else None
-        if field in ("file", "attachments") and "attachments" in form.fields:
-            target = "attachments"
-        form.add_error(target, msgs)
+# A single file's errors (``field="file"``) belong under the composer's "attachments".
+FILE_ERRORS = {"file": "attachments"}
 
 
 def _safe_next(request: AuthenticatedHttpRequest, value: str | None, default: str) -> str:
@@ -187,7 +175,7 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
             f"Nothing was changed: {len(exc.failures)} of {len(set(ids))} tickets could not take the change ({reasons}).",
         )
     except ValidationError as exc:
-        messages.error(request, f"Nothing was changed: {_error_text(exc)}")
+        messages.error(request, f"Nothing was changed: {error_text(exc)}")
     else:
         count = len(updated)
         messages.success(request, f"Updated {count} ticket{'s' if count != 1 else ''}.")
@@ -289,7 +277,7 @@ def ticket_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect(ticket)
         except ValidationError as exc:
-            _errors_into_form(form, exc)
+            apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
             done = "Internal note added." if internal else "Reply sent to the customer."
             if form.cleaned_data["status"]:
@@ -330,7 +318,7 @@ def ticket_fields(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect(ticket)
         except ValidationError as exc:
-            _errors_into_form(form, exc)
+            apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
             if not permissions.can(request.user, Action.VIEW, Ticket.objects.get(pk=ticket.pk)):
                 messages.success(request, f"Ticket #{ticket.pk} moved to another team; you no longer work it.")
@@ -350,7 +338,7 @@ def ticket_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except Conflict as exc:
         messages.error(request, exc.message)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "You now hold this ticket.")
     return redirect(ticket)
@@ -368,7 +356,7 @@ def collaborator_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             messages.error(request, exc.message)
             return redirect(ticket)
         except ValidationError as exc:
-            _errors_into_form(form, exc)
+            apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
             messages.success(request, f"{person.name} can now read and reply to this ticket.")
             return redirect(ticket)

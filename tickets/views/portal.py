@@ -16,11 +16,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.forms import apply_errors
 from accounts.http import AuthenticatedHttpRequest
+from helpdesk.forms import apply_errors
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict
-from tickets.forms import ReplyForm, TicketForm
+from tickets.forms.portal import ReplyForm, TicketForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
 
@@ -96,7 +96,7 @@ def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
                     metadata={"follow_up_of": follow_up.pk} if follow_up else None,
                 )
             except ValidationError as exc:
-                apply_errors(form, exc.message_dict)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"Ticket #{ticket.pk} is filed. We will answer here and by email.")
                 return redirect("portal:ticket", pk=ticket.pk)
@@ -171,7 +171,7 @@ def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 attachments=form.cleaned_data["attachments"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc.message_dict)
+            apply_errors(form, exc)
         except Conflict as exc:
             messages.error(request, exc.message)
             return redirect("portal:ticket", pk=ticket.pk)

@@ -1,92 +1,20 @@
-"""What every endpoint of the REST API shares: the error handler, cursor pagination, throttles.
+"""Keyset (cursor) pagination for every list of the API: follows ``?ordering=``, never counts.
 
-The API is a front end over ``tickets.selectors``, ``tickets.services`` and
-``tickets.permissions``; nothing here decides access or holds a business rule. This module turns
-the errors those layers raise into the responses API.md documents:
-
-    django ValidationError        400 {"field": ["message", ...]} or {"detail": "..."}
-    BulkUpdateFailed              400 {"ids": [...], "failures": [{"id", "reason"}]}
-    AttachmentTooLarge            413 {"file": [...]}
-    UnsupportedFileType           415 {"file": [...]}
-    PermissionDenied              403 {"detail": "..."}
-    Http404                       404 {"detail": "Not found."}  (never says whether it exists)
-    tickets.exceptions.Conflict   409 {"detail": "..."}
-    tickets.exceptions.StaleVersion   412 {"detail": "..."} (If-Match no longer matches)
+The keyset itself is ``helpdesk.keyset``'s, the same paginator the pages use; this class puts its
+pages into API answers (``{"next", "previous", "results"}``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils.urls import replace_query_param
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk import keyset
-from tickets.exceptions import AttachmentTooLarge, BulkUpdateFailed, Conflict, StaleVersion, UnsupportedFileType
-
-NOT_FOUND = "Not found."
-
-
-# --- errors ------------------------------------------------------------------------------------
-
-
-def _validation_data(exc: DjangoValidationError) -> dict[str, Any]:
-    if hasattr(exc, "error_dict"):
-        data: dict[str, Any] = {}
-        for field, messages in exc.message_dict.items():
-            data["detail" if field == "__all__" else field] = messages
-        if isinstance(data.get("detail"), list):
-            data["detail"] = " ".join(data["detail"])
-        return data
-    return {"detail": " ".join(exc.messages)}
-
-
-def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """The one place that maps domain and Django errors to API responses (DESIGN §11)."""
-    if isinstance(exc, BulkUpdateFailed):
-        failures = [{"id": pk, "reason": reason} for pk, reason in sorted(exc.failures.items())]
-        data = {
-            "detail": "Nothing was changed: some tickets cannot take this change.",
-            "ids": [item["id"] for item in failures],
-            "failures": failures,
-        }
-        return _response(data, status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, AttachmentTooLarge):
-        return _response(_validation_data(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exc, UnsupportedFileType):
-        return _response(_validation_data(exc), status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-    if isinstance(exc, DjangoValidationError):
-        return _response(_validation_data(exc), status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, StaleVersion):
-        return _response({"detail": exc.message}, status.HTTP_412_PRECONDITION_FAILED)
-    if isinstance(exc, Conflict):
-        return _response({"detail": exc.message}, status.HTTP_409_CONFLICT)
-    if isinstance(exc, Http404 | exceptions.NotFound):
-        # Whatever the reason (missing, or not visible to the caller), the answer is the same.
-        return _response({"detail": NOT_FOUND}, status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
-    return drf_exception_handler(exc, context)
-
-
-def _response(data: dict, code: int) -> Response:
-    from rest_framework.views import set_rollback
-
-    set_rollback()
-    return Response(data, status=code)
-
-
-# --- pagination --------------------------------------------------------------------------------
 
 
 class CursorPagination(BasePagination):
@@ -214,44 +142,3 @@ class CursorPagination(BasePagination):
         if cursor is None:
             return None
         return replace_query_param(self.base_url, self.cursor_query_param, cursor)
-
-
-# --- throttles ---------------------------------------------------------------------------------
-
-
-class _RateFromSettings(SimpleRateThrottle):
-    """Reads its rate when used, not at import, so settings (and tests) can change it."""
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-
-class UserThrottle(_RateFromSettings):
-    """Per signed-in user (anonymous requests are left to ``AnonymousThrottle``)."""
-
-    scope = "user"
-
-    def get_cache_key(self, request, view) -> str | None:
-        if not request.user or not request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
-
-
-class AnonymousThrottle(_RateFromSettings):
-    """Per client IP address, for requests without credentials."""
-
-    scope = "anon"
-
-    def get_cache_key(self, request, view) -> str | None:
-        if request.user and request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class TokenEndpointThrottle(_RateFromSettings):
-    """The password endpoint, per client IP whoever asks: a much lower rate against guessing."""
-
-    scope = "token"
-
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,6 +1,6 @@
 """The API's OpenAPI schema (drf-spectacular): list detection for our views and the documented
-error responses. Kept apart from ``helpdesk.api`` because drf-spectacular imports DRF's views,
-which import the settings that name ``helpdesk.api``."""
+error responses. Its own module (``helpdesk.api`` imports nothing at load) because
+drf-spectacular imports DRF's views, which import the settings that name the other modules here."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from tickets import queue
+from tickets.forms.shared import MultipleFileField
 from tickets.models import Category, Priority, Status
 from tickets.selectors.listing import MomentField, OrganizationField, RequesterField, TicketFilterForm
 from tickets.services import TAG_RE
@@ -158,19 +159,6 @@ class BulkForm(forms.Form):
         return changes
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        if isinstance(data, list | tuple):
-            return [super(MultipleFileField, self).clean(item, initial) for item in data if item]
-        return [super().clean(data, initial)] if data else []
-
-
 class MessageForm(forms.Form):
     """The composer: a public reply or an internal note, files, and an optional new status."""
 
@@ -181,7 +169,7 @@ class MessageForm(forms.Form):
 
     mode = forms.ChoiceField(choices=MODES, initial="reply", widget=forms.RadioSelect, label="Type")
     body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
-    attachments = MultipleFileField(label="Attach files", required=False)
+    attachments = MultipleFileField(label="Attach files")
     status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label="Submit as")
 
 
