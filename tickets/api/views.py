@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
@@ -28,6 +26,7 @@ from helpdesk import keyset
 from tickets import permissions, selectors, services
 from tickets.api import serializers as s
 from tickets.api.filters import ticket_list_parameters
+from tickets.downloads import download_response
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
@@ -448,7 +447,7 @@ class AttachmentDownload(generics.GenericAPIView):
     @extend_schema(
         summary="Download a file",
         description="The stored bytes as an attachment, with the content type detected at upload. With S3 "
-        "storage: a 302 to a short-lived signed URL.",
+        "storage: a 302 to a short-lived signed URL that answers with the same type and file name.",
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment id.")],
         responses={
             (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, "The file."),
@@ -456,17 +455,5 @@ class AttachmentDownload(generics.GenericAPIView):
         },
     )
     def get(self, request, pk):
-        attachment = selectors.attachment_get_for_user(request.user, pk)
-        storage = default_storage
-        if not isinstance(storage, FileSystemStorage):
-            return HttpResponseRedirect(storage.url(attachment.file.name))
-        try:
-            handle = storage.open(attachment.file.name, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.filename, content_type=attachment.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        # The same response as the pages' download (tickets.downloads): headers and signed URL alike.
+        return download_response(selectors.attachment_get_for_user(request.user, pk))

@@ -1,0 +1,118 @@
+"""One download response (``tickets.downloads``): the page and the API hand out a file alike.
+
+Local disk: the same bytes and the same security headers on both paths. A storage that serves
+files itself: both redirect to a signed URL carrying the same content-type and disposition
+overrides — checked against django-storages' real S3 backend, which signs URLs offline (no
+bucket is contacted; the test only reads the URL it makes).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from tickets import services
+from tickets.models import Attachment
+from tickets.tests.api.support import token_client
+from tickets.tests.files import pdf_bytes, png_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+SAME_ON_BOTH = ["Content-Type", "Content-Disposition", "X-Content-Type-Options", "Content-Security-Policy"]
+S3_OVERRIDES = ["response-content-type", "response-content-disposition"]
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**default, "OPTIONS": {**default.get("OPTIONS", {}), "location": str(tmp_path / "media")}},
+    }
+
+
+def _attach(customer, ticket, name: str, content: bytes) -> Attachment:
+    services.message_add(actor=customer, ticket=ticket, body="Files", attachments=[upload(name, content)])
+    return Attachment.objects.filter(ticket=ticket).latest("id")
+
+
+def _both(client, customer, attachment):
+    client.force_login(customer)
+    page = client.get(reverse("attachments:download", args=[attachment.pk]))
+    api = token_client(customer).get(reverse("api:attachment-download", args=[attachment.pk]))
+    return page, api
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type", "disposition"),
+    [
+        ("shot.png", png_bytes(), "image/png", 'attachment; filename="shot.png"'),
+        (
+            'Fac"ture été.pdf',
+            pdf_bytes(),
+            "application/pdf",
+            "attachment; filename*=utf-8''Fac%22ture%20%C3%A9t%C3%A9.pdf",
+        ),
+    ],
+    ids=["png", "unusual-name-pdf"],
+)
+def test_local_download_sends_the_same_security_headers_on_page_and_api(
+    client, customer, ticket, name, content, content_type, disposition
+):
+    attachment = _attach(customer, ticket, name, content)
+    page, api = _both(client, customer, attachment)
+    for response in (page, api):
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == content
+        assert response["Content-Type"] == content_type
+        assert response["Content-Disposition"] == disposition
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response["Content-Security-Policy"]
+        assert "no-store" in response["Cache-Control"]
+    assert {h: page[h] for h in SAME_ON_BOTH} == {h: api[h] for h in SAME_ON_BOTH}
+
+
+def test_missing_stored_file_is_404_on_page_and_api(client, customer, ticket):
+    attachment = _attach(customer, ticket, "shot.png", png_bytes())
+    attachment.file.storage.delete(attachment.file.name)
+    page, api = _both(client, customer, attachment)
+    assert (page.status_code, api.status_code) == (404, 404)
+
+
+def test_s3_download_redirects_to_a_signed_url_with_the_same_overrides_on_page_and_api(
+    client, customer, ticket, settings
+):
+    attachment = _attach(customer, ticket, 'Fac"ture été.pdf', pdf_bytes())
+    # The file was stored on disk above; from here on the default storage is an S3 bucket.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "helpdesk-files",
+                "endpoint_url": "https://s3.example.test",
+                "region_name": "eu-west-1",
+                "access_key": "AKIAEXAMPLEEXAMPLE00",
+                "secret_key": "example-secret-key-example-secret-key-00",
+            },
+        },
+    }
+    attachment = Attachment.objects.get(pk=attachment.pk)
+    page, api = _both(client, customer, attachment)
+    queries = []
+    for response in (page, api):
+        assert response.status_code == 302
+        assert "no-store" in response["Cache-Control"]
+        location = urlsplit(response["Location"])
+        assert location.netloc.endswith("s3.example.test")
+        assert location.path.endswith(attachment.file.name)
+        query = parse_qs(location.query)
+        assert "X-Amz-Signature" in query or "Signature" in query  # signed, short-lived
+        queries.append({key: query.get(key) for key in S3_OVERRIDES})
+    assert queries[0] == queries[1]
+    assert queries[0] == {
+        "response-content-type": ["application/pdf"],
+        "response-content-disposition": ["attachment; filename*=utf-8''Fac%22ture%20%C3%A9t%C3%A9.pdf"],
+    }
