@@ -37,14 +37,13 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
-from django.utils import timezone
 
 from accounts.permissions import STAFF_ROLES
-from tickets import caching, permissions
+from tickets import caching, periods, permissions
 from tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
 if TYPE_CHECKING:
@@ -65,15 +64,8 @@ stats_visible_teams = permissions.stats_visible_teams
 
 # --- the period ---------------------------------------------------------------------------------
 
-
-def _as_datetime(value: date | datetime, *, end: bool) -> datetime:
-    """A datetime as given (made aware), or a date as the start of that day (``end``: of the
-    next day, so a date range includes its last day) in the current time zone."""
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    if end:
-        value = value + timedelta(days=1)
-    return timezone.make_aware(datetime.combine(value, time.min))
+# Dates and date-times to the period's bounds: one rule for the page, the API and these functions.
+_as_datetime = periods.as_datetime
 
 
 # --- the raw rows ---------------------------------------------------------------------------------

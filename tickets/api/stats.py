@@ -6,10 +6,9 @@ own row and their teams' members); this view only reads and checks the query par
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
@@ -19,9 +18,9 @@ from rest_framework.response import Response
 from accounts.models import Team
 from accounts.permissions import IsStaff
 from helpdesk.api.fields import MAX_ID, NamedOut
-from tickets import stats
+from tickets import periods, stats
 
-DEFAULT_DAYS = 30
+DEFAULT_DAYS = periods.DEFAULT_DAYS
 
 
 class SecondsOut(serializers.Serializer):
@@ -47,37 +46,11 @@ class AgentStatsPageOut(serializers.Serializer):
     results = AgentStatsOut(many=True)
 
 
-def _moment(request, name: str, default: date) -> date | datetime:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return default
-    value: date | datetime | None
+def _bound(request, name: str) -> date | datetime | None:
     try:
-        # A bare date is a whole day (parse_datetime would read it as midnight).
-        value = parse_date(raw) if len(raw) <= 10 else parse_datetime(raw)
-    except ValueError:
-        value = None
-    if value is None:
-        raise ValidationError({name: ["Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."]})
-    return value
-
-
-def _bounds(since: date | datetime, until: date | datetime) -> tuple[datetime, datetime]:
-    """The period as aware datetimes ``[start, end)``: dates are whole days, ``until`` inclusive."""
-
-    def moment(value: date | datetime, *, end: bool) -> datetime:
-        if isinstance(value, datetime):
-            return value if timezone.is_aware(value) else timezone.make_aware(value)
-        day = value + timedelta(days=1) if end else value
-        return timezone.make_aware(datetime.combine(day, time.min))
-
-    try:
-        start, stop = moment(since, end=False), moment(until, end=True)
-    except (OverflowError, ValueError):
-        raise ValidationError({"until": ["That date is out of range."]}) from None
-    if start > stop:
-        raise ValidationError({"since": ["The start is after the end."]})
-    return start, stop
+        return periods.parse_bound(request.query_params.get(name))
+    except DjangoValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
 
 
 class AgentStats(generics.GenericAPIView):
@@ -120,10 +93,7 @@ class AgentStats(generics.GenericAPIView):
         ],
     )
     def get(self, request):
-        today = timezone.localdate()
-        since = _moment(request, "since", today - timedelta(days=DEFAULT_DAYS - 1))
-        until = _moment(request, "until", today)
-        start, stop = _bounds(since, until)
+        start, stop = periods.period(_bound(request, "since"), _bound(request, "until"))
         team = None
         raw_team = request.query_params.get("team")
         if raw_team not in (None, ""):

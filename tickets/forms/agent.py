@@ -8,7 +8,8 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from tickets import queue
+from helpdesk.forms import apply_errors
+from tickets import periods, queue
 from tickets.forms.shared import MultipleFileField
 from tickets.models import Category, Priority, Status
 from tickets.selectors.listing import MomentField, OrganizationField, RequesterField, TicketFilterForm
@@ -196,14 +197,24 @@ class CollaboratorForm(forms.Form):
     email = forms.EmailField(label="Customer email")
 
 
+class PeriodBoundField(forms.Field):
+    """A date (or an ISO date-time) read by ``tickets.periods``, the statistics API's parser."""
+
+    widget = forms.DateInput(attrs={"type": "date"})
+
+    def to_python(self, value):
+        return periods.parse_bound(value)
+
+
 class StatsPeriodForm(forms.Form):
-    """The statistics page's period and team (GET)."""
+    """The statistics page's period and team (GET). ``cleaned_data["since"]``/``["until"]`` are the
+    period's first and last day (a custom period) or None (a preset ``period`` of days)."""
 
     PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates below")]
 
     period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    since = PeriodBoundField(required=False, label="From")
+    until = PeriodBoundField(required=False, label="To")
     team = forms.ChoiceField(required=False, label="Team")
 
     def __init__(self, *args, teams=(), **kwargs):
@@ -214,10 +225,11 @@ class StatsPeriodForm(forms.Form):
         data = super().clean()
         if data.get("period") == "custom" or (not data.get("period") and (data.get("since") or data.get("until"))):
             if not data.get("since") or not data.get("until"):
-                raise ValidationError("Give both dates for a custom period.")
-            if data["since"] > data["until"]:
-                raise ValidationError("The start date is after the end date.")
-            if (data["until"] - data["since"]).days > 3660:
-                raise ValidationError("Choose a period of at most ten years.")
+                raise ValidationError(periods.BOTH_NEEDED)
+            try:
+                periods.period(data["since"], data["until"], max_days=periods.TEN_YEARS)
+            except ValidationError as exc:
+                apply_errors(self, exc)
+                return data
             data["period"] = "custom"
         return data

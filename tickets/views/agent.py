@@ -8,7 +8,6 @@ services raise ``PermissionDenied``).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -17,14 +16,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
-from tickets import live, permissions, queue, selectors, services, stats, timeline
+from tickets import live, periods, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
@@ -444,12 +442,10 @@ def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     teams = list(stats.stats_visible_teams(user).order_by("name"))
     form = StatsPeriodForm(request.GET or None, initial={"period": "30"}, teams=teams)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    today = timezone.localdate()
     if data.get("period") == "custom":
         since, until = data["since"], data["until"]
     else:
-        days = int(data.get("period") or 30)
-        since, until = today - timedelta(days=days - 1), today
+        since, until = periods.last_days(int(data.get("period") or periods.DEFAULT_DAYS))
     team = next((t for t in teams if str(t.pk) == data.get("team")), None)
     rows = stats.agent_stats(viewer=user, since=since, until=until, team=team)
     team_rows = stats.team_stats(viewer=user, since=since, until=until, teams=teams)
