@@ -78,4 +78,4 @@ class IdFormField(forms.IntegerField):
 class IdFilter(django_filters.NumberFilter):
     """``?name=<id>``: a malformed or out-of-range id is a 400 naming the parameter."""
 
-    field_class = IdFormField
+    field_class = IdFormField  # type: ignore[assignment]  # an IntegerField where the stubs say DecimalField

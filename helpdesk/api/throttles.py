@@ -10,7 +10,8 @@ class _RateFromSettings(SimpleRateThrottle):
     """Reads its rate when used, not at import, so settings (and tests) can change it."""
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) if self.scope else None
+        return None if rate is None else str(rate)  # "100/min"; the stubs type rates as numbers
 
 
 class UserThrottle(_RateFromSettings):

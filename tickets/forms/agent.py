@@ -26,6 +26,13 @@ def _team_choices(teams) -> list[tuple[str, str]]:
     return [(str(t.pk), t.name) for t in teams]
 
 
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A choice field of ``form``, to set its choices once the people and teams are known."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 def _split_tags(value: str, field: str) -> list[str]:
     names = [part.strip() for part in value.replace(",", " ").split() if part.strip()]
     for name in names:
@@ -72,12 +79,13 @@ class QueueFilterForm(TicketFilterForm):
 
     view = forms.ChoiceField(choices=[(v.key, v.label) for v in queue.VIEWS], required=False)
     # Pickers of the desk's agents and teams ("anyone" is the picker's no-filter choice).
-    assignee = forms.ChoiceField(required=False, widget=QuickSelect)
-    team = forms.ChoiceField(required=False, widget=QuickSelect)
+    # (They replace the list form's id fields: the queue offers pickers where the API takes ids.)
+    assignee = forms.ChoiceField(required=False, widget=QuickSelect)  # type: ignore[assignment]
+    team = forms.ChoiceField(required=False, widget=QuickSelect)  # type: ignore[assignment]
     requester = RequesterField(by_name=True, required=False, help_text="Email, name or user id")
     # A name (or id), not a list: a desk has thousands of customer organizations.
     organization = OrganizationField(by_name=True, required=False, help_text="Organization name or id")
-    channel = None  # not offered in the queue
+    channel = None  # type: ignore[assignment]  # not offered in the queue
     created_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updated_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -90,13 +98,16 @@ class QueueFilterForm(TicketFilterForm):
     def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
         for name in ("status", "priority"):
-            self.fields[name].widget = forms.CheckboxSelectMultiple(choices=self.fields[name].choices)
+            choices = _choice_field(self, name).choices  # the model's TextChoices: a plain list
+            self.fields[name].widget = forms.CheckboxSelectMultiple(choices=choices)  # type: ignore[arg-type]
         self.fields["requester"].widget.attrs["maxlength"] = "254"
         self.fields["organization"].widget.attrs["maxlength"] = "200"
-        self.fields["assignee"].choices = [("anyone", "Anyone"), ("me", "Me"), ("none", "Nobody")] + _people_choices(
-            agents
-        )
-        self.fields["team"].choices = [("", "Any team"), ("none", "No team")] + _team_choices(teams)
+        _choice_field(self, "assignee").choices = [
+            ("anyone", "Anyone"),
+            ("me", "Me"),
+            ("none", "Nobody"),
+        ] + _people_choices(agents)
+        _choice_field(self, "team").choices = [("", "Any team"), ("none", "No team")] + _team_choices(teams)
 
     def clean_view(self):
         return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
@@ -125,11 +136,11 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Ids are checked by the service (invisible ones fail the whole update); any int is accepted here.
         # (Bounded: SQLite cannot even compare with integers past 64 bits.)
-        self.fields["ids"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
-        self.fields["assignee"].choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
+        _choice_field(self, "ids").valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18  # type: ignore[method-assign]
+        _choice_field(self, "assignee").choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
             _people_choices(agents)
         )
-        self.fields["team"].choices = [(NO_CHANGE, "No change"), ("none", "No team")] + _team_choices(teams)
+        _choice_field(self, "team").choices = [(NO_CHANGE, "No change"), ("none", "No team")] + _team_choices(teams)
 
     def clean_add_tags(self):
         return _split_tags(self.cleaned_data.get("add_tags", ""), "add_tags")
@@ -186,8 +197,8 @@ class TicketFieldsForm(forms.Form):
 
     def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Unassigned")] + _people_choices(agents)
-        self.fields["team"].choices = [("", "No team")] + _team_choices(teams)
+        _choice_field(self, "assignee").choices = [("", "Unassigned")] + _people_choices(agents)
+        _choice_field(self, "team").choices = [("", "No team")] + _team_choices(teams)
 
     def clean_tags(self):
         return _split_tags(self.cleaned_data.get("tags", ""), "tags")
@@ -219,10 +230,11 @@ class StatsPeriodForm(forms.Form):
 
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All teams I can see")] + _team_choices(teams)
+        _choice_field(self, "team").choices = [("", "All teams I can see")] + _team_choices(teams)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("period") == "custom" or (not data.get("period") and (data.get("since") or data.get("until"))):
             if not data.get("since") or not data.get("until"):
                 raise ValidationError(periods.BOTH_NEEDED)

@@ -10,6 +10,8 @@ from tickets.models import Category, Priority
 
 
 class _AttachmentHelpMixin:
+    fields: dict[str, forms.Field]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attachments"].help_text = attachment_help()
