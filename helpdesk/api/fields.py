@@ -12,8 +12,7 @@ from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-MAX_ID = 999_999_999_999_999_999  # ids beyond bigint are refused here, never sent to the database
-
+from helpdesk.ids import MAX_ID
 
 # --- output shapes ---------------------------------------------------------------------------------
 

@@ -11,18 +11,25 @@ queryset the selectors already scoped to what the caller may see; they never wid
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from drf_spectacular.utils import OpenApiParameter
 
-from helpdesk.api.fields import MAX_ID
+from helpdesk.ids import MAX_ID
 from tickets.selectors import listing
 
 
-def _schema(field: forms.Field) -> dict:
+def _choices(field: forms.ChoiceField) -> list[tuple[Any, Any]]:
+    """The field's (value, label) pairs: the filter form's choices are plain lists."""
+    return list(field.choices)  # type: ignore[arg-type]  # stubs allow lazy choices; ours are lists
+
+
+def _schema(field: forms.Field) -> dict[str, Any]:
     if isinstance(field, forms.MultipleChoiceField):
-        return {"type": "array", "items": {"type": "string", "enum": sorted(v for v, _ in field.choices if v)}}
+        return {"type": "array", "items": {"type": "string", "enum": sorted(v for v, _ in _choices(field) if v)}}
     if isinstance(field, forms.ChoiceField):
-        return {"type": "string", "enum": sorted(v for v, _ in field.choices if v)}
+        return {"type": "string", "enum": sorted(v for v, _ in _choices(field) if v)}
     if isinstance(field, listing.IdOrKeywordField):
         return {"type": "string", "pattern": f"^([0-9]{{1,18}}|{'|'.join(field.keywords)})$"}
     if isinstance(field, listing.IdField):
@@ -37,7 +44,7 @@ def _description(field: forms.Field) -> str:
     if isinstance(field, listing.MomentField):
         parts.append("A date and time, or a date: the whole day (`_before` includes it).")
     if isinstance(field, forms.ChoiceField):
-        parts.append("\n".join(f"* `{value}` - {label}" for value, label in field.choices if value))
+        parts.append("\n".join(f"* `{value}` - {label}" for value, label in _choices(field) if value))
     return "\n\n".join(parts)
 
 
@@ -49,7 +56,8 @@ def ticket_list_parameters() -> list[OpenApiParameter]:
             _schema(field),
             OpenApiParameter.QUERY,
             description=_description(field),
-            **({"explode": True, "style": "form"} if isinstance(field, forms.MultipleChoiceField) else {}),
+            explode=True if isinstance(field, forms.MultipleChoiceField) else None,
+            style="form" if isinstance(field, forms.MultipleChoiceField) else None,
         )
         for name, field in listing.TicketFilterForm.base_fields.items()
     ]

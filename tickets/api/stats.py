@@ -17,7 +17,8 @@ from rest_framework.response import Response
 
 from accounts.models import Team
 from accounts.permissions import IsStaff
-from helpdesk.api.fields import MAX_ID, NamedOut
+from helpdesk.api.fields import NamedOut
+from helpdesk.ids import parse_id
 from tickets import periods, stats
 
 DEFAULT_DAYS = periods.DEFAULT_DAYS
@@ -97,9 +98,10 @@ class AgentStats(generics.GenericAPIView):
         team = None
         raw_team = request.query_params.get("team")
         if raw_team not in (None, ""):
-            if not raw_team.isdigit() or not 1 <= int(raw_team) <= MAX_ID:
+            team_id = parse_id(raw_team)
+            if team_id is None:
                 raise ValidationError({"team": ["Give a team id."]})
-            team = Team.objects.filter(pk=int(raw_team)).first()
+            team = Team.objects.filter(pk=team_id).first()
             if team is None:
                 raise ValidationError({"team": ["No such team."]})
         rows = stats.agent_stats(viewer=request.user, since=start, until=stop, team=team)

@@ -34,14 +34,13 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from helpdesk import keyset
+from helpdesk.ids import parse_id
 from tickets import permissions, search
 from tickets.models import Category, Channel, Priority, Status, Ticket
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-#: Ids past bigint are refused while parsing, never sent to the database (as the API's MAX_ID).
-MAX_ID = 999_999_999_999_999_999
 #: A tag as stored (the Tag model's CHECK constraint); filters lower-case what they are given.
 _TAG = re.compile(r"^[a-z0-9_-]{1,50}$")
 
@@ -190,8 +189,9 @@ class IdField(forms.Field):
             if len(text) > self.max_length:
                 raise ValidationError(f"Use at most {self.max_length} characters.")
             return self.named(text)
-        if text.isdigit() and 1 <= int(text) <= MAX_ID:
-            return int(text)
+        found = parse_id(text)
+        if found is not None:
+            return found
         raise ValidationError(self.error_messages["invalid"], code="invalid")
 
     def named(self, text: str) -> Any:
@@ -211,8 +211,9 @@ class IdOrKeywordField(forms.Field):
         value = str(value).strip().lower()
         if value in self.keywords:
             return value
-        if value.isdigit() and 1 <= int(value) <= MAX_ID:
-            return int(value)
+        found = parse_id(value)
+        if found is not None:
+            return found
         options = " or ".join([*(f"'{k}'" for k in self.keywords), "a numeric id"])
         raise ValidationError(f"Give {options}.")
 
