@@ -7,6 +7,8 @@ when who-may-see-what changed (accounts imports nothing from tickets).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -119,13 +121,23 @@ def user_set_organization(*, user: User, organization: Organization | None) -> U
     return user
 
 
-@transaction.atomic
-def organization_create(*, name: str, share_tickets: bool = False) -> Organization:
+def _unique_name(model: type[Organization] | type[Team], name: str | None, kind: str, exclude: Any = None) -> str:
+    """``name`` stripped, or a ``ValidationError`` on ``name`` when it is empty or ``kind`` ("A
+    team") already has it, case-insensitively (``exclude``: the row being renamed)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Enter a name."]})
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": ["An organization with this name already exists."]})
+    taken = model.objects.filter(name__iexact=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"name": [f"{kind} with this name already exists."]})
+    return name
+
+
+@transaction.atomic
+def organization_create(*, name: str, share_tickets: bool = False) -> Organization:
+    name = _unique_name(Organization, name, "An organization")
     group = Group.objects.create(name=f"Organization: {name}")
     return Organization.objects.create(name=name, share_tickets=share_tickets, group=group)
 
@@ -146,11 +158,7 @@ def organization_set_sharing(*, organization: Organization, share_tickets: bool)
 
 @transaction.atomic
 def team_create(*, name: str, description: str = "") -> Team:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": ["Enter a name."]})
-    if Team.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": ["A team with this name already exists."]})
+    name = _unique_name(Team, name, "A team")
     group = Group.objects.create(name=f"Team: {name}")
     return Team.objects.create(name=name, description=description, group=group)
 
@@ -254,12 +262,7 @@ def team_update(
     """Rename a team, change its description, and/or set its members exactly (agents and admins)."""
     changed: list[str] = []
     if name is not None:
-        name = name.strip()
-        if not name:
-            raise ValidationError({"name": ["Enter a name."]})
-        if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-            raise ValidationError({"name": ["A team with this name already exists."]})
-        team.name = name
+        team.name = _unique_name(Team, name, "A team", exclude=team)
         changed.append("name")
     if description is not None:
         team.description = description.strip()
