@@ -78,3 +78,4 @@ check-deploy: $(VENV)/.installed
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	$(BIN)/djlint --reformat templates >/dev/null || $(BIN)/djlint --check templates  # exits 1 when it changed files
