@@ -13,6 +13,8 @@ from tickets.models import Attachment, Priority, Status, Ticket
 from tickets.tests.workspace import file_ticket as _file
 from tickets.tests.workspace import login as _login
 
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def tech_ticket(customer, admin, tech_team):

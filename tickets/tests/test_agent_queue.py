@@ -15,6 +15,8 @@ from tickets.tests.workspace import bulk_tickets as _bulk_tickets
 from tickets.tests.workspace import file_ticket as _file
 from tickets.tests.workspace import login as _login
 
+pytestmark = pytest.mark.django_db
+
 # --- the queue ----------------------------------------------------------------------------------
 
 
