@@ -11,7 +11,7 @@ import django_filters
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
-from django.urls import path
+from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -118,7 +118,7 @@ class InviteOut(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_accept_url(self, obj: Invite) -> str:
         request = self.context.get("request")
-        url = f"/accounts/invite/{obj.token}/"
+        url = reverse("accounts:invite_accept", args=[obj.token])
         return request.build_absolute_uri(url) if request is not None else url
 
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path, re_path, reverse_lazy
 
 from accounts import invites, views
 
@@ -8,7 +8,9 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("invite/<str:token>/", invites.accept, name="invite_accept"),
+    # Tokens are URL-safe base64 (secrets.token_urlsafe): anything else, a NUL byte included, is a 404
+    # before it reaches the database.
+    re_path(r"^invite/(?P<token>[A-Za-z0-9_-]{1,64})/$", invites.accept, name="invite_accept"),
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("profile/name/", views.profile_name, name="profile_name"),

@@ -213,3 +213,9 @@ def test_ticket_admin_is_read_mostly(client, admin, ticket):
     from tickets.models import Ticket
 
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+@pytest.mark.parametrize("token", ["ab%00cd", "a" * 65, "abc%20def", "abc.def"])
+def test_malformed_invite_tokens_are_404_not_500(client, token):
+    """A token that cannot be one we made never reaches the database (PostgreSQL refuses NUL)."""
+    assert client.get(f"/accounts/invite/{token}/").status_code == 404
