@@ -15,7 +15,9 @@ from accounts import services as account_services
 from accounts.models import Team, User
 from tickets import permissions, search
 from tickets.attachments import atomic_with_files, check_uploads
+from tickets.exceptions import Conflict
 from tickets.models import Category, Channel, EventKind, IdempotencyKey, Message, Priority, Status, Ticket
+from tickets.permissions import Action
 from tickets.services.assignment import validate_assignee
 from tickets.services.changes import TicketChange, person, team_ref
 from tickets.services.conversation import attach_file
@@ -193,7 +195,7 @@ def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[T
 
     ticket = remembered()
     if ticket is not None:
-        return ticket, False
+        return _replayed(actor, ticket), False
     try:
         with atomic_with_files():
             IdempotencyKey.objects.filter(user=actor, key=key, created_at__lt=cutoff).delete()
@@ -203,5 +205,14 @@ def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[T
         ticket = remembered()
         if ticket is None:
             raise
-        return ticket, False
+        return _replayed(actor, ticket), False
     return ticket, True
+
+
+def _replayed(actor: User, ticket: Ticket) -> Ticket:
+    """The ticket a repeated key made, if ``actor`` may still see it. The first answer shows the
+    result of what they did once, even in a team they do not work; a replay is a new read, so it is
+    held to visibility — ``Conflict`` naming only the ticket number they were already given."""
+    if not permissions.can(actor, Action.VIEW, ticket):
+        raise Conflict(f"This Idempotency-Key already created ticket #{ticket.pk}, which you can no longer see.")
+    return ticket

@@ -97,6 +97,31 @@ def test_idempotency_key_returns_the_same_ticket(customer, as_user):
     assert Ticket.objects.count() == 2
 
 
+def test_idempotency_replay_rechecks_visibility(team_agent, customer, tech_team, as_user):
+    """An agent who files a ticket into a team they do not work sees the result once; replaying the
+    key later must not show the ticket's current state again (409 naming only the ticket number)."""
+    client = as_user(team_agent)
+    body = {
+        "subject": "Phone call: printer offline",
+        "description": "Customer called: the office printer has been offline since this morning.",
+        "requester": customer.pk,
+        "team": tech_team.pk,
+    }
+    first = client.post("/api/v1/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="call-42")
+    assert first.status_code == 201
+    ticket_id = first.json()["id"]
+    again = client.post("/api/v1/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="call-42")
+    assert again.status_code == 409
+    assert "printer" not in again.content.decode()
+    assert f"#{ticket_id}" in again.json()["detail"]
+    assert Ticket.objects.count() == 1  # still no second ticket
+    # The requester, who can see it, still gets their own replays as before.
+    mine = as_user(customer)
+    own = {"subject": "Retry me please", "description": "This request may be sent twice by a flaky client."}
+    assert mine.post("/api/v1/tickets/", own, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+    assert mine.post("/api/v1/tickets/", own, format="json", HTTP_IDEMPOTENCY_KEY="k").status_code == 200
+
+
 def test_idempotency_key_is_per_user(customer, org_member, as_user):
     body = {"subject": "Same key", "description": "Two people happen to use the same key."}
     one = as_user(customer).post("/api/v1/tickets/", body, format="json", HTTP_IDEMPOTENCY_KEY="k")
