@@ -19,6 +19,7 @@ from django.contrib.auth.models import Permission
 from django.db.models import CharField, Value
 
 from accounts.models import User
+from accounts.permissions import holds_staff_role
 from helpdesk import memo
 from tickets.models import TicketUserPermission
 
@@ -98,8 +99,8 @@ def holds_everywhere(user: User, codename: str) -> bool:
 
 
 def access_profile(user: User) -> frozenset[str]:
-    """The ticket permissions ``user`` holds on every ticket, plus ``HOLDS_OWN_TICKETS`` when they
-    hold a row on some single ticket directly. Read once per request (``helpdesk.memo``) in one
+    """The ticket permissions ``user`` holds on every ticket, plus — for staff — ``HOLDS_OWN_TICKETS``
+    when they hold a row on some single ticket directly. Read once per request (``helpdesk.memo``) in one
     query, where Django's ModelBackend needs two for the first part alone."""
     return memo.remember(("ticket-access-profile", user.pk), lambda: _read_profile(user))
 
@@ -108,6 +109,10 @@ def _read_profile(user: User) -> frozenset[str]:
     ticket_perms = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
     direct = ticket_perms.filter(user=user).order_by().values_list("codename", flat=True)
     via_group = ticket_perms.filter(group__user=user).order_by().values_list("codename", flat=True)
+    if not holds_staff_role(user):
+        # Only staff are asked whether they see beyond their teams; a customer's rows are all of
+        # their tickets (thousands for a busy one), not worth reading on every request.
+        return frozenset(direct.union(via_group))
     own_rows = (
         TicketUserPermission.objects.filter(user=user)
         .order_by()

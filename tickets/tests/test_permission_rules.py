@@ -259,3 +259,25 @@ def test_a_requesting_agent_reply_reopens_like_a_customer_reply(own_ticket, team
     assert own_ticket.status == Status.OPEN
     assert own_ticket.first_response_at is None
     assert selectors.ticket_get_for_user(team_agent, own_ticket.pk) == own_ticket
+
+
+def test_access_profile_reads_own_rows_only_for_staff(customer, team_agent, ticket, own_ticket):
+    """One query per request either way; a customer's (possibly thousands of) own-ticket rows are not
+    read for a question only staff are asked (does a team agent see beyond their teams?)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpdesk import memo
+    from tickets.models import TicketUserPermission
+    from tickets.permissions.levels import HOLDS_OWN_TICKETS, access_profile
+
+    own_rows_table = TicketUserPermission._meta.db_table
+    with memo.scope(), CaptureQueriesContext(connection) as customer_queries:
+        assert HOLDS_OWN_TICKETS not in access_profile(customer)
+        access_profile(customer)
+    assert len(customer_queries) == 1
+    assert own_rows_table not in customer_queries[0]["sql"]
+    with memo.scope(), CaptureQueriesContext(connection) as agent_queries:
+        assert HOLDS_OWN_TICKETS in access_profile(team_agent)  # Tom filed own_ticket
+        assert permissions.sees_beyond_teams(team_agent)
+    assert len(agent_queries) == 1
