@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
-from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people
+from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
 from helpdesk.exceptions import Conflict
 
@@ -307,7 +307,7 @@ def api_token_regenerate(*, user: User):
     """
     from rest_framework.authtoken.models import Token
 
-    if not (user.is_authenticated and user.is_active):
+    if not signed_in(user):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("Sign in to manage your API token.")
