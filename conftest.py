@@ -203,3 +203,10 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """End the live streams' listener (it holds a connection to the test database)."""
+    from tickets.live.hub import hub
+
+    hub.shutdown()

@@ -3,12 +3,16 @@
 # database of generated tickets, driven by locust (headless) with 3 customers to 1 agent for
 # HELPDESK_LOAD_SECONDS (default 300). Fails on any server error, an error rate of 0.1 % or more,
 # or customers' p95 on the ticket list more than twice the agents' (a slow permission filter).
+# Then the live-stream soak of issue 13 on the same server (loadtest/live_soak.py): the mix for
+# HELPDESK_LIVE_SOAK_SECONDS (default 120) without and then with HELPDESK_LIVE_SOAK_STREAMS (200)
+# open streams. HELPDESK_LOAD_PARTS picks the parts (default "load live").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${HELPDESK_LOAD_DATABASE:-postgres://postgres@127.0.0.1:5432/helpdesk_load}
 PORT=${HELPDESK_LOAD_PORT:-8765}
 SECONDS_TO_RUN=${HELPDESK_LOAD_SECONDS:-300}
 USERS=${HELPDESK_LOAD_USERS:-24}
+PARTS=${HELPDESK_LOAD_PARTS:-load live}
 OUT=var/load
 mkdir -p "$OUT"
 export DATABASE_URL="$DB" DJANGO_SECRET_KEY=load-test-secret-key-load-test-secret-key-0123456789 DJANGO_HTTPS=0 \
@@ -43,9 +47,11 @@ json.dump({"password": "load-pass", "customers": people(customers), "agents": pe
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 30); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 1; done
+status=0
+if [[ " $PARTS " == *" load "* ]]; then
 .venv/bin/locust -f loadtest/locustfile.py --headless --host "http://127.0.0.1:$PORT" -u "$USERS" -r 4 \
   -t "${SECONDS_TO_RUN}s" --csv "$OUT/run" --only-summary --exit-code-on-error 0 > "$OUT/locust.log" 2>&1 || true
-.venv/bin/python - "$OUT/run_stats.csv" "$OUT/run_failures.csv" <<'PY'
+.venv/bin/python - "$OUT/run_stats.csv" "$OUT/run_failures.csv" <<'PY' || status=1
 import csv, sys
 rows = {r["Name"]: r for r in csv.DictReader(open(sys.argv[1]))}
 failures = list(csv.DictReader(open(sys.argv[2])))
@@ -66,3 +72,8 @@ ok = server_errors == 0 and rate < 0.001 and customer <= 2 * max(agent, 1) and a
 print("load test:", "passed" if ok else "FAILED")
 sys.exit(0 if ok else 1)
 PY
+fi
+if [[ " $PARTS " == *" live "* ]]; then
+  HELPDESK_LOAD_USERS="$USERS" .venv/bin/python loadtest/live_soak.py "http://127.0.0.1:$PORT" "$SERVER" "$DB" || status=1
+fi
+exit $status

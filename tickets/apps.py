@@ -6,8 +6,17 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
+        from django.db.models.signals import post_save
+
         from accounts.signals import access_changed
+        from tickets import live
         from tickets.permissions import people_access_changed
 
         # accounts sits below tickets: it announces changes to people, the ticket side follows.
         access_changed.connect(people_access_changed, dispatch_uid="tickets.people_access_changed")
+        # Live streams end or re-check when their person changes or signs out (tickets.live.bus).
+        access_changed.connect(live.access_changed, dispatch_uid="tickets.live.access_changed")
+        post_save.connect(live.person_changed, sender=get_user_model(), dispatch_uid="tickets.live.person_changed")
+        user_logged_out.connect(live.signed_out, dispatch_uid="tickets.live.signed_out")

@@ -11,15 +11,35 @@
   var stream = "/live/events/?after=" + encodeURIComponent(body.dataset.liveAfter || "");
   // A ticket page hears only about its own ticket, from the last history entry it shows.
   if (ticketId) stream += "&ticket=" + encodeURIComponent(ticketId);
-  var source = new EventSource(stream);
+  var source = null;
+  var lastId = "";
+  var refusals = 0;
 
-  source.addEventListener("ticket", function (message) {
-    var change = JSON.parse(message.data);
-    if (ticketId && String(change.ticket) !== ticketId) return;
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 200);
-  });
-  source.addEventListener("end", function () { source.close(); });
+  // EventSource reconnects by itself after a dropped connection, but gives up for good when the
+  // server answers with an error status — 429 when this person has too many live pages open, or
+  // while the server restarts. Then try again later, waiting longer each time (30 s to 5 min).
+  function connect() {
+    var url = stream;
+    if (lastId) url = url.replace(/after=[^&]*/, "after=" + encodeURIComponent(lastId));
+    source = new EventSource(url);
+    source.addEventListener("open", function () { refusals = 0; });
+    source.addEventListener("ticket", function (message) {
+      var change = JSON.parse(message.data);
+      lastId = message.lastEventId || lastId;
+      if (ticketId && String(change.ticket) !== ticketId) return;
+      clearTimeout(timer);
+      timer = setTimeout(refresh, 200);
+    });
+    // The server ends a stream for good when the person signed out or lost access to the ticket.
+    source.addEventListener("end", function () { source.close(); });
+    source.addEventListener("error", function () {
+      if (source.readyState !== EventSource.CLOSED) return;
+      refusals += 1;
+      var wait = Math.min(300, 30 * Math.pow(2, refusals - 1)) * (0.75 + Math.random() / 2);
+      setTimeout(connect, wait * 1000);
+    });
+  }
+  connect();
 
   function editing(region) {
     var active = document.activeElement;

@@ -13,6 +13,7 @@ endpoint, selector, service, template (through context) and admin asks these nam
 
 from accounts.permissions import administers, signed_in, staff_members, uses_portal, works_tickets
 from tickets.permissions.access import (
+    audience,
     authorize,
     can,
     get_ticket_or_404,
@@ -62,6 +63,7 @@ from tickets.permissions.rules import (
 )
 
 __all__ = [
+    "audience",
     "ALL_TICKETS_GROUP",
     "DELETE",
     "REPLY",

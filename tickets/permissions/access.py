@@ -7,8 +7,10 @@ Every page, endpoint, selector and service asks ``visible_tickets``, ``can``, ``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -141,6 +143,33 @@ def _granted_ids(user: User, level: str) -> QuerySet[Any]:
     groups = user.groups.through.objects.filter(user_id=user.pk).values("group_id")
     via_group = TicketGroupPermission.objects.filter(group_id__in=groups, permission__codename__in=codenames)
     return direct.values("content_object_id").union(via_group.values("content_object_id"), all=True)
+
+
+def audience(ticket_ids: Collection[int], people: Collection[int]) -> set[int]:
+    """Of the people ``people`` (user ids), those who may see at least one of ``ticket_ids``: the
+    inverse of ``visible_tickets``, in one query, for the live streams of a process (a change
+    wakes only the streams whose person may see the ticket). Inactive people see nothing.
+
+    The same rules as ``visible_tickets`` read from the ticket's side: superusers and people who
+    hold the view level on every ticket (model-level, directly or through a group), and people
+    who hold it on one of these tickets (directly or through a group).
+    """
+    if not ticket_ids or not people:
+        return set()
+    codenames = LEVELS_GRANTING[VIEW]
+    ticket_model = Q(content_type__app_label="tickets", content_type__model="ticket", codename__in=codenames)
+    everywhere_direct = Permission.objects.filter(ticket_model, user=OuterRef("pk"))
+    everywhere_group = Permission.objects.filter(ticket_model, group__user=OuterRef("pk"))
+    direct = TicketUserPermission.objects.filter(
+        user=OuterRef("pk"), content_object_id__in=ticket_ids, permission__codename__in=codenames
+    )
+    via_group = TicketGroupPermission.objects.filter(
+        group__user=OuterRef("pk"), content_object_id__in=ticket_ids, permission__codename__in=codenames
+    )
+    who = User.objects.filter(pk__in=people, is_active=True).filter(
+        Q(is_superuser=True) | Exists(everywhere_direct) | Exists(everywhere_group) | Exists(direct) | Exists(via_group)
+    )
+    return set(who.values_list("pk", flat=True))
 
 
 # --- one ticket ------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
-from tickets import caching, notifications, permissions
+from tickets import caching, live, notifications, permissions
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -105,7 +105,12 @@ class TicketChange:
         """Say what follows once the transaction commits (nothing, if it rolls back):
         ``notify`` queues the notifications of every recorded event (``tickets.notifications``);
         ``expire_caches`` expires the cached counts and statistics those events touched
-        (``tickets.caching``). Every service says both, so neither happens by surprise."""
+        (``tickets.caching``). Every service says both, so neither happens by surprise.
+
+        Open live streams hear of every change that wrote history, whatever the flags
+        (``tickets.live``: sent at commit, dropped on rollback)."""
+        if self.events:
+            live.ticket_changed(self.ticket.pk)
         if notify:
             for event in self.events:
                 notifications.announce_after_commit(event.pk)

@@ -281,3 +281,31 @@ def test_access_profile_reads_own_rows_only_for_staff(customer, team_agent, tick
         assert HOLDS_OWN_TICKETS in access_profile(team_agent)  # Tom filed own_ticket
         assert permissions.sees_beyond_teams(team_agent)
     assert len(agent_queries) == 1
+
+
+# --- the inverse: who may see a ticket (live streams wake only them) --------------------------------
+
+
+def test_audience_is_visible_tickets_read_from_the_tickets_side(
+    request, ticket, own_ticket, deactivated, other_customer, customer, admin, acme
+):
+    """For every person and ticket — a Billing ticket of an organization, an agent's own ticket in
+    another team, a collaboration, an organization-shared ticket, a deactivated person — the
+    audience of a ticket is exactly the people whose ``visible_tickets`` holds it."""
+    shared_org = account_services.organization_set_sharing(organization=acme, share_tickets=True)
+    assert shared_org.share_tickets
+    collaboration = services.ticket_create(
+        actor=other_customer, subject="Shared with a colleague", description="Please look at this with me."
+    )
+    services.collaborator_add(actor=admin, ticket=collaboration, email=customer.email)
+    everyone = {**_who(request, PERSONAS), "deactivated": deactivated}
+    ids = {user.pk: name for name, user in everyone.items()}
+    for subject in (ticket, own_ticket, collaboration):
+        expected = {
+            name for name, user in everyone.items() if permissions.visible_tickets(user).filter(pk=subject.pk).exists()
+        }
+        assert {ids[pk] for pk in permissions.audience({subject.pk}, set(ids))} == expected, subject.subject
+    # Several tickets at once: whoever sees any of them; nobody asked, nobody answered.
+    both = permissions.audience({own_ticket.pk, collaboration.pk}, set(ids))
+    assert {ids[pk] for pk in both} >= {"team_agent", "customer", "other_customer", "admin"}
+    assert permissions.audience({ticket.pk}, set()) == set() and permissions.audience(set(), set(ids)) == set()

@@ -1,10 +1,13 @@
-"""Live updates (issue 8): what changed since a given event, and who is looking at a ticket.
+"""Live updates (issues 8 and 13): what changed since a given event, and who is looking at a ticket.
 
-The browser keeps one server-sent-events stream open (``views/live.py``) that polls
-``changes_since`` once a second. Every poll asks ``permissions.visible_tickets`` afresh, so a
-team-scoped agent or a customer never hears of a ticket they cannot see, and losing access (a
-deactivated account, a team move) takes effect within a second. Presence — who has a ticket open
-and who is typing a reply — lives in the cache (Redis in production; a file cache on one machine).
+The browser keeps one server-sent-events stream open (``views/live.py``). A stream costs nothing
+while nothing happens: it holds no database connection and runs no query. A change is *pushed*:
+the service that wrote history publishes one short message after commit (``bus``); each web
+process has one listener that hears it and wakes the streams it concerns (``hub``); each woken
+stream then asks ``changes_since`` — which asks ``permissions.visible_tickets`` afresh — for what
+it may send (``stream``). Sign-out, deactivation and lost access end a stream at once. Presence —
+who has a ticket open and who is typing a reply — lives in the cache (Redis in production; a file
+cache on one machine).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 PRESENCE_TTL_SECONDS = 15
+#: A stream sends at most this many events per query (then asks again at once).
 MAX_EVENTS_PER_POLL = 100
 
 
@@ -111,3 +115,42 @@ def changed_since_seen(user: User, ticket: Ticket, seen_event_id: int) -> list[s
     if not permissions.internal_visible(user, ticket):
         events = events.filter(public=True)
     return [f"{sentence(event)}." for event in events.order_by("id")[:10]]
+
+
+# --- What the streams hear (tickets.live.bus) -------------------------------------------------
+def ticket_changed(ticket_id: int) -> None:
+    """History was written on ``ticket_id``: the streams that may show it catch up (sent at
+    commit; nothing if the change rolls back). Called by ``TicketChange.after_commit``."""
+    from tickets.live import bus
+
+    bus.publish(bus.ticket_changed(ticket_id))
+
+
+def person_changed(sender: object = None, *, instance: User | None = None, update_fields=None, **kwargs) -> None:
+    """Receiver of ``post_save`` on users: whatever changed (active flag, role, password, name),
+    that person's streams re-check sign-in and access. A sign-in's ``last_login`` is not news."""
+    from tickets.live import bus
+
+    if instance is None or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    bus.publish(bus.person_changed(instance.pk))
+
+
+def access_changed(sender: object = None, *, users: tuple[User, ...] = (), new: bool = False, **kwargs) -> None:
+    """Receiver of ``accounts.signals.access_changed``: the named people's streams re-check
+    (everyone's when a team or organization changed, which names no one)."""
+    from tickets.live import bus
+
+    if new:
+        return
+    for user in users or (None,):
+        bus.publish(bus.person_changed(user.pk if user is not None else None))
+
+
+def signed_out(sender: object = None, *, request=None, **kwargs) -> None:
+    """Receiver of ``user_logged_out``: the streams of that session end at once."""
+    from tickets.live import bus
+
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if session_key:
+        bus.publish(bus.session_ended(session_key))
