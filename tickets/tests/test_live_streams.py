@@ -8,6 +8,7 @@ its fast version.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from statistics import quantiles
@@ -19,6 +20,7 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 
 from tickets import services
+from tickets.live import bus as live_bus
 from tickets.live import stream as live_stream
 from tickets.live.hub import hub
 from tickets.tests.asgi_server import Stream, asgi_server, session_cookie
@@ -294,3 +296,42 @@ def test_a_closed_database_connection_is_not_held_by_the_view(server, customer):
     finally:
         for s in streams:
             s.close()
+
+
+@pytest.fixture
+def redis_url():
+    return os.environ.get("HELPDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.mark.parametrize(
+    "bus_name",
+    ["redis", "local", pytest.param("postgres", marks=pytest.mark.postgres)],
+)
+def test_every_bus_carries_changes_and_sign_outs(bus_name, settings, redis_url, ticket, customer, agent):
+    """The three ways a change reaches the streams (Redis pub/sub where REDIS_URL is set, PostgreSQL
+    LISTEN/NOTIFY, the embedded bus), each with a real server behind it: a reply reaches the
+    requester's stream, a sign-out ends a stream."""
+    settings.HELPDESK_LIVE_BUS = bus_name
+    settings.REDIS_URL = redis_url
+    live_bus.reset()
+    try:
+        assert live_bus.current().name == bus_name
+        with asgi_server() as url:
+            browser = Client()
+            browser.force_login(customer)
+            mine = Stream(url, f"sessionid={browser.cookies['sessionid'].value}")
+            agents = Stream(url, session_cookie(agent))
+            try:
+                assert wait_until(lambda: hub.open_streams() == 2 and hub.listening)
+                time.sleep(0.3)  # subscribed before the change commits
+                services.message_add(actor=agent, ticket=ticket, body=f"Sent over the {bus_name} bus.")
+                assert mine.wait_for("ticket", timeout=10) and agents.wait_for("ticket", timeout=10)
+                browser.post("/accounts/logout/")
+                assert mine.wait_for("end", timeout=10)
+                assert not agents.wait_for("end", timeout=0.5)
+            finally:
+                mine.close()
+                agents.close()
+            hub.shutdown()
+    finally:
+        live_bus.reset()
