@@ -314,6 +314,13 @@ HELPDESK_SLOW_REQUEST_QUERIES = env.integer("HELPDESK_SLOW_REQUEST_QUERIES", 30,
 HELPDESK_SERVER_TIMING = env.choice("HELPDESK_SERVER_TIMING", ("agents", "everyone"), "agents")
 # Who counts as "agents" for that: the permission layer's predicate (plumbing reads no roles).
 HELPDESK_SERVER_TIMING_FOR = "accounts.permissions.sees_server_timing"
+# Live updates (tickets.live): how changes reach every web process — "auto" is Redis pub/sub when
+# REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY on PostgreSQL, else the embedded bus (one machine).
+# Behind PgBouncer in transaction mode LISTEN does not work: set REDIS_URL (or choose "redis").
+HELPDESK_LIVE_BUS = env.choice("HELPDESK_LIVE_BUS", ("auto", "redis", "postgres", "local"), "auto")
+# Open live streams a web process serves, and one person's share of them (429 past either).
+HELPDESK_LIVE_MAX_STREAMS = env.integer("HELPDESK_LIVE_MAX_STREAMS", 1000, minimum=1)
+HELPDESK_LIVE_MAX_STREAMS_PER_PERSON = env.integer("HELPDESK_LIVE_MAX_STREAMS_PER_PERSON", 8, minimum=1)
 # Text-search configuration (language) of ticket search on PostgreSQL; `reindex_search` after changing it.
 HELPDESK_SEARCH_CONFIG = env.raw("HELPDESK_SEARCH_CONFIG") or "english"
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.

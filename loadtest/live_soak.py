@@ -180,7 +180,12 @@ def main() -> int:
     figures["connections_max"] = max(c for c, _ in samples)
     figures["connections_limit"] = WORKERS * (POOL + 1)
     rss = [m for _, m in samples]
-    figures["worker_rss_mb"] = {"first": round(rss[0], 1), "last": round(rss[-1], 1), "max": round(max(rss), 1)}
+    figures["worker_rss_mb"] = {
+        "first": round(rss[0], 1),
+        "last": round(rss[-1], 1),
+        "max": round(max(rss), 1),
+        "samples": [round(m) for m in rss],
+    }
     (OUT / "live_soak.json").write_text(json.dumps(figures, indent=2))
 
     without, with_ = figures["without"], figures["with"]

@@ -265,10 +265,11 @@ class Hub:
             target=self._dispatch_loop, args=(stopper,), name="helpdesk-live-dispatcher", daemon=True
         )
         dispatcher.start()
+        deliver = self._deliver_while_open(stop)
         while not stopper.is_set():
             try:
                 self.listening = True
-                the_bus.listen(self._deliver_while_open(stop), stopper)
+                the_bus.listen(deliver, stopper)
                 attempt = 0
             except Exception:  # noqa: BLE001 - reconnect with backoff; streams catch up then
                 attempt += 1
@@ -278,9 +279,19 @@ class Hub:
             stop.wait(min(30.0, 0.5 * 2**attempt) if attempt else 0.05)
 
     def _deliver_while_open(self, stop: threading.Event):  # noqa: ANN202
+        """The listener's hand-off to the dispatcher. A bus says ``*`` each time it connects; the
+        first time, the streams have only just caught up by themselves, so they only look for
+        new history; after a reconnect they also re-check access (a sign-out may have been lost)."""
+        connected_before = False
+
         def deliver(message: str) -> None:
-            if not stop.is_set():
-                self.deliver(message)
+            nonlocal connected_before
+            if stop.is_set():
+                return
+            if message == bus.EVERYONE and not connected_before:
+                connected_before = True
+                message = "t:?"
+            self.deliver(message)
 
         return deliver
 
