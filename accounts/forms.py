@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+
+from accounts.addresses import normalize_email
+from accounts.models import User
+
+
+class EmailAddressField(forms.EmailField):
+    """An email field that puts the address in the desk's normal form before validating it."""
+
+    def to_python(self, value):
+        return normalize_email(super().to_python(value))
 
 
 class SignupForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -27,6 +38,17 @@ class SignupForm(forms.Form):
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", "The two passwords differ; type the same password twice.")
         return data
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, finding the account by the address's normal form (exactly as sign-in
+    does)."""
+
+    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def get_users(self, email):
+        # Accounts made without a password (admin, API) choose their first one this way.
+        return User.objects.with_email(email).filter(is_active=True)
 
 
 class NameForm(forms.Form):

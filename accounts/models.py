@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
+
 
 class Role(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -63,14 +65,28 @@ class Team(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The desk's one normal form (``accounts.addresses.normalize_email``), for Django's callers."""
+        return normalize_email(email or "")
+
+    def with_email(self, email: str | None) -> models.QuerySet[User]:
+        """The user whose stored address is ``email``'s normal form: an exact match, never the
+        database's own case-insensitive comparison (which folds look-alikes such as ``ı`` onto
+        ``i`` on PostgreSQL). The ``lower()`` condition only lets the query use the unique index
+        on ``lower(email)``; stored addresses are already in the normal form."""
+        address = normalize_email(email)
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(models.Value(address)), email=address)
+
     def get_by_natural_key(self, username: str | None) -> User:
-        # Email logins are case-insensitive: Ada@Example.com and ada@example.com are one account.
-        return self.get(email__iexact=username)
+        # Sign-in (ModelBackend) and createsuperuser: Ada@Example.com, ＡＤＡ@example.com and
+        # ada@example.com are one account.
+        return self.with_email(username).get()
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user

@@ -261,8 +261,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Email is unique case-insensitively (a functional unique constraint Django's check cannot see)
-# and UserManager.get_by_natural_key looks it up with iexact.
+# Email is unique case-insensitively (a functional unique constraint Django's check cannot see);
+# stored addresses are in one normal form (accounts/addresses.py) that sign-in matches exactly.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
