@@ -142,6 +142,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
+    # --- a new password ends every other credential -------------------------------------------
+    # Django ends other sessions when the password changes (the session keeps a hash of it); API
+    # tokens outlive that unless they are revoked where the password is written. Every route that
+    # sets a password — reset, the profile's change, ``user_set_password``, ``add_user``, Django's
+    # ``changepassword``, ``set_unusable_password`` — ends in this ``save()``, so the tokens go with
+    # it there, exactly where Django itself calls ``password_validation.password_changed``. A hash
+    # upgrade at sign-in (``check_password``'s setter clears ``_password``) is not a new password.
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_unset = True
+
+    def save(self, *args, **kwargs) -> None:
+        new_password = not self._state.adding and (
+            self._password is not None or getattr(self, "_password_unset", False)
+        )
+        super().save(*args, **kwargs)
+        if new_password:
+            self._password_unset = False
+            revoke_api_tokens(self)
+
     def get_full_name(self) -> str:
         return self.name or self.email
 
@@ -164,6 +185,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def teams(self) -> models.QuerySet[Team]:
         return Team.objects.filter(group__user=self)
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Delete ``user``'s API tokens (their password changed); returns how many there were."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
 
 
 def _invite_token() -> str:

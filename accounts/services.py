@@ -323,7 +323,8 @@ def api_token_regenerate(*, user: User):
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> User:
     """Give ``user`` a new password after checking its strength (``ValidationError`` on
-    ``password``). The caller keeps the current session signed in (``update_session_auth_hash``)."""
+    ``password``). Every other session ends and the user's API tokens are revoked (``User.save``);
+    the caller keeps the current session signed in (``update_session_auth_hash``)."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
