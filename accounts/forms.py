@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
+from accounts import limits
 from accounts.addresses import normalize_email
 from accounts.models import User
 
@@ -18,8 +19,16 @@ class EmailAddressField(forms.EmailField):
 
 
 class SignupForm(forms.Form):
+    """Sign-up asks who you are; the password is chosen behind the link mailed to the address."""
+
     name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class SignupConfirmForm(forms.Form):
+    """Behind the sign-up link: the name (as typed at sign-up, to correct) and a password."""
+
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -42,13 +51,18 @@ class SignupForm(forms.Form):
 
 class PasswordResetForm(DjangoPasswordResetForm):
     """Django's reset form, finding the account by the address's normal form (exactly as sign-in
-    does)."""
+    does) and sending within the account-mail limits (``accounts.limits``)."""
 
     email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
 
     def get_users(self, email):
         # Accounts made without a password (admin, API) choose their first one this way.
         return User.objects.with_email(email).filter(is_active=True)
+
+    def save(self, *args, request=None, **kwargs):
+        if request is not None and not limits.allow_account_mail(request, self.cleaned_data["email"]):
+            return  # the page answers "check your email" all the same
+        super().save(*args, request=request, **kwargs)
 
 
 class NameForm(forms.Form):
