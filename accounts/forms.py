@@ -59,10 +59,11 @@ class PasswordResetForm(DjangoPasswordResetForm):
         # Accounts made without a password (admin, API) choose their first one this way.
         return User.objects.with_email(email).filter(is_active=True)
 
-    def save(self, *args, request=None, **kwargs):
+    def save(self, *args, **kwargs):
+        request = kwargs.get("request")
         if request is not None and not limits.allow_account_mail(request, self.cleaned_data["email"]):
             return  # the page answers "check your email" all the same
-        super().save(*args, request=request, **kwargs)
+        super().save(*args, **kwargs)
 
 
 class NameForm(forms.Form):

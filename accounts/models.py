@@ -156,7 +156,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         new_password = not self._state.adding and (
-            self._password is not None or getattr(self, "_password_unset", False)
+            getattr(self, "_password", None) is not None or getattr(self, "_password_unset", False)
         )
         super().save(*args, **kwargs)
         if new_password:

@@ -35,7 +35,9 @@ def reset(client, email, ip="127.0.0.1"):
 
 
 def link_in(message) -> str:
-    return re.search(r"http://testserver(/accounts/signup/confirm/\S+/)", message.body).group(1)
+    found = re.search(r"http://testserver(/accounts/signup/confirm/\S+/)", message.body)
+    assert found, message.body
+    return found.group(1)
 
 
 def visible(response, address: str) -> str:
