@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts import services
+from accounts.forms import EmailAddressField
 from accounts.models import Invite, Organization, Role, Team, User
 from accounts.permissions import staff_members
 from helpdesk.forms import apply_errors
@@ -58,6 +59,7 @@ class UserAdminForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["email", "name", "role", "ticket_scope", "organization", "is_active"]
+        field_classes = {"email": EmailAddressField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -219,7 +221,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="Email")
+    email = EmailAddressField(label="Email")
     role = forms.ChoiceField(label="Role", choices=[(Role.AGENT, "Agent"), (Role.ADMIN, "Admin")])
     team = forms.ModelChoiceField(
         label="Team",

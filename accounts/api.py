@@ -19,6 +19,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import services
+from accounts.addresses import normalize_email
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import DirectoryReadAdminsWrite, IsAdministrator, IsStaff
 from helpdesk.api.fields import IdField, IdFilter, NamedOut, ObjectIdField, PersonOut
@@ -44,6 +45,15 @@ class UserField(ObjectIdField):
 # --- serializers -----------------------------------------------------------------------------------
 
 
+class EmailAddressField(serializers.EmailField):
+    """An email that is put in the desk's normal form (``accounts.addresses``) before it is validated."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            data = normalize_email(data)
+        return super().run_validation(data)
+
+
 def _team_groups():
     return Prefetch(
         "groups", queryset=Group.objects.filter(team__isnull=False).select_related("team"), to_attr="team_groups"
@@ -66,7 +76,7 @@ class UserOut(serializers.ModelSerializer):
 
 
 class UserCreateIn(serializers.Serializer):
-    email = serializers.EmailField()
+    email = EmailAddressField()
     name = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.CUSTOMER)
     password = serializers.CharField(
@@ -123,7 +133,7 @@ class InviteOut(serializers.ModelSerializer):
 
 
 class InviteIn(serializers.Serializer):
-    email = serializers.EmailField()
+    email = EmailAddressField()
     role = serializers.ChoiceField(choices=[(Role.AGENT, "Agent"), (Role.ADMIN, "Admin")])
     team = TeamField(required=False, allow_null=True)
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from axes.backends import AxesStandaloneBackend
 
+from accounts.addresses import normalize_email
+from accounts.models import User
+
 
 class LoginThrottleBackend(AxesStandaloneBackend):
     """Refuses a sign-in while its email+IP pair is cooling off after too many failures.
@@ -21,11 +24,28 @@ class LoginThrottleBackend(AxesStandaloneBackend):
 
 
 def throttle_username(request, credentials) -> str | None:
-    """The email the attempt was for, lower-cased: emails sign in case-insensitively, so
-    ``Ada@x`` and ``ada@x`` must count against the same limit."""
+    """What the sign-in throttle counts failures against (django-axes' ``AXES_USERNAME_CALLABLE``).
+
+    The account the address means — ``user:<id>``, found exactly as sign-in finds it
+    (``UserManager.with_email``) — so every spelling of one account's address (another case,
+    full-width letters, ``ſ``, ``K``...) shares one counter, and a successful sign-in resets only
+    the counter of the account that signed in. An address with no account counts under its normal
+    form. Answers are remembered on the request: axes asks several times per attempt.
+    """
     value = None
     if credentials:
         value = credentials.get("username") or credentials.get("email")
     if value is None and request is not None and hasattr(request, "POST"):
         value = request.POST.get("username") or request.POST.get("email")
-    return value.strip().lower() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    address = normalize_email(value)
+    remembered = getattr(request, "_throttle_keys", None)
+    if remembered is None:
+        remembered = {}
+        if request is not None:
+            request._throttle_keys = remembered
+    if address not in remembered:
+        pk = User.objects.with_email(address).values_list("pk", flat=True).first() if address else None
+        remembered[address] = f"user:{pk}" if pk is not None else address
+    return remembered[address]

@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+
+from accounts import limits
+from accounts.addresses import normalize_email
+from accounts.models import User
+
+
+class EmailAddressField(forms.EmailField):
+    """An email field that puts the address in the desk's normal form before validating it."""
+
+    def to_python(self, value):
+        return normalize_email(super().to_python(value))
 
 
 class SignupForm(forms.Form):
+    """Sign-up asks who you are; the password is chosen behind the link mailed to the address."""
+
     name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+
+class SignupConfirmForm(forms.Form):
+    """Behind the sign-up link: the name (as typed at sign-up, to correct) and a password."""
+
+    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     password = forms.CharField(
         label="Password",
         strip=False,
@@ -27,6 +47,23 @@ class SignupForm(forms.Form):
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
             self.add_error("password_again", "The two passwords differ; type the same password twice.")
         return data
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, finding the account by the address's normal form (exactly as sign-in
+    does) and sending within the account-mail limits (``accounts.limits``)."""
+
+    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+
+    def get_users(self, email):
+        # Accounts made without a password (admin, API) choose their first one this way.
+        return User.objects.with_email(email).filter(is_active=True)
+
+    def save(self, *args, **kwargs):
+        request = kwargs.get("request")
+        if request is not None and not limits.allow_account_mail(request, self.cleaned_data["email"]):
+            return  # the page answers "check your email" all the same
+        super().save(*args, **kwargs)
 
 
 class NameForm(forms.Form):

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
+
 
 class Role(models.TextChoices):
     CUSTOMER = "customer", "Customer"
@@ -63,14 +65,28 @@ class Team(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The desk's one normal form (``accounts.addresses.normalize_email``), for Django's callers."""
+        return normalize_email(email or "")
+
+    def with_email(self, email: str | None) -> models.QuerySet[User]:
+        """The user whose stored address is ``email``'s normal form: an exact match, never the
+        database's own case-insensitive comparison (which folds look-alikes such as ``ı`` onto
+        ``i`` on PostgreSQL). The ``lower()`` condition only lets the query use the unique index
+        on ``lower(email)``; stored addresses are already in the normal form."""
+        address = normalize_email(email)
+        return self.alias(email_lower=Lower("email")).filter(email_lower=Lower(models.Value(address)), email=address)
+
     def get_by_natural_key(self, username: str | None) -> User:
-        # Email logins are case-insensitive: Ada@Example.com and ada@example.com are one account.
-        return self.get(email__iexact=username)
+        # Sign-in (ModelBackend) and createsuperuser: Ada@Example.com, ＡＤＡ@example.com and
+        # ada@example.com are one account.
+        return self.with_email(username).get()
 
     def create_user(self, email: str, password: str | None = None, **fields) -> User:
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -126,6 +142,27 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>" if self.name else self.email
 
+    # --- a new password ends every other credential -------------------------------------------
+    # Django ends other sessions when the password changes (the session keeps a hash of it); API
+    # tokens outlive that unless they are revoked where the password is written. Every route that
+    # sets a password — reset, the profile's change, ``user_set_password``, ``add_user``, Django's
+    # ``changepassword``, ``set_unusable_password`` — ends in this ``save()``, so the tokens go with
+    # it there, exactly where Django itself calls ``password_validation.password_changed``. A hash
+    # upgrade at sign-in (``check_password``'s setter clears ``_password``) is not a new password.
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_unset = True
+
+    def save(self, *args, **kwargs) -> None:
+        new_password = not self._state.adding and (
+            getattr(self, "_password", None) is not None or getattr(self, "_password_unset", False)
+        )
+        super().save(*args, **kwargs)
+        if new_password:
+            self._password_unset = False
+            revoke_api_tokens(self)
+
     def get_full_name(self) -> str:
         return self.name or self.email
 
@@ -148,6 +185,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def teams(self) -> models.QuerySet[Team]:
         return Team.objects.filter(group__user=self)
+
+
+def revoke_api_tokens(user: User) -> int:
+    """Delete ``user``'s API tokens (their password changed); returns how many there were."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted
 
 
 def _invite_token() -> str:

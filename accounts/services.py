@@ -15,18 +15,23 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from accounts.addresses import local_part_is_ascii, normalize_email
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
 from helpdesk.exceptions import Conflict
 
 
-def _clean_email(email: str) -> str:
-    email = (email or "").strip().lower()
+def clean_email(email: str) -> str:
+    """``email`` in the desk's normal form (``accounts.addresses``), or a ``ValidationError`` on
+    ``email`` when that is not a usable address."""
+    email = normalize_email(email)
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": ["Enter a valid email address."]}) from None
+    if not local_part_is_ascii(email):
+        raise ValidationError({"email": ["Use only Latin letters, digits and punctuation before the @."]})
     return email
 
 
@@ -47,7 +52,7 @@ def user_create(
     Raises ``ValidationError`` naming the field for a taken or malformed email, a bad role or
     scope, a weak password, or teams given to a customer.
     """
-    email = _clean_email(email)
+    email = clean_email(email)
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
     if not name:
@@ -60,7 +65,7 @@ def user_create(
         errors["ticket_scope"] = [f"Unknown scope {ticket_scope!r}; use all or teams."]
     if teams and role == Role.CUSTOMER:
         errors["teams"] = ["Customers cannot be members of agent teams."]
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.with_email(email).exists():
         errors["email"] = ["A user with this email address already exists."]
     if password is not None and validate_password_strength and "password" not in errors:
         try:
@@ -184,10 +189,10 @@ def invite_create(*, actor: User, email: str, role: str, team: Team | None = Non
 
     if not may_manage_people(actor):
         raise PermissionDenied("Only admins can invite agents and admins.")
-    email = _clean_email(email)
+    email = clean_email(email)
     if role not in STAFF_ROLES:
         raise ValidationError({"role": ["Invite an agent or an admin; customers sign up themselves."]})
-    if User.objects.filter(email__iexact=email).exists():
+    if User.objects.with_email(email).exists():
         raise ValidationError({"email": ["A user with this email address already exists."]})
     return Invite.objects.create(email=email, role=role, team=team, invited_by=actor)
 
@@ -318,7 +323,8 @@ def api_token_regenerate(*, user: User):
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> User:
     """Give ``user`` a new password after checking its strength (``ValidationError`` on
-    ``password``). The caller keeps the current session signed in (``update_session_auth_hash``)."""
+    ``password``). Every other session ends and the user's API tokens are revoked (``User.save``);
+    the caller keeps the current session signed in (``update_session_auth_hash``)."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -334,9 +340,3 @@ def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) 
     user.notify_team_tickets = notify_team_tickets
     user.save(update_fields=["notify_team_tickets"])
     return user
-
-    """Replace the user's API token with a new one; the old one stops working at once."""
-    from rest_framework.authtoken.models import Token
-
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)

@@ -1,7 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, re_path, reverse_lazy
 
-from accounts import invites, views
+from accounts import invites, signup, views
+from accounts.forms import PasswordResetForm
 
 app_name = "accounts"
 
@@ -11,7 +12,9 @@ urlpatterns = [
     # Tokens are URL-safe base64 (secrets.token_urlsafe): anything else, a NUL byte included, is a 404
     # before it reaches the database.
     re_path(r"^invite/(?P<token>[A-Za-z0-9_-]{1,64})/$", invites.accept, name="invite_accept"),
-    path("signup/", views.signup, name="signup"),
+    path("signup/", signup.signup, name="signup"),
+    # Signed tokens (django.core.signing): URL-safe base64, ":" and "."; anything else is a 404.
+    re_path(r"^signup/confirm/(?P<token>[A-Za-z0-9_.:-]{1,2000})/$", signup.confirm, name="signup_confirm"),
     path("profile/", views.profile, name="profile"),
     path("profile/name/", views.profile_name, name="profile_name"),
     path("profile/password/", views.password_change, name="password_change"),
@@ -21,6 +24,7 @@ urlpatterns = [
         "password_reset/",
         auth_views.PasswordResetView.as_view(
             template_name="registration/password_reset_form.html",
+            form_class=PasswordResetForm,
             email_template_name="registration/password_reset_email.txt",
             subject_template_name="registration/password_reset_subject.txt",
             success_url=reverse_lazy("accounts:password_reset_done"),

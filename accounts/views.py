@@ -1,14 +1,14 @@
-"""Account pages: sign-up, profile (name, password, API token), the sign-in throttle's answer.
+"""Account pages: profile (name, password, API token), the sign-in throttle's answer.
 
-Sign-in, sign-out and the password-reset flow are Django's own views with our templates
-(``accounts/urls.py``).
+Sign-up is ``accounts/signup.py``, invitations ``accounts/invites.py``. Sign-in, sign-out and the
+password-reset flow are Django's own views with our templates and forms (``accounts/urls.py``).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
-from accounts.forms import NameForm, PasswordChangeForm, SignupForm
+from accounts.forms import NameForm, PasswordChangeForm
 from accounts.http import AuthenticatedHttpRequest
 from helpdesk.forms import apply_errors
 
@@ -28,26 +28,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     return redirect(permissions.home_url_name(request.user))
-
-
-@login_not_required
-def signup(request: HttpRequest) -> HttpResponse:
-    """Make a customer account and sign the new customer in. The role is never taken from input."""
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_create(
-                email=form.cleaned_data["email"], name=form.cleaned_data["name"], password=form.cleaned_data["password"]
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Your account is ready. File a ticket whenever you need help.")
-            return redirect("home")
-    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:

@@ -261,8 +261,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Email is unique case-insensitively (a functional unique constraint Django's check cannot see)
-# and UserManager.get_by_natural_key looks it up with iexact.
+# Email is unique case-insensitively (a functional unique constraint Django's check cannot see);
+# stored addresses are in one normal form (accounts/addresses.py) that sign-in matches exactly.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -283,6 +283,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.backends.throttle_username"
 AXES_LOCKOUT_CALLABLE = "accounts.views.login_locked_out"
 AXES_VERBOSE = False
+# Mail the account pages send to whoever asks (password reset, sign-up): at most this many to one
+# address and from one client IP address per window; beyond that the page answers as always and
+# sends nothing (accounts/limits.py).
+HELPDESK_ACCOUNT_MAIL_PER_ADDRESS = env.integer("HELPDESK_ACCOUNT_MAIL_PER_ADDRESS", 3, minimum=1)
+HELPDESK_ACCOUNT_MAIL_PER_IP = env.integer("HELPDESK_ACCOUNT_MAIL_PER_IP", 20, minimum=1)
+HELPDESK_ACCOUNT_MAIL_WINDOW = timedelta(minutes=env.integer("HELPDESK_ACCOUNT_MAIL_WINDOW_MINUTES", 60, minimum=1))
+# How long a sign-up confirmation link works.
+HELPDESK_SIGNUP_LINK_DAYS = env.integer("HELPDESK_SIGNUP_LINK_DAYS", 3, minimum=1)
 # guardian: no anonymous user row; anonymous visitors never hold object permissions here.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False

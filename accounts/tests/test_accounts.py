@@ -1,4 +1,8 @@
-"""Account pages: sign-up, sign-in throttling, password reset, profile (name, password, token)."""
+"""Account pages: sign-in throttling, password reset, profile (name, password, token).
+
+Sign-up is in ``test_signup.py``; email normal form and look-alikes in ``test_email_identity.py``;
+token revocation on a new password in ``test_token_revocation.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,61 +15,12 @@ from django.core import mail
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Role, User
-
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
 
 
-def signup_data(**extra):
-    data = {
-        "name": "Carla Newcomer",
-        "email": "Carla@Example.test",
-        "password": "a-long-enough-passphrase",
-        "password_again": "a-long-enough-passphrase",
-    }
-    data.update(extra)
-    return data
-
-
-# --- sign-up --------------------------------------------------------------------------------------
-
-
-def test_signup_makes_a_signed_in_customer(client):
-    assert client.get(reverse("accounts:signup")).status_code == 200
-    response = client.post(reverse("accounts:signup"), signup_data(role="admin", is_staff="on"))
-    assert response.status_code == 302
-    user = User.objects.get(email="carla@example.test")
-    assert (user.role, user.is_staff, user.is_superuser, user.name) == (Role.CUSTOMER, False, False, "Carla Newcomer")
-    assert client.get("/", follow=True).request["PATH_INFO"] == reverse("portal:my_tickets")
-
-
-@pytest.mark.parametrize(
-    "extra,message",
-    [
-        ({"password": "12345678", "password_again": "12345678"}, "This password is too common"),
-        ({"password_again": "something-else-entirely"}, "The two passwords differ"),
-        ({"email": "ada@acme.test"}, "A user with this email address already exists"),
-        ({"email": "not-an-email"}, "Enter a valid email address"),
-        ({"name": ""}, "This field is required"),
-    ],
-)
-def test_signup_errors_keep_what_was_typed(client, customer, extra, message):
-    before = User.objects.count()
-    response = client.post(reverse("accounts:signup"), signup_data(**extra))
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert message in html
-    if extra.get("name") != "":
-        assert 'value="Carla Newcomer"' in html
-    assert "a-long-enough-passphrase" not in html  # passwords are never sent back
-    assert User.objects.count() == before
-
-
-def test_signed_in_people_skip_signup(client, customer):
-    client.force_login(customer)
-    assert client.get(reverse("accounts:signup"))["Location"] == reverse("home")
+# --- sign-up: accounts/tests/test_signup.py ------------------------------------------------------
 
 
 def test_login_page_links_to_signup_and_reset(client):
@@ -154,6 +109,23 @@ def test_password_reset_by_email(client, customer):
 
 def test_password_reset_does_not_tell_who_exists(client):
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@nowhere.test"})
+    assert response["Location"] == reverse("accounts:password_reset_done")
+    assert mail.outbox == []
+
+
+def test_an_account_made_without_a_password_chooses_one_by_reset(client, admin):
+    from accounts import services
+
+    made = services.user_create(email="no.password@acme.test", name="No Password")
+    assert not made.has_usable_password()
+    client.post(reverse("accounts:password_reset"), {"email": "No.Password@acme.test"})
+    assert [m.to for m in mail.outbox] == [["no.password@acme.test"]]
+
+
+def test_password_reset_skips_deactivated_accounts(client, customer):
+    customer.is_active = False
+    customer.save(update_fields=["is_active"])
+    response = client.post(reverse("accounts:password_reset"), {"email": customer.email})
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert mail.outbox == []
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core import mail
 
 from conftest import sign_in
 from tickets import services
@@ -88,6 +89,12 @@ def test_customer_journey(page, agent, live_stream):
     check_layout(page, "signup")
     page.get_by_label("Your name").fill("Greta Newcomer")
     page.get_by_label("Email").fill("greta@example.test")
+    page.get_by_role("button", name="Create account").click()
+    assert "Check your email" in page.content()
+    # The confirmation link from the mail (the live server shares this process's outbox).
+    link = re.search(r"http://[^/\s]+(/accounts/signup/confirm/\S+/)", mail.outbox[-1].body).group(1)
+    page.goto(link)
+    check_layout(page, "signup-confirm")
     page.get_by_label("Password", exact=True).fill("a-long-enough-passphrase")
     page.get_by_label("Password again").fill("a-long-enough-passphrase")
     page.get_by_role("button", name="Create account").click()

@@ -241,6 +241,7 @@ ROUTES = {
     "accounts:logout": "accounts tests",
     "accounts:invite_accept": "accounts/tests/test_invites.py",
     "accounts:signup": "accounts tests",
+    "accounts:signup_confirm": "accounts/tests/test_signup.py",
     "accounts:profile": "canary sweep",
     "accounts:profile_name": "accounts tests",
     "accounts:password_change": "accounts tests",

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             org = Organization.objects.filter(name__iexact=organization).first() or services.organization_create(
                 name=organization
             )
-        user = User.objects.filter(email__iexact=email.strip()).first()
+        user = User.objects.with_email(email).first()
         try:
             if user is None:
                 user = services.user_create(
