@@ -6,6 +6,7 @@ asks instead of reading a role. Each states the rule in help-desk words; tests i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -46,6 +47,30 @@ def counts_as_staff_activity(actor: Person) -> bool:
 def may_attach_to(actor: Person, message: Message) -> bool:
     """Whether ``actor`` may add a file to the existing public ``message``: its author, or staff."""
     return message.author_id == getattr(actor, "pk", None) or works_tickets(actor)
+
+
+# --- "last updated": which activity a person may see ------------------------------------------------
+
+#: The ticket column that holds every change (agents' "last updated").
+EVERY_ACTIVITY = "updated_at"
+#: The ticket column that holds the last change the requester can see.
+PUBLIC_ACTIVITY = "public_activity_at"
+
+
+def activity_column(user: Person) -> str:
+    """The ticket column that dates, orders and filters ``user``'s ticket lists as "last updated"
+    (My tickets, the API's ``updated_at``, ``ordering=updated_at``, ``updated_after``/``before``):
+    every change for people who work tickets, only the changes the requester can see for anyone
+    else — so internal work (a note, a tag, a team move) cannot be read off a list's order, a
+    filter or a timestamp by people who may not read internal content."""
+    return EVERY_ACTIVITY if works_tickets(user) else PUBLIC_ACTIVITY
+
+
+def activity_at(user: Person, ticket: Ticket) -> datetime:
+    """When ``ticket`` last changed as ``user`` may know it: any change for those who may read its
+    internal content (``internal_visible``), the last public change for everyone else (the
+    requester, an organization member, an agent who sees it only as its requester)."""
+    return ticket.updated_at if internal_visible(user, ticket) else ticket.public_activity_at
 
 
 # --- creating ---------------------------------------------------------------------------------------
