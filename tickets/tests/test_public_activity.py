@@ -193,7 +193,7 @@ def test_backfill_takes_the_newest_public_event(customer, agent, two_tickets):
     services.message_add(actor=agent, ticket=_fresh(older), body="Asked finance about it.", internal=True)
     expected = {t.pk: max(e.created_at for e in t.events.filter(public=True)) for t in (_fresh(older), _fresh(newer))}
     Ticket.objects.update(public_activity_at=timezone.now() + timedelta(days=1))
-    migration = importlib.import_module("tickets.migrations.0009_ticket_public_activity_at")
+    migration = importlib.import_module("tickets.migrations.0010_ticket_public_activity_at")
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
     assert dict(Ticket.objects.values_list("pk", "public_activity_at")) == expected

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('tickets', '0008_statistics_indexes'),
+        ('tickets', '0009_team_move_reason_internal'),
     ]
 
     operations = [
