@@ -158,8 +158,10 @@ def ticket_path_for(user: Person, ticket_id: int) -> str:
 def stats_visible_agents(viewer: Person) -> QuerySet[User]:
     """The agents (and admins) whose statistics ``viewer`` may see. THE rule for stats.
 
-    Admins see every agent and admin; an agent sees their own row and the members of their
-    teams; anyone else (customers, signed-out, deactivated users) sees nobody.
+    Admins see every agent and admin; an agent — team-scoped or working every ticket — sees
+    their own row only (API.md): one person's figures are for them and for whoever administers
+    the desk, not for colleagues. Anyone else (customers, signed-out, deactivated users) sees
+    nobody. What a team achieves together is in ``stats_visible_teams``.
     """
     staff = staff_members(active=False)
     if not works_tickets(viewer):
@@ -167,12 +169,12 @@ def stats_visible_agents(viewer: Person) -> QuerySet[User]:
     assert isinstance(viewer, User)
     if administers(viewer):
         return staff
-    team_groups = viewer.groups.filter(team__isnull=False).values("pk")
-    return staff.filter(Q(pk=viewer.pk) | Q(groups__in=team_groups)).distinct()
+    return staff.filter(pk=viewer.pk)
 
 
 def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
-    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams."""
+    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams (the team's
+    totals, over the tickets the viewer may see; never a member's row)."""
     if not works_tickets(viewer):
         return Team.objects.none()
     assert isinstance(viewer, User)
