@@ -116,6 +116,7 @@ class TicketList(generics.GenericAPIView):
         request = getattr(self, "request", None)
         user = getattr(request, "user", None)
         return selectors.sorts_for(user if user is not None and user.is_authenticated else None)
+
     ordering_description = (
         "One of created_at, updated_at, priority (urgent first), status (lifecycle order), relevance "
         "(best match first; only with `q`); `-` reverses. Default `-updated_at`, or `relevance` with `q`."

@@ -129,7 +129,9 @@ def with_activity(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
     if not notes:  # Q(): on every ticket the user sees
         return qs.annotate(activity_at=F("updated_at"))
     return qs.annotate(
-        activity_at=Case(When(notes, then=F("updated_at")), default=F("public_activity_at"), output_field=DateTimeField())
+        activity_at=Case(
+            When(notes, then=F("updated_at")), default=F("public_activity_at"), output_field=DateTimeField()
+        )
     )
 
 

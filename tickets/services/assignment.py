@@ -3,6 +3,8 @@ ticket from a queue, and moving between teams (access moves with the ticket)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -48,7 +50,7 @@ def move_team(change: TicketChange, team: Team | None, *, keep_assignee: bool) -
     unassign = (
         not keep_assignee and ticket.assignee is not None and not permissions.may_be_assigned(ticket.assignee, team)
     )
-    data = {"old": team_ref(old), "new": team_ref(team)}
+    data: dict[str, Any] = {"old": team_ref(old), "new": team_ref(team)}
     if unassign:
         # Why the assignee goes is internal, like the move itself: it is said in the internal
         # team-move entry; the requester's history only shows that nobody handles the ticket now.

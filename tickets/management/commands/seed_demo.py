@@ -215,7 +215,14 @@ class Command(BaseCommand):
         ticket.solved_at = max(solved) if solved and ticket.status in (Status.SOLVED, Status.CLOSED) else None
         ticket.closed_at = max(closed) if closed else None
         ticket.save(
-            update_fields=["created_at", "updated_at", "public_activity_at", "first_response_at", "solved_at", "closed_at"]
+            update_fields=[
+                "created_at",
+                "updated_at",
+                "public_activity_at",
+                "first_response_at",
+                "solved_at",
+                "closed_at",
+            ]
         )
 
     def _print_logins(self) -> None:
