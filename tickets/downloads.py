@@ -9,7 +9,8 @@ What goes back is the same on both front ends:
   (even if a browser were talked into rendering it, the file may run nothing);
 - a storage that serves files itself (S3): a redirect to a short-lived signed URL whose response
   carries the same content type and disposition (``ResponseContentType`` /
-  ``ResponseContentDisposition``), not the object's own;
+  ``ResponseContentDisposition``), not the object's own; a storage whose URLs cannot carry those
+  is streamed like local disk instead, never redirected to;
 - either way ``Cache-Control: private, no-store``.
 """
 
@@ -49,7 +50,7 @@ def download_response(attachment: Attachment) -> HttpResponseBase:
 
 def signed_url(attachment: Attachment) -> str | None:
     """A short-lived URL the storage itself can serve (S3: a signed URL that answers with our
-    download headers), or None for local disk and storages without URLs."""
+    download headers), or None for local disk and storages whose URLs cannot carry them."""
     storage = attachment.file.storage
     if isinstance(storage, FileSystemStorage):
         return None  # local files have no URL of their own: stream them through the web process
@@ -60,11 +61,8 @@ def signed_url(attachment: Attachment) -> str | None:
     }
     try:
         return storage.url(name, parameters=overrides)
-    except TypeError:  # a storage whose url() takes no parameters
-        pass
-    except (NotImplementedError, ValueError):
-        return None
-    try:
-        return storage.url(name)
-    except (NotImplementedError, ValueError):
+    except (TypeError, NotImplementedError, ValueError):
+        # A storage whose URLs cannot carry our headers (url() takes no parameters) or that has
+        # none: its own URL would answer with the object's type and maybe inline, so the file is
+        # streamed through the web process like a local one — one response, whatever the storage.
         return None

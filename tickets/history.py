@@ -46,10 +46,15 @@ def describe(event: TicketEvent) -> str:
     if kind == EventKind.TEAM_CHANGED:
         old, new = data.get("old"), data.get("new")
         if old is None:
-            return f"routed the ticket to team {_name(new)}"
-        if new is None:
-            return f"took the ticket out of team {_name(old)}"
-        return f"moved the ticket from team {_name(old)} to team {_name(new)}"
+            moved = f"routed the ticket to team {_name(new)}"
+        elif new is None:
+            moved = f"took the ticket out of team {_name(old)}"
+        else:
+            moved = f"moved the ticket from team {_name(old)} to team {_name(new)}"
+        if data.get("unassigned"):  # internal, like the move: the requester sees only the unassignment
+            reason = f" ({data['reason']})" if data.get("reason") else ""
+            moved += f" and unassigned {_name(data['unassigned'])}{reason}"
+        return moved
     if kind == EventKind.TAGS_CHANGED:
         parts = []
         if data.get("added"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -121,7 +122,14 @@ class Ticket(models.Model):
     )
     collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="collaborating_tickets")
     created_at = models.DateTimeField(default=timezone.now)
+    # Any change, internal work included: what agents sort, filter and version tickets by.
     updated_at = models.DateTimeField(default=timezone.now)
+    # The last change the requester can see (a public history event: a reply, a status, priority,
+    # subject or assignee change, a shared file...). What "last updated" means to everyone who
+    # may not read internal content (tickets.permissions.activity_column): an internal note, a
+    # tag or a team move must not reorder My tickets, match ?updated_after= or change an ETag.
+    # The database default covers rows written by code that predates the column (a rolling deploy).
+    public_activity_at = models.DateTimeField(default=timezone.now, db_default=Now())
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

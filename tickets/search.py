@@ -113,7 +113,9 @@ def ranked(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticket]:
     found = matching(qs, user, text)
     if not text:
         return found.annotate(**{RANK: Value(0.0, output_field=FloatField())})
-    window = found.order_by("-updated_at", "-id").values("pk")[:RANK_WINDOW]
+    # The most recent by the activity ``user`` may know of: internal work must not decide which
+    # of a customer's matches are ranked.
+    window = found.order_by(f"-{permissions.activity_column(user)}", "-id").values("pk")[:RANK_WINDOW]
     qs = qs.filter(pk__in=Subquery(window))
     number = _ticket_number(text)
     exact = Q(pk=number) if number is not None else Q(pk__in=[])

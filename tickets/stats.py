@@ -23,8 +23,8 @@ Definitions, for a period ``[since, until)``:
 - ``reopened``: ``solved`` → ``open`` transitions in the period, counted against the ticket's
   assignee (the agent whose solve did not hold).
 
-Who sees what: ``stats_visible_agents`` is the single rule (admins every agent; agents
-themselves and the members of their teams). Numbers are computed over the tickets the viewer may
+Who sees what: ``stats_visible_agents`` is the single rule (admins every agent; agents their
+own row only) and ``stats_visible_teams`` for team totals (admins every team; agents theirs). Numbers are computed over the tickets the viewer may
 see (``permissions.visible_tickets``), so a team-scoped agent's figures never reveal another
 team's tickets, not even as a count.
 

@@ -96,8 +96,8 @@ class EventOut(serializers.ModelSerializer):
 
 
 class TicketOut(serializers.ModelSerializer):
-    """A ticket as API.md shows it. Expects the list/detail joins and the ``description`` and
-    ``message_count`` annotations of ``tickets.selectors.ticket_api_queryset``."""
+    """A ticket as API.md shows it. Expects the list/detail joins and the ``description``,
+    ``message_count`` and ``activity_at`` annotations of ``tickets.selectors.ticket_list_for_api``."""
 
     url = serializers.SerializerMethodField()
     description = serializers.CharField(read_only=True)
@@ -107,6 +107,9 @@ class TicketOut(serializers.ModelSerializer):
     team = NamedOut(read_only=True, allow_null=True)
     organization = NamedOut(read_only=True, allow_null=True)
     message_count = serializers.IntegerField(read_only=True)
+    # The last change the caller may know of: any change for the agents who work the ticket, the
+    # last public change for everyone else (the selectors' ``activity_at``; API.md keeps the name).
+    updated_at = serializers.DateTimeField(source="activity_at", read_only=True)
 
     class Meta:
         model = Ticket

@@ -1,7 +1,7 @@
 """GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics").
 
 The numbers and who may see whose row are ``tickets.stats``' (admins every agent; agents their
-own row and their teams' members); this view only reads and checks the query parameters.
+own row only); this view only reads and checks the query parameters.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ class AgentStats(generics.GenericAPIView):
 
     @extend_schema(
         summary="Agent statistics",
-        description="One row per agent you may see (admins: every agent; agents: themselves and their teams' "
-        "members) for the period [since, until). Dates mean whole days; the default is the last "
+        description="One row per agent you may see (admins: every agent; agents: their own row only) "
+        "for the period [since, until). Dates mean whole days; the default is the last "
         f"{DEFAULT_DAYS} days.",
         parameters=[
             OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),

@@ -108,7 +108,15 @@ class TicketList(generics.GenericAPIView):
 
     serializer_class = s.TicketOut
     parser_classes = [JSONParser, MultiPartParser]
-    ordering_fields = selectors.SORTS  # the one ticket list's sorts (tickets.selectors.listing)
+
+    @property
+    def ordering_fields(self) -> dict[str, str]:
+        # The one ticket list's sorts (tickets.selectors.listing), ``updated_at`` being the activity
+        # the caller may know of (public activity only, for customers).
+        request = getattr(self, "request", None)
+        user = getattr(request, "user", None)
+        return selectors.sorts_for(user if user is not None and user.is_authenticated else None)
+
     ordering_description = (
         "One of created_at, updated_at, priority (urgent first), status (lifecycle order), relevance "
         "(best match first; only with `q`); `-` reverses. Default `-updated_at`, or `relevance` with `q`."
@@ -261,7 +269,9 @@ class TicketDetail(TicketScoped, generics.GenericAPIView):
             wanted = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
             if current not in wanted and "*" not in wanted:
                 raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
-            expected = ticket.updated_at
+            # The version as the caller knows it: a customer's change is not refused for internal
+            # work done since they read (and a 412 would tell them of it).
+            expected = permissions.activity_at(request.user, ticket)
         if given.validated_data:
             services.ticket_update(
                 actor=request.user, ticket=ticket, expected_updated_at=expected, **given.validated_data

@@ -4,7 +4,7 @@ Per story: the ticket; the description as first message with its ``created`` eve
 ``team_changed`` event when an agent opened it for a team); then, in step order, each message
 before its event and each change as the ``TicketEvent`` the service writes (same kind, data shape,
 public flag, actor); the timestamps the services keep (``first_response_at``, ``solved_at``,
-``closed_at``, ``updated_at`` = last activity); the guardian rows of
+``closed_at``, ``updated_at`` = last activity, ``public_activity_at`` = last public activity); the guardian rows of
 ``permissions.permission_rows_for_new_ticket`` plus a reply row per collaborator; the tags.
 Rows are tuples in the column order of ``TABLES``, with ids handed out ascending.
 """
@@ -53,6 +53,7 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "organization_id",
             "created_at",
             "updated_at",
+            "public_activity_at",
             "first_response_at",
             "solved_at",
             "closed_at",
@@ -137,7 +138,7 @@ class RowWriter:
         priority = story.priority
         assignee_id = None
         first_response = solved_at = closed_at = None
-        at = created
+        at = public_at = created
         for step in story.steps:
             at = step.at
             kind = step.kind
@@ -196,6 +197,8 @@ class RowWriter:
                 person = people.customer_person(step.customer)
                 events.append((eid, tid, actor_id, actor_name, "collaborator_added", f'{{"user": {person}}}', True, at))
                 eid += 1
+            if kind != NOTE and kind != TEAM:  # every other step writes a public event
+                public_at = at
         ids["message"] = mid
         ids["event"] = eid
 
@@ -215,6 +218,7 @@ class RowWriter:
                 org_id,
                 created,
                 at,
+                public_at,
                 first_response,
                 solved_at,
                 closed_at,

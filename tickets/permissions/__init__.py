@@ -44,6 +44,8 @@ from tickets.permissions.levels import (
 )
 from tickets.permissions.rules import (
     STAFF_ONLY_CREATE_FIELDS,
+    activity_at,
+    activity_column,
     agents_who_can_work,
     can_work_team,
     counts_as_staff_activity,
@@ -72,6 +74,8 @@ __all__ = [
     "VIEW",
     "WORK",
     "Action",
+    "activity_at",
+    "activity_column",
     "administers",
     "agents_who_can_work",
     "authorize",

@@ -6,6 +6,7 @@ asks instead of reading a role. Each states the rule in help-desk words; tests i
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
@@ -46,6 +47,30 @@ def counts_as_staff_activity(actor: Person) -> bool:
 def may_attach_to(actor: Person, message: Message) -> bool:
     """Whether ``actor`` may add a file to the existing public ``message``: its author, or staff."""
     return message.author_id == getattr(actor, "pk", None) or works_tickets(actor)
+
+
+# --- "last updated": which activity a person may see ------------------------------------------------
+
+#: The ticket column that holds every change (agents' "last updated").
+EVERY_ACTIVITY = "updated_at"
+#: The ticket column that holds the last change the requester can see.
+PUBLIC_ACTIVITY = "public_activity_at"
+
+
+def activity_column(user: Person) -> str:
+    """The ticket column that dates, orders and filters ``user``'s ticket lists as "last updated"
+    (My tickets, the API's ``updated_at``, ``ordering=updated_at``, ``updated_after``/``before``):
+    every change for people who work tickets, only the changes the requester can see for anyone
+    else — so internal work (a note, a tag, a team move) cannot be read off a list's order, a
+    filter or a timestamp by people who may not read internal content."""
+    return EVERY_ACTIVITY if works_tickets(user) else PUBLIC_ACTIVITY
+
+
+def activity_at(user: Person, ticket: Ticket) -> datetime:
+    """When ``ticket`` last changed as ``user`` may know it: any change for those who may read its
+    internal content (``internal_visible``), the last public change for everyone else (the
+    requester, an organization member, an agent who sees it only as its requester)."""
+    return ticket.updated_at if internal_visible(user, ticket) else ticket.public_activity_at
 
 
 # --- creating ---------------------------------------------------------------------------------------
@@ -133,8 +158,10 @@ def ticket_path_for(user: Person, ticket_id: int) -> str:
 def stats_visible_agents(viewer: Person) -> QuerySet[User]:
     """The agents (and admins) whose statistics ``viewer`` may see. THE rule for stats.
 
-    Admins see every agent and admin; an agent sees their own row and the members of their
-    teams; anyone else (customers, signed-out, deactivated users) sees nobody.
+    Admins see every agent and admin; an agent — team-scoped or working every ticket — sees
+    their own row only (API.md): one person's figures are for them and for whoever administers
+    the desk, not for colleagues. Anyone else (customers, signed-out, deactivated users) sees
+    nobody. What a team achieves together is in ``stats_visible_teams``.
     """
     staff = staff_members(active=False)
     if not works_tickets(viewer):
@@ -142,12 +169,12 @@ def stats_visible_agents(viewer: Person) -> QuerySet[User]:
     assert isinstance(viewer, User)
     if administers(viewer):
         return staff
-    team_groups = viewer.groups.filter(team__isnull=False).values("pk")
-    return staff.filter(Q(pk=viewer.pk) | Q(groups__in=team_groups)).distinct()
+    return staff.filter(pk=viewer.pk)
 
 
 def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
-    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams."""
+    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams (the team's
+    totals, over the tickets the viewer may see; never a member's row)."""
     if not works_tickets(viewer):
         return Team.objects.none()
     assert isinstance(viewer, User)

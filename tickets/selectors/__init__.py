@@ -21,6 +21,7 @@ from tickets.selectors.listing import (
     TicketFilters,
     TicketPage,
     sort_keys,
+    sorts_for,
     ticket_list,
     ticket_page,
 )
@@ -49,6 +50,7 @@ from tickets.selectors.tickets import (
     ticket_list_for_agent,
     ticket_list_for_api,
     ticket_list_for_requester,
+    with_activity,
     with_description,
     with_public_message_count,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "notifications_page",
     "portal_history_for",
     "sort_keys",
+    "sorts_for",
     "ticket_for_api",
     "ticket_get_for_user",
     "ticket_list",
@@ -82,6 +85,7 @@ __all__ = [
     "ticket_list_for_requester",
     "ticket_page",
     "unread_notification_count",
+    "with_activity",
     "with_description",
     "with_new_reply",
     "with_public_message_count",

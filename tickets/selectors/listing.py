@@ -10,7 +10,8 @@ offer. So a filter means the same on every surface:
   subclass that adds its pickers; the API names a wrong parameter in a 400).
 - ``TicketFilters`` is the parsed result; ``ticket_list`` turns it into one WHERE.
 - ``SORTS`` whitelists the orders (each ends with the id, the tie-breaker); ``ticket_page`` cuts
-  keyset pages of any of them with ``helpdesk.keyset``.
+  keyset pages of any of them with ``helpdesk.keyset``. "Updated" is the activity the lister may
+  know of (``sorts_for``): every change for agents, public changes for customers.
 
 Dates: a bare date is the whole day in the current time zone (``created_before=2026-01-31``
 includes the 31st); a date and time is that instant (``after`` inclusive, ``before`` exclusive).
@@ -62,9 +63,19 @@ DEFAULT_SORT = "-updated_at"
 SEARCH_SORT = "relevance"
 
 
-def sort_keys(sort: str) -> list[keyset.Key]:
-    """The keyset keys of ``sort`` (a name of ``SORTS``, ``-`` reverses); ``keyset.BadOrdering``."""
-    return keyset.ordering_keys(SORTS, sort)
+def sorts_for(user: User | None) -> dict[str, str]:
+    """``SORTS`` as ``user`` may sort: ``updated_at`` is the activity they may know of
+    (``permissions.activity_column``: every change for agents, public changes for customers).
+    Without a user, the agents' columns."""
+    if user is None:
+        return SORTS
+    return {**SORTS, "updated_at": permissions.activity_column(user)}
+
+
+def sort_keys(sort: str, user: User | None = None) -> list[keyset.Key]:
+    """The keyset keys of ``sort`` (a name of ``SORTS``, ``-`` reverses) for ``user`` (see
+    ``sorts_for``); ``keyset.BadOrdering``."""
+    return keyset.ordering_keys(sorts_for(user), sort)
 
 
 # --- the filters ----------------------------------------------------------------------------------
@@ -142,6 +153,8 @@ class TicketFilters:
             where &= Q(channel=self.channel)
         for name, lookup in _BOUNDS.items():
             if getattr(self, name) is not None:
+                if lookup.startswith("updated_at__"):  # the activity ``user`` may know of
+                    lookup = lookup.replace("updated_at", permissions.activity_column(user), 1)
                 where &= Q(**{lookup: getattr(self, name)})
         return where
 
@@ -329,7 +342,7 @@ def ticket_list(
     ``tickets`` must already be scoped by ``permissions.visible_tickets``: filters only narrow.
     A search ranks only under the relevance sort; any other order lists every match.
     """
-    keys = sort_keys(sort)
+    keys = sort_keys(sort, user)
     filters = filters or TicketFilters()
     qs = permissions.visible_tickets(user) if tickets is None else tickets
     qs = qs.filter(filters.condition(user))
@@ -348,8 +361,11 @@ class TicketPage(keyset.Page):
         return self.items
 
 
-def ticket_page(qs: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None, size: int) -> TicketPage:
+def ticket_page(
+    qs: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None, size: int, user: User | None = None
+) -> TicketPage:
     """The keyset page of ``ticket_list``'s ``qs`` in ``sort`` order at ``cursor`` (the first
-    page without one); ``keyset.BadCursor`` for a damaged cursor or one of another order."""
-    page = keyset.page(qs, sort_keys(sort), cursor=cursor, size=size)
+    page without one); ``keyset.BadCursor`` for a damaged cursor or one of another order.
+    ``user``: the one ``ticket_list`` listed for (its sort columns, ``sorts_for``)."""
+    page = keyset.page(qs, sort_keys(sort, user), cursor=cursor, size=size)
     return TicketPage(page.items, page.next_cursor, page.previous_cursor)

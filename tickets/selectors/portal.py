@@ -44,8 +44,8 @@ KeysetPage = listing.TicketPage
 
 def ticket_list_for_portal(user: User, *, status: str = "all", q: str = "") -> QuerySet[Ticket]:
     """``ticket_list_for_requester`` narrowed by a portal status filter and a search over the
-    subject and the *public* messages (internal notes are never searched), newest activity
-    first, annotated with ``has_new_reply``: an agent replied publicly after ``user`` last
+    subject and the *public* messages (internal notes are never searched), newest public activity
+    first (``permissions.activity_column``), annotated with ``has_new_reply``: an agent replied publicly after ``user`` last
     opened the ticket."""
     filters = listing.TicketFilters(status=PORTAL_FILTERS.get(status) or (), q=(q or "").strip())
     tickets = ticket_list_for_requester(user).prefetch_related(None)  # tags are not shown in the portal
@@ -65,13 +65,13 @@ def with_new_reply(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
     return qs.annotate(has_new_reply=Exists(replies))
 
 
-def keyset_page(qs: QuerySet[Ticket], *, cursor: str | None, size: int) -> listing.TicketPage:
-    """A page of My tickets, newest activity first, at ``cursor``; a cursor it cannot use (damaged,
-    or of another order) gives the first page."""
+def keyset_page(qs: QuerySet[Ticket], *, cursor: str | None, size: int, user: User) -> listing.TicketPage:
+    """A page of ``user``'s My tickets, newest activity they may see first, at ``cursor``; a cursor
+    it cannot use (damaged, or of another order) gives the first page."""
     try:
-        return listing.ticket_page(qs, cursor=cursor, size=size)
+        return listing.ticket_page(qs, cursor=cursor, size=size, user=user)
     except keyset.BadCursor:
-        return listing.ticket_page(qs, cursor=None, size=size)
+        return listing.ticket_page(qs, cursor=None, size=size, user=user)
 
 
 def portal_history_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, When
+from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
 from tickets import permissions
@@ -29,8 +29,10 @@ def ticket_list_for_agent(user: User) -> QuerySet[Ticket]:
 
 def ticket_list_for_requester(user: User) -> QuerySet[Ticket]:
     """The customer's tickets: their own, those shared with them and their organization's when it
-    shares tickets — exactly what ``permissions.visible_tickets`` allows — newest activity first."""
-    return _list_joins(permissions.visible_tickets(user)).order_by("-updated_at", "-id")
+    shares tickets — exactly what ``permissions.visible_tickets`` allows — newest activity they
+    may know of first (``permissions.activity_column``)."""
+    column = permissions.activity_column(user)
+    return _list_joins(permissions.visible_tickets(user)).order_by(f"-{column}", "-id")
 
 
 def ticket_get_for_user(user: User, pk: object) -> Ticket:
@@ -117,10 +119,28 @@ def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Tick
     return qs.annotate(message_count=Case(When(notes, then=every), default=public, output_field=IntegerField()))
 
 
+def with_activity(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
+    """Annotate ``activity_at``: when each ticket last changed as ``user`` may know it (the API's
+    ``updated_at``) — any change where ``permissions.readable_notes`` lets them read internal
+    content, the last public change elsewhere (``permissions.activity_at`` for one ticket)."""
+    notes = permissions.readable_notes(user)
+    if notes is None:
+        return qs.annotate(activity_at=F("public_activity_at"))
+    if not notes:  # Q(): on every ticket the user sees
+        return qs.annotate(activity_at=F("updated_at"))
+    return qs.annotate(
+        activity_at=Case(
+            When(notes, then=F("updated_at")), default=F("public_activity_at"), output_field=DateTimeField()
+        )
+    )
+
+
 def ticket_list_for_api(user: User) -> QuerySet[Ticket]:
     """The tickets ``user`` may see, with what the API shows of each: list joins, the opening
-    message as ``description`` and ``message_count`` (public messages only for customers)."""
-    return with_public_message_count(with_description(_list_joins(permissions.visible_tickets(user))), user)
+    message as ``description``, ``message_count`` (public messages only for customers) and
+    ``activity_at`` (public activity only for customers)."""
+    qs = _list_joins(permissions.visible_tickets(user))
+    return with_activity(with_public_message_count(with_description(qs), user), user)
 
 
 def ticket_for_api(user: User, pk: int) -> Ticket:
@@ -128,4 +148,5 @@ def ticket_for_api(user: User, pk: int) -> Ticket:
     made to it (the service authorized that write). Not scoped by visibility on purpose: an agent
     who files a ticket for a team they do not work, or moves a ticket to another team, is shown
     the result of what they did, once. Never use it to read a ticket by a client-given id."""
-    return with_public_message_count(with_description(_list_joins(Ticket.objects.all())), user).get(pk=pk)
+    qs = with_activity(with_public_message_count(with_description(_list_joins(Ticket.objects.all())), user), user)
+    return qs.get(pk=pk)

@@ -3,6 +3,8 @@ ticket from a queue, and moving between teams (access moves with the ticket)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -45,10 +47,18 @@ def move_team(change: TicketChange, team: Team | None, *, keep_assignee: bool) -
         permissions.revoke_team(ticket, old)
     if team is not None:
         permissions.grant_team(ticket, team)
-    change.record(EventKind.TEAM_CHANGED, {"old": team_ref(old), "new": team_ref(team)}, public=False)
+    unassign = (
+        not keep_assignee and ticket.assignee is not None and not permissions.may_be_assigned(ticket.assignee, team)
+    )
+    data: dict[str, Any] = {"old": team_ref(old), "new": team_ref(team)}
+    if unassign:
+        # Why the assignee goes is internal, like the move itself: it is said in the internal
+        # team-move entry; the requester's history only shows that nobody handles the ticket now.
+        data.update(unassigned=person(ticket.assignee), reason="cannot work the new team")
+    change.record(EventKind.TEAM_CHANGED, data, public=False)
     change.set("team", team)
-    if not keep_assignee and ticket.assignee is not None and not permissions.may_be_assigned(ticket.assignee, team):
-        assign(change, None, reason="cannot work the new team")
+    if unassign:
+        assign(change, None)
 
 
 def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Ticket:

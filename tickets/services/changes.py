@@ -97,9 +97,16 @@ class TicketChange:
         return event
 
     def save(self) -> None:
-        """Save the changed fields with the new ``updated_at`` (also when only related rows changed)."""
+        """Save the changed fields with the new ``updated_at`` (also when only related rows changed),
+        and the new ``public_activity_at`` when the change recorded a public event: what the
+        requester can see moves their "last updated"; internal work (notes, tags, team moves,
+        metadata) moves only the agents' ``updated_at``."""
         self.ticket.updated_at = self.at
-        self.ticket.save(update_fields=sorted(self.changed | {"updated_at"}))
+        fields = self.changed | {"updated_at"}
+        if any(event.public for event in self.events):
+            self.ticket.public_activity_at = self.at
+            fields.add("public_activity_at")
+        self.ticket.save(update_fields=sorted(fields))
 
     def after_commit(self, *, notify: bool, expire_caches: bool) -> None:
         """Say what follows once the transaction commits (nothing, if it rolls back):

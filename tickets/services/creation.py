@@ -115,6 +115,7 @@ def ticket_create(
             organization=requester_user.organization,
             created_at=now,
             updated_at=now,
+            public_activity_at=now,
             solved_at=now if collected["status"] == Status.SOLVED else None,
         )
         if collected["tags"]:

@@ -70,8 +70,9 @@ def ticket_update(
 ) -> Ticket:
     """Change any of the named fields of ``ticket`` at once: all of them or none.
 
-    With ``expected_updated_at`` (the version the caller last read), a ticket changed since then
-    is refused with ``StaleVersion`` — checked under the row lock, so no update is ever lost.
+    With ``expected_updated_at`` (the version the caller last read: ``permissions.activity_at``,
+    the last change they may know of), a ticket changed since then is refused with
+    ``StaleVersion`` — checked under the row lock, so no update is ever lost.
 
     Only given fields are looked at, and only those whose value differs are changed, each with
     its own history event. ``status`` alone is open to the requester (solve/reopen); every other
@@ -104,7 +105,7 @@ def ticket_update(
 
     with transaction.atomic():
         ticket = lock(ticket)
-        if expected_updated_at is not None and ticket.updated_at != expected_updated_at:
+        if expected_updated_at is not None and permissions.activity_at(actor, ticket) != expected_updated_at:
             raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
         if set(clean) - {"status"} or team is not _UNSET or assignee is not _UNSET:
             refuse_if_closed(ticket)

@@ -116,3 +116,33 @@ def test_s3_download_redirects_to_a_signed_url_with_the_same_overrides_on_page_a
         "response-content-type": ["application/pdf"],
         "response-content-disposition": ["attachment; filename*=utf-8''Fac%22ture%20%C3%A9t%C3%A9.pdf"],
     }
+
+
+def test_a_storage_whose_urls_cannot_carry_the_headers_is_streamed_not_redirected(client, customer, ticket, settings):
+    """Django's own InMemoryStorage has URLs, but url() takes no response overrides: a redirect
+    there would answer with whatever the server guesses. Both paths stream it with our headers."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.InMemoryStorage",
+            "OPTIONS": {"base_url": "https://files.example.test/"},
+        },
+    }
+    attachment = _attach(customer, ticket, "shot.png", png_bytes())
+    assert attachment.file.storage.url(attachment.file.name).startswith("https://files.example.test/")
+    # One file each: InMemoryStorage hands every reader the same file object and empties it on close.
+    again = _attach(customer, ticket, "shot.png", png_bytes())
+    client.force_login(customer)
+    responses = []
+    for response in (
+        client.get(reverse("attachments:download", args=[attachment.pk])),
+        token_client(customer).get(reverse("api:attachment-download", args=[again.pk])),
+    ):
+        responses.append(response)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == png_bytes()
+        assert response["Content-Type"] == "image/png"
+        assert response["Content-Disposition"] == 'attachment; filename="shot.png"'
+        assert response["X-Content-Type-Options"] == "nosniff"
+    page, api = responses
+    assert {h: page[h] for h in SAME_ON_BOTH} == {h: api[h] for h in SAME_ON_BOTH}

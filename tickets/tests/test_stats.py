@@ -114,49 +114,97 @@ def test_dates_include_the_last_day(clock, customer, agent):
     assert _row(rows, agent)["replies"] == 0
 
 
-@pytest.mark.django_db
-def test_who_sees_which_rows(agent, team_agent, other_team_agent, admin, customer, billing_team):
-    teammate = account_services.user_create(
+@pytest.fixture
+def teammate(billing_team):
+    """Tom's colleague in Billing."""
+    return account_services.user_create(
         email="bill@desk.test",
         name="Bill Teammate",
         role=Role.AGENT,
         ticket_scope=TicketScope.TEAMS,
         teams=[billing_team],
     )
+
+
+@pytest.mark.django_db
+def test_who_sees_which_rows(agent, team_agent, other_team_agent, admin, customer, billing_team, teammate):
+    """API.md: agents see their own row, admins every agent. A teammate's row is not an agent's
+    to see, whatever their scope; team totals are (their own teams')."""
+    account_services.team_add_member(team=billing_team, user=agent)  # an all-tickets agent in Billing too
     since, until = T0 - timedelta(days=1), T0
 
     def ids(viewer, **kw):
         return {r["agent"]["id"] for r in stats.agent_stats(viewer=viewer, since=since, until=until, **kw)}
 
     assert ids(admin) == {agent.pk, team_agent.pk, other_team_agent.pk, admin.pk, teammate.pk}
-    assert ids(team_agent) == {team_agent.pk, teammate.pk}
+    assert ids(team_agent) == {team_agent.pk}
+    assert ids(teammate) == {teammate.pk}
     assert ids(other_team_agent) == {other_team_agent.pk}
     assert ids(agent) == {agent.pk}
     assert ids(customer) == set()
-    assert ids(admin, team=billing_team) == {team_agent.pk, teammate.pk}
+    assert ids(admin, team=billing_team) == {agent.pk, team_agent.pk, teammate.pk}
+    assert ids(team_agent, team=billing_team) == {team_agent.pk}
     assert [t["team"]["name"] for t in stats.team_stats(viewer=team_agent, since=since, until=until)] == ["Billing"]
     assert len(stats.team_stats(viewer=admin, since=since, until=until)) == 2
 
 
 @pytest.mark.django_db
-def test_counts_only_tickets_the_viewer_may_see(customer, agent, team_agent, tech_team, admin, billing_team):
-    # Tom (Billing) also joins Technical's... no: Alice works a Technical ticket; Tom sees Alice's
-    # row only if she is his teammate, so make her one, then check the Technical ticket is hidden.
-    account_services.team_add_member(team=billing_team, user=agent)
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("team_agent", {"team_agent"}),
+        ("teammate", {"teammate"}),
+        ("other_team_agent", {"other_team_agent"}),
+        ("agent", {"agent"}),
+        ("admin", {"agent", "team_agent", "teammate", "other_team_agent", "admin"}),
+    ],
+)
+def test_the_page_and_the_api_show_the_same_rows(request, who, sees, teammate):
+    from django.test import Client
+
+    from conftest import PASSWORD
+    from tickets.tests.api.support import token_client
+
+    people = {name: request.getfixturevalue(name) for name in ("agent", "team_agent", "other_team_agent", "admin")}
+    people["teammate"] = teammate
+    viewer = people[who]
+    api = token_client(viewer).get("/api/v1/stats/agents/?page_size=100")
+    assert api.status_code == 200
+    assert {r["agent"]["id"] for r in api.json()["results"]} == {people[name].pk for name in sees}
+    viewer.set_password(PASSWORD)
+    viewer.save()
+    client = Client()
+    assert client.login(email=viewer.email, password=PASSWORD)
+    html = client.get("/agent/stats/").content.decode()
+    for name, person in people.items():
+        assert (f'<th scope="row">{person.name}</th>' in html) == (name in sees), name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["customer", "org_member"])
+def test_customers_see_no_statistics(request, who):
+    from tickets.tests.api.support import token_client
+
+    assert token_client(request.getfixturevalue(who)).get("/api/v1/stats/agents/").status_code == 403
+    assert stats.agent_stats(viewer=request.getfixturevalue(who), since=T0, until=T0) == []
+
+
+@pytest.mark.django_db
+def test_counts_only_tickets_the_viewer_may_see(customer, team_agent, tech_team, admin, billing_team):
+    """Tom replied on a Billing ticket that then moved to Technical: his own row, as he sees it,
+    no longer counts it (he cannot see the ticket); an admin's view of his row does."""
     ticket = services.ticket_create(
         actor=customer, subject="Technical trouble here", description="Something technical is broken here."
     )
-    services.ticket_update(actor=admin, ticket=ticket, team=tech_team, assignee=agent)
-    services.message_add(actor=agent, ticket=ticket, body="On it.")
+    services.ticket_update(actor=admin, ticket=ticket, team=billing_team)
+    services.message_add(actor=team_agent, ticket=ticket, body="On it.")
+    services.ticket_update(actor=admin, ticket=ticket, team=tech_team)
     now = timezone.now()
-    as_admin = _row(
-        stats.agent_stats(viewer=admin, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent
-    )
-    as_tom = _row(
-        stats.agent_stats(viewer=team_agent, since=now - timedelta(hours=1), until=now + timedelta(hours=1)), agent
-    )
-    assert (as_admin["replies"], as_admin["assigned_open"]) == (1, 1)
-    assert (as_tom["replies"], as_tom["assigned_open"]) == (0, 0)
+    window = {"since": now - timedelta(hours=1), "until": now + timedelta(hours=1)}
+    as_admin = _row(stats.agent_stats(viewer=admin, **window), team_agent)
+    as_tom = _row(stats.agent_stats(viewer=team_agent, **window), team_agent)
+    assert as_admin["replies"] == 1
+    assert as_tom["replies"] == 0
 
 
 def _many_agents(n: int) -> None:

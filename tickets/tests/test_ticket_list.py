@@ -53,7 +53,9 @@ def desk(settings, customer, org_member, other_customer, agent, admin, billing_t
         phoned: (_at(10, 8), _at(1, 0, 10, month=2)),
     }
     for ticket, (created, updated) in times.items():
-        Ticket.objects.filter(pk=ticket.pk).update(created_at=created, updated_at=updated)
+        # The last change of each is public here, so agents and customers date them alike
+        # (internal activity: tickets/tests/test_public_activity.py).
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=created, updated_at=updated, public_activity_at=updated)
     tickets = {"invoice": invoice, "login": login, "dark": dark, "refund": refund, "phoned": phoned}
     ids = {name: t.pk for name, t in tickets.items()}
     return {"ids": ids, "agent": agent, "customer": customer, "billing": billing_team, "acme": customer.organization}

@@ -53,7 +53,7 @@ def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
         status = "all"
     q = request.GET.get("q", "").strip()[:200]
     tickets = selectors.ticket_list_for_portal(request.user, status=status, q=q)
-    page = selectors.keyset_page(tickets, cursor=request.GET.get("cursor"), size=PAGE_SIZE)
+    page = selectors.keyset_page(tickets, cursor=request.GET.get("cursor"), size=PAGE_SIZE, user=request.user)
     return render(
         request,
         "portal/my_tickets.html",

@@ -207,13 +207,23 @@ class Command(BaseCommand):
         ticket = Ticket.objects.get(pk=ticket_id)
         ticket.created_at = when[steps[0]]
         ticket.updated_at = when[steps[-1]]
+        ticket.public_activity_at = max((e.created_at for e in events if e.public), default=ticket.created_at)
         public_agent = [m.created_at for m in messages if not m.internal and m.author_role != "customer"]
         ticket.first_response_at = min(public_agent) if public_agent else None
         solved = [e.created_at for e in events if e.kind == "status_changed" and e.data.get("new") == Status.SOLVED]
         closed = [e.created_at for e in events if e.kind == "status_changed" and e.data.get("new") == Status.CLOSED]
         ticket.solved_at = max(solved) if solved and ticket.status in (Status.SOLVED, Status.CLOSED) else None
         ticket.closed_at = max(closed) if closed else None
-        ticket.save(update_fields=["created_at", "updated_at", "first_response_at", "solved_at", "closed_at"])
+        ticket.save(
+            update_fields=[
+                "created_at",
+                "updated_at",
+                "public_activity_at",
+                "first_response_at",
+                "solved_at",
+                "closed_at",
+            ]
+        )
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {PASSWORD})")
