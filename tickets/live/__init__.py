@@ -126,12 +126,15 @@ def ticket_changed(ticket_id: int) -> None:
     bus.publish(bus.ticket_changed(ticket_id))
 
 
-def person_changed(sender: object = None, *, instance: User | None = None, update_fields=None, **kwargs) -> None:
+def person_changed(
+    sender: object = None, *, instance: User | None = None, created: bool = False, update_fields=None, **kwargs
+) -> None:
     """Receiver of ``post_save`` on users: whatever changed (active flag, role, password, name),
-    that person's streams re-check sign-in and access. A sign-in's ``last_login`` is not news."""
+    that person's streams re-check sign-in and access. A new account has no stream yet, and a
+    sign-in's ``last_login`` is not news."""
     from tickets.live import bus
 
-    if instance is None or (update_fields is not None and set(update_fields) <= {"last_login"}):
+    if instance is None or created or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
     bus.publish(bus.person_changed(instance.pk))
 
