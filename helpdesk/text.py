@@ -26,6 +26,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import models
+
 NUL = "\x00"
 
 
@@ -65,3 +67,27 @@ def unstorable(value: Any) -> str | None:
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return None
+
+
+class LabelField(models.CharField):
+    """A ``CharField`` holding a label (a name): cleaned by ``clean_label`` whenever a value is
+    validated (``full_clean``, so model forms and the admin check uniqueness on the cleaned name)
+    and whenever it is saved, whatever the door: services, forms, the admin, importers.
+
+    It deconstructs as a plain ``CharField``: the column is the same, so there is no migration.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        return clean_label(value) if isinstance(value, str) else value
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if isinstance(value, str):
+            value = clean_label(value)
+            setattr(model_instance, self.attname, value)
+        return value
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs

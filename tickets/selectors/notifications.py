@@ -40,7 +40,7 @@ def notifications_page(user: User, *, before: str | None = None) -> dict:
 
 def notification_get_for_user(user: User, pk: object) -> Notification:
     """``user``'s own notification ``pk``, or Http404."""
-    notification = Notification.objects.filter(pk=parse_id(pk), recipient=user).first() if parse_id(pk) else None
+    notification = Notification.objects.filter(pk=number, recipient=user).first() if (number := parse_id(pk)) else None
     if notification is None or not permissions.can(user, permissions.Action.VIEW, notification.ticket):
         raise Http404("No such notification.")
     return notification

@@ -160,7 +160,11 @@ class Route:
     fixed: tuple[str, ...] = ()  # form fields sent only with their baseline value (see the route)
 
 
-def _ticket(world: World) -> int:
+def _pk(key: str) -> Callable[[World], Any]:
+    return lambda world: world[key].pk
+
+
+def _ticket(world: World) -> Any:
     return world["ticket"].pk
 
 
@@ -169,7 +173,7 @@ TICKET_FILTERS = (
     "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
     "created_after", "created_before", "updated_after", "updated_before",
 )  # fmt: skip
-PK_TICKET = {"pk": _ticket}
+PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
 
 ROUTES: dict[str, Route] = {
     "home": Route(),
@@ -178,9 +182,9 @@ ROUTES: dict[str, Route] = {
     "accounts:login": Route(query=("next",), form={"username": "ada@acme.test", "password": "x", "next": "/"}),
     "accounts:logout": Route(get=False, form={"next": "/"}, signs_out=True),
     "accounts:invite_accept": Route(
-        path={"token": lambda w: w["invite"].token}, form={"name": "New Agent", "password1": "x", "password2": "x"}
+        path={"token": lambda w: w["invite"].token}, form={"name": "New Agent", "password": "x", "password_again": "x"}
     ),
-    "accounts:signup": Route(form={"email": "new@example.com", "name": "New", "password1": "x", "password2": "x"}),
+    "accounts:signup": Route(form={"email": "new@example.com", "name": "New", "password": "x", "password_again": "x"}),
     "accounts:profile": Route(),
     "accounts:profile_name": Route(get=False, form={"name": "Ada Customer"}),
     "accounts:password_change": Route(
@@ -242,11 +246,11 @@ ROUTES: dict[str, Route] = {
     "agent:collaborator_remove": Route(
         path={"pk": _ticket, "user_id": lambda w: w["collaborator"].pk}, get=False, form={}
     ),
-    "attachments:download": Route(path={"pk": lambda w: w["attachment"].pk}),
+    "attachments:download": Route(path={"pk": _pk("attachment")}),
     "live:events": Route(query=("after", "ticket")),
     "live:presence": Route(path=PK_TICKET, get=False, form={"typing": "1", "leave": "0"}),
     "notifications:list": Route(query=("before",)),
-    "notifications:open": Route(path={"pk": lambda w: w["notification"].pk}, get=False, form={"next": "/"}),
+    "notifications:open": Route(path={"pk": _pk("notification")}, get=False, form={"next": "/"}),
     "notifications:read_all": Route(get=False, form={"next": "/"}),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
@@ -271,7 +275,7 @@ ROUTES: dict[str, Route] = {
     "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
-    "api:attachment-download": Route(path={"pk": lambda w: w["attachment"].pk}),
+    "api:attachment-download": Route(path={"pk": _pk("attachment")}),
     "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),
     "api:me": Route(),
     "api:user-list": Route(
@@ -279,7 +283,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api:team-list": Route(query=LIST, json={"name": "Team", "description": "d"}),
     "api:team-detail": Route(
-        path={"pk": lambda w: w["team"].pk},
+        path={"pk": _pk("team")},
         json={"name": "Team", "description": "d", "members": [1]},
         json_methods=("patch", "delete"),
     ),
@@ -297,7 +301,7 @@ ROUTES: dict[str, Route] = {
 # same for every model. Not sent: ``_to_field`` (Django 5.2 looks up an empty one as a field name, a
 # FieldDoesNotExist) and non-id ``_selected_action`` values (Django filters pk__in with them, a
 # ValueError) — Django's own admin, reachable by admins only; listed in SECURITY.md.
-ADMIN = {"personas": ("anonymous", "admin"), "fan_out": False}
+ADMIN: dict[str, Any] = {"personas": ("anonymous", "admin"), "fan_out": False}
 ADMIN_SITE_ROUTES: dict[str, Route] = {
     "admin:index": Route(**ADMIN),
     "admin:login": Route(
@@ -346,7 +350,7 @@ def _admin_routes() -> dict[str, Route]:
             for f in model._meta.get_fields()
             if getattr(f, "editable", False)
             and getattr(f, "concrete", False)
-            and not f.primary_key
+            and not getattr(f, "primary_key", False)
             and f"{model._meta.label_lower}.{f.name}" not in ADMIN_UNSENT_FIELDS
         }
         routes[f"{prefix}_changelist"] = Route(
@@ -439,7 +443,7 @@ def probes(pattern: Pattern, spec: Route, world: World, *, fan_out: bool) -> Ite
     # Query parameters.
     if spec.get:
         for label, value in QUERY_VALUES.items():
-            groups = [(p,) for p in params] if fan_out and label in SINGLE else [params]
+            groups: list[tuple[str, ...]] = [(p,) for p in params] if fan_out and label in SINGLE else [params]
             for group in groups:
                 yield Probe("get", base + "?" + "&".join(f"{p}={value}" for p in group), f"{group} = {label}")
         for label, shape in QUERY_SHAPES.items():
@@ -472,10 +476,10 @@ def probes(pattern: Pattern, spec: Route, world: World, *, fan_out: bool) -> Ite
         for method in spec.json_methods:
             fields = list(spec.json) or ["x"]
             for label, value in JSON_VALUES.items() if method != "delete" else ():  # DELETE reads no body
-                groups = [[name] for name in fields] if fan_out else [fields]
-                for group in groups:
-                    body = {**spec.json, **dict.fromkeys(group, value)}
-                    yield Probe(method, base, f"json {group} = {label}", data=_dumps(body), content_type="json")
+                json_groups = [[name] for name in fields] if fan_out else [fields]
+                for json_group in json_groups:
+                    body = {**spec.json, **dict.fromkeys(json_group, value)}
+                    yield Probe(method, base, f"json {json_group} = {label}", data=_dumps(body), content_type="json")
             for label, text in JSON_BODIES.items():
                 yield Probe(method, base, f"json body {label}", data=text, content_type="json")
             yield Probe(method, base, "form body to a JSON endpoint", data="subject=%00", content_type="form")
@@ -527,6 +531,7 @@ def make_world() -> World:
     )
     collaborator = services.collaborator_add(actor=agent, ticket=ticket, email="carl@acme.test", name="Carl")
     event = ticket.events.order_by("pk").first()
+    assert event is not None
     notification = Notification.objects.create(recipient=agent, ticket=ticket, event=event, kind="team_ticket")
     invite = account_services.invite_create(actor=admin_user, email="new.agent@desk.test", role=Role.AGENT)
     reset = (urlsafe_base64_encode(force_bytes(customer.pk)), default_token_generator.make_token(customer))
