@@ -309,3 +309,16 @@ class InviteAdmin(admin.ModelAdmin):
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/accounts/invite/invite_form.html", context)
+
+
+# DRF's token admin searches ``user__username``, a field our User does not have: any search was a
+# FieldError (a 500, found by the hostile-input fuzz, issue 13 §4). Search by email and name.
+from rest_framework.authtoken.admin import TokenAdmin  # noqa: E402
+from rest_framework.authtoken.models import TokenProxy  # noqa: E402
+
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    search_fields = ("user__email", "user__name")

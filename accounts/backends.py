@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from axes.backends import AxesStandaloneBackend
 
 from accounts.addresses import normalize_email
 from accounts.models import User
+
+#: The longest address an account can have (RFC 5321 path limit, Django's EmailField).
+MAX_ADDRESS_LENGTH = 254
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -40,6 +45,10 @@ def throttle_username(request, credentials) -> str | None:
     if not isinstance(value, str):
         return value
     address = normalize_email(value)
+    if len(address) > MAX_ADDRESS_LENGTH:
+        # No account has an address this long, and axes keeps the key in a 255-character column:
+        # count the attempt under a digest of it (the same text always meets the same counter).
+        return "long:" + hashlib.sha256(address.encode("utf-8", "surrogatepass")).hexdigest()
     remembered = getattr(request, "_throttle_keys", None)
     if remembered is None:
         remembered = {}

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.addresses import normalize_email
+from helpdesk.text import LabelField
 
 
 class Role(models.TextChoices):
@@ -27,7 +28,7 @@ class TicketScope(models.TextChoices):
 class Organization(models.Model):
     """A customer company. With ``share_tickets`` its members see each other's tickets."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = LabelField(max_length=200, unique=True)
     share_tickets = models.BooleanField(
         default=False, help_text="Members see every ticket of the organization (read-only for non-requesters)."
     )
@@ -46,7 +47,7 @@ class Organization(models.Model):
 class Team(models.Model):
     """A group of agents tickets are routed to. Membership is the linked Django group's membership."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = LabelField(max_length=100, unique=True)
     description = models.CharField(max_length=300, blank=True)
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="team", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -100,7 +101,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """Anyone who signs in. ``role`` is set by admins or invites, never from sign-up input."""
 
     email = models.EmailField(max_length=254)
-    name = models.CharField(max_length=150)
+    name = LabelField(max_length=150)  # cleaned of invisible characters (helpdesk.text)
     role = models.CharField(max_length=16, choices=Role, default=Role.CUSTOMER)
     ticket_scope = models.CharField(
         max_length=8,

@@ -20,6 +20,7 @@ from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
 from helpdesk.exceptions import Conflict
+from helpdesk.text import clean_label
 
 
 def clean_email(email: str) -> str:
@@ -53,7 +54,7 @@ def user_create(
     scope, a weak password, or teams given to a customer.
     """
     email = clean_email(email)
-    name = (name or "").strip()
+    name = clean_label(name or "")
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Enter a name."]
@@ -129,7 +130,7 @@ def user_set_organization(*, user: User, organization: Organization | None) -> U
 def _unique_name(model: type[Organization] | type[Team], name: str | None, kind: str, exclude: Any = None) -> str:
     """``name`` stripped, or a ``ValidationError`` on ``name`` when it is empty or ``kind`` ("A
     team") already has it, case-insensitively (``exclude``: the row being renamed)."""
-    name = (name or "").strip()
+    name = clean_label(name or "")
     if not name:
         raise ValidationError({"name": ["Enter a name."]})
     taken = model.objects.filter(name__iexact=name)
@@ -246,7 +247,7 @@ def invite_accept(*, token: str, name: str, password: str) -> User:
 @transaction.atomic
 def user_set_name(*, user: User, name: str) -> User:
     """Change ``user``'s display name. Raises ``ValidationError`` on ``name`` when blank or long."""
-    name = " ".join((name or "").split())
+    name = clean_label(name or "")
     if not name:
         raise ValidationError({"name": ["Enter a name."]})
     if len(name) > 150:

@@ -7,9 +7,16 @@ from __future__ import annotations
 MAX_ID = 999_999_999_999_999_999
 
 
+_MAX_DIGITS = len(str(MAX_ID))
+
+
 def parse_id(value: object) -> int | None:
-    """``value`` as a positive id (digits only, at most ``MAX_ID``), or None."""
+    """``value`` as a positive id (ASCII digits only, at most ``MAX_ID``), or None.
+
+    The one way to read an id from text: ``str.isdigit()`` alone also accepts digits ``int()``
+    refuses ("²") and numbers past ``int()``'s 4,300-digit limit, both a ValueError (a 500).
+    """
     text = str(value).strip()
-    if text.isdigit() and 1 <= int(text) <= MAX_ID:
+    if text.isascii() and text.isdigit() and len(text) <= _MAX_DIGITS and 1 <= int(text) <= MAX_ID:
         return int(text)
     return None

@@ -25,6 +25,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 
+from helpdesk.text import unstorable
+
 #: (column, descending): one sort key. A list's keys end with ("id", <same direction>).
 Key = tuple[str, bool]
 
@@ -139,7 +141,7 @@ def decode(cursor: str, keys: list[Key], qs: QuerySet) -> tuple[str, list]:
 
 def _value(qs: QuerySet, column: str, raw: Any) -> Any:
     """``raw`` as a value of ``column`` the database can compare with, or ValueError."""
-    if isinstance(raw, dict | list | bool) or raw is None:
+    if isinstance(raw, dict | list | bool) or raw is None or unstorable(raw) is not None:
         raise ValueError(column)
     value = _field(qs, column).to_python(raw)
     if isinstance(value, int) and not -(2**63) < value < 2**63:

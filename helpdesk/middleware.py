@@ -74,3 +74,43 @@ class QueryMonitorMiddleware:
 
 def _sees_timings(user) -> bool:
     return bool(import_string(settings.HELPDESK_SERVER_TIMING_FOR)(user))
+
+
+class HostileInputMiddleware:
+    """Refuses, with a 400, a request whose path, query string or form fields hold a NUL byte
+    (``helpdesk.text``): PostgreSQL cannot store one, so without this it is a 500 wherever it reaches
+    a query, and SQLite would store it. API views get the API's JSON error; their bodies (JSON,
+    multipart) are checked by their parsers (``helpdesk.api.parsers``), which answer the same way."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        from rest_framework.views import APIView
+
+        from helpdesk.text import NUL, unstorable
+
+        is_api = isinstance(getattr(view_func, "cls", None), type) and issubclass(view_func.cls, APIView)
+        problem = None
+        if NUL in request.path_info:
+            problem = "The address cannot contain NUL (\\u0000) characters."
+        else:
+            problem = unstorable(dict(request.GET.lists()))
+            if problem is None and request.method == "POST" and not is_api and _is_form(request):
+                problem = unstorable(dict(request.POST.lists()))
+        if problem is None:
+            return None
+        if is_api:
+            from django.http import JsonResponse
+
+            return JsonResponse({"detail": problem}, status=400)
+        from django.core.exceptions import BadRequest
+
+        raise BadRequest(problem)
+
+
+def _is_form(request: HttpRequest) -> bool:
+    return request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before any view (and CSRF's check, which reads the form): NUL bytes in the input are a 400.
+    "helpdesk.middleware.HostileInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -346,7 +348,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["helpdesk.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "helpdesk.api.pagination.CursorPagination",
     "EXCEPTION_HANDLER": "helpdesk.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "helpdesk.api.schema.AutoSchema",

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
+from helpdesk.text import clean_label
 from tickets.exceptions import AttachmentTooLarge, UnsupportedFileType
 
 ALLOWED_TYPES = {
@@ -74,11 +75,10 @@ class CheckedFile:
 
 
 def clean_filename(name: str | None) -> str:
-    """A display name safe for headers and pages: no path, no control characters, ≤ 255 chars."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = name.replace("\\", "/").split("/")[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = name.strip().strip(".").strip()
+    """A display name safe for headers and pages: no path, no control or invisible format
+    characters (``helpdesk.text.clean_label``, as for subjects and names), ≤ 255 chars."""
+    name = (name or "").replace("\\", "/").split("/")[-1]
+    name = clean_label(name).strip(".").strip()
     if not name:
         name = "attachment"
     if len(name) > 255:

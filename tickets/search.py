@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import Case, Exists, Expression, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
+from helpdesk.ids import parse_id
 from tickets import permissions
 from tickets.models import Message, SearchDocument, Ticket
 
@@ -89,8 +90,8 @@ def index_tickets(ids: list[int], *, cursor=None) -> None:
 
 
 def _ticket_number(text: str) -> int | None:
-    number = text.strip().removeprefix("#")
-    return int(number) if number.isdigit() and len(number) < 10 else None
+    number = parse_id(text.strip().removeprefix("#"))
+    return number if number is not None and number < 10**9 else None
 
 
 def matching(qs: QuerySet[Ticket], user: User, text: str) -> QuerySet[Ticket]:

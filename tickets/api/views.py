@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.http import signed_in
 from accounts.permissions import IsStaff
 from helpdesk import keyset
+from helpdesk.api.parsers import JSONParser, MultiPartParser
 from tickets import permissions, selectors, services
 from tickets.api import serializers as s
 from tickets.api.filters import ticket_list_parameters

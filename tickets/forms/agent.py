@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from helpdesk.forms import apply_errors
+from helpdesk.ids import parse_id
 from tickets import periods, queue
 from tickets.forms.shared import MultipleFileField
 from tickets.models import Category, Priority, Status
@@ -136,7 +137,7 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Ids are checked by the service (invisible ones fail the whole update); any int is accepted here.
         # (Bounded: SQLite cannot even compare with integers past 64 bits.)
-        _choice_field(self, "ids").valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18  # type: ignore[method-assign]
+        _choice_field(self, "ids").valid_value = lambda value: parse_id(value) is not None  # type: ignore[method-assign]
         _choice_field(self, "assignee").choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
             _people_choices(agents)
         )

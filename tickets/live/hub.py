@@ -279,19 +279,13 @@ class Hub:
             stop.wait(min(30.0, 0.5 * 2**attempt) if attempt else 0.05)
 
     def _deliver_while_open(self, stop: threading.Event):  # noqa: ANN202
-        """The listener's hand-off to the dispatcher. A bus says ``*`` each time it connects; the
-        first time, the streams have only just caught up by themselves, so they only look for
-        new history; after a reconnect they also re-check access (a sign-out may have been lost)."""
-        connected_before = False
+        """The listener's hand-off to the dispatcher. A bus says ``*`` each time it connects: the
+        streams catch up and re-check access, since whatever happened before it listened (a
+        sign-out a moment after a stream opened) reached no one."""
 
         def deliver(message: str) -> None:
-            nonlocal connected_before
-            if stop.is_set():
-                return
-            if message == bus.EVERYONE and not connected_before:
-                connected_before = True
-                message = "t:?"
-            self.deliver(message)
+            if not stop.is_set():
+                self.deliver(message)
 
         return deliver
 

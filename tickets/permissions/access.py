@@ -18,6 +18,7 @@ from django.http import Http404
 from accounts.models import User
 from accounts.permissions import Person, signed_in, works_tickets
 from helpdesk import memo
+from helpdesk.ids import parse_id
 from tickets.models import Ticket, TicketGroupPermission, TicketUserPermission
 from tickets.permissions.levels import (
     ACTION_NEEDS,
@@ -237,10 +238,9 @@ _DENIED_MESSAGES = {
 
 def get_ticket_or_404(user: Person, pk: object, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket with primary key ``pk`` if ``user`` may see it; 404 otherwise (also for bad ids)."""
-    try:
-        pk_int = int(str(pk))
-    except (TypeError, ValueError):
-        raise Http404("No such ticket.") from None
+    pk_int = parse_id(pk)
+    if pk_int is None:
+        raise Http404("No such ticket.")
     qs = visible_tickets(user, queryset)
     # Someone without access to every ticket is asked about their object levels by every page
     # that opens one: read them in the same query as the ticket.

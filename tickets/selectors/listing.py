@@ -170,8 +170,11 @@ _BOUNDS = {
 def _id_or_keyword(value: Any, keywords: tuple[str, ...]) -> int | str | None:
     if value in (None, "", "anyone"):
         return None
-    if isinstance(value, int) or str(value).isdigit():
-        return int(value)
+    if isinstance(value, int):
+        return value
+    number = parse_id(value)
+    if number is not None:
+        return number
     return value if value in keywords else None
 
 
@@ -235,7 +238,8 @@ class RequesterField(IdField):
     """A user id; ``by_name``: also an email (exact) or part of a name."""
 
     def named(self, text: str) -> int | str:
-        return int(text) if text.isdigit() and len(text) < 10 else text
+        number = parse_id(text)
+        return number if number is not None and number < 10**9 else text
 
 
 class OrganizationField(IdField):
@@ -244,7 +248,8 @@ class OrganizationField(IdField):
     max_length = 200
 
     def named(self, text: str) -> int:
-        match = Organization.objects.filter(pk=int(text)) if text.isdigit() and len(text) < 10 else None
+        number = parse_id(text)
+        match = Organization.objects.filter(pk=number) if number is not None and number < 10**9 else None
         if match is None or not match.exists():
             match = Organization.objects.filter(name__iexact=text)
         pk = match.values_list("pk", flat=True).first()

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
+from helpdesk.ids import parse_id
 from tickets import permissions
 from tickets.models import Notification
 
@@ -28,8 +29,9 @@ def notifications_page(user: User, *, before: str | None = None) -> dict:
     Only notifications about tickets the user may still see are listed.
     """
     qs = Notification.objects.filter(recipient=user, ticket__in=permissions.visible_tickets(user).values("pk"))
-    if before and before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
+    before_id = parse_id(before or "")
+    if before_id is not None:
+        qs = qs.filter(pk__lt=before_id)
     rows = list(qs.select_related("ticket", "event").order_by("-id")[: NOTIFICATIONS_PAGE_SIZE + 1])
     more = len(rows) > NOTIFICATIONS_PAGE_SIZE
     rows = rows[:NOTIFICATIONS_PAGE_SIZE]
@@ -38,7 +40,7 @@ def notifications_page(user: User, *, before: str | None = None) -> dict:
 
 def notification_get_for_user(user: User, pk: object) -> Notification:
     """``user``'s own notification ``pk``, or Http404."""
-    notification = Notification.objects.filter(pk=int(str(pk)), recipient=user).first() if str(pk).isdigit() else None
+    notification = Notification.objects.filter(pk=number, recipient=user).first() if (number := parse_id(pk)) else None
     if notification is None or not permissions.can(user, permissions.Action.VIEW, notification.ticket):
         raise Http404("No such notification.")
     return notification

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from accounts.permissions import Person, signed_in
+from helpdesk.text import clean_label
 from tickets.models import Tag
 
 SUBJECT_MIN, SUBJECT_MAX = 5, 150
@@ -33,8 +34,9 @@ def require_signed_in(actor: Person) -> User:
 def clean_subject(value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError({"subject": ["Enter a subject."]})
-    # CR/LF would end up in mail headers; a subject is one line.
-    subject = " ".join(value.split())
+    # One line (CR/LF would end up in mail headers), without invisible format characters: a
+    # right-to-left override would make "Invoice \u202egpj.exe" read "Invoice exe.jpg".
+    subject = clean_label(value)
     if len(subject) < SUBJECT_MIN:
         raise ValidationError({"subject": [f"Use at least {SUBJECT_MIN} characters for the subject."]})
     if len(subject) > SUBJECT_MAX:

@@ -16,12 +16,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
+from helpdesk.ids import parse_id
+from helpdesk.redirects import redirect_next
 from tickets import live, periods, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
@@ -50,12 +51,6 @@ def _staff(*, for_display: bool = False) -> list[User]:
 
 # A single file's errors (``field="file"``) belong under the composer's "attachments".
 FILE_ERRORS = {"file": "attachments"}
-
-
-def _safe_next(request: AuthenticatedHttpRequest, value: str | None, default: str) -> str:
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}):
-        return value
-    return default
 
 
 # --- queue ------------------------------------------------------------------------------------
@@ -151,18 +146,18 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     agents = _staff()
     teams = list(Team.objects.order_by("name"))
     form = BulkForm(request.POST, agents=agents, teams=teams)
-    back = _safe_next(request, request.POST.get("next"), reverse("agent:queue"))
+    back = redirect_next(request, request.POST.get("next"), reverse("agent:queue"))
     if not form.is_valid():
         for field, errors in form.errors.items():
             text = " ".join(str(e) for e in errors)
             messages.error(request, text if field in ("ids", "__all__") else f"{field}: {text}")
-        return redirect(back)
+        return back
     changes = form.changes(
         actor=request.user, users_by_id={u.pk: u for u in agents}, teams_by_id={t.pk: t for t in teams}
     )
     if not changes:
         messages.error(request, "Choose at least one change to apply to the selected tickets.")
-        return redirect(back)
+        return back
     ids = form.cleaned_data["ids"]
     try:
         updated = services.ticket_bulk_update(actor=request.user, ticket_ids=ids, changes=changes)
@@ -177,7 +172,7 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         count = len(updated)
         messages.success(request, f"Updated {count} ticket{'s' if count != 1 else ''}.")
-    return redirect(back)
+    return back
 
 
 # --- ticket page ------------------------------------------------------------------------------
@@ -258,8 +253,8 @@ def ticket_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         internal = form.cleaned_data["mode"] == "note"
         # Someone else replied or changed the ticket since this page was loaded: show what, keep
         # the text, and let the agent send it again knowingly instead of racing silently.
-        seen = request.POST.get("seen_event_id", "")
-        stale = live.changed_since_seen(request.user, ticket, int(seen)) if seen.isdigit() else []
+        seen = parse_id(request.POST.get("seen_event_id", ""))
+        stale = live.changed_since_seen(request.user, ticket, seen) if seen is not None else []
         if stale:
             return _render_ticket(request, ticket, message_form=form, status=409, stale_changes=stale)
         try:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from helpdesk.ids import parse_id
 from tickets import live, permissions
 from tickets.live import bus, stream
 from tickets.live.hub import StreamLimit, hub
@@ -28,15 +29,10 @@ ASGI_STREAM_SECONDS = 300.0
 
 def _start_after(request: AuthenticatedHttpRequest, ticket_id: int | None) -> int:
     for value in (request.headers.get("Last-Event-ID"), request.GET.get("after")):
-        if value and value.isdigit() and len(value) <= 18:
-            return int(value)
+        after = parse_id(value) if value else None
+        if after is not None:
+            return after
     return live.latest_event_id() if ticket_id is None else live.ticket_latest_event_id(ticket_id)
-
-
-def _ticket_id(request: AuthenticatedHttpRequest) -> int | None:
-    """The one ticket a ticket page listens to (``?ticket=``), or None for every visible ticket."""
-    value = request.GET.get("ticket", "")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 @require_GET
@@ -44,11 +40,9 @@ def events(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpRes
     """``text/event-stream`` of changes to tickets the signed-in user may see (``?ticket=``: to
     that one ticket only; 404 if they cannot see it). 429 with ``Retry-After`` past the limits on
     open streams (``tickets.live.hub``)."""
-    ticket_id = _ticket_id(request)
-    if ticket_id is not None:
-        permissions.get_ticket_or_404(request.user, ticket_id)
-    elif request.GET.get("ticket"):
-        raise Http404
+    ticket_id = None
+    if "ticket" in request.GET:  # a ticket page listens to its own ticket only
+        ticket_id = permissions.get_ticket_or_404(request.user, request.GET["ticket"]).pk
     after = _start_after(request, ticket_id)
     session_key = request.session.session_key
     try:

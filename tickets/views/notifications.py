@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from helpdesk.redirects import redirect_next
 from tickets import permissions, selectors, services
 
 
@@ -30,9 +31,4 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 def notification_mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notification_mark_read(actor=request.user, ids=None)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "notifications:list"
-    return redirect(target)
+    return redirect_next(request, request.POST.get("next"), reverse("notifications:list"))

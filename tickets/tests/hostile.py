@@ -1,0 +1,646 @@
+"""The hostile-input fuzz table (issue 13 §4): every URL route of the site, what it takes, and the
+hostile values sent to it. Used by ``test_hostile_input_pages.py`` and ``test_hostile_input_api.py``.
+
+Every route the resolver knows must be in ``ROUTES`` (or in ``EXEMPT`` with a reason), so a new
+page or endpoint is fuzzed the day it is added. Each route says which query parameters it reads,
+which path parameters it has (with a valid value, so the query and body are fuzzed against a real
+record), and which form fields or JSON body it takes by POST (or PATCH/DELETE for the API).
+
+The values are one representative per kind of hostile input rather than a cartesian product:
+every query parameter gets every value; bodies get every value in every field once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def _cursor(keys: list[str], values: list[Any]) -> str:
+    payload = json.dumps({"d": "next", "k": keys, "v": values}).encode()
+    return quote(base64.urlsafe_b64encode(payload).decode().rstrip("="))
+
+
+LONG = "x" * 10_000
+RLO = "Invoice \u202egpj.exe\u202c"
+# Values of a query parameter, each as the percent-encoded text that goes after "name=". Every
+# value is sent in every known parameter of every route (and in a parameter no route reads).
+QUERY_VALUES: dict[str, str] = {
+    "nul": quote("a\x00b"),
+    "nul-only": "%00",
+    "huge": "99999999999999999999",
+    "huger": "9" * 5000,  # past Python's 4,300-digit int() limit
+    "negative": "-1",
+    "zero": "0",
+    "superscript": "%C2%B2",  # "²".isdigit() is True, int("²") a ValueError
+    "float": "1e309",
+    "word": "abc",
+    "long": LONG,
+    "bad-utf8": "%ff%fe",
+    "surrogate": "%ed%a0%80",  # a lone surrogate, UTF-8-encoded (invalid UTF-8)
+    "rlo": quote(RLO),
+    "sql": quote("' OR 1=1 --"),
+    "traversal": quote("../../etc/passwd"),
+    "empty": "",
+    "json": quote('{"a": [1, null], "b": {"$gt": ""}}'),
+    # Cursors of the right shape (helpdesk.keyset) with hostile edge values.
+    **{
+        f"cursor-{label}": _cursor(keys, values)
+        for label, keys, values in (
+            ("nulls", ["updated_at", "id"], [None, None]),
+            ("nul", ["updated_at", "id"], ["2026-01-01T00:00:00+00:00\x00", "1\x00"]),
+            ("huge", ["id"], [99999999999999999999]),
+            ("far", ["created_at", "id"], ["9999-12-31T23:59:59+14:00", -1]),
+            ("types", ["status_rank", "id"], [{"a": 1}, [1]]),
+        )
+    },
+    "date": "2026-02-30T25:61:00%2B99:00",
+}
+# The values sent in each parameter on its own (the others go into all parameters at once): the
+# kinds that take a different path through a parser.
+SINGLE = {"nul", "huge", "huger", "superscript", "word", "long", "bad-utf8", "empty", "json", "date", "cursor-nul"}
+# Sent instead of "name=value": the parameter twice, and a bare name.
+QUERY_SHAPES: dict[str, Callable[[str], str]] = {
+    "array": lambda name: f"{name}=1&{name}=2",
+    "array-nul": lambda name: f"{name}=1&{name}=%00",
+    "bare": lambda name: name,
+    "nul-name": lambda name: f"{name}%00=1",
+}
+# Values of a path parameter (percent-encoded path segments).
+PATH_VALUES: dict[str, str] = {
+    "zero": "0",
+    "huge": "99999999999999999999",
+    "huger": "9" * 5000,
+    "negative": "-1",
+    "superscript": "%C2%B2",
+    "word": "abc",
+    "nul": "1%00",
+    "bad-utf8": "%ff%fe",
+    "rlo": quote(RLO),
+    "traversal": "..%2F..%2Fetc%2Fpasswd",
+    "sql": quote("1' OR 1=1 --"),
+    "long": LONG,
+}
+# Values of a form field (sent urlencoded by the test client).
+FORM_VALUES: dict[str, Any] = {
+    "nul": "a\x00b",
+    "huge": "99999999999999999999",
+    "negative": "-1",
+    "word": "abc",
+    "long": LONG,
+    "rlo": RLO,
+    "sql": "' OR 1=1 --",
+    "traversal": "../../etc/passwd",
+    "empty": "",
+    "array": ["1", "2"],
+    "json": '{"a": [1, null]}',
+}
+# Values of a JSON field: wrong types, NUL bytes, lone surrogates, out-of-range numbers, nesting.
+JSON_VALUES: dict[str, Any] = {
+    "nul": "a\x00b",
+    "lone-surrogate": "a\ud800b",
+    "null": None,
+    "true": True,
+    "huge": 99999999999999999999,
+    "negative": -1,
+    "float": 1.5,
+    "long": LONG,
+    "rlo": RLO,
+    "list": ["a\x00", None, 1],
+    "object": {"a\x00": "b", "n": {"m": [None]}},
+    "empty": "",
+    "nested": json.loads("[" * 50 + "]" * 50),
+}
+DEEP = "[" * 100_000 + "]" * 100_000
+# Whole JSON bodies, as raw text.
+JSON_BODIES: dict[str, str] = {
+    "invalid": '{"subject": ',
+    "deep": DEEP,
+    "deep-object": '{"a":' * 50_000 + "1" + "}" * 50_000,
+    "array": "[1, 2]",
+    "string": '"\\u0000"',
+    "null": "null",
+    "nul-key": '{"\\u0000": 1}',
+    "nul-value": '{"subject": "\\u0000"}',
+    "surrogate-key": '{"\\ud800": 1}',
+    "raw-nul": '{"subject": "a\x00b"}',
+    "nan": '{"subject": NaN}',
+    "bigint": '{"id": ' + "9" * 5000 + "}",
+    "empty": "",
+}
+
+# --- the table ----------------------------------------------------------------------------------
+
+World = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a route takes. ``path`` gives a valid value for each path parameter, from the world."""
+
+    query: tuple[str, ...] = ()
+    path: dict[str, Callable[[World], Any]] = field(default_factory=dict)
+    form: dict[str, Any] | None = None  # POSTed form fields (a valid-looking baseline)
+    json: dict[str, Any] | None = None  # a JSON body (baseline), sent with each of json_methods
+    json_methods: tuple[str, ...] = ("post",)
+    get: bool = True
+    signs_out: bool = False  # a POST ends the session: sign in again before the next request
+    personas: tuple[str, ...] | None = None  # who is sent (default: everyone in PERSONAS)
+    fan_out: bool = True  # each value in each parameter on its own (else: all parameters at once)
+    fixed: tuple[str, ...] = ()  # form fields sent only with their baseline value (see the route)
+
+
+def _pk(key: str) -> Callable[[World], Any]:
+    return lambda world: world[key].pk
+
+
+def _ticket(world: World) -> Any:
+    return world["ticket"].pk
+
+
+LIST = ("cursor", "page_size", "ordering")
+TICKET_FILTERS = (
+    "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
+    "created_after", "created_before", "updated_after", "updated_before",
+)  # fmt: skip
+PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
+
+ROUTES: dict[str, Route] = {
+    "home": Route(),
+    "health": Route(),
+    # Accounts (the views belong to the authentication work; only their input is fuzzed here).
+    "accounts:login": Route(query=("next",), form={"username": "ada@acme.test", "password": "x", "next": "/"}),
+    "accounts:logout": Route(get=False, form={"next": "/"}, signs_out=True),
+    "accounts:invite_accept": Route(
+        path={"token": lambda w: w["invite"].token}, form={"name": "New Agent", "password": "x", "password_again": "x"}
+    ),
+    "accounts:signup": Route(form={"email": "new@example.com", "name": "New", "password": "x", "password_again": "x"}),
+    "accounts:profile": Route(),
+    "accounts:profile_name": Route(get=False, form={"name": "Ada Customer"}),
+    "accounts:password_change": Route(
+        get=False, form={"old_password": "x", "new_password1": "y", "new_password2": "y"}
+    ),
+    "accounts:token_regenerate": Route(get=False, form={}),
+    "accounts:notification_preferences": Route(get=False, form={"notify_team_tickets": "1"}),
+    "accounts:password_reset": Route(form={"email": "ada@acme.test"}),
+    "accounts:password_reset_done": Route(),
+    "accounts:password_reset_confirm": Route(
+        path={"uidb64": lambda w: w["reset"][0], "token": lambda w: w["reset"][1]},
+        form={"new_password1": "x", "new_password2": "x"},
+    ),
+    "accounts:password_reset_complete": Route(),
+    # Customer portal.
+    "portal:my_tickets": Route(query=("status", "q", "cursor")),
+    "portal:new_ticket": Route(
+        query=("follow_up",),
+        form={
+            "subject": "Printer",
+            "description": "The printer jams on every single page.",
+            "priority": "normal",
+            "category": "",
+            "follow_up_of": "",
+        },
+    ),  # fmt: skip
+    "portal:ticket": Route(path=PK_TICKET),
+    "portal:reply": Route(path=PK_TICKET, get=False, form={"body": "Thanks", "seen_event_id": ""}),
+    "portal:solve": Route(path=PK_TICKET, get=False, form={}),
+    "portal:reopen": Route(path=PK_TICKET, get=False, form={}),
+    # Agent workspace.
+    "agent:queue": Route(query=("view", *TICKET_FILTERS, "sort", "cursor")),
+    "agent:bulk": Route(
+        get=False,
+        form={
+            "action": "assign",
+            "tickets": "1",
+            "assignee": "",
+            "team": "",
+            "status": "",
+            "priority": "",
+            "tags": "",
+            "next": "/agent/",
+        },
+    ),  # fmt: skip
+    "agent:stats": Route(query=("period", "since", "until", "team")),
+    "agent:counts": Route(),
+    "agent:ticket": Route(path=PK_TICKET),
+    "agent:message": Route(
+        path=PK_TICKET, get=False, form={"mode": "reply", "body": "Hello", "status": "", "seen_event_id": ""}
+    ),
+    "agent:fields": Route(
+        path=PK_TICKET,
+        get=False,
+        form={"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": "a, b"},
+    ),
+    "agent:claim": Route(path=PK_TICKET, get=False, form={"force": "1"}),
+    "agent:collaborator_add": Route(path=PK_TICKET, get=False, form={"email": "new@example.com", "name": "New"}),
+    "agent:collaborator_remove": Route(
+        path={"pk": _ticket, "user_id": lambda w: w["collaborator"].pk}, get=False, form={}
+    ),
+    "attachments:download": Route(path={"pk": _pk("attachment")}),
+    "live:events": Route(query=("after", "ticket")),
+    "live:presence": Route(path=PK_TICKET, get=False, form={"typing": "1", "leave": "0"}),
+    "notifications:list": Route(query=("before",)),
+    "notifications:open": Route(path={"pk": _pk("notification")}, get=False, form={"next": "/"}),
+    "notifications:read_all": Route(get=False, form={"next": "/"}),
+    # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
+    "api:ticket-list": Route(
+        query=(*TICKET_FILTERS, *LIST),
+        json={
+            "subject": "Printer",
+            "description": "The printer jams on every single page.",
+            "priority": "normal",
+            "tags": ["a"],
+            "metadata": {"k": "v"},
+            "requester": {"email": "x@example.com", "name": "X"},
+        },
+    ),  # fmt: skip
+    "api:ticket-bulk": Route(get=False, json={"ids": [1], "changes": {"priority": "high", "tags": ["a"]}}),
+    "api:ticket-detail": Route(
+        path=PK_TICKET,
+        json={"priority": "high", "status": "open", "tags": ["a"], "assignee": None, "team": None},
+        json_methods=("patch", "delete"),
+    ),
+    "api:ticket-claim": Route(path=PK_TICKET, get=False, json={"force": True}),
+    "api:ticket-messages": Route(path=PK_TICKET, query=LIST, json={"body": "Hello", "internal": False}),
+    "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
+    "api:ticket-events": Route(path=PK_TICKET, query=LIST),
+    "api:stats-agents": Route(query=("since", "until", "team", "period")),
+    "api:attachment-download": Route(path={"pk": _pk("attachment")}),
+    "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),
+    "api:me": Route(),
+    "api:user-list": Route(
+        query=(*LIST, "q", "role"), json={"email": "new@example.com", "name": "New", "role": "customer"}
+    ),
+    "api:team-list": Route(query=LIST, json={"name": "Team", "description": "d"}),
+    "api:team-detail": Route(
+        path={"pk": _pk("team")},
+        json={"name": "Team", "description": "d", "members": [1]},
+        json_methods=("patch", "delete"),
+    ),
+    "api:invite-list": Route(query=LIST, json={"email": "new@example.com", "role": "agent", "team": None}),
+    # Public and the same for everyone (and the schema is slow to build): anonymous only.
+    "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
+    "api:docs": Route(query=("script",), personas=("anonymous",)),
+}
+
+# The Django admin's routes are generic views: the table below is built from the registered
+# ModelAdmins (search, ordering, paging, filters and popups on change lists; the object id on
+# change, history and delete pages; every editable field on the add form).
+# The Django admin (admins only; everyone else is sent to its sign-in page, so only anonymous
+# and admin are sent): each value goes into all parameters at once — the views are Django's, the
+# same for every model. Not sent: ``_to_field`` (Django 5.2 looks up an empty one as a field name, a
+# FieldDoesNotExist) and non-id ``_selected_action`` values (Django filters pk__in with them, a
+# ValueError) — Django's own admin, reachable by admins only; listed in SECURITY.md.
+ADMIN: dict[str, Any] = {"personas": ("anonymous", "admin"), "fan_out": False}
+ADMIN_SITE_ROUTES: dict[str, Route] = {
+    "admin:index": Route(**ADMIN),
+    "admin:login": Route(
+        query=("next",), form={"username": "root@desk.test", "password": "x", "next": "/admin/"}, **ADMIN
+    ),
+    "admin:logout": Route(get=False, form={}, signs_out=True, **ADMIN),
+    "admin:password_change": Route(form={"old_password": "x", "new_password1": "y", "new_password2": "y"}, **ADMIN),
+    "admin:password_change_done": Route(**ADMIN),
+    "admin:autocomplete": Route(query=("term", "app_label", "model_name", "field_name", "page"), **ADMIN),
+    "admin:jsi18n": Route(**ADMIN),
+    "admin:view_on_site": Route(
+        path={"content_type_id": lambda w: w["content_type"].pk, "object_id": _ticket}, **ADMIN
+    ),
+    "admin:app_list": Route(path={"app_label": lambda w: "tickets"}, **ADMIN),
+}
+# Form fields of Django's own admins not sent, with the reason.
+ADMIN_UNSENT_FIELDS = {
+    "auth.group.permissions": "Django's ModelMultipleChoiceField passes an id past 64 bits to SQLite, which raises "
+    "OverflowError (a 500 on SQLite only; PostgreSQL answers 'not a valid choice')",
+}
+ADMIN_CHANGELIST = ("q", "o", "p", "e", "all", "_popup")
+ADMIN_OBJECT = ("_changelist_filters", "_popup")
+
+# Routes not fuzzed here, each with the reason.
+EXEMPT: dict[str, str] = {
+    "admin:None@catch-all": "the admin's catch-all only redirects to the sign-in page or answers 404",
+}
+
+
+def _first_pk(model: Any) -> Callable[[World], Any]:
+    def first(world: World) -> Any:
+        row = model._default_manager.order_by("pk").first()
+        return row.pk if row is not None else 1
+
+    return first
+
+
+def _admin_routes() -> dict[str, Route]:
+    routes = dict(ADMIN_SITE_ROUTES)
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        filters = tuple(f"{name}__exact" for name in model_admin.list_filter if isinstance(name, str))
+        object_id = {"object_id": _first_pk(model)}
+        editable = {
+            f.name: "x"
+            for f in model._meta.get_fields()
+            if getattr(f, "editable", False)
+            and getattr(f, "concrete", False)
+            and not getattr(f, "primary_key", False)
+            and f"{model._meta.label_lower}.{f.name}" not in ADMIN_UNSENT_FIELDS
+        }
+        routes[f"{prefix}_changelist"] = Route(
+            query=(*ADMIN_CHANGELIST, *filters),
+            form={"action": "delete_selected", "_selected_action": "999999", "index": "0"},
+            fixed=("_selected_action",),
+            **ADMIN,
+        )
+        routes[f"{prefix}_add"] = Route(query=ADMIN_OBJECT, form=editable, **ADMIN)
+        routes[f"{prefix}_history"] = Route(path=object_id, query=ADMIN_OBJECT, **ADMIN)
+        routes[f"{prefix}_delete"] = Route(path=object_id, query=ADMIN_OBJECT, **ADMIN)
+        routes[f"{prefix}_change"] = Route(path=object_id, query=ADMIN_OBJECT, form=editable, **ADMIN)
+        routes[f"{prefix}_change@redirect"] = Route(path=object_id, **ADMIN)  # <object_id>/ → …/change/
+    return routes
+
+
+# --- the resolver -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str
+    route: str  # e.g. "portal/tickets/<int:pk>/" or "accounts/^invite/(?P<token>…)/$"
+
+
+def url_patterns() -> list[Pattern]:
+    """Every URL pattern the site answers, with its full route; unnamed admin patterns are named
+    after their neighbour ("…_change@redirect") or their role ("admin:None@catch-all")."""
+    found: list[Pattern] = []
+
+    def walk(patterns: list, prefix: str, ns: str | None) -> None:
+        previous = None
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                inner = f"{ns}:{entry.namespace}" if ns and entry.namespace else (entry.namespace or ns)
+                walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+            elif isinstance(entry, URLPattern):
+                name = entry.name
+                if name is None:
+                    name = f"{previous}@redirect" if previous and previous.endswith("_change") else "None@catch-all"
+                found.append(Pattern(f"{ns}:{name}" if ns else name, prefix + str(entry.pattern)))
+                previous = entry.name
+        return None
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+_PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>(?:[^()]|\([^()]*\))*\)")
+
+
+def build_path(route: str, values: dict[str, str]) -> str:
+    """``route`` with each parameter replaced by its (already percent-encoded) value."""
+    path = _PARAM.sub(lambda m: values[m.group(1) or m.group(2)], route)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+def path_params(route: str) -> list[str]:
+    return [m.group(1) or m.group(2) for m in _PARAM.finditer(route)]
+
+
+def all_routes() -> dict[str, Route]:
+    return {**ROUTES, **_admin_routes()}
+
+
+# --- requests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    path: str
+    label: str  # what is hostile, for the failure message
+    data: Any = None
+    content_type: str | None = None
+
+
+def _encoded(value: Any) -> str:
+    return quote(str(value), safe="")
+
+
+def probes(pattern: Pattern, spec: Route, world: World, *, fan_out: bool) -> Iterator[Probe]:
+    """The hostile requests for one route. With ``fan_out`` (the caller reaches the view) every
+    value goes into every parameter on its own; without it (the caller is turned away at the door)
+    each value goes into all parameters at once."""
+    names = path_params(pattern.route)
+    valid = {name: _encoded(spec.path[name](world)) for name in names}
+    base = build_path(pattern.route, valid)
+    params = (*spec.query, "x")
+    # Query parameters.
+    if spec.get:
+        for label, value in QUERY_VALUES.items():
+            groups: list[tuple[str, ...]] = [(p,) for p in params] if fan_out and label in SINGLE else [params]
+            for group in groups:
+                yield Probe("get", base + "?" + "&".join(f"{p}={value}" for p in group), f"{group} = {label}")
+        for label, shape in QUERY_SHAPES.items():
+            groups = [(p,) for p in params] if fan_out else [params]
+            for group in groups:
+                yield Probe("get", base + "?" + "&".join(shape(p) for p in group), f"{group} as {label}")
+    # Path parameters.
+    for name in names:
+        for label, value in PATH_VALUES.items():
+            path = build_path(pattern.route, {**valid, name: value})
+            if spec.get:
+                yield Probe("get", path, f"path {name} = {label}")
+            if spec.form is not None:
+                yield Probe("post", path, f"path {name} = {label}", data=spec.form)
+            if spec.json is not None:
+                yield Probe(spec.json_methods[0], path, f"path {name} = {label}", data=spec.json, content_type="json")
+    # Form bodies.
+    if spec.form is not None:
+        fields = [name for name in spec.form if name not in spec.fixed] or ["x"]
+        for label, value in FORM_VALUES.items():
+            if fan_out:
+                for name in fields:
+                    yield Probe("post", base, f"form {name} = {label}", data={**spec.form, name: value})
+            else:
+                yield Probe("post", base, f"form * = {label}", data={**spec.form, **dict.fromkeys(fields, value)})
+        yield Probe("post", base, "form key with NUL", data={**spec.form, "a\x00b": "1"})
+        yield Probe("post", base + "?x=%00", "query NUL on a POST", data=spec.form)
+    # JSON bodies.
+    if spec.json is not None:
+        for method in spec.json_methods:
+            fields = list(spec.json) or ["x"]
+            for label, value in JSON_VALUES.items() if method != "delete" else ():  # DELETE reads no body
+                json_groups = [[name] for name in fields] if fan_out else [fields]
+                for json_group in json_groups:
+                    body = {**spec.json, **dict.fromkeys(json_group, value)}
+                    yield Probe(method, base, f"json {json_group} = {label}", data=_dumps(body), content_type="json")
+            for label, text in JSON_BODIES.items():
+                yield Probe(method, base, f"json body {label}", data=text, content_type="json")
+            yield Probe(method, base, "form body to a JSON endpoint", data="subject=%00", content_type="form")
+
+
+def _dumps(body: Any) -> str:
+    # ensure_ascii keeps lone surrogates as \ud800 escapes: the text itself is valid UTF-8.
+    return json.dumps(body)
+
+
+# --- running ------------------------------------------------------------------------------------
+
+PERSONAS = ("anonymous", "customer", "agent", "admin")
+# Probes with a NUL byte in the query string, a form or a JSON body: always exactly 400 (a NUL in a
+# path is a 404 where the route's converter does not match it).
+NUL_LABELS = re.compile(r"^(?!path).*(= nul\b|= nul-only|as array-nul|as nul-name|key with NUL|query NUL|body nul-)")
+_LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+def make_world() -> World:
+    """Ada's ticket routed to Billing with a public file, a collaborator, a notification, an
+    invite and a password-reset link; the four personas."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from accounts import services as account_services
+    from accounts.models import Role, TicketScope
+    from tickets import services
+    from tickets.models import Notification, Ticket
+    from tickets.tests.factories import upload
+
+    password = "correct-horse-battery-staple"
+    acme = account_services.organization_create(name="Acme Corp", share_tickets=True)
+    team = account_services.team_create(name="Billing")
+    customer = account_services.user_create(email="ada@acme.test", name="Ada", password=password, organization=acme)
+    agent = account_services.user_create(
+        email="alice@desk.test", name="Alice", password=password, role=Role.AGENT, ticket_scope=TicketScope.ALL,
+        teams=[team],
+    )  # fmt: skip
+    admin_user = account_services.user_create(email="root@desk.test", name="Ray", password=password, role=Role.ADMIN)
+    ticket = services.ticket_create(
+        actor=customer, subject="Cannot print", description="The printer jams on every single page."
+    )
+    ticket = services.ticket_update(actor=admin_user, ticket=ticket, team=team)
+    reply = services.message_add(
+        actor=agent, ticket=ticket, body="Try this.", attachments=[upload("notes.txt", b"The number is 42.\n")]
+    )
+    collaborator = services.collaborator_add(actor=agent, ticket=ticket, email="carl@acme.test", name="Carl")
+    event = ticket.events.order_by("pk").first()
+    assert event is not None
+    notification = Notification.objects.create(recipient=agent, ticket=ticket, event=event, kind="team_ticket")
+    invite = account_services.invite_create(actor=admin_user, email="new.agent@desk.test", role=Role.AGENT)
+    reset = (urlsafe_base64_encode(force_bytes(customer.pk)), default_token_generator.make_token(customer))
+    return {
+        "people": {"customer": customer, "agent": agent, "admin": admin_user},
+        "ticket": Ticket.objects.get(pk=ticket.pk),
+        "attachment": reply.attachments.get(),
+        "collaborator": collaborator,
+        "notification": notification,
+        "invite": invite,
+        "reset": reset,
+        "team": team,
+        "content_type": ContentType.objects.get_for_model(Ticket),
+    }
+
+
+def _client(world: World, persona: str, path: str) -> Any:
+    from django.test import Client
+
+    from accounts import services as account_services
+
+    client = Client()
+    if persona == "anonymous":
+        return client
+    user = world["people"][persona]
+    if path.startswith("/api/v1/"):
+        token = account_services.api_token_get_or_create(user=user)
+        client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    else:
+        client.force_login(user)
+    return client
+
+
+def _send(client: Any, probe: Probe) -> Any:
+    if probe.content_type == "json":
+        response = client.generic(probe.method.upper(), probe.path, probe.data, content_type="application/json")
+    elif probe.content_type == "form":
+        response = client.generic(
+            probe.method.upper(), probe.path, probe.data, content_type="application/x-www-form-urlencoded"
+        )
+    elif probe.method == "get":
+        response = client.get(probe.path)
+    else:
+        response = client.post(probe.path, probe.data)
+    if getattr(response, "streaming", False):
+        # A live stream: end its generator unread (response.close() would also signal the end of
+        # the request, which closes the test's database connection).
+        close = getattr(response.streaming_content, "close", None)
+        if close is not None:
+            close()
+    return response
+
+
+def _turned_away(response: Any) -> bool:
+    """The door refused the caller before the view looked at its input."""
+    if response.status_code in (401, 403, 404, 405):
+        return True
+    location = response.get("Location", "") if response.status_code in (301, 302) else ""
+    return location == "/" or location.startswith(_LOGIN_PATHS)
+
+
+def check_route(name: str, world: World) -> tuple[int, list[str]]:
+    """Send every hostile probe of route ``name`` as every persona. Returns the number of requests
+    and the failures: any 5xx, and a NUL byte in a query, form or JSON body that is not a 400.
+
+    Each value goes into each parameter on its own for the first persona the view lets in; for
+    the others, each value goes into all parameters at once (the same code parses them)."""
+    pattern = next(p for p in url_patterns() if p.name == name)
+    spec = all_routes()[name]
+    sent = 0
+    failures: list[str] = []
+    fanned_out = False
+    for persona in spec.personas or PERSONAS:
+        valid = {n: _encoded(spec.path[n](world)) for n in path_params(pattern.route)}
+        base = build_path(pattern.route, valid)
+        client = _client(world, persona, base)
+        baselines = []
+        if spec.get:
+            baselines.append(("get", _send(client, Probe("get", base, "baseline"))))
+        if spec.form is not None:
+            baselines.append(("post", _send(client, Probe("post", base, "baseline", spec.form))))
+            if spec.signs_out and persona != "anonymous":
+                client = _client(world, persona, base)
+        for method in spec.json_methods if spec.json is not None else ():
+            if method != "delete":
+                baselines.append((method, _send(client, Probe(method, base, "baseline", _dumps(spec.json), "json"))))
+        sent += len(baselines)
+        failures += [
+            f"{persona}: baseline {m.upper()} {base} -> {r.status_code}" for m, r in baselines if r.status_code >= 500
+        ]
+        status_of = {method: response.status_code for method, response in baselines}
+        refused = all(_turned_away(response) for _, response in baselines)
+        fan_out = spec.fan_out and not refused and not fanned_out
+        fanned_out = fanned_out or fan_out
+        for probe in probes(pattern, spec, world, fan_out=fan_out):
+            if spec.signs_out and persona != "anonymous":
+                client = _client(world, persona, base)
+            response = _send(client, probe)
+            sent += 1
+            status = response.status_code
+            where = f"{persona}: {probe.method.upper()} {probe.path[:120]} [{probe.label}]"
+            if status >= 500:
+                failures.append(f"{where} -> {status}")
+            elif NUL_LABELS.search(probe.label) and status != 400:
+                # A door that turns the caller away before reading the body may answer first.
+                before = status_of.get(probe.method)
+                if not (probe.content_type == "json" and (before is None or before >= 300 or status == before)):
+                    failures.append(f"{where} -> {status}, expected 400 for a NUL byte")
+            elif status == 400 and probe.path.startswith("/api/") and "json" not in response.get("Content-Type", ""):
+                failures.append(f"{where} -> a 400 that is not the API's JSON error")
+    failures.sort(key=lambda line: " -> 5" not in line)  # server errors first
+    return sent, failures
