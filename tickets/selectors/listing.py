@@ -33,6 +33,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from accounts.addresses import normalize_email
 from accounts.models import Organization
 from helpdesk import keyset
 from helpdesk.ids import parse_id
@@ -139,7 +140,7 @@ class TicketFilters:
         if isinstance(self.requester, int):
             where &= Q(requester=self.requester)
         elif self.requester and "@" in self.requester:
-            where &= Q(requester__email__iexact=self.requester)
+            where &= Q(requester__email=normalize_email(self.requester))
         elif self.requester:
             where &= Q(requester__name__icontains=self.requester)
         if self.organization is not None:

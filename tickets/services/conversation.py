@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.addresses import normalize_email
 from accounts.models import User
 from tickets import permissions, search
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, store
@@ -151,11 +152,11 @@ def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "")
     read it and reply. Agents already see what they may; only customers are collaborators."""
     actor = require_signed_in(actor)
     permissions.authorize(actor, Action.ADD_COLLABORATOR, ticket)
-    email = (email or "").strip().lower()
+    email = normalize_email(email)
     with transaction.atomic():
         ticket = lock(ticket)
         refuse_if_closed(ticket)
-        user = User.objects.filter(email__iexact=email).first() if email else None
+        user = User.objects.with_email(email).first() if email else None
         if user is None:
             try:
                 user = account_services.user_create(email=email, name=name or email.split("@")[0])

@@ -12,6 +12,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.addresses import normalize_email
 from accounts.models import Team, User
 from tickets import permissions, search
 from tickets.attachments import atomic_with_files, check_uploads
@@ -162,8 +163,8 @@ def _resolve_requester(actor: User, requester: User | dict[str, Any] | None) -> 
             raise ValidationError({"requester": [f"{requester.name} is deactivated."]})
         return requester
     if isinstance(requester, dict):
-        email = str(requester.get("email") or "").strip().lower()
-        existing = User.objects.filter(email__iexact=email).first() if email else None
+        email = normalize_email(requester.get("email"))
+        existing = User.objects.with_email(email).first() if email else None
         if existing is not None:
             if not existing.is_active:
                 raise ValidationError({"requester": [f"{existing.email} is deactivated."]})

@@ -23,6 +23,8 @@ from urllib.parse import quote
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.signup import signup_token
+
 # --- values -----------------------------------------------------------------------------------
 
 
@@ -184,7 +186,10 @@ ROUTES: dict[str, Route] = {
     "accounts:invite_accept": Route(
         path={"token": lambda w: w["invite"].token}, form={"name": "New Agent", "password": "x", "password_again": "x"}
     ),
-    "accounts:signup": Route(form={"email": "new@example.com", "name": "New", "password": "x", "password_again": "x"}),
+    "accounts:signup": Route(form={"email": "new@example.com", "name": "New"}),
+    "accounts:signup_confirm": Route(
+        path={"token": lambda w: w["signup"]}, form={"name": "New Person", "password": "x", "password_again": "x"}
+    ),
     "accounts:profile": Route(),
     "accounts:profile_name": Route(get=False, form={"name": "Ada Customer"}),
     "accounts:password_change": Route(
@@ -543,6 +548,7 @@ def make_world() -> World:
         "notification": notification,
         "invite": invite,
         "reset": reset,
+        "signup": signup_token(email="newcomer@example.com", name="Newcomer"),
         "team": team,
         "content_type": ContentType.objects.get_for_model(Ticket),
     }

@@ -548,3 +548,32 @@ def test_admin_deletes_ticket_with_its_files(customer, admin):
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
     assert not (root / name).exists()
     assert os.path.isdir(root)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("spelling", ["ADA@ACME.TEST", "ａｄａ@acme.test", " Ada@Acme.Test "])
+def test_a_requester_or_collaborator_given_by_address_is_the_account_it_means(agent, customer, ticket, spelling):
+    """Every spelling of an address that means Ada's account files for Ada and shares with Ada
+    (one normal form, accounts.addresses); a look-alike never lands on her account."""
+    created = services.ticket_create(
+        actor=agent,
+        subject="On behalf of Ada",
+        description="Filed by phone: Ada could not sign in today.",
+        requester={"email": spelling},
+    )
+    assert created.requester_id == customer.pk
+
+
+@pytest.mark.django_db
+def test_a_look_alike_address_is_not_the_account(agent, ticket, acme):
+    """PostgreSQL's case-insensitive match folds ``ı`` onto ``I``: before, sharing a ticket with
+    ``kırstin@acme.test`` (dotless ı) added Kirstin's account on PostgreSQL and made a new one on
+    SQLite. Now the address means no account on either, and is refused as an address."""
+    from django.core.exceptions import ValidationError
+
+    from accounts import services as account_services
+
+    kirstin = account_services.user_create(email="kirstin@acme.test", name="Kirstin", organization=acme)
+    with pytest.raises(ValidationError):
+        services.collaborator_add(actor=agent, ticket=ticket, email="kırstin@acme.test")
+    assert not ticket.collaborators.filter(pk=kirstin.pk).exists()

@@ -11,6 +11,8 @@ EventSource reconnect. Neither holds a database connection while it waits (``tic
 
 from __future__ import annotations
 
+import weakref
+
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -61,9 +63,13 @@ def events(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpRes
         lifetime = min(configured, WSGI_STREAM_SECONDS)
         runner = stream.run_sync  # type: ignore[assignment]
     steps = stream.conversation(subscription, request.user, session_key, after, lifetime)
-    response = StreamingHttpResponse(runner(steps, subscription), content_type="text/event-stream")
-    # However the response ends (sent, client gone, never started), the stream's place is freed.
+    frames = runner(steps, subscription)
+    response = StreamingHttpResponse(frames, content_type="text/event-stream")
+    # However the response ends, the stream's place is freed: when it is sent to the end or the
+    # client goes (the runner), when the server closes the response (WSGI, ASGI), or when the
+    # response is dropped without ever being started (a middleware replaced it).
     response._resource_closers.append(subscription.close)  # type: ignore[attr-defined]
+    weakref.finalize(frames, subscription.close)
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # let a fronting nginx pass events through at once
     return response
