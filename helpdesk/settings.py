@@ -68,7 +68,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 CSRF_COOKIE_HTTPONLY = False
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "helpdesk.apps.AdminConfig",  # django.contrib.admin with our site (helpdesk.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -303,9 +303,8 @@ ROUTES: dict[str, Route] = {
 # change, history and delete pages; every editable field on the add form).
 # The Django admin (admins only; everyone else is sent to its sign-in page, so only anonymous
 # and admin are sent): each value goes into all parameters at once — the views are Django's, the
-# same for every model. Not sent: ``_to_field`` (Django 5.2 looks up an empty one as a field name, a
-# FieldDoesNotExist) and non-id ``_selected_action`` values (Django filters pk__in with them, a
-# ValueError) — Django's own admin, reachable by admins only; listed in SECURITY.md.
+# same for every model. ``_to_field`` and ``_selected_action`` are sent too: Django's own views turn
+# an empty one and non-ids into server errors, which ``helpdesk.admin_site`` refuses with a 400.
 ADMIN: dict[str, Any] = {"personas": ("anonymous", "admin"), "fan_out": False}
 ADMIN_SITE_ROUTES: dict[str, Route] = {
     "admin:index": Route(**ADMIN),
@@ -327,8 +326,8 @@ ADMIN_UNSENT_FIELDS = {
     "auth.group.permissions": "Django's ModelMultipleChoiceField passes an id past 64 bits to SQLite, which raises "
     "OverflowError (a 500 on SQLite only; PostgreSQL answers 'not a valid choice')",
 }
-ADMIN_CHANGELIST = ("q", "o", "p", "e", "all", "_popup")
-ADMIN_OBJECT = ("_changelist_filters", "_popup")
+ADMIN_CHANGELIST = ("q", "o", "p", "e", "all", "_popup", "_to_field")
+ADMIN_OBJECT = ("_changelist_filters", "_popup", "_to_field")
 
 # Routes not fuzzed here, each with the reason.
 EXEMPT: dict[str, str] = {
@@ -361,7 +360,6 @@ def _admin_routes() -> dict[str, Route]:
         routes[f"{prefix}_changelist"] = Route(
             query=(*ADMIN_CHANGELIST, *filters),
             form={"action": "delete_selected", "_selected_action": "999999", "index": "0"},
-            fixed=("_selected_action",),
             **ADMIN,
         )
         routes[f"{prefix}_add"] = Route(query=ADMIN_OBJECT, form=editable, **ADMIN)
