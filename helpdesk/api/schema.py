@@ -63,3 +63,14 @@ class AutoSchema(_SpectacularAutoSchema):
         if self.method == "GET" and getattr(self.view, "ordering_fields", None):
             return True
         return super()._is_list_view(serializer)
+
+    def _map_basic_serializer(self, serializer, direction):
+        """A serializer's ``sometimes_omitted`` fields (left out of some callers' copies: a ticket's
+        internal fields for customers) are documented as optional, not required."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        omitted = set(getattr(serializer, "sometimes_omitted", ()))
+        if omitted and schema.get("required"):
+            schema["required"] = [name for name in schema["required"] if name not in omitted]
+            if not schema["required"]:
+                del schema["required"]
+        return schema

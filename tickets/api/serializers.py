@@ -7,6 +7,8 @@ Output serializers (``*Out``) turn objects the selectors returned into JSON. Inp
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -101,10 +103,10 @@ class TicketOut(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     description = serializers.CharField(read_only=True)
-    tags = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField(help_text="Only for people who work the ticket.")
     requester = PersonOut(read_only=True)
     assignee = PersonOut(read_only=True, allow_null=True)
-    team = NamedOut(read_only=True, allow_null=True)
+    team = NamedOut(read_only=True, allow_null=True, help_text="Only for people who work the ticket.")
     organization = NamedOut(read_only=True, allow_null=True)
     message_count = serializers.IntegerField(read_only=True)
     # The last change the caller may know of: any change for the agents who work the ticket, the
@@ -142,6 +144,18 @@ class TicketOut(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Ticket) -> list[str]:
         return sorted(tag.name for tag in obj.tags.all())
+
+    #: The ticket's internal fields: shown only to people who may read its internal side (the
+    #: selectors' ``reads_internal``), so a customer's copy — and its ETag — does not change when
+    #: agents retag or move a ticket.
+    sometimes_omitted = ("tags", "team")  # the schema documents them as optional
+
+    def to_representation(self, instance: Ticket) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not getattr(instance, "reads_internal", False):
+            for name in self.sometimes_omitted:
+                data.pop(name, None)
+        return data
 
 
 class BulkResultOut(serializers.Serializer):
@@ -201,7 +215,10 @@ class TicketCreateIn(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     category = serializers.ChoiceField(choices=Category.choices, required=False, allow_null=True)
     tags = serializers.ListField(
-        child=serializers.RegexField(services.TAG_RE, max_length=50), required=False, max_length=services.MAX_TAGS
+        child=serializers.RegexField(services.TAG_RE, max_length=50),
+        required=False,
+        max_length=services.MAX_TAGS,
+        help_text="Kept from anyone; shown back only to people who work the ticket.",
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, allow_empty=True)
     requester = RequesterField(required=False, help_text="Agents only: a user id or {email, name}.")

@@ -141,6 +141,11 @@ class TicketList(generics.GenericAPIView):
         ordering = request.query_params.get("ordering") or self.default_ordering
         if ordering.removeprefix("-") == selectors.SEARCH_SORT and not self._searching():
             raise ValidationError({"ordering": ["Sort by relevance only together with a search (`q`)."]})
+        refused = permissions.refused_list_filters(
+            request.user, [name for name, value in request.query_params.items() if value]
+        )
+        if refused:
+            raise ValidationError({name: ["Only people who work tickets can filter by this."] for name in refused})
         form = selectors.TicketFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})

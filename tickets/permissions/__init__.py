@@ -43,6 +43,7 @@ from tickets.permissions.levels import (
     Action,
 )
 from tickets.permissions.rules import (
+    INTERNAL_LIST_FILTERS,
     STAFF_ONLY_CREATE_FIELDS,
     activity_at,
     activity_column,
@@ -58,6 +59,7 @@ from tickets.permissions.rules import (
     may_force_claim,
     may_use_ticket_admin,
     refused_create_fields,
+    refused_list_filters,
     replies_for_support,
     stats_visible_agents,
     stats_visible_teams,
@@ -70,6 +72,7 @@ __all__ = [
     "DELETE",
     "REPLY",
     "SOLVE",
+    "INTERNAL_LIST_FILTERS",
     "STAFF_ONLY_CREATE_FIELDS",
     "VIEW",
     "WORK",
@@ -98,6 +101,7 @@ __all__ = [
     "permission_rows_for_new_ticket",
     "readable_notes",
     "refused_create_fields",
+    "refused_list_filters",
     "replies_for_support",
     "revoke_collaborator",
     "revoke_team",

@@ -76,8 +76,22 @@ def activity_at(user: Person, ticket: Ticket) -> datetime:
 # --- creating ---------------------------------------------------------------------------------------
 
 #: Fields of a new ticket only staff may choose; a customer who sends one is refused, never
-#: silently overruled (the portal, the API and the service all ask this one list).
+#: silently overruled (the portal, the API and the service all ask this one list). Tags a customer
+#: (their integration, a web form) gives a new ticket are kept, but like every tag they are the
+#: agents' classification afterwards: never shown back to customers (``tickets.api``).
 STAFF_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel")
+
+#: List filters on internal fields (``INTERNAL_TICKET_FIELDS``): refused to people who do not
+#: work tickets, so a customer cannot learn a ticket's tags or team by filtering on them.
+INTERNAL_LIST_FILTERS = ("team", "tag")
+
+
+def refused_list_filters(user: Person, given: Iterable[str]) -> list[str]:
+    """Of the list filters ``given``, those ``user`` may not use (``INTERNAL_LIST_FILTERS``)."""
+    if works_tickets(user):
+        return []
+    given = set(given)
+    return [name for name in INTERNAL_LIST_FILTERS if name in given]
 
 
 def refused_create_fields(actor: Person, given: Iterable[str]) -> list[str]:

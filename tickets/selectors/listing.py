@@ -137,6 +137,11 @@ class TicketFilters:
             where &= Q(team__isnull=True)
         elif self.team is not None:
             where &= Q(team=self.team)
+        if self.team is not None or self.tag:
+            # Team and tags are internal: they never make a ticket turn up for someone who may not
+            # read its internal side (a customer asking ``?tag=vip`` learns nothing).
+            notes = permissions.readable_notes(user)
+            where &= Q(pk__in=[]) if notes is None else notes
         if isinstance(self.requester, int):
             where &= Q(requester=self.requester)
         elif self.requester and "@" in self.requester:
@@ -299,10 +304,10 @@ class TicketFilterForm(forms.Form):
     assignee = IdOrKeywordField(
         keywords=("me", "none"), required=False, help_text="A user id, `me` or `none` (unassigned)."
     )
-    team = IdOrKeywordField(keywords=("none",), required=False, help_text="A team id or `none`.")
+    team = IdOrKeywordField(keywords=("none",), required=False, help_text="A team id or `none`. Agents only.")
     requester = RequesterField(required=False)
     organization = OrganizationField(required=False)
-    tag = TagField(required=False)
+    tag = TagField(required=False, help_text="Agents only.")
     category = forms.ChoiceField(choices=[("", "Any"), *Category.choices], required=False)
     channel = forms.ChoiceField(choices=[("", "Any"), *Channel.choices], required=False)
     q = forms.CharField(

@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from tickets import permissions
@@ -122,16 +135,18 @@ def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Tick
 def with_activity(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
     """Annotate ``activity_at``: when each ticket last changed as ``user`` may know it (the API's
     ``updated_at``) — any change where ``permissions.readable_notes`` lets them read internal
-    content, the last public change elsewhere (``permissions.activity_at`` for one ticket)."""
+    content, the last public change elsewhere (``permissions.activity_at`` for one ticket) — and
+    ``reads_internal``, whether they may see its internal fields (tags, team)."""
     notes = permissions.readable_notes(user)
     if notes is None:
-        return qs.annotate(activity_at=F("public_activity_at"))
+        return qs.annotate(activity_at=F("public_activity_at"), reads_internal=Value(False))
     if not notes:  # Q(): on every ticket the user sees
-        return qs.annotate(activity_at=F("updated_at"))
+        return qs.annotate(activity_at=F("updated_at"), reads_internal=Value(True))
     return qs.annotate(
         activity_at=Case(
             When(notes, then=F("updated_at")), default=F("public_activity_at"), output_field=DateTimeField()
-        )
+        ),
+        reads_internal=Case(When(notes, then=Value(True)), default=Value(False), output_field=BooleanField()),
     )
 
 

@@ -66,7 +66,13 @@ def ticket_create(
     checked before anything is written.
     """
     actor = require_signed_in(actor)
-    staff_only = {"requester": requester, "assignee": assignee, "team": team, "status": status, "channel": channel}
+    staff_only = {
+        "requester": requester,
+        "assignee": assignee,
+        "team": team,
+        "status": status,
+        "channel": channel,
+    }
     refused = permissions.refused_create_fields(
         actor, [name for name, value in staff_only.items() if value is not None]
     )

@@ -93,7 +93,8 @@ def add_tickets(count: int, requester, team, *, start: int = 0) -> None:
 
 TICKET_URLS = [
     "/api/v1/tickets/?page_size={size}",
-    "/api/v1/tickets/?page_size={size}&ordering=priority&status=open&tag=bulk",
+    "/api/v1/tickets/?page_size={size}&ordering=priority&status=open&category=billing",
+    "/api/v1/tickets/?page_size={size}&ordering=priority&status=open&tag=bulk",  # agents only
     "/api/v1/tickets/?page_size={size}&q=number&assignee=none&created_after=2000-01-01T00:00:00Z",
 ]
 
@@ -107,6 +108,7 @@ def test_ticket_list_same_queries_for_10_and_10000_tickets(people, billing_team,
             (persona, url): [queries(client, url.format(size=size)) for size in (10, 100)]
             for persona, client in clients.items()
             for url in TICKET_URLS
+            if "tag=" not in url or persona in ("team_agent", "admin")
         }
 
     add_tickets(10, requester, billing_team)

@@ -70,7 +70,7 @@ def test_readme_walkthrough_runs_as_written(live_server, tmp_path):
 
     # 2. the ticket with its attachment
     created, attachment = outputs[1]
-    assert created == '{"status":"open","priority":"high","tags":["invoice","vat"],"message_count":1}'
+    assert created == '{"status":"open","priority":"high","category":"billing","message_count":1}'
     assert attachment == "invoice.txt text/plain 52 bytes"
     assert f"prints `{created}`" in " ".join(section.split())
     assert f"`{attachment}`" in section

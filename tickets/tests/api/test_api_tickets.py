@@ -29,12 +29,37 @@ def test_list_shape_and_message_count_per_role(world, as_user, people):
     assert item["url"].endswith(f"/api/v1/tickets/{ticket.pk}/")
     assert item["description"] == "When I click the download link nothing happens at all."
     assert item["requester"] == {"id": people["customer"].pk, "name": "Ada Customer", "email": "ada@acme.test"}
-    assert item["team"] == {"id": world["team"].pk, "name": "Billing"}
+    assert "team" not in item and "tags" not in item  # the agents' classification: internal
     assert item["organization"]["name"] == "Acme Corp"
     # opening message + public reply; the internal note is not counted for the customer
     assert item["message_count"] == 2
     agent_item = as_user(people["agent"]).get(f"/api/v1/tickets/{ticket.pk}/").json()
     assert agent_item["message_count"] == 3
+    assert agent_item["team"] == {"id": world["team"].pk, "name": "Billing"} and "tags" in agent_item
+
+
+def test_internal_fields_are_neither_shown_set_nor_filtered_by_customers(world, as_user, people, admin, tech_team):
+    """Tags and team are internal (issue 13 §2): a customer's copy of a ticket — and so its ETag —
+    does not change when agents retag or move it, tags a customer's client gives a new ticket are
+    kept but not shown back, and filtering by them is refused rather than answered (which would
+    reveal them)."""
+    ticket = world["ticket"]
+    customer = as_user(people["customer"])
+    before = customer.get(f"/api/v1/tickets/{ticket.pk}/")
+    services.ticket_update(actor=admin, ticket=ticket, tags=["vip", "escalated"], team=tech_team)
+    after = customer.get(f"/api/v1/tickets/{ticket.pk}/")
+    assert after.json() == before.json() and after["ETag"] == before["ETag"]
+    filed = customer.post(
+        "/api/v1/tickets/",
+        {"subject": "Tagged by my form", "description": "Our web form tags what it files.", "tags": ["web-form"]},
+        format="json",
+    )
+    assert filed.status_code == 201 and "tags" not in filed.json()  # kept, not shown back
+    assert list(Ticket.objects.get(pk=filed.json()["id"]).tags.values_list("name", flat=True)) == ["web-form"]
+    for query in ("tag=vip", f"team={tech_team.pk}", "team=none"):
+        answer = customer.get(f"/api/v1/tickets/?{query}")
+        assert answer.status_code == 400, query
+    assert as_user(admin).get("/api/v1/tickets/?tag=vip").json()["results"][0]["id"] == ticket.pk
 
 
 def test_customer_cannot_set_channel_or_team(customer, as_user, billing_team):
@@ -83,7 +108,11 @@ def test_create_with_attachments_multipart(customer, as_user):
     ticket = Ticket.objects.get()
     assert ticket.channel == Channel.API
     assert sorted(a.filename for a in ticket.attachments.all()) == ["a.txt", "b.csv"]
-    assert response.json()["tags"] == ["billing", "invoice"]
+    assert "tags" not in response.json()  # kept (an agent sees them), not shown back to the customer
+    assert sorted(Ticket.objects.get(pk=response.json()["id"]).tags.values_list("name", flat=True)) == [
+        "billing",
+        "invoice",
+    ]
 
 
 def test_idempotency_key_returns_the_same_ticket(customer, as_user):
