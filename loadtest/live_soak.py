@@ -9,7 +9,7 @@
 Passes when: no server error in either run, every stream stays open, the page p95 with streams is
 within twice the p95 without, database connections stay within the pools (workers x (pool size
 + 1 listener)), and the workers' memory is flat (under 10 % and 40 MB growth while the streams
-are open). Prints the figures SECURITY.md quotes; writes them to var/load/live_soak.json.
+are open, from the second sample on). Prints the figures SECURITY.md quotes; writes them to var/load/live_soak.json.
 
     python loadtest/live_soak.py HOST GUNICORN_PID DATABASE_URL
 """
@@ -151,7 +151,7 @@ def main() -> int:
     opened = sum(s.status == 200 for s in streams)
     figures["opened"] = opened
 
-    time.sleep(5)
+    time.sleep(10)  # the new streams' first catch-up queries are over
     before = transactions()
     time.sleep(20)
     figures["idle_queries_per_second"] = round((transactions() - before - 1) / 20, 2)
@@ -200,7 +200,9 @@ def main() -> int:
         "no stream ended early": figures["streams_ended_early"] == 0,
         "page p95 within 2x": with_["p95_ms"] <= 2 * max(without["p95_ms"], 1),
         "connections within the pools": figures["connections_max"] <= figures["connections_limit"],
-        "memory flat": rss[-1] - rss[0] <= max(40.0, 0.10 * rss[0]),
+        # From the second sample: the first, taken as the mix starts, has been seen to catch a
+        # transient (625 MB, then 228 MB five seconds later, in one run here).
+        "memory flat": rss[-1] - rss[min(1, len(rss) - 1)] <= max(40.0, 0.10 * rss[min(1, len(rss) - 1)]),
     }
     for check, ok in checks.items():
         print(f"{'ok  ' if ok else 'FAIL'} {check}")
