@@ -116,6 +116,15 @@ EXEMPT_PATTERNS: dict[str, str] = {
 
 # Serious/critical violations known and not yet fixed: (page, rule) -> reason. Both sizes.
 EXPECTED: dict[tuple[str, str], str] = {}
+# Rules not run on one page, with the reason: markup of a third-party UI that we cannot change.
+RULES_OFF: dict[str, dict[str, str]] = {
+    "api-docs": {
+        "nested-interactive": (
+            "Swagger UI (drf-spectacular-sidecar) renders each operation's summary as a button-like "
+            "control holding the copy and lock buttons; the markup is built by its React bundle"
+        ),
+    },
+}
 
 
 def _get_routes() -> set[str]:
@@ -157,8 +166,9 @@ def _decorate(world: hostile.World) -> None:
     Notification.objects.create(recipient=customer, ticket=ticket, event=event, kind="agent_replied")
 
 
-def _violations(page) -> list[dict[str, Any]]:
-    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+def _violations(page, key: str) -> list[dict[str, Any]]:
+    rules = {rule: {"enabled": False} for rule in RULES_OFF.get(key, {})}
+    results = page.evaluate("(rules) => axe.run(document, {resultTypes: ['violations'], rules})", rules)
     return [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
 
 
@@ -189,7 +199,7 @@ def test_no_serious_axe_violations(size, chromium, live_server, world, password)
                 assert response is not None and response.ok, f"{key}: {response and response.status}"
                 if page_spec.ready:
                     tab.wait_for_selector(page_spec.ready)
-                for violation in _violations(tab):
+                for violation in _violations(tab, key):
                     nodes = "; ".join(
                         f"{n['target'][-1]} ({n.get('failureSummary', '').splitlines()[-1].strip()})"
                         for n in violation["nodes"][:3]
@@ -202,3 +212,55 @@ def test_no_serious_axe_violations(size, chromium, live_server, world, password)
     report = "\n".join(f"{page} {rule}: {detail}" for (page, rule), detail in sorted(unexpected.items()))
     assert not unexpected, f"serious/critical axe-core violations at {size}:\n{report}"
     assert not stale, f"fixed, remove from EXPECTED: {sorted(stale)}"
+
+
+def test_shortcut_dialog_keeps_focus_inside_and_returns_it(chromium, live_server, world, password):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(base_url=live_server.url, viewport=SIZES["desktop"])
+    try:
+        tab = context.new_page()
+        sign_in(tab, world["people"]["agent"].email, password)
+        tab.goto(f"/agent/tickets/{world['ticket'].pk}/")
+        opener = tab.get_by_role("button", name="Keyboard shortcuts (?)")
+        opener.focus()
+        tab.keyboard.press("Enter")
+        dialog = tab.get_by_role("dialog", name="Keyboard shortcuts")
+        expect(dialog).to_be_visible()
+        close = dialog.get_by_role("button", name="Close")
+        expect(close).to_be_focused()
+        for key in ("Tab", "Tab", "Shift+Tab", "Shift+Tab", "Shift+Tab"):
+            tab.keyboard.press(key)
+            assert tab.evaluate("() => document.getElementById('shortcut-help').contains(document.activeElement)")
+        tab.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        expect(opener).to_be_focused()
+        # Closed with its button, focus goes back to the opener too.
+        opener.click()
+        expect(close).to_be_focused()
+        close.click()
+        expect(opener).to_be_focused()
+    finally:
+        context.close()
+
+
+def test_unread_notifications_are_marked_in_text(chromium, live_server, world, password):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(base_url=live_server.url, viewport=SIZES["phone"])
+    try:
+        tab = context.new_page()
+        sign_in(tab, world["people"]["customer"].email, password)
+        tab.goto("/notifications/")
+        unread = tab.locator(".notification-unread")
+        expect(unread.first).to_be_visible()
+        count = unread.count()
+        expect(tab.locator(".unread-marker")).to_have_count(count)
+        for i in range(count):
+            expect(unread.nth(i).locator(".unread-marker")).to_be_visible()
+            expect(unread.nth(i).get_by_role("button")).to_contain_text("Unread")
+        # Read ones carry no marker.
+        tab.get_by_role("button", name="Mark all as read").click()
+        expect(tab.locator(".unread-marker")).to_have_count(0)
+    finally:
+        context.close()
