@@ -12,11 +12,44 @@
     return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
   }
 
+  // The shortcut help is a modal dialog: focus moves into it, stays inside while it is open (Tab and
+  // Shift+Tab wrap around), and returns to whatever opened it when it closes.
+  let helpOpener = null;
   function toggleHelp(show) {
     if (!overlay) return;
     const visible = show === undefined ? overlay.hidden : show;
+    if (visible === !overlay.hidden) return;
     overlay.hidden = !visible;
-    if (visible) overlay.querySelector("[data-shortcuts-close]").focus();
+    if (visible) {
+      helpOpener = document.activeElement;
+      overlay.querySelector("[data-shortcuts-close]").focus();
+    } else if (helpOpener && helpOpener !== document.body && document.contains(helpOpener)) {
+      helpOpener.focus();
+      helpOpener = null;
+    }
+  }
+  function helpFocusables() {
+    return Array.from(overlay.querySelectorAll("a[href], button, input, select, textarea, [tabindex]"))
+      .filter((el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length);
+  }
+  if (overlay) {
+    overlay.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const items = helpFocusables();
+      if (!items.length) { event.preventDefault(); return; }
+      const first = items[0], last = items[items.length - 1];
+      if (event.shiftKey && (document.activeElement === first || !overlay.contains(document.activeElement))) {
+        last.focus(); event.preventDefault();
+      } else if (!event.shiftKey && (document.activeElement === last || !overlay.contains(document.activeElement))) {
+        first.focus(); event.preventDefault();
+      }
+    });
+    document.addEventListener("focusin", (event) => {
+      if (!overlay.hidden && !overlay.contains(event.target)) {
+        const items = helpFocusables();
+        if (items.length) items[0].focus();
+      }
+    });
   }
 
   function highlight(index) {
