@@ -32,7 +32,7 @@ from tickets.services.lifecycle import (
     ticket_change_status,
     ticket_delete,
 )
-from tickets.services.reading import notification_mark_read, ticket_mark_seen
+from tickets.services.reading import notification_mark_read, notification_mark_read_for_ticket, ticket_mark_seen
 from tickets.services.validation import (
     BODY_MAX,
     DESCRIPTION_MAX,
@@ -68,6 +68,7 @@ __all__ = [
     "collaborator_remove",
     "message_add",
     "notification_mark_read",
+    "notification_mark_read_for_ticket",
     "ticket_assign",
     "ticket_autoclose",
     "ticket_bulk_update",

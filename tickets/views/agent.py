@@ -240,6 +240,7 @@ def _render_ticket(
 @require_GET
 def ticket_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
+    services.notification_mark_read_for_ticket(actor=request.user, ticket=ticket)
     return _render_ticket(request, ticket)
 
 
