@@ -60,7 +60,7 @@
   function updateCount() {
     const n = boxes.filter((b) => b.checked).length;
     boxes.forEach((b) => b.closest("tr").classList.toggle("is-selected", b.checked));
-    if (counter) counter.textContent = n ? "· " + n + " selected" : "";
+    if (counter) counter.textContent = n ? n + " selected" : "";
     if (bulkBar) {
       bulkBar.hidden = n === 0;
       bulkBar.classList.add("is-enhanced");

@@ -27,9 +27,9 @@ from tickets.selectors.listing import (
 )
 from tickets.selectors.notifications import (
     NOTIFICATIONS_PAGE_SIZE,
+    UNREAD_CAP,
     notification_get_for_user,
     notifications_page,
-    UNREAD_CAP,
     unread_count_key,
     unread_notification_count,
 )
