@@ -35,6 +35,7 @@ def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
         "name_form": forms.get("name_form") or NameForm(initial={"name": request.user.name}),
         "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
         "token": selectors.api_token_for(request.user),
+        "nav": "profile",
     }
 
 

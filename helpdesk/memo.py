@@ -48,6 +48,13 @@ def put(key: Hashable, value: Any) -> None:
         memo[key] = value
 
 
+def forget(key: Hashable) -> None:
+    """Drop what is remembered for ``key`` in the open scope (after a change it depends on)."""
+    memo = _memo.get()
+    if memo is not None:
+        memo.pop(key, None)
+
+
 def forget_all() -> None:
     """Drop everything remembered in the open scope (after a change the answers depend on)."""
     memo = _memo.get()

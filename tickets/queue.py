@@ -63,6 +63,26 @@ def _my_team_ids(user: User) -> list[int]:
     )
 
 
+EMPTY_TEXTS = {
+    "unassigned": "Every open ticket has someone on it. New tickets appear here until someone claims them.",
+    "mine": "You hold no open tickets. Claim one from Unassigned, or ask a colleague to assign you one.",
+    "my_teams": "Your teams have no open tickets right now.",
+    "open": "No ticket is open or in progress right now.",
+    "pending": "No ticket is waiting for a customer's answer.",
+    "on_hold": "No ticket is on hold.",
+    "solved": "No ticket was solved in the last 30 days.",
+    "all": "There are no tickets yet. They appear here when customers write in.",
+}
+NO_TEAM_TEXT = "You are not in a team yet — an admin adds you to teams, and their tickets appear here."
+
+
+def empty_text(user: User, key: str) -> str:
+    """Why view ``key`` is empty for ``user``, in a sentence (the page adds a hint on filters)."""
+    if key == "my_teams" and not _my_team_ids(user):
+        return NO_TEAM_TEXT
+    return EMPTY_TEXTS.get(key, "No tickets here.")
+
+
 def view_filter(key: str, user: User) -> Q:
     """The condition of built-in view ``key`` for ``user`` (unsolved unless the view says otherwise)."""
     if key == "unassigned":

@@ -84,15 +84,49 @@
     setMode(checked ? checked.value : "reply", false);
   }
 
-  // Bulk selection: a "select all" box and a live count.
+  // Bulk selection: a "select all" box and a live count. The change panel shows only while
+  // tickets are selected (without this script it is always there) and sticks to the top.
   const selectAll = document.querySelector("[data-select-all]");
   const counter = document.querySelector("[data-selected-count]");
+  const bulkBar = document.querySelector("[data-bulk-bar]");
   let boxes = Array.from(document.querySelectorAll('input[name="ids"]'));
   function updateCount() {
     const n = boxes.filter((b) => b.checked).length;
     boxes.forEach((b) => b.closest("tr").classList.toggle("is-selected", b.checked));
     if (counter) counter.textContent = n ? n + " selected" : "";
+    if (bulkBar) {
+      bulkBar.hidden = n === 0;
+      bulkBar.classList.add("is-enhanced");
+    }
     if (selectAll) selectAll.checked = n > 0 && n === boxes.length;
+  }
+
+  // Whole-row open: a click anywhere on a row that is not a control opens the ticket (with
+  // Ctrl/Cmd or the middle button in a new tab). The subject link stays the keyboard path
+  // (Tab, or j/k and Enter); a click on the checkbox cell toggles the box.
+  const CONTROLS = "a, button, input, select, textarea, label, summary";
+  function rowClick(event) {
+    const row = event.target.closest("[data-ticket-row]");
+    if (!row || event.target.closest(CONTROLS)) return;
+    if (event.button !== 0 && event.button !== 1) return;
+    const selection = window.getSelection && window.getSelection();
+    if (selection && !selection.isCollapsed && String(selection).trim()) return; // selecting text
+    if (event.target.closest(".col-check")) {
+      const box = row.querySelector('input[name="ids"]');
+      if (box && event.button === 0) { box.checked = !box.checked; updateCount(); }
+      return;
+    }
+    const href = row.dataset.href;
+    if (!href) return;
+    if (event.ctrlKey || event.metaKey || event.button === 1) window.open(href, "_blank", "noopener");
+    else window.location.href = href;
+  }
+  const bulkForm = document.getElementById("bulk-form");
+  if (bulkForm) {
+    // On the form, not the table: live updates replace the table's rows.
+    bulkForm.classList.add("rows-open");
+    bulkForm.addEventListener("click", rowClick);
+    bulkForm.addEventListener("auxclick", rowClick);
   }
   if (selectAll) {
     selectAll.hidden = false;
@@ -102,6 +136,7 @@
     });
   }
   boxes.forEach((b) => b.addEventListener("change", updateCount));
+  updateCount();
 
   // Live updates (live.js) swap the ticket table: pick up the new rows and boxes.
   document.addEventListener("live:refreshed", () => {

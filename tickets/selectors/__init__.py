@@ -27,8 +27,10 @@ from tickets.selectors.listing import (
 )
 from tickets.selectors.notifications import (
     NOTIFICATIONS_PAGE_SIZE,
+    UNREAD_CAP,
     notification_get_for_user,
     notifications_page,
+    unread_count_key,
     unread_notification_count,
 )
 from tickets.selectors.portal import (
@@ -84,6 +86,8 @@ __all__ = [
     "ticket_list_for_portal",
     "ticket_list_for_requester",
     "ticket_page",
+    "UNREAD_CAP",
+    "unread_count_key",
     "unread_notification_count",
     "with_activity",
     "with_description",

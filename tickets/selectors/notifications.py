@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
+from helpdesk import memo
 from helpdesk.ids import parse_id
 from tickets import permissions
 from tickets.models import Notification
@@ -20,7 +21,20 @@ def unread_notification_count(user: User) -> int:
     """How many unread notifications the bell shows (one indexed count, capped at 100)."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).values("id")[:100].count()
+    return memo.remember(unread_count_key(user.pk), lambda: _count_unread(user))
+
+
+UNREAD_CAP = 100
+
+
+def unread_count_key(user_id: int) -> tuple[str, int]:
+    """The request memo's key of the bell count (``services.notification_mark_read_for_ticket``
+    corrects it after marking read, so the page does not count again)."""
+    return ("unread-notifications", user_id)
+
+
+def _count_unread(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).values("id")[:UNREAD_CAP].count()
 
 
 def notifications_page(user: User, *, before: str | None = None) -> dict:

@@ -20,7 +20,7 @@ commit (notifications, cache expiry). Errors:
 - ``tickets.exceptions.Conflict``: the ticket's state forbids it (closed, claimed by another).
 """
 
-from tickets.services.assignment import claim_next, ticket_assign, ticket_claim
+from tickets.services.assignment import claim_next, ticket_assign, ticket_claim, ticket_release
 from tickets.services.conversation import attachment_add, collaborator_add, collaborator_remove, message_add
 from tickets.services.creation import IDEMPOTENCY_WINDOW_HOURS, ticket_create, ticket_create_idempotent
 from tickets.services.fields import BULK_FIELDS, ticket_bulk_update, ticket_update
@@ -32,7 +32,7 @@ from tickets.services.lifecycle import (
     ticket_change_status,
     ticket_delete,
 )
-from tickets.services.reading import notification_mark_read, ticket_mark_seen
+from tickets.services.reading import notification_mark_read, notification_mark_read_for_ticket, ticket_mark_seen
 from tickets.services.validation import (
     BODY_MAX,
     DESCRIPTION_MAX,
@@ -68,11 +68,13 @@ __all__ = [
     "collaborator_remove",
     "message_add",
     "notification_mark_read",
+    "notification_mark_read_for_ticket",
     "ticket_assign",
     "ticket_autoclose",
     "ticket_bulk_update",
     "ticket_change_status",
     "ticket_claim",
+    "ticket_release",
     "ticket_create",
     "ticket_create_idempotent",
     "ticket_delete",

@@ -106,6 +106,33 @@ def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
     return ticket
 
 
+def ticket_release(*, actor: User, ticket: Ticket) -> Ticket:
+    """Give back a ticket the acting agent holds: it becomes unassigned (and open again if it
+    was in progress), so it returns to the Unassigned view for anyone to claim.
+
+    Only the holder releases this way (others reassign through ``ticket_assign``); a ticket
+    someone else took in the meantime is a ``Conflict``. Releasing an unassigned ticket changes
+    nothing.
+    """
+    actor = require_signed_in(actor)
+    permissions.authorize(actor, Action.CLAIM, ticket)
+    with transaction.atomic():
+        ticket = lock(ticket)
+        refuse_if_closed(ticket)
+        if ticket.assignee_id is None:
+            return ticket
+        if ticket.assignee_id != actor.pk:
+            assert ticket.assignee is not None
+            raise Conflict(f"{ticket.assignee.name} holds this ticket now.")
+        change = TicketChange(ticket, actor, timezone.now())
+        assign(change, None, released=True)
+        if ticket.status == Status.IN_PROGRESS:
+            set_status(change, Status.OPEN)
+        change.save()
+        change.after_commit(notify=True, expire_caches=True)
+    return ticket
+
+
 def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Ticket | None:
     """Claim the oldest unassigned open ticket ``actor`` may work, skipping rows other agents
     are claiming right now (``SKIP LOCKED`` on PostgreSQL). None when there is nothing left."""

@@ -247,6 +247,7 @@ ROUTES: dict[str, Route] = {
         form={"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": "a, b"},
     ),
     "agent:claim": Route(path=PK_TICKET, get=False, form={"force": "1"}),
+    "agent:release": Route(path=PK_TICKET, get=False, form={"force": "1"}),  # fields it ignores
     "agent:collaborator_add": Route(path=PK_TICKET, get=False, form={"email": "new@example.com", "name": "New"}),
     "agent:collaborator_remove": Route(
         path={"pk": _ticket, "user_id": lambda w: w["collaborator"].pk}, get=False, form={}

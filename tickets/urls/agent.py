@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
     path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),
     path("tickets/<int:pk>/claim/", agent.ticket_claim, name="claim"),
+    path("tickets/<int:pk>/release/", agent.ticket_release, name="release"),
     path("tickets/<int:pk>/collaborators/", agent.collaborator_add, name="collaborator_add"),
     path("tickets/<int:pk>/collaborators/<int:user_id>/remove/", agent.collaborator_remove, name="collaborator_remove"),
 ]

@@ -84,10 +84,14 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     params = request.GET.copy()
     params.pop("cursor", None)
-    next_url = None
+    next_url = previous_url = None
     if page.next_cursor:
         params["cursor"] = page.next_cursor
         next_url = "?" + params.urlencode()
+        params.pop("cursor")
+    if page.previous_cursor:
+        params["cursor"] = page.previous_cursor
+        previous_url = "?" + params.urlencode()
         params.pop("cursor")
     counts = queue.known_view_counts(user) or {}
     tabs = [
@@ -121,6 +125,8 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "first_page_url": "?" + params.urlencode() if data.get("cursor") else None,
             "next_url": next_url,
+            "previous_url": previous_url,
+            "empty_text": queue.empty_text(user, view),
             "bulk_form": BulkForm(agents=agents, teams=teams),
             "current_url": request.get_full_path(),
             "nav": "queue",
@@ -228,6 +234,7 @@ def _render_ticket(
             "can_change": permissions.can(user, Action.CHANGE, ticket),
             "is_closed": ticket.status == Status.CLOSED,
             "claimable": ticket.assignee_id != user.pk and ticket.status != Status.CLOSED,
+            "releasable": ticket.assignee_id == user.pk and ticket.status != Status.CLOSED,
             "may_force_claim": ticket.assignee_id is not None and permissions.may_force_claim(user, ticket),
             "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
@@ -240,6 +247,7 @@ def _render_ticket(
 @require_GET
 def ticket_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
+    services.notification_mark_read_for_ticket(actor=request.user, ticket=ticket)
     return _render_ticket(request, ticket)
 
 
@@ -334,6 +342,22 @@ def ticket_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error_text(exc))
     else:
         messages.success(request, "You now hold this ticket.")
+    return redirect(ticket)
+
+
+@agent_required
+@require_POST
+def ticket_release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Give back a ticket one holds: unassigned again, for anyone to claim."""
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    try:
+        services.ticket_release(actor=request.user, ticket=ticket)
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, "You released this ticket: it is unassigned again.")
     return redirect(ticket)
 
 

@@ -16,7 +16,7 @@ from tickets import permissions, selectors, services
 def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The signed-in person's notifications, newest first, unread ones marked."""
     page = selectors.notifications_page(request.user, before=request.GET.get("before"))
-    return render(request, "notifications/list.html", {"page": page})
+    return render(request, "notifications/list.html", {"page": page, "nav": "notifications"})
 
 
 @require_POST
