@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from statistics import quantiles
+from statistics import median
 
 import pytest
 import requests
@@ -178,10 +178,11 @@ def test_thirty_open_streams_cost_no_connection_and_no_query(
             kinds = [frame.split('"kind": "')[1].split('"')[0] for frame in s.events()]
             assert kinds == (["message_added", "note_added"] if works_it else ["message_added"]), (person.email, kinds)
 
-        # With the streams open, pages are as quick as without (generous: a busy test machine).
-        p95_without = quantiles(without_streams, n=20)[-1]
-        p95_with = quantiles(with_streams, n=20)[-1]
-        assert p95_with <= 2 * p95_without + 0.25, (p95_without, p95_with)
+        # With the streams open, pages are as quick as without: the median (a busy test machine
+        # makes the tail of 40 samples noise; the soak in `make stress` judges the p95), and no
+        # request anywhere near a pool's 10 s wait for a connection.
+        assert median(with_streams) <= 2 * median(without_streams) + 0.15, (without_streams, with_streams)
+        assert max(with_streams) < 5.0, max(with_streams)
     finally:
         for _, s in streams:
             s.close()

@@ -200,6 +200,7 @@ PAGE_WRITES = [
         {"agent", "team_agent", "admin"},
     ),
     ("agent:claim", lambda w: f"/agent/tickets/{w['t1']}/claim/", {}, {"agent", "team_agent", "admin"}),
+    ("agent:release", lambda w: f"/agent/tickets/{w['t1']}/release/", {}, {"agent", "team_agent", "admin"}),
     (
         "agent:collaborator_add",
         lambda w: f"/agent/tickets/{w['t1']}/collaborators/",
@@ -265,6 +266,7 @@ ROUTES = {
     "agent:message": "PAGE_WRITES",
     "agent:fields": "PAGE_WRITES",
     "agent:claim": "PAGE_WRITES",
+    "agent:release": "PAGE_WRITES, test_queue_ergonomics.py",
     "agent:collaborator_add": "PAGE_WRITES",
     "agent:collaborator_remove": "test_agent.py",
     "attachments:download": "canary sweep",
