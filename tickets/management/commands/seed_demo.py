@@ -9,7 +9,7 @@ in time so the desk looks like it has been running for a month.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -207,7 +207,8 @@ class Command(BaseCommand):
             for e in events
             if e.kind == "status_changed" and e.data.get("new") == Status.CLOSED and e.actor_id is None
         }
-        when, at = {}, opened
+        when: dict[datetime, datetime] = {}
+        at = opened
         for step in steps:
             if step in autoclosed and when:
                 at = max(when.values()) + timedelta(days=settings.HELPDESK_AUTOCLOSE_DAYS, minutes=rng.randint(1, 59))
