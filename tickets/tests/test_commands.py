@@ -110,3 +110,34 @@ def _no_reply_twice_and_closed_by_auto_close():
         assert ticket.closed_at - ticket.solved_at >= timedelta(days=settings.HELPDESK_AUTOCLOSE_DAYS), ticket.pk
         closing = TicketEvent.objects.get(ticket=ticket, kind=EventKind.STATUS_CHANGED, data__new=Status.CLOSED)
         assert closing.actor_id is None and closing.created_at == ticket.closed_at
+
+
+@pytest.mark.django_db
+def test_prepare_run_does_only_what_is_needed(settings, tmp_path, monkeypatch):
+    """`make run`'s set-up: no migrate on a migrated database; collectstatic on the first run and
+    again only when a static source changed; the demo desk only when there are no users."""
+    from tickets.management.commands import prepare_run
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "extra.css").write_text("a {}")
+    settings.STATICFILES_DIRS = [*settings.STATICFILES_DIRS, str(source)]
+    settings.VAR_DIR = tmp_path / "var"
+    settings.STATIC_ROOT = str(tmp_path / "static")
+    called: list[str] = []
+    real = prepare_run.call_command
+    monkeypatch.setattr(prepare_run, "call_command", lambda name, *a, **kw: called.append(name) or real(name, *a, **kw))
+
+    call_command("prepare_run", "--no-seed", stdout=StringIO())
+    assert called == ["collectstatic"]  # the test database is migrated; nothing was collected yet
+    assert (tmp_path / "static" / "extra.css").exists()
+    called.clear()
+    call_command("prepare_run", "--no-seed", stdout=StringIO())
+    assert called == []  # nothing changed
+    (source / "extra.css").write_text("a { color: red }")
+    call_command("prepare_run", stdout=StringIO())
+    assert called == ["collectstatic", "seed_demo"]
+    assert User.objects.filter(email="admin@example.com").exists()
+    called.clear()
+    call_command("prepare_run", stdout=StringIO())
+    assert called == ["seed_demo"]  # --if-empty: prints the logins, adds nothing

@@ -4,7 +4,7 @@ nothing changed takes a couple of seconds:
 - ``migrate`` only when there are unapplied migrations;
 - ``collectstatic`` only when the static sources changed: a digest of every file the static finders
   list (our ``static/`` and the installed packages'), with size and modification time, and of the
-  storage backend, kept in ``<STATIC_ROOT>/.sources-digest``;
+  storage backend, kept in ``var/static-sources.digest`` (beside, not in, the served files);
 - the demo desk only when there are no users (``seed_demo --if-empty``).
 """
 
@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
-DIGEST_NAME = ".sources-digest"
+DIGEST_NAME = "static-sources.digest"
 
 
 def unapplied_migrations(database: str = DEFAULT_DB_ALIAS) -> list:
@@ -45,7 +45,7 @@ def static_sources_digest() -> str:
 
 
 def _digest_file() -> Path:
-    return Path(settings.STATIC_ROOT) / DIGEST_NAME
+    return Path(settings.VAR_DIR) / DIGEST_NAME
 
 
 def static_is_current(digest: str) -> bool:
@@ -72,6 +72,7 @@ class Command(BaseCommand):
             self.stdout.write("Collecting static files (only when they changed)…")
             _digest_file().unlink(missing_ok=True)
             call_command("collectstatic", interactive=False, verbosity=0)
+            _digest_file().parent.mkdir(parents=True, exist_ok=True)
             _digest_file().write_text(digest + "\n")
         if not no_seed:
             call_command("seed_demo", if_empty=True, stdout=self.stdout, stderr=self.stderr)
