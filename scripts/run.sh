@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate and collect static files when needed, seed demo data once, and serve with gunicorn + whitenoise on 127.0.0.1:8000.
+# `make run`: migrate and collect static files when needed, seed demo data once, and serve with
+# gunicorn + whitenoise on 127.0.0.1:8000 (PORT for another port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
