@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
+.PHONY: run reset-demo dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ venv: $(VENV)/.installed
 ## make run: set everything up on the embedded default (SQLite) and serve on http://127.0.0.1:8000
 run: $(VENV)/.installed
 	@scripts/run.sh
+
+## make reset-demo: delete the embedded demo desk (var/helpdesk.sqlite3 and var/media, after asking;
+## never a DATABASE_URL database); the next `make run` seeds a new one
+reset-demo:
+	@scripts/reset-demo.sh
 
 ## make dev: Django's development server with debug on and the debug toolbar
 dev: $(VENV)/.installed-dev
@@ -63,7 +68,7 @@ stress: $(VENV)/.installed-dev
 	scripts/test.sh tickets/tests/test_concurrency.py -v
 	scripts/load.sh
 
-## make bench: the performance benchmark of issue 6 on PostgreSQL (1M tickets, generated once and then
+## make bench: the performance benchmark (README, Performance) on PostgreSQL (1M tickets, generated once and then
 ## reused; 4 clients for 5 minutes); writes BENCHMARKS.md and docs/perf/. Needs PostgreSQL and Redis.
 bench: $(VENV)/.installed-dev
 	scripts/bench.sh

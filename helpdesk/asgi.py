@@ -6,3 +6,17 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 application = get_asgi_application()
+
+
+def _warm_up() -> None:
+    """Load what Django otherwise loads on a worker's first request (the URL conf with every view
+    module, the base template), so the first requests after a start are not slow (and not logged as
+    slow requests by helpdesk.middleware)."""
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view module
+    get_template("base.html")
+
+
+_warm_up()

@@ -57,18 +57,16 @@ class QueryMonitorMiddleware:
                 f'db;dur={db_ms:.1f};desc="{recorder.count} queries", app;dur={max(total_ms - db_ms, 0):.1f}'
             )
         if total_ms > settings.HELPDESK_SLOW_REQUEST_MS or recorder.count > settings.HELPDESK_SLOW_REQUEST_QUERIES:
-            slowest = " | ".join(
-                f"{took * 1000:.1f} ms: {sql[:300]}" for took, sql in sorted(recorder.slowest, reverse=True)
-            )
-            log.warning(
-                "slow request %s %s: %.0f ms, %d queries in %.0f ms; slowest: %s",
-                request.method,
-                request.get_full_path()[:500],
-                total_ms,
-                recorder.count,
-                db_ms,
-                slowest,
-            )
+            message = "slow request %s %s: %.0f ms, %d queries in %.0f ms"
+            values: list[object] = [request.method, request.get_full_path()[:500], total_ms, recorder.count, db_ms]
+            if recorder.slowest:  # a request slow without a query says so, with no empty "slowest:"
+                message += "; slowest: %s"
+                values.append(
+                    " | ".join(
+                        f"{took * 1000:.1f} ms: {sql[:300]}" for took, sql in sorted(recorder.slowest, reverse=True)
+                    )
+                )
+            log.warning(message, *values)
         return response
 
 

@@ -9,6 +9,7 @@ from helpdesk import views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", views.health, name="health"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls.portal")),
     path("agent/", include("tickets.urls.agent")),

@@ -1,9 +1,10 @@
-"""Site-wide pages that belong to no single app: the health check."""
+"""Site-wide pages that belong to no single app: the health check, the favicon."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.cache import never_cache
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 
 
 @login_not_required
@@ -13,3 +14,11 @@ def health(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, which browsers ask for on pages without an icon link (the admin, the API's
+    JSON): a redirect to the SVG icon among the static files (pages link it from the base template)."""
+    return HttpResponseRedirect(static("favicon.svg"))

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: migrate, seed demo data once, and serve with gunicorn + whitenoise on 127.0.0.1:8000.
+# `make run`: migrate and collect static files when needed, seed demo data once, and serve with
+# gunicorn + whitenoise on 127.0.0.1:8000 (PORT for another port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p var
@@ -11,12 +12,16 @@ export DJANGO_HTTPS="${DJANGO_HTTPS:-0}"
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-127.0.0.1,localhost}"
 PORT="${PORT:-8000}"
 
-.venv/bin/python manage.py migrate --no-input
-.venv/bin/python manage.py collectstatic --no-input --verbosity 0
-.venv/bin/python manage.py seed_demo --if-empty
+# Links in emails (ticket notifications) point at the address served here unless set otherwise.
+export HELPDESK_SITE_URL="${HELPDESK_SITE_URL:-http://127.0.0.1:${PORT}}"
+
+# One process: migrate only when migrations are unapplied, collectstatic only when the static
+# sources changed since the last run, the demo desk only when there are no users. A restart with
+# nothing changed takes a few seconds.
+.venv/bin/python manage.py prepare_run
 echo
 echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
 echo
 # ASGI under uvicorn workers: live-update streams wait without holding a thread.
-exec .venv/bin/gunicorn helpdesk.asgi:application -k uvicorn_worker.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
+exec .venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
   --access-logfile - --forwarded-allow-ips 127.0.0.1

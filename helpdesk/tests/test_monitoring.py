@@ -56,3 +56,35 @@ def test_fast_requests_are_not_logged(client, customer, caplog):
     with caplog.at_level(logging.WARNING, logger="helpdesk.slow"):
         client.get("/notifications/")
     assert [r for r in caplog.records if r.name == "helpdesk.slow"] == []
+
+
+def test_a_slow_request_without_queries_has_no_empty_slowest_part(rf, settings, caplog):
+    """A request slow with no query at all (a worker's first request used to be) is logged without
+    an empty "slowest:" tail."""
+    import time
+
+    from django.http import HttpResponse
+
+    from helpdesk.middleware import QueryMonitorMiddleware
+
+    settings.HELPDESK_SLOW_REQUEST_MS = 1
+
+    def view(request):
+        time.sleep(0.005)
+        return HttpResponse("ok")
+
+    request = rf.get("/favicon.ico")
+    with caplog.at_level(logging.WARNING, logger="helpdesk.slow"):
+        QueryMonitorMiddleware(view)(request)
+    (record,) = [r for r in caplog.records if r.name == "helpdesk.slow"]
+    assert record.getMessage().startswith("slow request GET /favicon.ico: ")
+    assert record.getMessage().endswith("0 queries in 0 ms")
+
+
+def test_the_asgi_application_loads_the_url_conf_at_start():
+    """Workers import every view at start, not on their first request."""
+    from django.urls import get_resolver
+
+    import helpdesk.asgi  # noqa: F401
+
+    assert "url_patterns" in get_resolver().__dict__

@@ -42,3 +42,16 @@ def test_login_is_case_insensitive_on_email(client, customer, password):
 def test_sign_in_in_a_real_browser(page, customer):
     sign_in(page, customer.email)
     assert "Welcome, Ada" in page.content()
+
+
+@pytest.mark.django_db
+def test_favicon_is_served(client):
+    """/favicon.ico (asked for by browsers on pages without an icon link) leads to the SVG icon,
+    which every page links and the static files hold."""
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith(".svg")
+    assert finders.find("favicon.svg")
+    assert b'rel="icon"' in client.get("/accounts/login/").content

@@ -4,9 +4,19 @@
   "use strict";
   if (typeof DataTransfer === "undefined") return;
 
+  // Sizes as the pages show stored files (Django's filesizeformat): bytes below 1 KB ("67 bytes",
+  // not "1 KB"), then KB, MB and GB with one decimal.
   function describe(file) {
-    var kb = file.size / 1024;
-    return kb < 1024 ? Math.max(1, Math.round(kb)) + " KB" : (kb / 1024).toFixed(1) + " MB";
+    var size = file.size;
+    if (size < 1024) return size + (size === 1 ? " byte" : " bytes");
+    var units = ["KB", "MB", "GB"];
+    var value = size / 1024;
+    var unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
+      unit += 1;
+    }
+    return value.toFixed(1) + " " + units[unit];
   }
 
   function enhance(wrapper) {

@@ -91,8 +91,11 @@ def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
     return ticket
 
 
-def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, batch: int = 500) -> int:
-    """Close tickets that have been solved for ``days`` (HELPDESK_AUTOCLOSE_DAYS) or longer.
+def ticket_autoclose(
+    *, now: datetime | None = None, days: int | None = None, batch: int = 500, ticket_ids: list[int] | None = None
+) -> int:
+    """Close tickets that have been solved for ``days`` (HELPDESK_AUTOCLOSE_DAYS) or longer (only
+    those of ``ticket_ids`` when given: the demo desk closes its tickets one by one).
 
     Each closes in its own short transaction with a system history event (actor: none), so a
     long run never holds many locks; rows another process is changing right now are skipped
@@ -104,11 +107,12 @@ def ticket_autoclose(*, now: datetime | None = None, days: int | None = None, ba
     closed = 0
     while True:
         with transaction.atomic():
-            due = list(
-                Ticket.objects.select_for_update(skip_locked=True)
-                .filter(status=Status.SOLVED, solved_at__lte=cutoff)
-                .order_by("solved_at", "id")[:batch]
+            solved = Ticket.objects.select_for_update(skip_locked=True).filter(
+                status=Status.SOLVED, solved_at__lte=cutoff
             )
+            if ticket_ids is not None:
+                solved = solved.filter(pk__in=ticket_ids)
+            due = list(solved.order_by("solved_at", "id")[:batch])
             for ticket in due:
                 change = TicketChange(ticket, None, now)
                 set_status(change, Status.CLOSED)

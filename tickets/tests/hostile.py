@@ -180,6 +180,7 @@ PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
+    "favicon": Route(),
     # Accounts (the views belong to the authentication work; only their input is fuzzed here).
     "accounts:login": Route(query=("next",), form={"username": "ada@acme.test", "password": "x", "next": "/"}),
     "accounts:logout": Route(get=False, form={"next": "/"}, signs_out=True),

@@ -47,6 +47,33 @@ def test_requester_gets_an_acknowledgement(committed, customer):
 
 
 @pytest.mark.django_db
+def test_notification_links_use_the_configured_site_url(committed, customer, agent, settings):
+    """Links in notification emails are built from HELPDESK_SITE_URL (which `make run` sets to the
+    address it serves, e.g. port 8100), in the text and the HTML part, for customers and agents."""
+    settings.HELPDESK_SITE_URL = "http://127.0.0.1:8100/"
+    ticket = committed(make_ticket, customer, subject="Port check")
+    (message,) = sent_to(customer.email)
+    link = f"http://127.0.0.1:8100/portal/tickets/{ticket.pk}/"
+    assert link in message.body
+    assert f'href="{link}"' in message.alternatives[0][0]
+    assert ":8000" not in message.body + message.alternatives[0][0]
+    mail.outbox.clear()
+    committed(services.message_add, actor=customer, ticket=ticket, body="Any news?")
+    committed(services.ticket_update, actor=agent, ticket=ticket, assignee=agent)
+    committed(services.message_add, actor=customer, ticket=ticket, body="Hello?")
+    (message, *_) = sent_to(agent.email)
+    assert f"http://127.0.0.1:8100/agent/tickets/{ticket.pk}/" in message.body
+
+
+def test_make_run_serves_links_for_its_own_port():
+    """scripts/run.sh points email links at the port it serves unless HELPDESK_SITE_URL is set."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "run.sh").read_text()
+    assert 'export HELPDESK_SITE_URL="${HELPDESK_SITE_URL:-http://127.0.0.1:${PORT}}"' in script
+
+
+@pytest.mark.django_db
 def test_team_members_hear_of_new_unassigned_tickets(committed, customer, admin, team_agent, billing_team, password):
     muted = account_services.user_create(
         email="mute@desk.test",

@@ -111,6 +111,38 @@ def test_requester_sees_ticket_page(signed_in, customer, ticket_with_files):
     assert "Mark as solved" in html
 
 
+def test_small_files_show_their_size_in_bytes(signed_in, customer, ticket_with_files):
+    """A 67-byte file reads "67 bytes", not "1 KB"; larger ones KB or MB with one decimal."""
+    from django.template.defaultfilters import filesizeformat
+
+    html = signed_in(customer).get(url("ticket", ticket_with_files.pk)).content.decode()
+    for attachment in Attachment.objects.filter(ticket=ticket_with_files, message__internal=False):
+        assert attachment.size < 1024
+        assert f"{attachment.size}\xa0bytes" in html
+    assert filesizeformat(67) == "67\xa0bytes"
+    assert filesizeformat(1536) == "1.5\xa0KB"
+    assert filesizeformat(5 * 1024 * 1024 + 300 * 1024) == "5.3\xa0MB"
+
+
+def test_the_file_picker_describes_sizes_as_the_pages_do():
+    """static/js/portal.js lists chosen files with the same sizes the pages show once stored."""
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    source = (Path(__file__).resolve().parents[2] / "static" / "js" / "portal.js").read_text()
+    describe = re.search(r"^  function describe\(file\) \{.*?^  \}$", source, re.M | re.S)
+    assert describe, "portal.js has no describe(file)"
+    sizes = [1, 67, 1023, 1024, 1536, 10 * 1024, 5 * 1024 * 1024 + 300 * 1024]
+    script = describe.group(0) + f"\nconsole.log(JSON.stringify({sizes}.map((size) => describe({{size}}))));"
+    shown = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
+    assert shown == ["1 byte", "67 bytes", "1023 bytes", "1.0 KB", "1.5 KB", "10.0 KB", "5.3 MB"]
+
+
 def test_internal_notes_never_reach_the_portal(signed_in, customer, org_member, ticket_with_files):
     for user in (customer, org_member):
         client = signed_in(user)

@@ -246,6 +246,7 @@ def test_files_can_be_dropped_on_the_form(page, customer):
     )
     names = page.locator(".dropzone-list li").all_inner_texts()
     assert [name.split("\n")[0].split("\t")[0] for name in names] == ["first.png", "dropped.pdf"]
+    assert names[1].endswith("16 bytes")  # a small file in bytes, not "1 KB"
     assert page.evaluate("document.querySelector('#id_attachments').files.length") == 2
 
 

@@ -238,6 +238,7 @@ def test_page_writes(client, world, name, build, data, allowed, identity):
 ROUTES = {
     "home": "canary sweep",
     "health": "helpdesk/tests/test_site.py",
+    "favicon": "helpdesk/tests/test_site.py",
     "accounts:login": "canary sweep (anonymous) and accounts tests",
     "accounts:logout": "accounts tests",
     "accounts:invite_accept": "accounts/tests/test_invites.py",

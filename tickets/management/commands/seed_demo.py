@@ -9,9 +9,10 @@ in time so the desk looks like it has been running for a month.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -167,17 +168,22 @@ class Command(BaseCommand):
             ticket = services.ticket_claim(actor=worker, ticket=ticket)
             if rng.random() < 0.5:
                 services.message_add(actor=worker, ticket=ticket, body=rng.choice(NOTES), internal=True)
-            services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES))
+            # An agent does not send the same reply twice on one ticket.
+            replies = list(AGENT_REPLIES)
+            services.message_add(actor=worker, ticket=ticket, body=_take(rng, replies))
             if rng.random() < 0.6:
                 services.message_add(actor=requester, ticket=ticket, body=rng.choice(CUSTOMER_REPLIES))
             if fate in (Status.PENDING, Status.ON_HOLD):
-                services.message_add(actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES), status=fate)
+                services.message_add(actor=worker, ticket=ticket, body=_take(rng, replies), status=fate)
             elif fate in (Status.SOLVED, Status.CLOSED):
-                services.message_add(
-                    actor=worker, ticket=ticket, body=rng.choice(AGENT_REPLIES[2:]), status=Status.SOLVED
-                )
+                solutions = [reply for reply in replies if reply in AGENT_REPLIES[2:]]
+                services.message_add(actor=worker, ticket=ticket, body=rng.choice(solutions), status=Status.SOLVED)
                 if fate == Status.CLOSED:
-                    services.ticket_change_status(actor=worker, ticket=ticket, status=Status.CLOSED)
+                    # Closed as the desk closes solved tickets: by the auto-close job, once they have
+                    # been solved for HELPDESK_AUTOCLOSE_DAYS (``_spread`` dates it so).
+                    later = timezone.now() + timedelta(days=settings.HELPDESK_AUTOCLOSE_DAYS)
+                    services.ticket_autoclose(now=later, ticket_ids=[ticket.pk])
+                    ticket.refresh_from_db()
         # Spread the desk's history over the last thirty days, newest tickets last, with hours
         # between the steps of each conversation (so response and resolution times mean something).
         opened = timezone.now() - timedelta(days=30 * (total - index) / total, minutes=rng.randint(0, 600))
@@ -194,11 +200,25 @@ class Command(BaseCommand):
         events = list(TicketEvent.objects.filter(ticket_id=ticket_id))
         attachments = list(Attachment.objects.filter(ticket_id=ticket_id))
         steps = sorted({row.created_at for row in messages + events + attachments})
-        now = timezone.now()
-        when, at = {}, opened
+        # The auto-close job closes a ticket within the hour after it has been solved for
+        # HELPDESK_AUTOCLOSE_DAYS; every other step follows the one before by minutes to hours.
+        autoclosed = {
+            e.created_at
+            for e in events
+            if e.kind == "status_changed" and e.data.get("new") == Status.CLOSED and e.actor_id is None
+        }
+        when: dict[datetime, datetime] = {}
+        at = opened
         for step in steps:
-            when[step] = min(at, now)
+            if step in autoclosed and when:
+                at = max(when.values()) + timedelta(days=settings.HELPDESK_AUTOCLOSE_DAYS, minutes=rng.randint(1, 59))
+            when[step] = at
             at = at + timedelta(minutes=rng.randint(5, 8 * 60))
+        # A history that would reach into the future happened earlier instead (order and gaps kept).
+        overshoot = max(when.values()) - timezone.now()
+        if overshoot > timedelta(0):
+            shift = overshoot + timedelta(minutes=rng.randint(5, 90))
+            when = {step: at - shift for step, at in when.items()}
         for row in messages + events + attachments:
             row.created_at = when[row.created_at]
         Message.objects.bulk_update(messages, ["created_at"])
@@ -232,3 +252,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  agent     {email:<26} {name} ({team + ' team only' if team else 'all tickets'})")
         for email, name, org in PEOPLE["customers"]:
             self.stdout.write(f"  customer  {email:<26} {name}{' — ' + org if org else ''}")
+
+
+def _take(rng: random.Random, choices: list[str]) -> str:
+    """One of ``choices``, removed from it so that it is not chosen again."""
+    return choices.pop(rng.randrange(len(choices)))
