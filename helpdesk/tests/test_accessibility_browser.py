@@ -95,6 +95,7 @@ PAGES: dict[str, Page] = {
 EXEMPT: dict[str, str] = {
     "home": "only redirects to the person's start page (portal, queue or sign-in)",
     "health": "a plain-text health check, not a page",
+    "favicon": "redirects to the favicon image, not a page",
     "agent:counts": "JSON for the queue's live counts",
     "attachments:download": "a file download",
     "live:events": "a server-sent event stream",
