@@ -301,6 +301,11 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.filename
 
+    @property
+    def is_image(self) -> bool:
+        """Whether the pages show a preview (``attachments:preview``) of this file."""
+        return self.content_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"

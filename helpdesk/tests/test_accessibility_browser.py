@@ -98,6 +98,7 @@ EXEMPT: dict[str, str] = {
     "favicon": "redirects to the favicon image, not a page",
     "agent:counts": "JSON for the queue's live counts",
     "attachments:download": "a file download",
+    "attachments:preview": "an image, not a page",
     "live:events": "a server-sent event stream",
     "api:schema": "the OpenAPI document (YAML/JSON), not a page",
     "admin:autocomplete": "JSON for the admin's autocomplete widgets",

@@ -254,6 +254,7 @@ ROUTES: dict[str, Route] = {
         path={"pk": _ticket, "user_id": lambda w: w["collaborator"].pk}, get=False, form={}
     ),
     "attachments:download": Route(path={"pk": _pk("attachment")}),
+    "attachments:preview": Route(path={"pk": _pk("attachment")}),
     "live:events": Route(query=("after", "ticket")),
     "live:presence": Route(path=PK_TICKET, get=False, form={"typing": "1", "leave": "0"}),
     "notifications:list": Route(query=("before",)),

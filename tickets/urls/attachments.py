@@ -6,4 +6,5 @@ app_name = "attachments"
 
 urlpatterns = [
     path("<int:pk>/download/", attachments.download, name="download"),
+    path("<int:pk>/preview/", attachments.preview, name="preview"),
 ]
