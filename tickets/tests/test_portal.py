@@ -127,13 +127,16 @@ def test_small_files_show_their_size_in_bytes(signed_in, customer, ticket_with_f
 def test_the_file_picker_describes_sizes_as_the_pages_do():
     """static/js/portal.js lists chosen files with the same sizes the pages show once stored."""
     import json
+    import os
     import re
     import shutil
     import subprocess
 
     node = shutil.which("node")
     if node is None:
-        pytest.skip("node is not installed")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("node is not installed (apt-get install -y nodejs)")
+        pytest.skip("node is not installed (apt-get install -y nodejs)")
     source = (Path(__file__).resolve().parents[2] / "static" / "js" / "portal.js").read_text()
     describe = re.search(r"^  function describe\(file\) \{.*?^  \}$", source, re.M | re.S)
     assert describe, "portal.js has no describe(file)"
