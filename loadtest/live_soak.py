@@ -31,8 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
-import psycopg
-import requests
+from live_common import ACCOUNTS, connections, sign_in, transactions
 
 HOST, SERVER_PID, DATABASE_URL = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 STREAMS = int(os.environ.get("HELPDESK_LIVE_SOAK_STREAMS", "200"))
@@ -41,20 +40,6 @@ USERS = os.environ.get("HELPDESK_LOAD_USERS", "24")
 WORKERS = int(os.environ.get("HELPDESK_LOAD_WORKERS", "2"))
 POOL = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10"))
 OUT = Path("var/load")
-ACCOUNTS = json.loads((OUT / "accounts.json").read_text())
-
-
-def sign_in(email: str) -> str:
-    session = requests.Session()
-    page = session.get(f"{HOST}/accounts/login/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    session.post(
-        f"{HOST}/accounts/login/",
-        {"username": email, "password": ACCOUNTS["password"], "csrfmiddlewaretoken": token},
-        headers={"Referer": f"{HOST}/accounts/login/"},
-        timeout=30,
-    )
-    return f"sessionid={session.cookies['sessionid']}"
 
 
 class Stream:
@@ -86,23 +71,6 @@ class Stream:
             self.connection.sock.shutdown(socket.SHUT_RDWR)
         self.ended.wait(5)
         self.connection.close()
-
-
-def database(query: str) -> int:
-    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        return conn.execute(query).fetchone()[0]
-
-
-def connections() -> int:
-    return database(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    )
-
-
-def transactions() -> int:
-    # Each query the server runs outside a transaction is one transaction; this count includes
-    # the one reading it, which the caller subtracts.
-    return database("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
 
 
 def workers_rss_mb() -> float:
@@ -141,7 +109,7 @@ def main() -> int:
     figures["without"] = mix("without")
 
     people = ACCOUNTS["customers"][:30] + ACCOUNTS["agents"][:10]
-    cookies = [sign_in(person["email"]) for person in people]
+    cookies = [sign_in(HOST, person["email"]) for person in people]
     print(f"live soak: opening {STREAMS} streams for {len(people)} people")
     streams = []
     for index in range(STREAMS):
@@ -152,10 +120,10 @@ def main() -> int:
     figures["opened"] = opened
 
     time.sleep(10)  # the new streams' first catch-up queries are over
-    before = transactions()
+    before = transactions(DATABASE_URL)
     time.sleep(20)
-    figures["idle_queries_per_second"] = round((transactions() - before - 1) / 20, 2)
-    figures["connections_idle"] = connections()
+    figures["idle_queries_per_second"] = round((transactions(DATABASE_URL) - before - 1) / 20, 2)
+    figures["connections_idle"] = connections(DATABASE_URL)
     print(f"live soak: {opened} streams open; idle {figures['idle_queries_per_second']} queries/s, "
           f"{figures['connections_idle']} connections")  # fmt: skip
 
@@ -164,7 +132,7 @@ def main() -> int:
 
     def sample() -> None:
         while not sampling.wait(5):
-            samples.append((connections(), workers_rss_mb()))
+            samples.append((connections(DATABASE_URL), workers_rss_mb()))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
