@@ -20,6 +20,7 @@ import warnings
 from typing import IO
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -58,6 +59,37 @@ def storage_key(attachment: Attachment) -> str:
     """Where the preview of ``attachment`` is kept: derived from its content, so the same file
     attached twice shares one preview (permission is checked on the attachment, not the key)."""
     return f"thumbnails/{attachment.sha256}-{MAX_SIZE}.{_format(attachment)[2]}"
+
+
+def stored_keys(sha256: str) -> tuple[str, str]:
+    """Every key a preview of a file with this digest may be kept under (one per preview format)."""
+    return (f"thumbnails/{sha256}-{MAX_SIZE}.jpg", f"thumbnails/{sha256}-{MAX_SIZE}.png")
+
+
+def digest_of_key(key: str) -> str | None:
+    """The file digest a stored preview key belongs to, or None for a key that is not a preview's."""
+    name = key.rsplit("/", 1)[-1]
+    digest, sep, _rest = name.partition("-")
+    return digest if sep and len(digest) == 64 else None
+
+
+def delete_unused_after_commit(digests: set[str]) -> None:
+    """Once the surrounding transaction commits, remove the previews of these file digests that no
+    attachment uses any more (a preview is shared by every attachment with the same content)."""
+    if not digests:
+        return
+
+    def remove() -> None:
+        used = set(Attachment.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
+        storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
+        for digest in digests - used:
+            for key in stored_keys(digest):
+                try:
+                    storage.delete(key)
+                except Exception:  # noqa: BLE001 — a missing or unreachable copy is check_attachments' job
+                    logger.warning("could not delete preview %s", key, exc_info=True)
+
+    transaction.on_commit(remove)
 
 
 def render(source: IO[bytes], attachment: Attachment) -> bytes:

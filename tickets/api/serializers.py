@@ -44,6 +44,7 @@ def _absolute(request, url: str) -> str:
 class AttachmentOut(serializers.ModelSerializer):
     uploaded_by = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    preview_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Attachment
@@ -57,6 +58,7 @@ class AttachmentOut(serializers.ModelSerializer):
             "uploaded_by",
             "created_at",
             "download_url",
+            "preview_url",
         ]
 
     @extend_schema_field(ActorOut)
@@ -66,6 +68,13 @@ class AttachmentOut(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_download_url(self, obj: Attachment) -> str:
         return _absolute(self.context.get("request"), reverse("api:attachment-download", args=[obj.pk]))
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_preview_url(self, obj: Attachment) -> str | None:
+        """A small image preview (PNG or JPEG, at most 320 px a side) for images; null otherwise."""
+        if not obj.is_image:
+            return None
+        return _absolute(self.context.get("request"), reverse("api:attachment-preview", args=[obj.pk]))
 
 
 class MessageOut(serializers.ModelSerializer):

@@ -30,6 +30,7 @@ from tickets.downloads import download_response
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
+from tickets.thumbnails import thumbnail_response
 
 # --- permission classes: every decision is tickets.permissions' --------------------------------
 
@@ -456,9 +457,20 @@ class AnyMediaRenderer(renderers.BaseRenderer):
         return b"" if data is None else json.dumps(data).encode()
 
 
-class AttachmentDownload(generics.GenericAPIView):
+class FileEndpoint(generics.GenericAPIView):
+    """An endpoint that answers a file (any Accept header is fine) or a JSON error — sent as
+    ``application/json`` whatever the request asked for, so a client can always read it."""
+
     renderer_classes = [renderers.JSONRenderer, AnyMediaRenderer]
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and response.exception:
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class AttachmentDownload(FileEndpoint):
     @extend_schema(
         summary="Download a file",
         description="The stored bytes as an attachment, with the content type detected at upload. With S3 "
@@ -472,3 +484,16 @@ class AttachmentDownload(generics.GenericAPIView):
     def get(self, request, pk):
         # The same response as the pages' download (tickets.downloads): headers and signed URL alike.
         return download_response(selectors.attachment_get_for_user(request.user, pk))
+
+
+class AttachmentPreview(FileEndpoint):
+    @extend_schema(
+        summary="Preview an image",
+        description="A small preview (at most 320 px on each side, upright) of an image attachment: JPEG for "
+        "JPEG photos, PNG otherwise. Asks the download's question first; 404 for a file that is not an image "
+        "or cannot be read as one.",
+        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment id.")],
+        responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, "The preview.")},
+    )
+    def get(self, request, pk):
+        return thumbnail_response(selectors.attachment_get_for_user(request.user, pk))

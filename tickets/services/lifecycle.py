@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from tickets import caching, permissions
+from tickets import caching, permissions, thumbnails
 from tickets.attachments import delete_after_commit
 from tickets.models import EventKind, Status, Ticket
 from tickets.permissions import Action
@@ -129,7 +129,8 @@ def ticket_delete(*, actor: User, ticket: Ticket) -> None:
     permissions.authorize(actor, Action.DELETE, ticket)
     with transaction.atomic():
         ticket = lock(ticket)
-        names = list(ticket.attachments.values_list("file", flat=True))
+        files = list(ticket.attachments.values_list("file", "sha256"))
         ticket.delete()
-        delete_after_commit(names)
+        delete_after_commit([name for name, _digest in files])
+        thumbnails.delete_unused_after_commit({digest for _name, digest in files})
         caching.access_changed()  # rare (admins only): forget every cached count and figure

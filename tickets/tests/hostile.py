@@ -284,6 +284,7 @@ ROUTES: dict[str, Route] = {
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
+    "api:attachment-preview": Route(path={"pk": _pk("attachment")}),
     "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),
     "api:me": Route(),
     "api:user-list": Route(

@@ -142,6 +142,7 @@ def _pages(world) -> list[str]:
         f"/api/v1/tickets/{t1}/events/",
         f"/api/v1/tickets/{t2}/events/",
         *[f"/api/v1/attachments/{pk}/download/" for pk in files],
+        *[f"/api/v1/attachments/{pk}/preview/" for pk in files],
     ]
 
 

@@ -191,3 +191,94 @@ def test_ticket_pages_show_a_preview_for_images_only(client, request, customer, 
     download = reverse("attachments:download", args=[image.pk])
     start = body.index(f'href="{download}"')
     assert body.index(f'src="{image_src}"') < body.index("</a>", start)
+
+
+# --- the API's previews ---------------------------------------------------------------------------
+
+
+def _api_get(user, path: str):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(user)
+    return api.get(path)
+
+
+def test_the_api_lists_a_preview_url_for_images_only(customer, ticket):
+    image = _attach(customer, ticket, "shot.png", png_bytes(400, 100))
+    document = _attach(customer, ticket, "invoice.pdf", pdf_bytes())
+    rows = {row["id"]: row for row in _api_get(customer, f"/api/v1/tickets/{ticket.pk}/attachments/").json()["results"]}
+    assert rows[image.pk]["preview_url"] == f"http://testserver/api/v1/attachments/{image.pk}/preview/"
+    assert rows[document.pk]["preview_url"] is None
+
+
+@pytest.mark.parametrize(("persona", "status"), [("customer", 200), ("agent", 200), ("other_customer", 404)])
+def test_the_api_preview_asks_the_downloads_question(request, customer, ticket, persona, status):
+    attachment = _attach(customer, ticket, "shot.png", png_bytes(400, 100))
+    response = _api_get(request.getfixturevalue(persona), f"/api/v1/attachments/{attachment.pk}/preview/")
+    assert response.status_code == status
+    if status == 200:
+        assert response["Content-Type"] == "image/png"
+        assert _size_and_format(response) == ((320, 80), "PNG")
+    else:
+        assert b"PNG" not in response.content
+
+
+def test_the_api_preview_of_a_note_file_is_404_for_the_customer(customer, agent, ticket):
+    attachment = _attach(agent, ticket, "internal.png", png_bytes(40, 20), internal=True)
+    assert _api_get(customer, f"/api/v1/attachments/{attachment.pk}/preview/").status_code == 404
+    assert _api_get(customer, f"/api/v1/attachments/{attachment.pk}/download/").status_code == 404
+
+
+def test_the_api_preview_of_a_document_is_404(customer, ticket):
+    attachment = _attach(customer, ticket, "doc.pdf", pdf_bytes())
+    response = _api_get(customer, f"/api/v1/attachments/{attachment.pk}/preview/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+# --- previews go with their files -----------------------------------------------------------------
+
+
+def test_deleting_a_ticket_removes_its_previews_but_not_shared_ones(
+    client, customer, other_customer, admin, ticket, django_capture_on_commit_callbacks
+):
+    from tickets.tests.factories import make_ticket
+
+    only_here = _attach(customer, ticket, "only.png", png_bytes(300, 300))
+    shared = _attach(customer, ticket, "shared.png", png_bytes(200, 100))
+    elsewhere = make_ticket(requester=other_customer)
+    shared_copy = _attach(other_customer, elsewhere, "copy.png", png_bytes(200, 100))
+    assert shared_copy.sha256 == shared.sha256 and only_here.sha256 != shared.sha256
+    for attachment in (only_here, shared):
+        assert _preview(client, customer, attachment).status_code == 200
+    storage = only_here.file.storage
+    only_key, shared_key = thumbnails.storage_key(only_here), thumbnails.storage_key(shared)
+    assert storage.exists(only_key) and storage.exists(shared_key)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_delete(actor=admin, ticket=ticket)
+
+    assert not storage.exists(only_key)
+    assert storage.exists(shared_key)  # another ticket's attachment still shows it
+    assert _preview(client, other_customer, shared_copy).status_code == 200
+
+
+def test_check_attachments_reports_and_removes_orphaned_previews(client, customer, ticket, capsys):
+    from django.core.management import call_command
+
+    attachment = _attach(customer, ticket, "shot.png", png_bytes(300, 300))
+    assert _preview(client, customer, attachment).status_code == 200
+    storage = attachment.file.storage
+    orphan = f"thumbnails/{'ab' * 32}-{thumbnails.MAX_SIZE}.png"
+    storage.save(orphan, ContentFile(b"left behind"))
+
+    with pytest.raises(SystemExit):
+        call_command("check_attachments")
+    out = capsys.readouterr().out
+    assert f"orphaned file: {orphan}" in out
+    assert thumbnails.storage_key(attachment) not in out
+
+    call_command("check_attachments", "--delete-orphans", "--min-age-minutes", "0")
+    assert not storage.exists(orphan)
+    assert storage.exists(thumbnails.storage_key(attachment))

@@ -1,7 +1,8 @@
 """manage.py check_attachments [--delete-orphans] [--min-age-minutes N]
 
 Compares stored files with attachment rows. Reports orphaned files (stored, but no row refers to
-them: a process died between writing a file and committing its row) and dangling rows (a row
+them: a process died between writing a file and committing its row), orphaned previews (an image
+preview under ``thumbnails/`` whose file no attachment has any more) and dangling rows (a row
 whose file is gone). With --delete-orphans, orphaned files older than --min-age-minutes (default
 60, so uploads in flight are left alone) are removed. Dangling rows are reported, never deleted:
 they are part of a ticket's history. Exits 1 when it finds something it did not fix, for cron or
@@ -17,8 +18,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from tickets.models import Attachment
+from tickets.thumbnails import digest_of_key
 
 ROOT = "attachments"
+PREVIEWS = "thumbnails"
 
 
 def stored_names(storage=default_storage, folder: str = ROOT):
@@ -63,6 +66,32 @@ class Command(BaseCommand):
                 flush()
         if batch:
             flush()
+
+        previews: list[str] = []
+
+        def flush_previews() -> None:
+            nonlocal deleted
+            digests = {name: digest_of_key(name) for name in previews}
+            known = set(
+                Attachment.objects.filter(sha256__in={d for d in digests.values() if d}).values_list(
+                    "sha256", flat=True
+                )
+            )
+            for name, digest in digests.items():
+                if digest in known:
+                    continue
+                orphans.append(name)
+                if delete_orphans and default_storage.get_modified_time(name) <= cutoff:
+                    default_storage.delete(name)
+                    deleted += 1
+            previews.clear()
+
+        for name in stored_names(folder=PREVIEWS):
+            previews.append(name)
+            if len(previews) >= 1000:
+                flush_previews()
+        if previews:
+            flush_previews()
 
         dangling = [
             (pk, ticket_id, name)

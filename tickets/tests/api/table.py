@@ -244,6 +244,15 @@ ROWS: list[Row] = [
         "/api/v1/attachments/{internal_attachment}/download/",
         by_persona(404, 404, 404, 200, 200, 404, 200),
     ),
+    # The world's files are text: every persona's answer is 404 (not an image), asked after the
+    # download's question — tickets/tests/test_thumbnails.py covers the images.
+    Row(
+        "attachments",
+        "preview of a document",
+        "GET",
+        "/api/v1/attachments/{public_attachment}/preview/",
+        by_persona(404, 404, 404, 404, 404, 404, 404),
+    ),
     # --- events
     Row("events", "list", "GET", "/api/v1/tickets/{ticket}/events/", SEE),
     # --- statistics

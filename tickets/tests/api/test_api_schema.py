@@ -59,6 +59,7 @@ def test_schema_agrees_with_api_md(client):
         "/api/v1/tickets/{id}/messages/": {"get", "post"},
         "/api/v1/tickets/{id}/attachments/": {"get", "post"},
         "/api/v1/attachments/{id}/download/": {"get"},
+        "/api/v1/attachments/{id}/preview/": {"get"},
         "/api/v1/tickets/{id}/events/": {"get"},
         "/api/v1/me/": {"get"},
         "/api/v1/users/": {"get", "post"},
@@ -80,7 +81,8 @@ def test_schema_agrees_with_api_md(client):
         "id", "ticket", "author", "body", "internal", "attachments", "created_at"
     }  # fmt: skip
     assert set(components["AttachmentOut"]["properties"]) == {
-        "id", "ticket", "message", "filename", "content_type", "size", "uploaded_by", "created_at", "download_url"
+        "id", "ticket", "message", "filename", "content_type", "size", "uploaded_by", "created_at", "download_url",
+        "preview_url"
     }  # fmt: skip
     assert set(components["EventOut"]["properties"]) == {"id", "kind", "actor", "data", "created_at"}
     assert set(components["UserOut"]["properties"]) == {"id", "email", "name", "role", "teams", "organization"}
