@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
+.PHONY: run reset-demo screens dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: $(VENV)/.installed
 ## never a DATABASE_URL database); the next `make run` seeds a new one
 reset-demo:
 	@scripts/reset-demo.sh
+
+## make screens: screenshots of the main screens at desktop (1366x900) and phone (390x844) size in
+## docs/screens/, from a fresh demo desk served like `make run` (needs Debian's chromium)
+screens: $(VENV)/.installed-dev
+	$(BIN)/python scripts/screens.py
 
 ## make dev: Django's development server with debug on and the debug toolbar
 dev: $(VENV)/.installed-dev

@@ -76,6 +76,11 @@ EMPTY_TEXTS = {
 NO_TEAM_TEXT = "You are not in a team yet — an admin adds you to teams, and their tickets appear here."
 
 
+def in_a_team(user: User) -> bool:
+    """Whether ``user`` belongs to any team (the queue leaves "My teams" out for one who does not)."""
+    return bool(_my_team_ids(user))
+
+
 def empty_text(user: User, key: str) -> str:
     """Why view ``key`` is empty for ``user``, in a sentence (the page adds a hint on filters)."""
     if key == "my_teams" and not _my_team_ids(user):

@@ -146,3 +146,39 @@ def test_a_storage_whose_urls_cannot_carry_the_headers_is_streamed_not_redirecte
         assert response["X-Content-Type-Options"] == "nosniff"
     page, api = responses
     assert {h: page[h] for h in SAME_ON_BOTH} == {h: api[h] for h in SAME_ON_BOTH}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_asgi_a_download_streams_from_a_thread_without_warnings(customer, ticket, settings):
+    """Served as `make run` serves it (uvicorn), a download and a static file arrive whole, and
+    Django does not warn that it had to read a synchronous file into memory to send it
+    (helpdesk.middleware.AsyncFileStreamMiddleware)."""
+    import warnings
+    from http.client import HTTPConnection
+    from urllib.parse import urlsplit as split
+
+    from tickets.tests.asgi_server import asgi_server, session_cookie
+
+    settings.WHITENOISE_USE_FINDERS = True  # static files from the sources: no collectstatic in tests
+    content = b"%PDF-1.4\n" + b"x" * 300_000 + b"\n%%EOF\n"
+    services.message_add(
+        actor=customer, ticket=ticket, body="Big file", attachments=[upload("big.pdf", content, "application/pdf")]
+    )
+    attachment = Attachment.objects.get(ticket=ticket, filename="big.pdf")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with asgi_server() as url:
+            address = split(url)
+            connection = HTTPConnection(address.hostname, address.port, timeout=10)
+            connection.request(
+                "GET", f"/attachments/{attachment.pk}/download/", headers={"Cookie": session_cookie(customer)}
+            )
+            response = connection.getresponse()
+            body = response.read()
+            connection.request("GET", "/static/css/helpdesk.css")
+            static = connection.getresponse()
+            static_body = static.read()
+            connection.close()
+    assert response.status == 200 and body == attachment.file.storage.open(attachment.file.name).read()
+    assert static.status == 200 and b".site-header" in static_body
+    assert not [w for w in caught if "synchronous iterators" in str(w.message)], [str(w.message) for w in caught]

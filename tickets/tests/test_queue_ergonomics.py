@@ -65,6 +65,18 @@ def test_empty_views_say_why(client, agent, team_agent):
     assert "No tickets match these filters" in client.get("/agent/?view=all&q=nothing").content.decode()
 
 
+def test_my_teams_tab_is_left_out_for_an_agent_in_no_team(client, agent, team_agent):
+    client.force_login(agent)  # in no team
+    page = client.get("/agent/").content.decode()
+    assert 'data-view-count="mine"' in page
+    assert 'data-view-count="my_teams"' not in page
+    # Asked for directly, the view is there (current) with its explanation.
+    page = client.get("/agent/?view=my_teams").content.decode()
+    assert 'data-view-count="my_teams"' in page and "You are not in a team yet" in page
+    client.force_login(team_agent)
+    assert 'data-view-count="my_teams"' in client.get("/agent/").content.decode()
+
+
 def test_bulk_panel_is_marked_for_the_selection_script(client, agent, customer):
     make_ticket(customer)
     client.force_login(agent)

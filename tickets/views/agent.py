@@ -103,6 +103,8 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "url": "?" + urlencode({"view": v.key, "sort": sort}),
         }
         for v in queue.VIEWS
+        # "My teams" of an agent in no team would always say 0: left out (its page explains why).
+        if v.key != "my_teams" or view == "my_teams" or queue.in_a_team(user)
     ]
     filters_active = any(
         data.get(name)
