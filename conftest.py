@@ -6,6 +6,8 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import Role, TicketScope
+from helpdesk.browsers import CHROMIUM_ARGS
+from helpdesk.browsers import chromium_path as _chromium_path
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -122,24 +124,6 @@ def ticket(db, customer, admin, billing_team):
 
 
 # --- browser tests ---------------------------------------------------------------------------
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def _chromium_path() -> str | None:
-    import os
-    import shutil
-
-    return os.environ.get("HELPDESK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 Serves a fresh demo desk exactly as `make run` does (scripts/run.sh: gunicorn + uvicorn workers,
 whitenoise, the demo data of `manage.py seed_demo`) on a throw-away SQLite database and media
-folder, signs in as the demo people in Debian's Chromium (Playwright, CHROMIUM_PATH to use another
+folder, signs in as the demo people in Debian's Chromium (Playwright; HELPDESK_CHROMIUM for another
 binary) and saves one PNG per screen and size: `<screen>-desktop.png` (1366×900) and
 `<screen>-phone.png` (390×844). The README shows them; run it again after a change to the pages.
 """
@@ -10,7 +10,6 @@ binary) and saves one PNG per screen and size: `<screen>-desktop.png` (1366×900
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,21 +22,14 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from helpdesk.browsers import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
 OUT = ROOT / "docs" / "screens"
-PASSWORD = "helpdesk-demo"
+PASSWORD = "helpdesk-demo"  # noqa: S105 - the demo desk's published password (seed_demo)
 SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
 # Screens drawn by script after the page loads: what to wait for before the picture.
 READY = {"api-docs": ".opblock"}
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:
@@ -104,9 +96,9 @@ def screens(page: Page, base: str) -> list[tuple[str, str, str | None]]:
 
 
 def main() -> None:
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        sys.exit("make screens needs Debian's chromium (apt-get install -y chromium) or CHROMIUM_PATH")
+    chromium = chromium_path()
+    if chromium is None:
+        sys.exit("make screens needs Debian's chromium (apt-get install -y chromium) or HELPDESK_CHROMIUM")
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -120,12 +112,12 @@ def main() -> None:
         }
         env.pop("REDIS_URL", None)  # the embedded default, like a first `make run`
         server = subprocess.Popen(  # noqa: S603 - our own script
-            ["scripts/run.sh"], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+            [str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
         )
         try:
             wait_until_up(f"{base}/healthz", server)
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
                 for size, (width, height) in SIZES.items():
                     context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
                     page = context.new_page()

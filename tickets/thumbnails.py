@@ -81,7 +81,7 @@ def delete_unused_after_commit(digests: set[str]) -> None:
 
     def remove() -> None:
         used = set(Attachment.objects.filter(sha256__in=digests).values_list("sha256", flat=True))
-        storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
+        storage = Attachment._meta.get_field("file").storage
         for digest in digests - used:
             for key in stored_keys(digest):
                 try:

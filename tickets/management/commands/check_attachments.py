@@ -11,6 +11,7 @@ monitoring. Works on local disk and on S3 (through the storage API).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.core.files.storage import default_storage
@@ -36,6 +37,31 @@ def stored_names(storage=default_storage, folder: str = ROOT):
         yield from stored_names(storage, f"{folder}/{sub}")
 
 
+def _batches(names: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for name in names:
+        batch.append(name)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _known_files(names: list[str]) -> set[str]:
+    """The stored attachment files some attachment row refers to."""
+    return set(Attachment.objects.filter(file__in=names).values_list("file", flat=True))
+
+
+def _known_previews(names: list[str]) -> set[str]:
+    """The stored previews whose file (by digest) some attachment still has."""
+    digests = {name: digest_of_key(name) for name in names}
+    used = set(
+        Attachment.objects.filter(sha256__in={d for d in digests.values() if d}).values_list("sha256", flat=True)
+    )
+    return {name for name, digest in digests.items() if digest in used}
+
+
 class Command(BaseCommand):
     help = "Find stored attachment files without rows, and rows without files."
 
@@ -46,52 +72,16 @@ class Command(BaseCommand):
     def handle(self, *args, delete_orphans: bool, min_age_minutes: int, **options):
         cutoff = timezone.now() - timedelta(minutes=min_age_minutes)
         orphans, deleted = [], 0
-        batch: list[str] = []
-
-        def flush() -> None:
-            nonlocal deleted
-            known = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
-            for name in batch:
-                if name in known:
-                    continue
-                orphans.append(name)
-                if delete_orphans and default_storage.get_modified_time(name) <= cutoff:
-                    default_storage.delete(name)
-                    deleted += 1
-            batch.clear()
-
-        for name in stored_names():
-            batch.append(name)
-            if len(batch) >= 1000:
-                flush()
-        if batch:
-            flush()
-
-        previews: list[str] = []
-
-        def flush_previews() -> None:
-            nonlocal deleted
-            digests = {name: digest_of_key(name) for name in previews}
-            known = set(
-                Attachment.objects.filter(sha256__in={d for d in digests.values() if d}).values_list(
-                    "sha256", flat=True
-                )
-            )
-            for name, digest in digests.items():
-                if digest in known:
-                    continue
-                orphans.append(name)
-                if delete_orphans and default_storage.get_modified_time(name) <= cutoff:
-                    default_storage.delete(name)
-                    deleted += 1
-            previews.clear()
-
-        for name in stored_names(folder=PREVIEWS):
-            previews.append(name)
-            if len(previews) >= 1000:
-                flush_previews()
-        if previews:
-            flush_previews()
+        for folder, known in ((ROOT, _known_files), (PREVIEWS, _known_previews)):
+            for batch in _batches(stored_names(folder=folder), 1000):
+                kept = known(batch)
+                for name in batch:
+                    if name in kept:
+                        continue
+                    orphans.append(name)
+                    if delete_orphans and default_storage.get_modified_time(name) <= cutoff:
+                        default_storage.delete(name)
+                        deleted += 1
 
         dangling = [
             (pk, ticket_id, name)
