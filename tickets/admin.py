@@ -135,7 +135,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_select_related = ["mailbox", "ticket"]
     date_hierarchy = "received_at"
     actions = ["process_again"]
-    fields = [
+    readonly_fields = (
         "received_at",
         "door",
         "mailbox",
@@ -151,8 +151,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "ticket",
         "ticket_message",
         "source",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

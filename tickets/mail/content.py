@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
-from mailparser_reply import EmailReplyParser
+from mailparser_reply import EmailReplyParser  # type: ignore[import-untyped]
 
 from helpdesk.text import clean_label
 from tickets.mail.routing import SUBJECT_TOKEN

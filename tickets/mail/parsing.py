@@ -186,7 +186,8 @@ def _leaves(message: Message):
         return
     payload = message.get_payload()
     for part in payload if isinstance(payload, list) else []:
-        yield from _leaves(part)
+        if isinstance(part, Message):
+            yield from _leaves(part)
 
 
 def _filename(part: Message) -> str:
@@ -232,6 +233,8 @@ def _failed_recipients(part: Message) -> list[str]:
     payload = part.get_payload()
     blocks = payload if isinstance(payload, list) else []
     for block in blocks:
+        if not isinstance(block, Message):
+            continue
         action = str(block.get("action", "")).strip().lower()
         status = str(block.get("status", "")).strip()
         recipient = str(block.get("final-recipient", "") or block.get("original-recipient", ""))

@@ -205,7 +205,7 @@ def _check_files(files: list[MailFile]) -> tuple[list[io.BytesIO], list[tuple[st
     limit = settings.HELPDESK_MAX_ATTACHMENTS_PER_REQUEST
     for item in files:
         upload = io.BytesIO(item.data)
-        upload.name = item.filename  # type: ignore[attr-defined]
+        upload.name = item.filename
         upload.size = len(item.data)  # type: ignore[attr-defined]
         if len(accepted) >= limit:
             refused.append((item.filename, f"a message can bring at most {limit} files"))
@@ -218,7 +218,7 @@ def _check_files(files: list[MailFile]) -> tuple[list[io.BytesIO], list[tuple[st
                 reason = reason[len(item.filename) :].lstrip(" :")
             refused.append((item.filename, reason))
             continue
-        upload.name = checked.filename  # type: ignore[attr-defined]
+        upload.name = checked.filename
         accepted.append(upload)
     return accepted, refused
 

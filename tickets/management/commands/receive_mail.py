@@ -12,6 +12,7 @@ import hashlib
 import signal
 import sys
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         from tickets.mail.models import Door
 
         limit = settings.HELPDESK_INBOUND_MAX_BYTES
-        source = getattr(self.stdin_source, "buffer", self.stdin_source)
+        source: Any = getattr(self.stdin_source, "buffer", self.stdin_source)
         kept = bytearray()
         digest = hashlib.sha256()
         size = 0

@@ -4,9 +4,11 @@ corpus of ``.eml`` files (``corpus/``) with their placeholders filled in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from django.core import mail as django_mail
+from django.utils import timezone
 
 from accounts.models import User
 from tickets import services
@@ -60,9 +62,7 @@ def make_desk(committed, customer, org_member, other_customer, agent, ticket) ->
         description="An older question that was answered and closed already.",
     )
     committed(services.ticket_change_status, actor=agent, ticket=closed, status="solved")
-    from django.utils import timezone
-
-    services.ticket_autoclose(now=timezone.now() + timezone.timedelta(days=30), ticket_ids=[closed.pk])
+    services.ticket_autoclose(now=timezone.now() + timedelta(days=30), ticket_ids=[closed.pk])
     closed.refresh_from_db()
     assert closed.status == "closed"
     outbound = MailThreadId.objects.filter(ticket=ticket, outbound=True).order_by("-created_at", "-id").first()

@@ -267,9 +267,7 @@ def _cc(message, desk, **_):
 
 def _refused(message, **_):
     assert "Attachment setup.exe was not accepted:" in message.body
-    assert list(Attachment.objects.filter(ticket=message.ticket).values_list("filename", flat=True)) == [
-        "progress.png"
-    ]
+    assert list(Attachment.objects.filter(ticket=message.ticket).values_list("filename", flat=True)) == ["progress.png"]
 
 
 def _own_loop(inbound, **_):
