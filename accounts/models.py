@@ -115,6 +115,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_team_tickets = models.BooleanField(
         default=True, help_text="Agents: email me about new unassigned tickets in my teams."
     )
+    # Set when mail to the address bounced (a delivery-status report); notifications skip the
+    # address until mail from it arrives again (tickets.mail).
+    email_bouncing_since = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin (admins only).")
     date_joined = models.DateTimeField(default=timezone.now)

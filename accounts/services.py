@@ -341,3 +341,20 @@ def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) 
     user.notify_team_tickets = notify_team_tickets
     user.save(update_fields=["notify_team_tickets"])
     return user
+
+
+@transaction.atomic
+def user_set_email_bouncing(*, user: User, bouncing: bool, at: Any = None) -> User:
+    """Mark ``user``'s address as bouncing (a delivery-status report said mail to it failed for
+    good: notifications skip it) or as working again (mail from it arrived). Idempotent; the
+    first bounce's time is kept."""
+    from django.utils import timezone
+
+    if bouncing and user.email_bouncing_since is None:
+        user.email_bouncing_since = at or timezone.now()
+    elif not bouncing and user.email_bouncing_since is not None:
+        user.email_bouncing_since = None
+    else:
+        return user
+    user.save(update_fields=["email_bouncing_since"])
+    return user

@@ -334,6 +334,15 @@ HELPDESK_LIVE_MAX_STREAMS = env.integer("HELPDESK_LIVE_MAX_STREAMS", 1000, minim
 HELPDESK_LIVE_MAX_STREAMS_PER_PERSON = env.integer("HELPDESK_LIVE_MAX_STREAMS_PER_PERSON", 8, minimum=1)
 # Text-search configuration (language) of ticket search on PostgreSQL; `reindex_search` after changing it.
 HELPDESK_SEARCH_CONFIG = env.raw("HELPDESK_SEARCH_CONFIG") or "english"
+# --- Email channel (tickets.mail) ---
+# The default mailbox: created on first use, so mail to it works with no set-up. Replies to a
+# ticket go to its signed plus-address on the same domain (support+t123.<signature>@...).
+HELPDESK_INBOUND_ADDRESS = env.raw("HELPDESK_INBOUND_ADDRESS") or "support@localhost"
+# A bigger message is refused by the SMTP listener (552) and quarantined from the other doors.
+HELPDESK_INBOUND_MAX_BYTES = env.integer("HELPDESK_INBOUND_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# At most this many messages from one sender per window; past that they are quarantined (floods, loops).
+HELPDESK_INBOUND_RATE_LIMIT = env.integer("HELPDESK_INBOUND_RATE_LIMIT", 20, minimum=1)
+HELPDESK_INBOUND_RATE_WINDOW = timedelta(minutes=env.integer("HELPDESK_INBOUND_RATE_WINDOW_MINUTES", 10, minimum=1))
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -19,9 +19,17 @@ export HELPDESK_SITE_URL="${HELPDESK_SITE_URL:-http://127.0.0.1:${PORT}}"
 # sources changed since the last run, the demo desk only when there are no users. A restart with
 # nothing changed takes a few seconds.
 .venv/bin/python manage.py prepare_run
+# The email channel's SMTP listener (README, Email): mail to support@localhost becomes tickets.
+# It runs beside the web server and stops with it (the trap), whatever ends the script.
+SMTP_PORT="${HELPDESK_SMTP_PORT:-2525}"
+.venv/bin/python manage.py receive_mail --smtp "127.0.0.1:${SMTP_PORT}" &
+SMTP_PID=$!
+trap 'kill "$SMTP_PID" 2>/dev/null || true' EXIT
 echo
 echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
+echo "Mail to support@localhost by SMTP on 127.0.0.1:${SMTP_PORT} becomes tickets."
 echo
-# ASGI under uvicorn workers: live-update streams wait without holding a thread.
-exec .venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
+# ASGI under uvicorn workers: live-update streams wait without holding a thread. Not exec'd: the
+# trap above must outlive it to stop the mail listener.
+.venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
   --access-logfile - --forwarded-allow-ips 127.0.0.1

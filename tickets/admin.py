@@ -8,9 +8,13 @@ ticket through ``services.ticket_delete``. Tags can be renamed or merged away he
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
+from accounts.addresses import normalize_email
 from tickets import permissions, services
-from tickets.models import Message, Tag, Ticket, TicketEvent
+from tickets.models import InboundMessage, InboundState, Mailbox, Message, Tag, Ticket, TicketEvent
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -95,3 +99,96 @@ class TicketAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ["name"]
     search_fields = ["name"]
+
+
+# --- the email channel (tickets.mail) --------------------------------------------------------
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    list_display = ["address", "team", "default_priority", "allow_unknown_senders", "add_cc_as_collaborators", "active"]
+    list_filter = ["active", "allow_unknown_senders"]
+    search_fields = ["address"]
+    fields = [
+        "address",
+        "team",
+        "default_priority",
+        "default_tags",
+        "allow_unknown_senders",
+        "add_cc_as_collaborators",
+        "active",
+    ]
+
+    def save_model(self, request, obj, form, change):
+        obj.address = normalize_email(obj.address)  # the one normal form lookups compare
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    """Every message as it arrived: read-only, the raw source shown as text; quarantined ones
+    can be processed again (the action)."""
+
+    list_display = ["id", "received_at", "door", "mailbox", "envelope_sender", "state", "ticket", "short_reason"]
+    list_filter = ["state", "door", "mailbox"]
+    search_fields = ["message_id", "envelope_sender", "reason"]
+    list_select_related = ["mailbox", "ticket"]
+    date_hierarchy = "received_at"
+    actions = ["process_again"]
+    readonly_fields = (
+        "received_at",
+        "door",
+        "mailbox",
+        "envelope_sender",
+        "envelope_recipients",
+        "message_id",
+        "size",
+        "sha256",
+        "state",
+        "reason",
+        "attempts",
+        "processed_at",
+        "ticket",
+        "ticket_message",
+        "source",
+    )
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        # The list never reads the raw bytes (up to 25 MB a row); the page of one message does.
+        return (
+            queryset
+            if request.resolver_match and request.resolver_match.url_name.endswith("_change")
+            else queryset.defer("raw")
+        )
+
+    @admin.display(description=_("reason"))
+    def short_reason(self, inbound):
+        return Truncator(inbound.reason).chars(80)
+
+    @admin.display(description=_("raw source"))
+    def source(self, inbound):
+        text = bytes(inbound.raw).decode("utf-8", errors="replace")
+        if inbound.truncated:
+            text += "\n" + str(_("[Only the headers were kept: the message was over the size limit.]"))
+        return format_html('<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto;">{}</pre>', text)
+
+    def has_add_permission(self, request):
+        return False  # mail arrives through the doors (receive_mail), never typed in
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Process again (quarantined and waiting messages)"))
+    def process_again(self, request, queryset):
+        from tickets.mail import processing
+
+        done: dict[str, int] = {}
+        for pk in queryset.exclude(state__in=[InboundState.PROCESSED, InboundState.IGNORED]).values_list(
+            "pk", flat=True
+        ):
+            state = processing.process(pk, again=True)
+            done[state] = done.get(state, 0) + 1
+        summary = ", ".join(f"{count} {state}" for state, count in sorted(done.items())) or _("nothing to process")
+        self.message_user(request, _("Processed again: %(summary)s.") % {"summary": summary})

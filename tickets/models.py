@@ -408,6 +408,29 @@ class Notification(models.Model):
         return f"{self.kind} for {self.recipient_id} on #{self.ticket_id}"
 
 
+class MailThreadId(models.Model):
+    """A Message-ID in a ticket's email thread: every notification we mail and every message that
+    arrived by email. A reply's ``In-Reply-To``/``References`` are looked up here to find its
+    ticket (``tickets.mail``); ours are random, so a thread cannot be joined by guessing one."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # Without the angle brackets.
+    message_id = models.CharField(max_length=500)
+    outbound = models.BooleanField(default=False, help_text="A notification we sent (not mail we received).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # Threading a reply by its In-Reply-To/References, and spotting our own mail coming back.
+            models.Index(fields=["message_id"], name="mailthread_message_id_idx"),
+            # The newest id of a ticket's thread: what the next notification answers (In-Reply-To).
+            models.Index(fields=["ticket", "-created_at", "-id"], name="mailthread_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"<{self.message_id}> on #{self.ticket_id}"
+
+
 class TicketUserPermission(UserObjectPermissionBase):
     """guardian object permission of one user on one ticket (direct foreign key, not generic)."""
 
@@ -474,3 +497,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → #{self.ticket_id}"
+
+
+# The email channel's models (tickets.mail) belong to this app: imported here so Django finds them.
+from tickets.mail.models import Door, InboundMessage, InboundState, Mailbox  # noqa: E402, F401

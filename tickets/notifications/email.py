@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -11,6 +9,7 @@ from django.utils import timezone
 
 from tickets import permissions
 from tickets.models import Message, Notification, NotificationKind, Status, Ticket
+from tickets.notifications import mailthread
 
 
 def send_email(notification: Notification) -> bool:
@@ -20,6 +19,8 @@ def send_email(notification: Notification) -> bool:
     recipient = notification.recipient
     if not recipient.email or not recipient.is_active:
         return False
+    if recipient.email_bouncing_since is not None:  # until mail from the address arrives again
+        return False
     ticket = notification.ticket
     context = _context(notification)
     subject = " ".join(
@@ -27,22 +28,24 @@ def send_email(notification: Notification) -> bool:
     )  # one line, whatever the ticket subject held
     text = render_to_string(f"emails/{notification.kind}.txt", context)
     html = render_to_string(f"emails/{notification.kind}.html", context)
-    domain = _mail_domain()
-    thread = f"<ticket-{ticket.pk}@{domain}>"
+    # Threading (tickets.notifications.mailthread): a random Message-ID kept with the ticket, the
+    # thread's newest message answered, replies to the ticket's signed address.
+    message_id = mailthread.new_message_id(ticket.pk)
     mail = EmailMultiAlternatives(
         subject=subject,
         body=text,
         to=[recipient.email],
+        reply_to=[mailthread.reply_address(ticket.pk)],
         headers={
-            "Message-ID": f"<ticket-{ticket.pk}.event-{notification.event_id}.user-{recipient.pk}@{domain}>",
-            "In-Reply-To": thread,
-            "References": thread,
+            "Message-ID": f"<{message_id}>",
+            **mailthread.thread_headers(ticket.pk),
             "X-Helpdesk-Ticket": str(ticket.pk),
             "Auto-Submitted": "auto-generated",
         },
     )
     mail.attach_alternative(html, "text/html")
     mail.send()
+    mailthread.remember(ticket.pk, message_id, outbound=True)
     Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
     return True
 
@@ -72,7 +75,3 @@ def _context(notification: Notification) -> dict:
         "status_label": Status(ticket.status).label,
         "actor_name": event.actor_name,
     }
-
-
-def _mail_domain() -> str:
-    return urlsplit(settings.HELPDESK_SITE_URL).hostname or "helpdesk.local"

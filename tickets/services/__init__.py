@@ -20,8 +20,14 @@ commit (notifications, cache expiry). Errors:
 - ``tickets.exceptions.Conflict``: the ticket's state forbids it (closed, claimed by another).
 """
 
-from tickets.services.assignment import claim_next, ticket_assign, ticket_claim, ticket_release
-from tickets.services.conversation import attachment_add, collaborator_add, collaborator_remove, message_add
+from tickets.services.assignment import claim_next, ticket_assign, ticket_claim, ticket_release, ticket_route
+from tickets.services.conversation import (
+    attachment_add,
+    collaborator_add,
+    collaborator_add_by_channel,
+    collaborator_remove,
+    message_add,
+)
 from tickets.services.creation import IDEMPOTENCY_WINDOW_HOURS, ticket_create, ticket_create_idempotent
 from tickets.services.fields import BULK_FIELDS, ticket_bulk_update, ticket_update
 from tickets.services.lifecycle import (
@@ -65,6 +71,7 @@ __all__ = [
     "claim_next",
     "clean_tags",
     "collaborator_add",
+    "collaborator_add_by_channel",
     "collaborator_remove",
     "message_add",
     "notification_mark_read",
@@ -75,6 +82,7 @@ __all__ = [
     "ticket_change_status",
     "ticket_claim",
     "ticket_release",
+    "ticket_route",
     "ticket_create",
     "ticket_create_idempotent",
     "ticket_delete",

@@ -145,3 +145,18 @@ def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Tick
         if candidate is None:
             return None
         return ticket_claim(actor=actor, ticket=candidate)
+
+
+def ticket_route(*, ticket: Ticket, team: Team) -> Ticket:
+    """Route a new ticket to ``team`` as the system (no actor): what a channel's own setting
+    decides, such as the team of the mailbox an email came to. Access and history follow as for
+    a move by an agent; the team hears of the new ticket."""
+    with transaction.atomic():
+        ticket = lock(ticket)
+        if ticket.team_id == team.pk:
+            return ticket
+        change = TicketChange(ticket, None, timezone.now())
+        move_team(change, team, keep_assignee=False)
+        change.save()
+        change.after_commit(notify=True, expire_caches=True)
+    return ticket

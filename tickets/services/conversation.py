@@ -177,6 +177,25 @@ def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "")
     return user
 
 
+def collaborator_add_by_channel(*, ticket: Ticket, user: User, via: str) -> bool:
+    """Share ``ticket`` with customer ``user`` as the system, because a channel's setting says so
+    (a customer in Cc of an email, the mailbox adding them). Agents, the requester, existing
+    collaborators, inactive accounts and closed tickets are left as they are. True when added."""
+    if not user.is_active or not permissions.may_collaborate(user) or user.pk == ticket.requester_id:
+        return False
+    with transaction.atomic():
+        ticket = lock(ticket)
+        if ticket.status == Status.CLOSED or ticket.collaborators.filter(pk=user.pk).exists():
+            return False
+        ticket.collaborators.add(user)
+        permissions.grant_collaborator(ticket, user)
+        change = TicketChange(ticket, None, timezone.now())
+        change.record(EventKind.COLLABORATOR_ADDED, {"user": person(user), "via": via}, public=True)
+        change.save()
+        change.after_commit(notify=True, expire_caches=True)
+    return True
+
+
 def collaborator_remove(*, actor: User, ticket: Ticket, user: User) -> None:
     """Stop sharing ``ticket`` with ``user``."""
     actor = require_signed_in(actor)

@@ -38,7 +38,7 @@ def test_requester_gets_an_acknowledgement(committed, customer):
     assert message.subject == f"[#{ticket.pk}] We received your request: Printer Bcc: evil@example.com"
     assert "\n" not in message.subject
     assert f"/portal/tickets/{ticket.pk}/" in message.body
-    assert message.extra_headers["Message-ID"].startswith(f"<ticket-{ticket.pk}.event-")
+    assert message.extra_headers["Message-ID"].startswith(f"<t{ticket.pk}.")
     assert (
         message.extra_headers["In-Reply-To"] == message.extra_headers["References"] == f"<ticket-{ticket.pk}@127.0.0.1>"
     )

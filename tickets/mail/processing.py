@@ -1,0 +1,270 @@
+"""Turning a stored message into a ticket or a reply — the one pipeline behind every door.
+
+``process`` is idempotent: a message already processed or ignored is left alone, so a job that
+runs twice (a retried task, two workers) has the effect of running once; the message row is
+locked while it is worked on. Everything a message writes happens in one transaction with its
+new state: a failure rolls the ticket, the reply, the new account and the stored files back
+together and quarantines the message with the reason, and the next message goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import services as account_services
+from accounts.addresses import normalize_email
+from accounts.models import User
+from tickets import permissions, services
+from tickets.attachments import CheckedFile, atomic_with_files, check_upload
+from tickets.mail import content, noise, routing
+from tickets.mail.mailboxes import is_ours
+from tickets.mail.models import InboundMessage, InboundState, Mailbox
+from tickets.mail.parsing import MailFile, ParsedMail, parse
+from tickets.models import Channel, Message, Ticket
+from tickets.notifications.mailthread import remember
+from tickets.permissions import Action
+
+log = logging.getLogger("tickets.mail")
+
+
+@dataclass
+class Outcome:
+    state: str
+    reason: str = ""
+    ticket: Ticket | None = None
+    message: Message | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Ignore(Exception):
+    """The message is not for a ticket; stored as ignored with this reason."""
+
+
+class Quarantine(Exception):
+    """The message is refused for now; stored as quarantined with this reason (can run again)."""
+
+
+def process(inbound_id: int, *, again: bool = False) -> str:
+    """Process stored message ``inbound_id`` (once) and return its state. ``again``: also run a
+    quarantined message — an admin's retry, which the per-sender rate limit does not count."""
+    with transaction.atomic():
+        inbound = InboundMessage.objects.select_for_update().select_related("mailbox").filter(pk=inbound_id).first()
+        if inbound is None:
+            return "missing"
+        if inbound.state in (InboundState.PROCESSED, InboundState.IGNORED):
+            return str(inbound.state)
+        if inbound.state == InboundState.QUARANTINED and not again:
+            return str(inbound.state)
+        inbound.attempts += 1
+        try:
+            with atomic_with_files():
+                outcome = _handle(inbound, count_rate=not again)
+        except Ignore as exc:
+            outcome = Outcome(InboundState.IGNORED, str(exc))
+        except Quarantine as exc:
+            outcome = Outcome(InboundState.QUARANTINED, str(exc))
+        except Exception as exc:  # any failure: kept with the reason, the others go on
+            log.exception("Inbound message %s could not be processed", inbound.pk)
+            outcome = Outcome(InboundState.QUARANTINED, f"{type(exc).__name__}: {exc}"[:2000])
+        inbound.state = outcome.state
+        inbound.reason = " ".join([outcome.reason, *outcome.notes]).strip()
+        inbound.ticket = outcome.ticket
+        inbound.ticket_message = outcome.message
+        inbound.processed_at = timezone.now()
+        inbound.save(update_fields=["state", "reason", "ticket", "ticket_message", "processed_at", "attempts"])
+    return str(outcome.state)
+
+
+def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
+    limit = settings.HELPDESK_INBOUND_MAX_BYTES
+    if inbound.truncated or inbound.size > limit:
+        raise Quarantine(
+            f"The message is {filesizeformat(inbound.size)}; messages can be at most {filesizeformat(limit)}."
+        )
+    mail = parse(bytes(inbound.raw))
+    if mail.is_delivery_report:
+        return _bounce(mail)
+    noisy = noise.classify(mail)
+    if noisy is not None:
+        raise Ignore(noisy.reason)
+    if routing.is_our_own(mail):
+        raise Ignore("Our own notification came back (its Message-ID is one we sent).")
+    if not mail.sender:
+        raise Ignore("The message has no sender address (From).")
+    if is_ours(mail.sender):
+        raise Ignore(f"Mail from our own address {mail.sender}.")
+    if count_rate and _over_rate_limit(mail.sender):
+        window = int(settings.HELPDESK_INBOUND_RATE_WINDOW.total_seconds() // 60)
+        raise Quarantine(
+            f"{mail.sender} sent more than {settings.HELPDESK_INBOUND_RATE_LIMIT} messages in {window} minutes."
+        )
+    mailbox = inbound.mailbox
+    sender = _sender_account(mail, mailbox)
+    if sender.email_bouncing_since is not None:  # mail from the address arrived: it works again
+        account_services.user_set_email_bouncing(user=sender, bouncing=False)
+    accepted, refused = _check_files(mail.files)
+    match = routing.find_ticket(mail, list(inbound.envelope_recipients))
+    outcome = Outcome(InboundState.PROCESSED)
+    follow_up: Ticket | None = None
+    if match is not None:
+        if not permissions.can(sender, Action.REPLY, match.ticket):
+            outcome.notes.append(
+                f"Matched #{match.ticket.pk} by {match.how}, but {mail.sender} may not reply there: opened a new ticket."
+            )
+        elif match.ticket.is_closed:
+            follow_up = match.ticket
+            outcome.notes.append(f"#{match.ticket.pk} is closed: opened a follow-up ticket.")
+        else:
+            text = content.strip_quoted(mail.text) if mail.text else ""
+            body = content.fit(content.with_refusals(text, refused) or _("(This email had no text.)"), minimum=1)
+            message = services.message_add(actor=sender, ticket=match.ticket, body=body, attachments=accepted)
+            outcome.ticket, outcome.message = match.ticket, message
+            outcome.reason = f"Reply on #{match.ticket.pk} (matched by {match.how})."
+    if outcome.ticket is None:
+        ticket = _new_ticket(mail, mailbox, sender, accepted, refused, follow_up)
+        outcome.ticket = ticket
+        outcome.message = ticket.messages.order_by("created_at", "id").first()
+        outcome.reason = f"New ticket #{ticket.pk}."
+    assert outcome.ticket is not None
+    if mailbox.add_cc_as_collaborators:
+        _add_collaborators(mail, mailbox, sender, outcome.ticket, outcome)
+    remember(outcome.ticket.pk, mail.message_id, outbound=False)
+    return outcome
+
+
+def _new_ticket(
+    mail: ParsedMail,
+    mailbox: Mailbox,
+    sender: User,
+    accepted: list[io.BytesIO],
+    refused: list[tuple[str, str]],
+    follow_up: Ticket | None,
+) -> Ticket:
+    text = content.with_refusals(mail.text, refused)
+    if follow_up is not None:
+        text = "\n\n".join([_("Follow-up to #%(number)s.") % {"number": follow_up.pk}, text]).strip()
+    try:
+        ticket = services.ticket_create(
+            actor=sender,
+            subject=content.new_ticket_subject(mail.subject),
+            description=content.fit(text, minimum=content.description_minimum()),
+            priority=mailbox.default_priority,
+            tags=list(mailbox.default_tags or []),
+            attachments=accepted,
+            via=Channel.EMAIL,
+        )
+    except ValidationError as exc:
+        raise Quarantine(f"The ticket could not be created: {'; '.join(exc.messages)}") from None
+    if mailbox.team_id is not None and mailbox.team is not None:
+        ticket = services.ticket_route(ticket=ticket, team=mailbox.team)
+    return ticket
+
+
+def _sender_account(mail: ParsedMail, mailbox: Mailbox) -> User:
+    """The account of the sender, made (a customer without a password) when the mailbox takes
+    mail from unknown senders; ``Ignore`` otherwise."""
+    user = User.objects.with_email(mail.sender).first()
+    if user is None:
+        if not mailbox.allow_unknown_senders:
+            raise Ignore(f"{mail.sender} has no account and {mailbox.address} takes mail only from known senders.")
+        user = _create_customer(mail.sender, mail.sender_name)
+    if not user.is_active:
+        raise Ignore(f"The account of {mail.sender} is deactivated.")
+    return user
+
+
+def _create_customer(address: str, name: str) -> User:
+    name = " ".join((name or "").split())[:150] or address.split("@")[0]
+    try:
+        with transaction.atomic():
+            return account_services.user_create(email=address, name=name)
+    except IntegrityError:  # the same new sender in two messages at once
+        existing = User.objects.with_email(address).first()
+        if existing is None:
+            raise
+        return existing
+    except ValidationError as exc:
+        raise Ignore(f"{address} is not an address we can make an account for: {'; '.join(exc.messages)}") from None
+
+
+def _check_files(files: list[MailFile]) -> tuple[list[io.BytesIO], list[tuple[str, str]]]:
+    """The files that pass the portal's upload checks, and (name, reason) for those that do not."""
+    accepted: list[io.BytesIO] = []
+    refused: list[tuple[str, str]] = []
+    limit = settings.HELPDESK_MAX_ATTACHMENTS_PER_REQUEST
+    for item in files:
+        upload = io.BytesIO(item.data)
+        upload.name = item.filename
+        upload.size = len(item.data)  # type: ignore[attr-defined]
+        if len(accepted) >= limit:
+            refused.append((item.filename, f"a message can bring at most {limit} files"))
+            continue
+        try:
+            checked: CheckedFile = check_upload(upload)
+        except ValidationError as exc:
+            reason = "; ".join(exc.messages)
+            if reason.startswith(item.filename):  # the portal's messages name the file first
+                reason = reason[len(item.filename) :].lstrip(" :")
+            refused.append((item.filename, reason))
+            continue
+        upload.name = checked.filename
+        accepted.append(upload)
+    return accepted, refused
+
+
+def _add_collaborators(mail: ParsedMail, mailbox: Mailbox, sender: User, ticket: Ticket, outcome: Outcome) -> None:
+    """Customers in Cc become collaborators (the mailbox allowing it): existing accounts, and new
+    ones where the mailbox takes unknown senders. Only the people who may reply on the ticket
+    may share it this way."""
+    if not permissions.can(sender, Action.REPLY, ticket):
+        return
+    for address in dict.fromkeys(mail.cc):
+        if address == mail.sender or is_ours(address):
+            continue
+        user = User.objects.with_email(address).first()
+        if user is None:
+            if not mailbox.allow_unknown_senders:
+                continue
+            try:
+                user = _create_customer(address, "")
+            except Ignore:
+                continue
+        if services.collaborator_add_by_channel(ticket=ticket, user=user, via="email cc"):
+            outcome.notes.append(f"{address} (Cc) became a collaborator.")
+
+
+def _bounce(mail: ParsedMail) -> Outcome:
+    """A delivery-status report: the addresses that failed for good are marked as bouncing."""
+    marked = []
+    for address in mail.failed_recipients:
+        user = User.objects.with_email(address).first()
+        if user is not None:
+            account_services.user_set_email_bouncing(user=user, bouncing=True)
+            marked.append(address)
+    failed = ", ".join(mail.failed_recipients) or "no recipient named"
+    note = f" Marked as bouncing: {', '.join(marked)}." if marked else ""
+    return Outcome(InboundState.IGNORED, f"Delivery-status report (bounce): failed for {failed}.{note}")
+
+
+def _over_rate_limit(sender: str) -> bool:
+    """Count one message from ``sender``; True past the limit for the window."""
+    key = "mail-rate:" + hashlib.sha256(normalize_email(sender).encode()).hexdigest()[:32]
+    window = int(settings.HELPDESK_INBOUND_RATE_WINDOW.total_seconds())
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > settings.HELPDESK_INBOUND_RATE_LIMIT
