@@ -144,7 +144,9 @@ def test_thirty_open_streams_cost_no_connection_and_no_query(
         assert idle_queries <= bus_polls, idle_queries
         in_use = checked_out()
         if in_use is not None:
-            assert in_use <= 1, in_use  # this test's own; none for the 30 waiting streams
+            # This test's own; none for the 30 waiting streams (on a loaded machine a catch-up may
+            # still be giving its connection back: it has a few seconds to settle, not 30 streams' worth).
+            assert wait_until(lambda: checked_out() <= 1, timeout=5), checked_out()
             # Connections: the pool's (bounded by its size) and one listener for the process.
             assert database_connections() <= connections_before + pool_limit() + 1
 
