@@ -323,7 +323,7 @@ def invite_renew(*, actor: User, invite: Invite) -> Invite:
 
     if not may_manage_people(actor):
         raise PermissionDenied("Only admins can send invitations.")
-    invite = Invite.objects.select_for_update().select_related("team").get(pk=invite.pk)
+    invite = Invite.objects.select_for_update(of=("self",)).select_related("team").get(pk=invite.pk)
     if invite.is_used:
         raise ValidationError("This invitation has already been accepted.")
     invite.expires_at = _invite_expiry()

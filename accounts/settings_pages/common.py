@@ -14,8 +14,10 @@ from django.shortcuts import redirect, render
 
 from accounts.permissions import can_manage_desk
 from accounts.settings_pages.registry import SECTIONS
+from helpdesk.ids import parse_id
 
 ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponse])
+RowT = TypeVar("RowT")
 
 PER_PAGE = 25
 
@@ -56,6 +58,15 @@ def render_page(
 @settings_view
 def index(request: HttpRequest) -> HttpResponse:
     return redirect(SECTIONS[0].url_name)
+
+
+def get_or_404(rows: QuerySet[RowT], pk: object) -> RowT:
+    """The row of ``rows`` with id ``pk``, or a 404 (also for ids no database column could hold)."""
+    pk_int = parse_id(pk)
+    found = rows.filter(pk=pk_int).first() if pk_int is not None else None
+    if found is None:
+        raise Http404("No such record.")
+    return found
 
 
 def page_of(request: HttpRequest, rows: QuerySet[Any], per_page: int = PER_PAGE) -> Page:

@@ -8,12 +8,37 @@ from typing import Any
 from django import forms
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import EmailAddressField
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import staff_members
+from helpdesk.ids import parse_id
+
+
+class RecordChoiceField(forms.ModelChoiceField):
+    """A choice of one record by id; text that is no id (``helpdesk.ids``) is an invalid choice
+    before it reaches the database, where an id past the column's range is an error."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and parse_id(value) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RecordsChoiceField(forms.ModelMultipleChoiceField):
+    """A choice of several records by id, refusing text that is no id as ``RecordChoiceField`` does."""
+
+    def _check_values(self, value: Any) -> Any:
+        for item in value:
+            if parse_id(item) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": item}
+                )
+        return super()._check_values(value)
+
 
 # --- people -------------------------------------------------------------------------------------
 
@@ -26,7 +51,7 @@ class PeopleFilterForm(forms.Form):
         required=False,
         choices=[("", _("Active and deactivated")), ("active", _("Active")), ("inactive", _("Deactivated"))],
     )
-    organization = forms.ModelChoiceField(
+    organization = RecordChoiceField(
         label=_("Organization"), required=False, queryset=Organization.objects.all(), empty_label=_("Any")
     )
 
@@ -56,10 +81,10 @@ class PersonForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("For agents. Admins work every ticket; customers see their own."),
     )
-    organization = forms.ModelChoiceField(
+    organization = RecordChoiceField(
         label=_("Organization"), required=False, queryset=Organization.objects.all(), empty_label=_("None")
     )
-    teams = forms.ModelMultipleChoiceField(
+    teams = RecordsChoiceField(
         label=_("Teams"),
         required=False,
         queryset=Team.objects.all(),
@@ -83,12 +108,12 @@ class TeamForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Agent or admin"), queryset=User.objects.none(), empty_label=None)
+    user = RecordChoiceField(label=_("Agent or admin"), queryset=User.objects.none(), empty_label=None)
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["user"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, RecordChoiceField)
         field.queryset = staff_members().exclude(groups=team.group_id).order_by("name", "id")
 
 
@@ -126,7 +151,7 @@ class InvitationFilterForm(forms.Form):
 class InvitationForm(forms.Form):
     email = EmailAddressField(label=_("Email"), max_length=254)
     role = forms.ChoiceField(label=_("Role"), choices=[(Role.AGENT, _("Agent")), (Role.ADMIN, _("Admin"))])
-    team = forms.ModelChoiceField(
+    team = RecordChoiceField(
         label=_("Team"),
         queryset=Team.objects.all(),
         required=False,
@@ -148,7 +173,7 @@ AUDITED_LABELS = {
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(
+    actor = RecordChoiceField(
         label=_("Changed by"), required=False, queryset=User.objects.none(), empty_label=_("Anyone")
     )
     type = forms.ChoiceField(
@@ -161,7 +186,7 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["actor"]
-        assert isinstance(field, forms.ModelChoiceField)
+        assert isinstance(field, RecordChoiceField)
         field.queryset = User.objects.filter(pk__in=LogEntry.objects.values("user_id")).order_by("name", "id")
 
     def filter(self, entries: QuerySet[LogEntry]) -> QuerySet[LogEntry]:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,7 +78,7 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
 @require_POST
 def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a waiting or expired invitation again, valid for another seven days."""
-    invite = get_object_or_404(Invite.objects.select_related("team"), pk=pk)
+    invite = common.get_or_404(Invite.objects.select_related("team"), pk)
     try:
         with audit.changing(request.user, invite, audit.invitation_values):
             renewed = services.invite_renew(actor=request.user, invite=invite)
@@ -95,7 +95,7 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw an invitation that was not accepted: GET asks, POST does it."""
-    invite = get_object_or_404(Invite.objects.select_related("team"), pk=pk)
+    invite = common.get_or_404(Invite.objects.select_related("team"), pk)
     back = reverse("settings:invitations")
     if request.method == "POST":
         try:

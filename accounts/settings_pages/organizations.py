@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -61,7 +61,7 @@ def organization_new(request: HttpRequest) -> HttpResponse:
 
 
 def _organization(pk: int) -> Organization:
-    return get_object_or_404(Organization.objects.select_related("group"), pk=pk)
+    return common.get_or_404(Organization.objects.select_related("group"), pk)
 
 
 def _organization_page(
@@ -130,7 +130,7 @@ def organization_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def organization_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     organization = _organization(pk)
-    person = get_object_or_404(organization.members.select_related("organization"), pk=user_id)
+    person = common.get_or_404(organization.members.select_related("organization"), user_id)
     with audit.changing(request.user, person, audit.person_values):
         services.user_set_organization(user=person, organization=None)
     messages.success(

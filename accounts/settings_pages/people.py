@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -50,7 +50,7 @@ def people(request: HttpRequest) -> HttpResponse:
 
 
 def _person(pk: int) -> User:
-    return get_object_or_404(User.objects.select_related("organization"), pk=pk)
+    return common.get_or_404(User.objects.select_related("organization"), pk)
 
 
 @settings_view

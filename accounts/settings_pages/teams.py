@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
@@ -59,7 +59,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
 
 
 def _team(pk: int) -> Team:
-    return get_object_or_404(Team.objects.select_related("group"), pk=pk)
+    return common.get_or_404(Team.objects.select_related("group"), pk)
 
 
 def _team_page(request: HttpRequest, team: Team, *, form=None, member_form=None, status: int = 200) -> HttpResponse:
@@ -123,7 +123,7 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def team_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     team = _team(pk)
-    member = get_object_or_404(team.members, pk=user_id)
+    member = common.get_or_404(team.members, user_id)
     with transaction.atomic():
         services.team_remove_member(team=team, user=member)
         audit.record_related(request.user, team, added=False, name=MEMBER, related=member)
