@@ -3,12 +3,16 @@ first, by whom and to which object, field by field (``accounts.audit``)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.admin.models import ADDITION, DELETION, LogEntry
-from django.http import HttpRequest, HttpResponse
+from django.contrib.contenttypes.models import ContentType
+from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit
+from accounts.http import AuthenticatedHttpRequest
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
 from accounts.settings_pages.forms import AUDITED, AuditFilterForm
@@ -21,9 +25,10 @@ KIND_BY_MODEL = {model._meta.model_name: key for key, model in AUDITED.items()}
 
 
 def _object_url(entry: LogEntry) -> str:
-    if entry.action_flag == DELETION or entry.content_type is None:
+    content_type = cast(ContentType | None, entry.content_type)
+    if entry.action_flag == DELETION or content_type is None:
         return ""
-    name = OBJECT_PAGES.get(entry.content_type.model) if entry.content_type.app_label == "accounts" else None
+    name = OBJECT_PAGES.get(content_type.model) if content_type.app_label == "accounts" else None
     if name is None:
         return ""
     try:
@@ -34,7 +39,7 @@ def _object_url(entry: LogEntry) -> str:
 
 @settings_view
 @require_http_methods(["GET"])
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The log, filtered by who changed things and what kind of object: a constant number of
     queries per page (the count, the page with actors and content types, the actor filter's list)."""
     form = AuditFilterForm(request.GET or None)

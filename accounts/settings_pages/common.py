@@ -8,7 +8,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -17,7 +17,7 @@ from accounts.settings_pages.registry import SECTIONS
 from helpdesk.ids import parse_id
 
 ViewT = TypeVar("ViewT", bound=Callable[..., HttpResponse])
-RowT = TypeVar("RowT")
+RowT = TypeVar("RowT", bound=Model)
 
 PER_PAGE = 25
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.invites import send_invitation
 from accounts.models import Invite
 from accounts.settings_pages import common
@@ -25,7 +26,7 @@ SECTION = "invitations"
 
 @settings_view
 @require_http_methods(["GET"])
-def invitations(request: HttpRequest) -> HttpResponse:
+def invitations(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Invitations, newest first, optionally only the waiting, accepted or expired ones."""
     form = InvitationFilterForm(request.GET or None)
     rows = Invite.objects.select_related("team", "invited_by", "accepted_user").order_by("-created_at", "-pk")
@@ -49,7 +50,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def invitation_new(request: HttpRequest) -> HttpResponse:
+def invitation_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Invite an agent or admin: ``invite_create``, then the email the back office sends too."""
     form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -76,7 +77,7 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
 
 @settings_view
 @require_POST
-def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Send a waiting or expired invitation again, valid for another seven days."""
     invite = common.get_or_404(Invite.objects.select_related("team"), pk)
     try:
@@ -93,7 +94,7 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Withdraw an invitation that was not accepted: GET asks, POST does it."""
     invite = common.get_or_404(Invite.objects.select_related("team"), pk)
     back = reverse("settings:invitations")

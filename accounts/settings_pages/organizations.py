@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Organization
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
@@ -28,7 +29,7 @@ MEMBERS_SHOWN = 50
 
 @settings_view
 @require_http_methods(["GET"])
-def organizations(request: HttpRequest) -> HttpResponse:
+def organizations(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Organizations with their number of members, paged: two queries per page."""
     rows = Organization.objects.annotate(member_count=Count("members")).order_by("name")
     page = common.page_of(request, rows)
@@ -39,7 +40,7 @@ def organizations(request: HttpRequest) -> HttpResponse:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def organization_new(request: HttpRequest) -> HttpResponse:
+def organization_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,7 +66,7 @@ def _organization(pk: int) -> Organization:
 
 
 def _organization_page(
-    request: HttpRequest, organization: Organization, *, form=None, member_form=None, status: int = 200
+    request: AuthenticatedHttpRequest, organization: Organization, *, form=None, member_form=None, status: int = 200
 ) -> HttpResponse:
     members = organization.members.order_by("name", "id")
     return common.render_page(
@@ -87,7 +88,7 @@ def _organization_page(
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def organization(request: HttpRequest, pk: int) -> HttpResponse:
+def organization(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """An organization's name and sharing (POST changes them) and its members."""
     organization = _organization(pk)
     if request.method == "GET":
@@ -108,7 +109,7 @@ def organization(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_POST
-def organization_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Put a person (by email) into this organization, out of any other."""
     organization = _organization(pk)
     form = OrganizationMemberForm(request.POST)
@@ -128,7 +129,7 @@ def organization_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_POST
-def organization_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+def organization_member_remove(request: AuthenticatedHttpRequest, pk: int, user_id: int) -> HttpResponse:
     organization = _organization(pk)
     person = common.get_or_404(organization.members.select_related("organization"), user_id)
     with audit.changing(request.user, person, audit.person_values):
@@ -141,7 +142,7 @@ def organization_member_remove(request: HttpRequest, pk: int, user_id: int) -> H
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def organization_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Delete an organization: members and tickets stay, without it (``on_delete=SET_NULL``)."""
     organization = _organization(pk)
     if request.method == "POST":

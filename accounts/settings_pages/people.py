@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit, services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Role, User
 from accounts.permissions import administers
 from accounts.settings_pages import common
@@ -34,7 +35,7 @@ def _team_groups() -> Prefetch:
 
 @settings_view
 @require_http_methods(["GET"])
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Everyone, searchable and paged: four queries per page whatever the number of people (the
     count, the page with organizations, the page's teams, the filter's organizations)."""
     form = PeopleFilterForm(request.GET or None)
@@ -55,7 +56,7 @@ def _person(pk: int) -> User:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def person(request: HttpRequest, pk: int) -> HttpResponse:
+def person(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A person's name, role, ticket scope, organization and teams. Taking the admin role from an
     admin asks first (the page posts again with ``confirmed``)."""
     person = _person(pk)
@@ -112,7 +113,7 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def person_active(request: HttpRequest, pk: int) -> HttpResponse:
+def person_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Deactivate an active person or reactivate a deactivated one: GET asks, POST does it."""
     person = _person(pk)
     activate = not person.is_active

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_noop, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import audit, services
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
@@ -29,7 +30,7 @@ MEMBER = gettext_noop("member")
 
 @settings_view
 @require_http_methods(["GET"])
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every team with its number of members: one query however many teams there are."""
     rows = Team.objects.annotate(member_count=Count("group__user")).order_by("name")
     return common.render_page(request, "settings/teams.html", {"teams": rows}, section=SECTION, landing=True)
@@ -37,7 +38,7 @@ def teams(request: HttpRequest) -> HttpResponse:
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = TeamForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -62,7 +63,9 @@ def _team(pk: int) -> Team:
     return common.get_or_404(Team.objects.select_related("group"), pk)
 
 
-def _team_page(request: HttpRequest, team: Team, *, form=None, member_form=None, status: int = 200) -> HttpResponse:
+def _team_page(
+    request: AuthenticatedHttpRequest, team: Team, *, form=None, member_form=None, status: int = 200
+) -> HttpResponse:
     return common.render_page(
         request,
         "settings/team.html",
@@ -79,7 +82,7 @@ def _team_page(request: HttpRequest, team: Team, *, form=None, member_form=None,
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def team(request: HttpRequest, pk: int) -> HttpResponse:
+def team(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A team's name and description (POST changes them) and its members."""
     team = _team(pk)
     if request.method == "GET":
@@ -100,7 +103,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_POST
-def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def team_member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     team = _team(pk)
     form = TeamMemberForm(request.POST, team=team)
     if form.is_valid():
@@ -121,7 +124,7 @@ def team_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @settings_view
 @require_POST
-def team_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+def team_member_remove(request: AuthenticatedHttpRequest, pk: int, user_id: int) -> HttpResponse:
     team = _team(pk)
     member = common.get_or_404(team.members, user_id)
     with transaction.atomic():
@@ -135,7 +138,7 @@ def team_member_remove(request: HttpRequest, pk: int, user_id: int) -> HttpRespo
 
 @settings_view
 @require_http_methods(["GET", "POST"])
-def team_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def team_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Delete a team without tickets. Tickets hold on to their team (``on_delete=PROTECT``): a team
     with tickets cannot go until they are moved, and the page says so and links to them."""
     team = _team(pk)
