@@ -11,7 +11,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -528,3 +528,33 @@ def test_back_office_changes_show_in_the_audit_log(admin_client, agent):
     assert response.status_code == 302
     html = admin_client.get("/settings/audit/?type=person").content.decode()
     assert "Alice Changed" in html and "Changed Name." in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin():
+    """The active admins' rows are locked while the last-admin rule is checked: of two admins
+    taking each other's role at the same instant, exactly one succeeds."""
+    from tickets.tests.test_concurrency import _run_together
+
+    first = services.user_create(email="a1@desk.test", name="Ann Admin", role=Role.ADMIN)
+    second = services.user_create(email="a2@desk.test", name="Bea Admin", role=Role.ADMIN)
+
+    def demote(actor_id: int, target_id: int) -> str:
+        target = User.objects.get(pk=target_id)
+        try:
+            services.user_update(
+                actor=User.objects.get(pk=actor_id),
+                user=target,
+                name=target.name,
+                role=Role.AGENT,
+                ticket_scope=TicketScope.ALL,
+                organization=None,
+                teams=[],
+            )
+        except (ValidationError, PermissionDenied):  # the last admin, or no longer an admin oneself
+            return "refused"
+        return "done"
+
+    results = _run_together(demote, [(first.pk, second.pk), (second.pk, first.pk)])
+    assert sorted(results) == ["done", "refused"], results
+    assert User.objects.filter(role=Role.ADMIN, is_active=True).count() == 1
