@@ -14,6 +14,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.addresses import local_part_is_ascii, normalize_email
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User, _invite_expiry, revoke_api_tokens
@@ -121,7 +122,7 @@ def _keep_an_active_admin(user: User, *, field: str) -> None:
     other at once cannot both succeed; call inside the change's transaction."""
     admins = list(active_admins().select_for_update().values_list("pk", flat=True))
     if admins == [user.pk]:
-        raise ValidationError({field: ["This is the last active admin. Make someone else an admin first."]})
+        raise ValidationError({field: [_("This is the last active admin. Make someone else an admin first.")]})
 
 
 @transaction.atomic
@@ -136,10 +137,10 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     from django.core.exceptions import PermissionDenied
 
     if not may_manage_people(actor):
-        raise PermissionDenied("Only admins can deactivate or reactivate people.")
+        raise PermissionDenied(_("Only admins can deactivate or reactivate people."))
     if not active:
         if actor.pk == user.pk:
-            raise ValidationError({"is_active": ["You cannot deactivate your own account."]})
+            raise ValidationError({"is_active": [_("You cannot deactivate your own account.")]})
         _keep_an_active_admin(user, field="is_active")
     if user.is_active == active:
         return user
@@ -168,12 +169,12 @@ def user_update(
     from django.core.exceptions import PermissionDenied
 
     if not may_manage_people(actor):
-        raise PermissionDenied("Only admins can change people.")
+        raise PermissionDenied(_("Only admins can change people."))
     current_role = user.role
     if actor.pk == user.pk and role != current_role:
-        raise ValidationError({"role": ["You cannot change your own role. Ask another admin."]})
+        raise ValidationError({"role": [_("You cannot change your own role. Ask another admin.")]})
     if teams and role == Role.CUSTOMER:
-        raise ValidationError({"teams": ["Customers cannot be members of agent teams."]})
+        raise ValidationError({"teams": [_("Customers cannot be members of agent teams.")]})
     user_set_name(user=user, name=name)
     if role != current_role or ticket_scope != user.ticket_scope:
         user_set_role(user=user, role=role, ticket_scope=ticket_scope)
@@ -322,10 +323,10 @@ def invite_renew(*, actor: User, invite: Invite) -> Invite:
     from django.core.exceptions import PermissionDenied
 
     if not may_manage_people(actor):
-        raise PermissionDenied("Only admins can send invitations.")
+        raise PermissionDenied(_("Only admins can send invitations."))
     invite = Invite.objects.select_for_update(of=("self",)).select_related("team").get(pk=invite.pk)
     if invite.is_used:
-        raise ValidationError("This invitation has already been accepted.")
+        raise ValidationError(_("This invitation has already been accepted."))
     invite.expires_at = _invite_expiry()
     invite.save(update_fields=["expires_at"])
     return invite
@@ -337,10 +338,10 @@ def invite_revoke(*, actor: User, invite: Invite) -> None:
     from django.core.exceptions import PermissionDenied
 
     if not may_manage_people(actor):
-        raise PermissionDenied("Only admins can revoke invitations.")
+        raise PermissionDenied(_("Only admins can revoke invitations."))
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
     if invite.is_used:
-        raise ValidationError("This invitation has already been accepted; deactivate the person instead.")
+        raise ValidationError(_("This invitation has already been accepted; deactivate the person instead."))
     invite.delete()
 
 
