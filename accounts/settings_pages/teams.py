@@ -113,7 +113,7 @@ def team_member_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 services.team_add_member(team=team, user=member)
                 audit.record_related(request.user, team, added=True, name=MEMBER, related=member)
         except ValidationError as exc:
-            apply_errors(form, exc, aliases={"user": "user"})
+            apply_errors(form, exc)
         else:
             messages.success(
                 request, _("%(person)s is now a member of %(team)s.") % {"person": member.name, "team": team.name}
