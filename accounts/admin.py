@@ -12,12 +12,9 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,6 +22,7 @@ from django.utils.html import format_html
 
 from accounts import services
 from accounts.forms import EmailAddressField
+from accounts.invites import send_invitation
 from accounts.models import Invite, Organization, Role, Team, User
 from accounts.permissions import staff_members
 from helpdesk.forms import apply_errors
@@ -114,22 +112,19 @@ class UserAdmin(admin.ModelAdmin):
                 created.save(update_fields=["is_active"])
             _copy_into(obj, created)
             return
+        # The settings area's services: ticket access follows each change, nobody changes their
+        # own role or deactivates themselves, and the last active admin stays.
         user = User.objects.get(pk=obj.pk)
-        plain = [f for f in ("name", "is_active") if getattr(user, f) != data[f]]
-        for field in plain:
-            setattr(user, field, data[field])
-        if plain:
-            user.save(update_fields=plain)
-        if {"role", "ticket_scope"} & set(form.changed_data):
-            services.user_set_role(user=user, role=data["role"], ticket_scope=data["ticket_scope"])
-        if data.get("organization") != user.organization:
-            services.user_set_organization(user=user, organization=data.get("organization"))
-        wanted = set(data.get("teams") or [])
-        current = set(user.teams)
-        for team in wanted - current:
-            services.team_add_member(team=team, user=user)
-        for team in current - wanted:
-            services.team_remove_member(team=team, user=user)
+        services.user_update(
+            actor=request.user,
+            user=user,
+            name=data["name"],
+            role=data["role"],
+            ticket_scope=data["ticket_scope"],
+            organization=data.get("organization"),
+            teams=list(data.get("teams") or []),
+        )
+        services.user_set_active(actor=request.user, user=user, active=data["is_active"])
 
     def save_related(self, request, form, formsets, change):
         pass  # teams are saved by save_model through the services
@@ -183,7 +178,7 @@ class TeamAdmin(admin.ModelAdmin):
         if not change:
             _copy_into(obj, services.team_create(name=data["name"], description=data.get("description", "")))
         else:
-            obj.save(update_fields=["name", "description"])
+            services.team_update(team=obj, name=data["name"], description=data.get("description", ""))
         wanted = set(data.get("members") or [])
         current = set(obj.members)
         for user in wanted - current:
@@ -210,11 +205,9 @@ class OrganizationAdmin(admin.ModelAdmin):
         if not change:
             _copy_into(obj, services.organization_create(name=data["name"], share_tickets=data["share_tickets"]))
             return
-        current = Organization.objects.get(pk=obj.pk)
-        if current.name != data["name"]:
-            obj.save(update_fields=["name"])
-        if current.share_tickets != data["share_tickets"]:
-            services.organization_set_sharing(organization=obj, share_tickets=data["share_tickets"])
+        services.organization_update(
+            organization=Organization.objects.get(pk=obj.pk), name=data["name"], share_tickets=data["share_tickets"]
+        )
 
 
 # --- invites ------------------------------------------------------------------------------------
@@ -228,24 +221,6 @@ class InviteForm(forms.Form):
         queryset=Team.objects.order_by("name"),
         required=False,
         help_text="Optional. With a team, the new agent works only that team's tickets.",
-    )
-
-
-def invite_link(request, invite: Invite) -> str:
-    return request.build_absolute_uri(reverse("accounts:invite_accept", args=[invite.token]))
-
-
-def _send_invite(link: str, invite: Invite) -> None:
-    team = f" in team {invite.team.name}" if invite.team else ""
-    send_mail(
-        subject="You are invited to the help desk",
-        message=(
-            f"Hello,\n\nYou are invited to join the help desk as {invite.get_role_display().lower()}{team}.\n"
-            f"Choose your name and password here:\n\n{link}\n\n"
-            f"The link works once and expires on {invite.expires_at:%d %B %Y at %H:%M} UTC.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invite.email],
     )
 
 
@@ -297,8 +272,7 @@ class InviteAdmin(admin.ModelAdmin):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                link = invite_link(request, invite)
-                transaction.on_commit(lambda: _send_invite(link, invite))
+                link = send_invitation(request, invite)
                 messages.success(request, f"Invitation sent to {invite.email}. Their link: {link}")
                 return redirect("admin:accounts_invite_change", invite.pk)
         context = {

@@ -9,18 +9,49 @@ expired, 404 for unknown tokens: the page says which, so the person knows what t
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.models import Invite
 from helpdesk.forms import apply_errors
+
+
+def invitation_link(request: HttpRequest, invite: Invite) -> str:
+    """The address of ``invite``'s acceptance page, on the host the admin's browser used."""
+    return request.build_absolute_uri(reverse("accounts:invite_accept", args=[invite.token]))
+
+
+def send_invitation(request: HttpRequest, invite: Invite) -> str:
+    """Email ``invite``'s link to the invitee once the current transaction commits (the back
+    office and the settings area both send it this way); returns the link, to show the admin."""
+    link = invitation_link(request, invite)
+    transaction.on_commit(lambda: _send_invite(link, invite))
+    return link
+
+
+def _send_invite(link: str, invite: Invite) -> None:
+    team = f" in team {invite.team.name}" if invite.team else ""
+    send_mail(
+        subject="You are invited to the help desk",
+        message=(
+            f"Hello,\n\nYou are invited to join the help desk as {invite.get_role_display().lower()}{team}.\n"
+            f"Choose your name and password here:\n\n{link}\n\n"
+            f"The link works once and expires on {invite.expires_at:%d %B %Y at %H:%M} UTC.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invite.email],
+    )
 
 
 class InviteAcceptForm(forms.Form):

@@ -62,9 +62,22 @@ def uses_portal(user: Person) -> bool:
 # What each kind of person may do with people and with the site's own tools.
 may_read_directory = works_tickets  # users and teams lists (API "People")
 may_manage_people = administers  # create users, change roles, teams, invites
-may_use_admin_site = administers  # Django admin
+may_use_admin_site = administers  # Django admin (the back office)
 may_set_team_notifications = works_tickets  # "email me about new tickets for my teams"
 sees_server_timing = works_tickets  # timings tell an outsider how much work a request caused
+
+
+def can_manage_desk(user: Person) -> bool:
+    """Whether ``user`` may use the settings area (``/settings/``): people, teams, organizations,
+    invitations, the audit log and the desk's settings to come. Signed-in admins. Every settings
+    page asks this one predicate; everyone else gets a 404 there, as for any page they may not see."""
+    return administers(user)
+
+
+def active_admins() -> QuerySet[User]:
+    """The active admins: the desk must always keep at least one (``accounts.services`` refuses a
+    change that would leave none)."""
+    return User.objects.filter(role=Role.ADMIN, is_active=True)
 
 
 def staff_members(*, active: bool = True) -> QuerySet[User]:
@@ -81,12 +94,14 @@ def home_url_name(user: Person) -> str:
 
 def layout(request: HttpRequest) -> dict[str, Any]:
     """Context processor: what the signed-in person's role lets the layout show, so templates ask
-    these names instead of reading roles (``works_tickets``, ``administers``, ``uses_portal``)."""
+    these names instead of reading roles (``works_tickets``, ``administers``, ``uses_portal``,
+    ``manages_desk``)."""
     user = getattr(request, "user", None)
     return {
         "works_tickets": works_tickets(user),
         "administers": administers(user),
         "uses_portal": uses_portal(user),
+        "manages_desk": can_manage_desk(user),
     }
 
 

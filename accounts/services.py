@@ -14,10 +14,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from accounts.addresses import local_part_is_ascii, normalize_email
-from accounts.models import Invite, Organization, Role, Team, TicketScope, User
-from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people, signed_in
+from accounts.models import Invite, Organization, Role, Team, TicketScope, User, _invite_expiry, revoke_api_tokens
+from accounts.permissions import STAFF_ROLES, active_admins, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
 from helpdesk.exceptions import Conflict
 from helpdesk.text import clean_label
@@ -104,12 +105,87 @@ def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> 
         raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
     if ticket_scope is not None and ticket_scope not in TicketScope.values:
         raise ValidationError({"ticket_scope": [f"Unknown scope {ticket_scope!r}; use all or teams."]})
+    if role != Role.ADMIN:
+        _keep_an_active_admin(user, field="role")
     user.role = role
     if ticket_scope is not None:
         user.ticket_scope = ticket_scope
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "ticket_scope", "is_staff", "is_superuser"])
     access_changed.send(sender=User, users=(user,))
+    return user
+
+
+def _keep_an_active_admin(user: User, *, field: str) -> None:
+    """Refuse (``ValidationError`` on ``field``) to take away the last active admin: the desk would
+    have nobody left to manage it. The active admins' rows are locked, so two admins demoting each
+    other at once cannot both succeed; call inside the change's transaction."""
+    admins = list(active_admins().select_for_update().values_list("pk", flat=True))
+    if admins == [user.pk]:
+        raise ValidationError({field: [_("This is the last active admin. Make someone else an admin first.")]})
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, user: User, active: bool) -> User:
+    """Deactivate or reactivate ``user`` (admins only).
+
+    A deactivated person is signed out everywhere at once: Django's ``ModelBackend`` and the API's
+    token authentication refuse inactive accounts on every request, live streams end (the
+    ``post_save`` receiver in ``tickets.live``) and their API tokens are deleted, so reactivation
+    does not bring an old token back. Nobody may deactivate themselves or the last active admin.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    if not may_manage_people(actor):
+        raise PermissionDenied(_("Only admins can deactivate or reactivate people."))
+    if not active:
+        if actor.pk == user.pk:
+            raise ValidationError({"is_active": [_("You cannot deactivate your own account.")]})
+        _keep_an_active_admin(user, field="is_active")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        revoke_api_tokens(user)
+    access_changed.send(sender=User, users=(user,))
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    name: str,
+    role: str,
+    ticket_scope: str,
+    organization: Organization | None,
+    teams: list[Team] | tuple[Team, ...],
+) -> User:
+    """Change a person's name, role and scope, organization and teams at once (admins only), each
+    through its own service so ticket access follows exactly as for a single change. Nobody may
+    change their own role, and the last active admin stays an admin. All or nothing."""
+    from django.core.exceptions import PermissionDenied
+
+    if not may_manage_people(actor):
+        raise PermissionDenied(_("Only admins can change people."))
+    current_role = user.role
+    if actor.pk == user.pk and role != current_role:
+        raise ValidationError({"role": [_("You cannot change your own role. Ask another admin.")]})
+    if teams and role == Role.CUSTOMER:
+        raise ValidationError({"teams": [_("Customers cannot be members of agent teams.")]})
+    user_set_name(user=user, name=name)
+    if role != current_role or ticket_scope != user.ticket_scope:
+        user_set_role(user=user, role=role, ticket_scope=ticket_scope)
+    if (organization.pk if organization else None) != user.organization_id:
+        user_set_organization(user=user, organization=organization)
+    wanted = {team.pk: team for team in teams}
+    current = {team.pk: team for team in user.teams}
+    for pk in wanted.keys() - current.keys():
+        team_add_member(team=wanted[pk], user=user)
+    for pk in current.keys() - wanted.keys():
+        team_remove_member(team=current[pk], user=user)
     return user
 
 
@@ -141,11 +217,53 @@ def _unique_name(model: type[Organization] | type[Team], name: str | None, kind:
     return name
 
 
+def _group_name(prefix: str, name: str, exclude: Group | None = None) -> str:
+    """A free name for the group behind a team or organization ("Team: Billing"), numbered when a
+    group still has it (Django's group names are unique; names longer than its 150 characters are
+    cut)."""
+    base = f"{prefix}: {name}"[:140]
+    taken = Group.objects.filter(name__startswith=base)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    names = set(taken.values_list("name", flat=True))
+    candidate, number = base, 1
+    while candidate in names:
+        number += 1
+        candidate = f"{base} ({number})"
+    return candidate
+
+
 @transaction.atomic
 def organization_create(*, name: str, share_tickets: bool = False) -> Organization:
     name = _unique_name(Organization, name, "An organization")
-    group = Group.objects.create(name=f"Organization: {name}")
+    group = Group.objects.create(name=_group_name("Organization", name))
     return Organization.objects.create(name=name, share_tickets=share_tickets, group=group)
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, name: str, share_tickets: bool) -> Organization:
+    """Rename an organization and/or turn its ticket sharing on or off (``organization_set_sharing``)."""
+    name = _unique_name(Organization, name, "An organization", exclude=organization)
+    if name != organization.name:
+        organization.name = name
+        organization.save(update_fields=["name"])
+        group = organization.group
+        group.name = _group_name("Organization", name, exclude=group)
+        group.save(update_fields=["name"])
+    if share_tickets != organization.share_tickets:
+        organization_set_sharing(organization=organization, share_tickets=share_tickets)
+    return organization
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization) -> None:
+    """Delete an organization. Its members stay, without an organization; its tickets stay with
+    their requesters, without an organization (``on_delete=SET_NULL`` on both); sharing ends, as
+    the guardian group that carried it goes too."""
+    group = organization.group
+    organization.delete()
+    group.delete()
+    access_changed.send(sender=Organization, users=())
 
 
 @transaction.atomic
@@ -165,7 +283,7 @@ def organization_set_sharing(*, organization: Organization, share_tickets: bool)
 @transaction.atomic
 def team_create(*, name: str, description: str = "") -> Team:
     name = _unique_name(Team, name, "A team")
-    group = Group.objects.create(name=f"Team: {name}")
+    group = Group.objects.create(name=_group_name("Team", name))
     return Team.objects.create(name=name, description=description, group=group)
 
 
@@ -196,6 +314,35 @@ def invite_create(*, actor: User, email: str, role: str, team: Team | None = Non
     if User.objects.with_email(email).exists():
         raise ValidationError({"email": ["A user with this email address already exists."]})
     return Invite.objects.create(email=email, role=role, team=team, invited_by=actor)
+
+
+@transaction.atomic
+def invite_renew(*, actor: User, invite: Invite) -> Invite:
+    """Give a waiting or expired invitation another seven days (admins only), for sending again;
+    the link stays the same. An accepted invitation cannot be renewed."""
+    from django.core.exceptions import PermissionDenied
+
+    if not may_manage_people(actor):
+        raise PermissionDenied(_("Only admins can send invitations."))
+    invite = Invite.objects.select_for_update(of=("self",)).select_related("team").get(pk=invite.pk)
+    if invite.is_used:
+        raise ValidationError(_("This invitation has already been accepted."))
+    invite.expires_at = _invite_expiry()
+    invite.save(update_fields=["expires_at"])
+    return invite
+
+
+@transaction.atomic
+def invite_revoke(*, actor: User, invite: Invite) -> None:
+    """Withdraw an invitation that has not been accepted (admins only): its link stops working."""
+    from django.core.exceptions import PermissionDenied
+
+    if not may_manage_people(actor):
+        raise PermissionDenied(_("Only admins can revoke invitations."))
+    invite = Invite.objects.select_for_update().get(pk=invite.pk)
+    if invite.is_used:
+        raise ValidationError(_("This invitation has already been accepted; deactivate the person instead."))
+    invite.delete()
 
 
 class InviteInvalid(Exception):
@@ -270,6 +417,9 @@ def team_update(
     if name is not None:
         team.name = _unique_name(Team, name, "A team", exclude=team)
         changed.append("name")
+        group = team.group
+        group.name = _group_name("Team", team.name, exclude=group)
+        group.save(update_fields=["name"])
     if description is not None:
         team.description = description.strip()
         changed.append("description")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("attachments/", include("tickets.urls.attachments")),
     path("live/", include("tickets.urls.live")),
     path("notifications/", include("tickets.urls.notifications")),
+    path("settings/", include("accounts.settings_pages.urls")),
     path("api/", include("helpdesk.api.urls")),
     path("admin/", admin.site.urls),
 ]

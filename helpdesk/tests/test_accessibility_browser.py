@@ -78,6 +78,26 @@ PAGES: dict[str, Page] = {
     "stats": Page("agent:stats", "agent"),
     # The API's interactive docs (Swagger UI renders with JavaScript).
     "api-docs": Page("api:docs", "anonymous", ready=".swagger-ui .opblock"),
+    # The settings area (admins).
+    "settings-people": Page("settings:people", "admin"),
+    "settings-person": Page("settings:person", "admin", lambda w: {"pk": w["people"]["agent"].pk}),
+    "settings-person-active": Page("settings:person_active", "admin", lambda w: {"pk": w["people"]["agent"].pk}),
+    "settings-teams": Page("settings:teams", "admin"),
+    "settings-team-new": Page("settings:team_new", "admin"),
+    "settings-team": Page("settings:team", "admin", lambda w: {"pk": w["team"].pk}),
+    "settings-team-delete": Page("settings:team_delete", "admin", lambda w: {"pk": w["team"].pk}),
+    "settings-organizations": Page("settings:organizations", "admin"),
+    "settings-organization-new": Page("settings:organization_new", "admin"),
+    "settings-organization": Page(
+        "settings:organization", "admin", lambda w: {"pk": w["people"]["customer"].organization_id}
+    ),
+    "settings-organization-delete": Page(
+        "settings:organization_delete", "admin", lambda w: {"pk": w["people"]["customer"].organization_id}
+    ),
+    "settings-invitations": Page("settings:invitations", "admin"),
+    "settings-invitation-new": Page("settings:invitation_new", "admin"),
+    "settings-invitation-revoke": Page("settings:invitation_revoke", "admin", lambda w: {"pk": w["invite"].pk}),
+    "settings-audit": Page("settings:audit", "admin"),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),
@@ -104,6 +124,7 @@ EXEMPT: dict[str, str] = {
     "admin:autocomplete": "JSON for the admin's autocomplete widgets",
     "admin:jsi18n": "JavaScript (the admin's translation catalogue)",
     "admin:view_on_site": "only redirects to the object's page on the site",
+    "settings:index": "only redirects to the first section of the settings area",
     "admin:password_change_done": "Django's stock admin template, the same blocks as admin:password_change",
 }
 # Whole families of routes exempt by pattern, each with the reason.

@@ -170,6 +170,14 @@ def _ticket(world: World) -> Any:
     return world["ticket"].pk
 
 
+def _person(persona: str) -> Callable[[World], Any]:
+    return lambda world: world["people"][persona].pk
+
+
+def _organization(world: World) -> Any:
+    return world["people"]["customer"].organization_id
+
+
 LIST = ("cursor", "page_size", "ordering")
 TICKET_FILTERS = (
     "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
@@ -260,6 +268,40 @@ ROUTES: dict[str, Route] = {
     "notifications:list": Route(query=("before",)),
     "notifications:open": Route(path={"pk": _pk("notification")}, get=False, form={"next": "/"}),
     "notifications:read_all": Route(get=False, form={"next": "/"}),
+    # The settings area (admins; everyone else gets a 404 at the door).
+    "settings:index": Route(),
+    "settings:people": Route(query=("q", "role", "state", "organization", "page")),
+    "settings:person": Route(
+        path={"pk": _person("agent")},
+        form={
+            "name": "Alice",
+            "role": "agent",
+            "ticket_scope": "all",
+            "organization": "",
+            "teams": "",
+            "confirmed": "1",
+        },
+    ),
+    "settings:person_active": Route(path={"pk": _person("agent")}, form={"confirmed": "1"}),
+    "settings:teams": Route(),
+    "settings:team_new": Route(form={"name": "Returns", "description": "Parcels"}),
+    "settings:team": Route(path={"pk": _pk("team")}, form={"name": "Billing", "description": "Invoices"}),
+    "settings:team_member_add": Route(path={"pk": _pk("team")}, get=False, form={"user": "1"}),
+    "settings:team_member_remove": Route(path={"pk": _pk("team"), "user_id": _person("agent")}, get=False, form={}),
+    "settings:team_delete": Route(path={"pk": _pk("team")}, form={"confirmed": "1"}),
+    "settings:organizations": Route(query=("page",)),
+    "settings:organization_new": Route(form={"name": "Initech", "share_tickets": "on"}),
+    "settings:organization": Route(path={"pk": _organization}, form={"name": "Acme Corp", "share_tickets": "on"}),
+    "settings:organization_member_add": Route(path={"pk": _organization}, get=False, form={"email": "ada@acme.test"}),
+    "settings:organization_member_remove": Route(
+        path={"pk": _organization, "user_id": _person("customer")}, get=False, form={}
+    ),
+    "settings:organization_delete": Route(path={"pk": _organization}, form={"confirmed": "1"}),
+    "settings:invitations": Route(query=("state", "page")),
+    "settings:invitation_new": Route(form={"email": "new.agent2@desk.test", "role": "agent", "team": ""}),
+    "settings:invitation_resend": Route(path={"pk": _pk("invite")}, get=False, form={}),
+    "settings:invitation_revoke": Route(path={"pk": _pk("invite")}, form={"confirmed": "1"}),
+    "settings:audit": Route(query=("actor", "type", "object", "page")),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),

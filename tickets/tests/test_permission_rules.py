@@ -51,11 +51,13 @@ def test_works_tickets_administers_uses_portal(request, deactivated):
         "admin",
     }
     assert {n for n, u in people_.items() if people.administers(u)} == {"admin"}
+    assert {n for n, u in people_.items() if people.can_manage_desk(u)} == {"admin"}
     assert {n for n, u in people_.items() if people.uses_portal(u)} == {"customer", "org_member", "other_customer"}
     for outsider in (deactivated, AnonymousUser(), None):
         assert not people.works_tickets(outsider)
         assert not people.administers(outsider)
         assert not people.uses_portal(outsider)
+        assert not people.can_manage_desk(outsider)
 
 
 def test_staff_role_team_membership_and_staff_list(agent, admin, customer, deactivated):
@@ -71,11 +73,19 @@ def test_home_and_layout_follow_the_role(agent, customer, admin):
     assert people.home_url_name(customer) == "portal:my_tickets"
     request = RequestFactory().get("/")
     request.user = admin
-    assert people.layout(request) == {"works_tickets": True, "administers": True, "uses_portal": False}
+    assert people.layout(request) == {
+        "works_tickets": True, "administers": True, "uses_portal": False, "manages_desk": True,
+    }  # fmt: skip
+    request.user = agent
+    assert people.layout(request)["manages_desk"] is False
     request.user = customer
-    assert people.layout(request) == {"works_tickets": False, "administers": False, "uses_portal": True}
+    assert people.layout(request) == {
+        "works_tickets": False, "administers": False, "uses_portal": True, "manages_desk": False,
+    }  # fmt: skip
     request.user = AnonymousUser()
-    assert people.layout(request) == {"works_tickets": False, "administers": False, "uses_portal": False}
+    assert people.layout(request) == {
+        "works_tickets": False, "administers": False, "uses_portal": False, "manages_desk": False,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -279,6 +279,28 @@ ROUTES = {
     "notifications:list": "canary sweep",
     "notifications:open": "test_notifications.py",
     "notifications:read_all": "test_notifications.py",
+    # The settings area: admins only, 404 for everyone else on every route, GET and POST.
+    "settings:index": "accounts/tests/test_settings_pages.py",
+    "settings:people": "accounts/tests/test_settings_pages.py",
+    "settings:person": "accounts/tests/test_settings_pages.py",
+    "settings:person_active": "accounts/tests/test_settings_pages.py",
+    "settings:teams": "accounts/tests/test_settings_pages.py",
+    "settings:team_new": "accounts/tests/test_settings_pages.py",
+    "settings:team": "accounts/tests/test_settings_pages.py",
+    "settings:team_member_add": "accounts/tests/test_settings_pages.py",
+    "settings:team_member_remove": "accounts/tests/test_settings_pages.py",
+    "settings:team_delete": "accounts/tests/test_settings_pages.py",
+    "settings:organizations": "accounts/tests/test_settings_pages.py",
+    "settings:organization_new": "accounts/tests/test_settings_pages.py",
+    "settings:organization": "accounts/tests/test_settings_pages.py",
+    "settings:organization_member_add": "accounts/tests/test_settings_pages.py",
+    "settings:organization_member_remove": "accounts/tests/test_settings_pages.py",
+    "settings:organization_delete": "accounts/tests/test_settings_pages.py",
+    "settings:invitations": "accounts/tests/test_settings_pages.py",
+    "settings:invitation_new": "accounts/tests/test_settings_pages.py",
+    "settings:invitation_resend": "accounts/tests/test_settings_pages.py",
+    "settings:invitation_revoke": "accounts/tests/test_settings_pages.py",
+    "settings:audit": "accounts/tests/test_settings_pages.py",
 }
 
 
