@@ -242,8 +242,8 @@ def trend(
     ``granularity`` None: days for up to ``DAILY_UP_TO`` days, else weeks. ``team`` must be one of
     ``permissions.stats_visible_teams(viewer)`` (callers pick it from there: ``visible_team``).
     Raises ``ValidationError`` (keyed ``until``) for a period longer than ``MAX_DAYS`` and (keyed
-    ``granularity``) for an unknown granularity. Viewers who do not work tickets get no buckets'
-    worth of data: every count is zero.
+    ``granularity``) for an unknown granularity. For viewers who do not work tickets (customers)
+    every figure is zero: the pages and the API refuse them before asking.
     """
     check_period(start, end)
     granularity = granularity or default_granularity(start, end)

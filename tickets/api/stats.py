@@ -158,7 +158,8 @@ class TrendStats(generics.GenericAPIView):
     @extend_schema(
         summary="Statistics over time",
         description="Tickets created, solved and reopened, the backlog at the end, and the average and median "
-        "first response and resolution times, per day or ISO week (from Monday) in the server's time zone, "
+        "first response and resolution times, per day or ISO week (from Monday) in the request's time zone "
+        "(the server's unless one is set), "
         "over the tickets you may see, for the period [since, until). Dates mean whole days; the default is "
         f"the last {DEFAULT_DAYS} days; at most {trends.MAX_DAYS} days. A ticket counts for a team by its "
         "current team.",
