@@ -92,10 +92,8 @@ def play(desk, steps) -> None:
 def brute_force(viewer, start, end, granularity, team=None) -> list[dict]:
     """Each bucket recomputed from scratch: every visible ticket's history replayed from its
     ``created`` event to each bucket's end (no flows, no rewinding, Python's own time zones)."""
-    tickets = permissions.visible_tickets(viewer)
-    if team is not None:
-        tickets = tickets.filter(team=team)
-    tickets = list(tickets)
+    visible = permissions.visible_tickets(viewer)
+    tickets = list(visible if team is None else visible.filter(team=team))
     events = {
         t.pk: list(
             TicketEvent.objects.filter(ticket=t, kind__in=[EventKind.CREATED, EventKind.STATUS_CHANGED]).order_by(
@@ -130,7 +128,11 @@ def brute_force(viewer, start, end, granularity, team=None) -> list[dict]:
         for t, e in solves:
             if e.data["new"] == Status.SOLVED:
                 last_solve[t.pk] = (e.created_at - t.created_at).total_seconds()
-        firsts = [(t.first_response_at - t.created_at).total_seconds() for t in tickets if inside(t.first_response_at)]
+        firsts = [
+            (t.first_response_at - t.created_at).total_seconds()
+            for t in tickets
+            if t.first_response_at is not None and inside(t.first_response_at)
+        ]
         out.append(
             {
                 "start": bucket.start,
