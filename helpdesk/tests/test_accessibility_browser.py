@@ -76,6 +76,7 @@ PAGES: dict[str, Page] = {
     "queue": Page("agent:queue", "agent", query="?view=all"),
     "agent-ticket": Page("agent:ticket", "agent", _ticket),
     "stats": Page("agent:stats", "agent"),
+    "stats-weeks": Page("agent:stats", "admin", query="?period=90"),
     # The API's interactive docs (Swagger UI renders with JavaScript).
     "api-docs": Page("api:docs", "anonymous", ready=".swagger-ui .opblock"),
     # The settings area (admins).
@@ -117,6 +118,7 @@ EXEMPT: dict[str, str] = {
     "health": "a plain-text health check, not a page",
     "favicon": "redirects to the favicon image, not a page",
     "agent:counts": "JSON for the queue's live counts",
+    "agent:stats_export": "a CSV download",
     "attachments:download": "a file download",
     "attachments:preview": "an image, not a page",
     "live:events": "a server-sent event stream",

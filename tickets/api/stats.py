@@ -1,7 +1,9 @@
-"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics").
+"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics"), and
+GET /api/v1/stats/trend/: the desk's figures per day or week (``tickets.trends``).
 
 The numbers and who may see whose row are ``tickets.stats``' (admins every agent; agents their
-own row only); this view only reads and checks the query parameters.
+own row only) and ``tickets.trends``' (the tickets the caller may see; a team only among
+``stats_visible_teams``); these views only read and check the query parameters.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
@@ -19,7 +22,7 @@ from accounts.models import Team
 from accounts.permissions import IsStaff
 from helpdesk.api.fields import NamedOut
 from helpdesk.ids import parse_id
-from tickets import periods, stats
+from tickets import periods, stats, trends
 
 DEFAULT_DAYS = periods.DEFAULT_DAYS
 
@@ -112,5 +115,131 @@ class AgentStats(generics.GenericAPIView):
                 "next": None,
                 "previous": None,
                 "results": AgentStatsOut(rows, many=True).data,
+            }
+        )
+
+
+# --- statistics over time ------------------------------------------------------------------------
+
+
+class TrendBucketOut(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="The start of the day or week (cut to the period).")
+    end = serializers.DateTimeField(help_text="Its end (exclusive; cut to the period).")
+    created = serializers.IntegerField(help_text="Tickets created.")
+    solved = serializers.IntegerField(help_text="Times a ticket entered “solved” (closing is not solving).")
+    reopened = serializers.IntegerField(help_text="Solved tickets reopened.")
+    backlog = serializers.IntegerField(help_text="Tickets neither solved nor closed at the end.")
+    first_response_seconds = SecondsOut(
+        help_text="Creation to the first public agent reply, of first replies made then."
+    )
+    resolution_seconds = SecondsOut(help_text="Creation to the last solve, of tickets solved then.")
+
+
+class TrendTeamOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class TrendOut(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(help_text="The end of the period (exclusive).")
+    granularity = serializers.ChoiceField(choices=trends.GRANULARITIES)
+    team = TrendTeamOut(allow_null=True)
+    backlog_at_start = serializers.IntegerField(help_text="Tickets neither solved nor closed when the period starts.")
+    next = serializers.URLField(allow_null=True, help_text="Always null: every bucket is in one answer.")
+    previous = serializers.URLField(allow_null=True, help_text="Always null.")
+    results = TrendBucketOut(many=True)
+
+
+class TrendStats(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsStaff]
+    serializer_class = TrendOut
+
+    @extend_schema(
+        summary="Statistics over time",
+        description="Tickets created, solved and reopened, the backlog at the end, and the average and median "
+        "first response and resolution times, per day or ISO week (from Monday) in the request's time zone "
+        "(the server's unless one is set), "
+        "over the tickets you may see, for the period [since, until). Dates mean whole days; the default is "
+        f"the last {DEFAULT_DAYS} days; at most {trends.MAX_DAYS} days. A ticket counts for a team by its "
+        "current team.",
+        parameters=[
+            OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),
+            OpenApiParameter("until", str, description="End: a date (inclusive) or an ISO 8601 date-time."),
+            OpenApiParameter(
+                "granularity",
+                str,
+                enum=list(trends.GRANULARITIES),
+                description=f"day or week; default: day for up to {trends.DAILY_UP_TO} days, else week.",
+            ),
+            OpenApiParameter(
+                "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
+            ),
+        ],
+        responses={200: TrendOut},
+        examples=[
+            OpenApiExample(
+                "Two days",
+                response_only=True,
+                value={
+                    "since": "2026-11-01T00:00:00Z",
+                    "until": "2026-11-03T00:00:00Z",
+                    "granularity": "day",
+                    "team": {"id": 2, "name": "Billing"},
+                    "backlog_at_start": 14,
+                    "next": None,
+                    "previous": None,
+                    "results": [
+                        {
+                            "start": "2026-11-01T00:00:00Z",
+                            "end": "2026-11-02T00:00:00Z",
+                            "created": 5,
+                            "solved": 7,
+                            "reopened": 1,
+                            "backlog": 12,
+                            "first_response_seconds": {"avg": 2400, "median": 1800},
+                            "resolution_seconds": {"avg": 90000, "median": 43200},
+                        },
+                        {
+                            "start": "2026-11-02T00:00:00Z",
+                            "end": "2026-11-03T00:00:00Z",
+                            "created": 3,
+                            "solved": 2,
+                            "reopened": 0,
+                            "backlog": 13,
+                            "first_response_seconds": {"avg": None, "median": None},
+                            "resolution_seconds": {"avg": 7200, "median": 7200},
+                        },
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request):
+        start, stop = periods.period(_bound(request, "since"), _bound(request, "until"))
+        granularity = request.query_params.get("granularity") or None
+        if granularity is not None and granularity not in trends.GRANULARITIES:
+            raise ValidationError({"granularity": [trends.BAD_GRANULARITY]})
+        team = None
+        raw_team = request.query_params.get("team")
+        if raw_team not in (None, ""):
+            team_id = parse_id(raw_team)
+            if team_id is None:
+                raise ValidationError({"team": [_("Give a team id.")]})
+            # A team whose figures are not the caller's is answered as if it did not exist.
+            team = trends.visible_team(request.user, team_id)
+            if team is None:
+                raise ValidationError({"team": [trends.NO_SUCH_TEAM]})
+        result = trends.trend(viewer=request.user, start=start, end=stop, granularity=granularity, team=team)
+        return Response(
+            {
+                "since": result["since"],
+                "until": result["until"],
+                "granularity": result["granularity"],
+                "team": None if team is None else {"id": team.pk, "name": team.name},
+                "backlog_at_start": result["backlog_at_start"],
+                "next": None,
+                "previous": None,
+                "results": TrendBucketOut(result["buckets"], many=True).data,
             }
         )

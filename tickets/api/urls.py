@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/<id:pk>/attachments/", views.AttachmentList.as_view(), name="ticket-attachments"),
     path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
+    path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
     path("attachments/<id:pk>/preview/", views.AttachmentPreview.as_view(), name="attachment-preview"),
 ]

@@ -186,6 +186,13 @@ def stats_visible_agents(viewer: Person) -> QuerySet[User]:
     return staff.filter(pk=viewer.pk)
 
 
+def stats_sees_everyone(viewer: Person) -> bool:
+    """Whether ``stats_visible_agents`` and ``stats_visible_teams`` give ``viewer`` every agent and
+    every team (admins), rather than their own row and their own teams' totals (agents) — what
+    the statistics page tells its reader they are looking at."""
+    return works_tickets(viewer) and administers(viewer)
+
+
 def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
     """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams (the team's
     totals, over the tickets the viewer may see; never a member's row)."""

@@ -244,7 +244,8 @@ ROUTES: dict[str, Route] = {
             "next": "/agent/",
         },
     ),  # fmt: skip
-    "agent:stats": Route(query=("period", "since", "until", "team")),
+    "agent:stats": Route(query=("period", "since", "until", "team", "granularity")),
+    "agent:stats_export": Route(query=("table", "period", "since", "until", "team", "granularity")),
     "agent:counts": Route(),
     "agent:ticket": Route(path=PK_TICKET),
     "agent:message": Route(
@@ -325,6 +326,7 @@ ROUTES: dict[str, Route] = {
     "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
+    "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
     "api:attachment-preview": Route(path={"pk": _pk("attachment")}),
     "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),

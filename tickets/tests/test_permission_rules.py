@@ -319,3 +319,8 @@ def test_audience_is_visible_tickets_read_from_the_tickets_side(
     both = permissions.audience({own_ticket.pk, collaboration.pk}, set(ids))
     assert {ids[pk] for pk in both} >= {"team_agent", "customer", "other_customer", "admin"}
     assert permissions.audience({ticket.pk}, set()) == set() and permissions.audience(set(), set(ids)) == set()
+
+
+def test_who_sees_every_agents_statistics(request):
+    seeing = {n for n, u in _who(request, PERSONAS).items() if permissions.stats_sees_everyone(u)}
+    assert seeing == {"admin"}

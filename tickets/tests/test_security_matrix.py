@@ -127,6 +127,9 @@ def _pages(world) -> list[str]:
         f"/agent/tickets/{t1}/",
         f"/agent/tickets/{t2}/",
         "/agent/stats/",
+        "/agent/stats/export/?table=trend",
+        "/agent/stats/export/?table=agents",
+        "/agent/stats/export/?table=teams",
         "/agent/counts/",
         "/notifications/",
         "/accounts/profile/",
@@ -143,6 +146,7 @@ def _pages(world) -> list[str]:
         f"/api/v1/tickets/{t2}/events/",
         *[f"/api/v1/attachments/{pk}/download/" for pk in files],
         *[f"/api/v1/attachments/{pk}/preview/" for pk in files],
+        "/api/v1/stats/trend/",
     ]
 
 
@@ -264,6 +268,7 @@ ROUTES = {
     "agent:queue": "canary sweep",
     "agent:bulk": "test_agent_queue.py",
     "agent:stats": "canary sweep",
+    "agent:stats_export": "canary sweep, test_trends_page.py",
     "agent:counts": "canary sweep, test_agent_queue.py",
     "agent:ticket": "canary sweep, 404 test",
     "agent:message": "PAGE_WRITES",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.views import agent
+from tickets.views import agent, trend
 
 app_name = "agent"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", agent.queue_page, name="queue"),
     path("bulk/", agent.bulk_update, name="bulk"),
     path("stats/", agent.stats_page, name="stats"),
+    path("stats/export/", trend.stats_export, name="stats_export"),
     path("counts/", agent.view_counts, name="counts"),
     path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),

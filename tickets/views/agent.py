@@ -23,12 +23,13 @@ from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
 from helpdesk.ids import parse_id
 from helpdesk.redirects import redirect_next
-from tickets import live, periods, permissions, queue, selectors, services, stats, timeline
+from tickets import live, permissions, queue, selectors, services, stats, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
-from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, StatsPeriodForm, TicketFieldsForm
+from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
+from tickets.views import trend
 
 
 def agent_required(view):
@@ -460,14 +461,8 @@ def _chart(rows: list[dict], key: str, kind: str, label_of) -> dict:
 def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Per-agent and per-team statistics for a period, as tables and SVG bar charts."""
     user = request.user
-    teams = list(stats.stats_visible_teams(user).order_by("name"))
-    form = StatsPeriodForm(request.GET or None, initial={"period": "30"}, teams=teams)
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    if data.get("period") == "custom":
-        since, until = data["since"], data["until"]
-    else:
-        since, until = periods.last_days(int(data.get("period") or periods.DEFAULT_DAYS))
-    team = next((t for t in teams if str(t.pk) == data.get("team")), None)
+    picked = trend.choice(user, request.GET)
+    form, teams, since, until, team = picked.form, picked.teams, picked.since, picked.until, picked.team
     rows = stats.agent_stats(viewer=user, since=since, until=until, team=team)
     team_rows = stats.team_stats(viewer=user, since=since, until=until, teams=teams)
     if team is not None:
@@ -487,6 +482,10 @@ def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "rows": rows,
             "team_rows": team_rows,
             "charts": charts,
+            "teams": teams,
+            "sees_everyone": permissions.stats_sees_everyone(user),
+            "trend": trend.section(user, since, until, picked.granularity, team),
+            "export_query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
             "nav": "stats",
         },
     )

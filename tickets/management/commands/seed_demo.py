@@ -3,7 +3,9 @@
 An admin, agents in two teams (one sees every ticket, the others only their team's), customers in
 two organizations (one shares tickets), and about sixty tickets across every status, with
 conversations, internal notes, tags and history — all made through the services, then moved back
-in time so the desk looks like it has been running for a month.
+in time so the desk looks like it has been running for two months (tickets arriving at random
+moments, some solved, reopened by their requester and solved again), which gives the statistics
+over time something to show.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from accounts.models import Role, TicketScope, User
 from tickets import notifications, permissions, services
 from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
 
+#: How far back the demo desk's history reaches, in days.
+HISTORY_DAYS = 60
 PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo on purpose
 
 PEOPLE: dict[str, Any] = {
@@ -78,6 +82,7 @@ CUSTOMER_REPLIES = [
     "Still the same problem here, unfortunately.",
     "Here is the additional information you asked for.",
 ]
+SECOND_FIX = "We found a second cause and fixed that too; it should work for good now."
 NOTES = [
     "Customer is on the legacy plan; check with finance before refunding.",
     "Same root cause as the incident last Tuesday, see the postmortem.",
@@ -101,6 +106,11 @@ class Command(BaseCommand):
                 self.stdout.write("Users exist already; demo data not added.")
             return
         rng = random.Random(seed)
+        # When each ticket arrived (oldest first), and which solves did not hold: drawn from their
+        # own generator, so the tickets' lives (and the tests that know them) stay as they were.
+        extra = random.Random(seed + 1)
+        self.ages = sorted((extra.uniform(0, HISTORY_DAYS) for _ in range(tickets)), reverse=True)
+        self.extra = extra
         # Demo history is not news: nobody is emailed or notified about it.
         with notifications.muted(), transaction.atomic():
             people = self._people()
@@ -177,16 +187,21 @@ class Command(BaseCommand):
                 services.message_add(actor=worker, ticket=ticket, body=_take(rng, replies), status=fate)
             elif fate in (Status.SOLVED, Status.CLOSED):
                 solutions = [reply for reply in replies if reply in AGENT_REPLIES[2:]]
-                services.message_add(actor=worker, ticket=ticket, body=rng.choice(solutions), status=Status.SOLVED)
+                solution = rng.choice(solutions)
+                services.message_add(actor=worker, ticket=ticket, body=solution, status=Status.SOLVED)
+                if self.extra.random() < 0.3:  # the fix did not hold: the requester's answer reopens it
+                    services.message_add(actor=requester, ticket=ticket, body=CUSTOMER_REPLIES[2])
+                    again = [reply for reply in solutions if reply != solution] or [SECOND_FIX]
+                    services.message_add(actor=worker, ticket=ticket, body=again[0], status=Status.SOLVED)
                 if fate == Status.CLOSED:
                     # Closed as the desk closes solved tickets: by the auto-close job, once they have
                     # been solved for HELPDESK_AUTOCLOSE_DAYS (``_spread`` dates it so).
                     later = timezone.now() + timedelta(days=settings.HELPDESK_AUTOCLOSE_DAYS)
                     services.ticket_autoclose(now=later, ticket_ids=[ticket.pk])
                     ticket.refresh_from_db()
-        # Spread the desk's history over the last thirty days, newest tickets last, with hours
+        # Spread the desk's history over the last HISTORY_DAYS days, newest tickets last, with hours
         # between the steps of each conversation (so response and resolution times mean something).
-        opened = timezone.now() - timedelta(days=30 * (total - index) / total, minutes=rng.randint(0, 600))
+        opened = timezone.now() - timedelta(days=self.ages[index], minutes=rng.randint(0, 600))
         self._spread(ticket.pk, opened, rng)
 
     @staticmethod

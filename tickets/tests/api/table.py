@@ -267,6 +267,22 @@ ROWS: list[Row] = [
     Row(
         "stats", "bad period", "GET", "/api/v1/stats/agents/?since=soon", by_persona(403, 403, 403, 400, 400, 400, 400)
     ),
+    Row("stats", "trend", "GET", "/api/v1/stats/trend/?since=2020-01-01&until=2020-12-31", AGENTS),
+    # A team's trend is for its members and admins; anyone else is told there is no such team.
+    Row(
+        "stats",
+        "trend of a team",
+        "GET",
+        "/api/v1/stats/trend/?team={team}&granularity=week",
+        by_persona(403, 403, 403, 400, 200, 400, 200),
+    ),
+    Row(
+        "stats",
+        "trend, bad granularity",
+        "GET",
+        "/api/v1/stats/trend/?granularity=hour",
+        by_persona(403, 403, 403, 400, 400, 400, 400),
+    ),
     # --- people
     Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
     Row("people", "users", "GET", "/api/v1/users/", AGENTS),
