@@ -75,6 +75,23 @@ class UserOut(serializers.ModelSerializer):
         return [{"id": team.pk, "name": team.name} for team in sorted(teams, key=lambda t: t.name)]
 
 
+class MeOut(UserOut):
+    class Meta(UserOut.Meta):
+        fields = [*UserOut.Meta.fields, "language", "time_zone"]
+
+
+class MePatchIn(serializers.Serializer):
+    language = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="A code of the desk's languages; blank: the browser's.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="An IANA zone name; blank: the desk's."
+    )
+
+
 class UserCreateIn(serializers.Serializer):
     email = EmailAddressField()
     name = serializers.CharField(max_length=150)
@@ -168,12 +185,26 @@ class UserFilter(django_filters.FilterSet):
 
 
 class Me(generics.GenericAPIView):
-    serializer_class = UserOut
+    serializer_class = MeOut
+
+    def _me(self):
+        return User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=self.request.user.pk)
 
     @extend_schema(summary="Who you are")
     def get(self, request):
-        user = User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=request.user.pk)
-        return Response(UserOut(user).data)
+        return Response(MeOut(self._me()).data)
+
+    @extend_schema(summary="Your language and time zone", request=MePatchIn, responses={200: MeOut})
+    def patch(self, request):
+        given = MePatchIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        user = request.user
+        services.user_set_locale(
+            user=user,
+            language=given.validated_data.get("language", user.language),
+            time_zone=given.validated_data.get("time_zone", user.time_zone),
+        )
+        return Response(MeOut(self._me()).data)
 
 
 class UserList(generics.GenericAPIView):

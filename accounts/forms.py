@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts import limits
 from accounts.addresses import normalize_email
+from accounts.languages import language_choices
 from accounts.models import User
 
 
@@ -68,6 +71,25 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
 class NameForm(forms.Form):
     name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+
+class LocaleForm(forms.Form):
+    """The profile's language and time zone; blank means "the browser's" and "the desk's"."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "time-zone-names", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("The browser's language")), *language_choices()]
+        self.fields["time_zone"].help_text = _(
+            "A name such as Europe/Madrid. Leave empty for the desk's zone, %(zone)s."
+        ) % {"zone": settings.TIME_ZONE}
 
 
 class PasswordChangeForm(DjangoPasswordChangeForm):

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.addresses import normalize_email
+from accounts.languages import validate_language, validate_time_zone
 from helpdesk.text import LabelField
 
 
@@ -115,6 +116,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_team_tickets = models.BooleanField(
         default=True, help_text="Agents: email me about new unassigned tickets in my teams."
     )
+    # Blank: the browser's language (Accept-Language) on pages, the desk's default in mail.
+    language = models.CharField(max_length=16, blank=True, default="", validators=[validate_language])
+    # Blank: the desk's TIME_ZONE. Else an IANA name such as Europe/Madrid.
+    time_zone = models.CharField(max_length=64, blank=True, default="", validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the Django admin (admins only).")
     date_joined = models.DateTimeField(default=timezone.now)

@@ -16,6 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.addresses import local_part_is_ascii, normalize_email
+from accounts.languages import validate_language, validate_time_zone
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User
 from accounts.permissions import STAFF_ROLES, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
@@ -340,4 +341,25 @@ def user_set_notification_preferences(*, user: User, notify_team_tickets: bool) 
     """Whether an agent gets email about new unassigned tickets in their teams."""
     user.notify_team_tickets = notify_team_tickets
     user.save(update_fields=["notify_team_tickets"])
+    return user
+
+
+@transaction.atomic
+def user_set_locale(*, user: User, language: str, time_zone: str) -> User:
+    """``user``'s language (blank: follow the browser) and time zone (blank: the desk's).
+    Raises ``ValidationError`` on ``language`` or ``time_zone`` for a value not offered."""
+    language, time_zone = (language or "").strip(), (time_zone or "").strip()
+    errors: dict[str, list] = {}
+    for field, value, validate in (
+        ("language", language, validate_language),
+        ("time_zone", time_zone, validate_time_zone),
+    ):
+        try:
+            validate(value)
+        except ValidationError as exc:
+            errors[field] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    user.language, user.time_zone = language, time_zone
+    user.save(update_fields=["language", "time_zone"])
     return user

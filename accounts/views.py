@@ -14,11 +14,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
-from accounts.forms import NameForm, PasswordChangeForm
+from accounts.forms import LocaleForm, NameForm, PasswordChangeForm
 from accounts.http import AuthenticatedHttpRequest
+from accounts.languages import time_zone_names
 from helpdesk.forms import apply_errors
 
 
@@ -34,6 +37,9 @@ def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
     return {
         "name_form": forms.get("name_form") or NameForm(initial={"name": request.user.name}),
         "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "locale_form": forms.get("locale_form")
+        or LocaleForm(initial={"language": request.user.language, "time_zone": request.user.time_zone}),
+        "time_zone_names": time_zone_names(),
         "token": selectors.api_token_for(request.user),
         "nav": "profile",
     }
@@ -56,6 +62,25 @@ def profile_name(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, "Your name is saved.")
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", _profile_context(request, name_form=form), status=400)
+
+
+@require_POST
+def profile_locale(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Language and time zone; the next page is already in the new language."""
+    form = LocaleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_locale(
+                user=request.user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            # Say so in the language just chosen (or, for "the browser's", the browser's).
+            translation.activate(request.user.language or translation.get_language_from_request(request))
+            messages.success(request, _("Your language and time zone are saved."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", _profile_context(request, locale_form=form), status=400)
 
 
 @require_POST
