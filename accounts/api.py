@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -29,14 +30,14 @@ from helpdesk.api.throttles import TokenEndpointThrottle
 
 
 class TeamField(ObjectIdField):
-    missing = "No such team."
+    missing = _("No such team.")
 
     def get_queryset(self):
         return Team.objects.all()
 
 
 class UserField(ObjectIdField):
-    missing = "No such user."
+    missing = _("No such user.")
 
     def get_queryset(self):
         return User.objects.all()
@@ -187,12 +188,12 @@ class UserFilter(django_filters.FilterSet):
 class Me(generics.GenericAPIView):
     serializer_class = MeOut
 
-    def _me(self):
-        return User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=self.request.user.pk)
+    def _me(self, request):
+        return User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=request.user.pk)
 
     @extend_schema(summary="Who you are")
     def get(self, request):
-        return Response(MeOut(self._me()).data)
+        return Response(MeOut(self._me(request)).data)
 
     @extend_schema(summary="Your language and time zone", request=MePatchIn, responses={200: MeOut})
     def patch(self, request):
@@ -204,7 +205,7 @@ class Me(generics.GenericAPIView):
             language=given.validated_data.get("language", user.language),
             time_zone=given.validated_data.get("time_zone", user.time_zone),
         )
-        return Response(MeOut(self._me()).data)
+        return Response(MeOut(self._me(request)).data)
 
 
 class UserList(generics.GenericAPIView):
@@ -336,7 +337,7 @@ class InviteList(generics.GenericAPIView):
         return Response(InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-BAD_CREDENTIALS = "Unable to sign in with this email and password."
+BAD_CREDENTIALS = _("Unable to sign in with this email and password.")
 
 
 class ObtainToken(generics.GenericAPIView):

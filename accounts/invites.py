@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -24,17 +25,17 @@ from helpdesk.forms import apply_errors
 
 
 class InviteAcceptForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150)
-    password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password_again = forms.CharField(
-        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self):
         super().clean()
         data = self.cleaned_data
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return data
 
 
@@ -60,7 +61,9 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
-                request, f"Welcome, {user.get_short_name()}! Your {user.get_role_display().lower()} account is ready."
+                request,
+                _("Welcome, %(name)s! Your %(role)s account is ready.")
+                % {"name": user.get_short_name(), "role": str(user.get_role_display()).lower()},
             )
             return redirect("home")
     return render(

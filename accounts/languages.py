@@ -51,10 +51,11 @@ def validate_language(value: str) -> None:
         raise ValidationError(_("Choose one of the languages offered."), code="invalid_language")
 
 
-def language_for(user) -> str:
-    """The language mail to ``user`` is written in: their choice, else the desk's default."""
+def language_for(user, fallback: str | None = None) -> str:
+    """The language mail to ``user`` is written in: their choice, else ``fallback`` (e.g. the
+    language of the page that asked for the mail), else the desk's default."""
     chosen = getattr(user, "language", "") if user is not None else ""
-    return chosen or settings.LANGUAGE_CODE
+    return chosen or fallback or settings.LANGUAGE_CODE
 
 
 def time_zone_for(user) -> zoneinfo.ZoneInfo:
@@ -76,9 +77,10 @@ def activate_for_request(request, user) -> None:
 
 
 @contextmanager
-def speaking_to(user) -> Iterator[None]:
-    """Write for ``user``: their language (or the desk's default) and time zone inside the block,
-    whatever was active before, which is restored after it. Every mail and notification text to a
-    person is rendered inside one of these, so one recipient's language never leaks to the next."""
-    with translation.override(language_for(user)), timezone.override(time_zone_for(user)):
+def speaking_to(user, *, fallback: str | None = None) -> Iterator[None]:
+    """Write for ``user``: their language (else ``fallback``, else the desk's default) and time
+    zone inside the block, whatever was active before, which is restored after it. Every mail to a
+    person is rendered inside one of these, so one recipient's language never leaks to the next
+    (nor the actor's into a recipient's)."""
+    with translation.override(language_for(user, fallback)), timezone.override(time_zone_for(user)):
         yield

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
@@ -59,7 +60,7 @@ def profile_name(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Your name is saved.")
+            messages.success(request, _("Your name is saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", _profile_context(request, name_form=form), status=400)
 
@@ -94,7 +95,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error("new_password1", message)
         else:
             update_session_auth_hash(request, request.user)  # stay signed in here, sign out elsewhere
-            messages.success(request, "Your password is changed.")
+            messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", _profile_context(request, password_form=form), status=400)
 
@@ -102,7 +103,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def token_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.api_token_regenerate(user=request.user)
-    messages.success(request, "You have a new API token. The old one no longer works.")
+    messages.success(request, _("You have a new API token. The old one no longer works."))
     return redirect("accounts:profile")
 
 
@@ -110,11 +111,11 @@ def token_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
 def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Agents: mute or unmute email about new unassigned tickets in their teams."""
     if not permissions.may_set_team_notifications(request.user):
-        raise PermissionDenied("Only agents receive team notifications.")
+        raise PermissionDenied(_("Only agents receive team notifications."))
     services.user_set_notification_preferences(
         user=request.user, notify_team_tickets=request.POST.get("notify_team_tickets") == "1"
     )
-    messages.success(request, "Your email settings are saved.")
+    messages.success(request, _("Your email settings are saved."))
     return redirect("accounts:profile")
 
 
@@ -126,7 +127,15 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
     if request.path.startswith("/api/"):
         # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
         response: HttpResponse = JsonResponse(
-            {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
+            {
+                "detail": ngettext(
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes}
+            },
+            status=429,
         )
         response["Retry-After"] = str(seconds)
         return response

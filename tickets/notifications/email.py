@@ -9,7 +9,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tickets import permissions
+from accounts.languages import speaking_to
+from tickets import history, permissions
 from tickets.models import Message, Notification, NotificationKind, Status, Ticket
 
 
@@ -21,12 +22,15 @@ def send_email(notification: Notification) -> bool:
     if not recipient.email or not recipient.is_active:
         return False
     ticket = notification.ticket
-    context = _context(notification)
-    subject = " ".join(
-        render_to_string(f"emails/{notification.kind}_subject.txt", context).split()
-    )  # one line, whatever the ticket subject held
-    text = render_to_string(f"emails/{notification.kind}.txt", context)
-    html = render_to_string(f"emails/{notification.kind}.html", context)
+    # In the recipient's language and time zone, whoever made the change (and whatever the
+    # request or worker had active): each recipient's mail is written on its own.
+    with speaking_to(recipient):
+        context = _context(notification)
+        subject = " ".join(
+            render_to_string(f"emails/{notification.kind}_subject.txt", context).split()
+        )  # one line, whatever the ticket subject held
+        text = render_to_string(f"emails/{notification.kind}.txt", context)
+        html = render_to_string(f"emails/{notification.kind}.html", context)
     domain = _mail_domain()
     thread = f"<ticket-{ticket.pk}@{domain}>"
     mail = EmailMultiAlternatives(
@@ -70,7 +74,7 @@ def _context(notification: Notification) -> dict:
         "message": message,
         "ticket_url": f"{site}{path}",
         "status_label": Status(ticket.status).label,
-        "actor_name": event.actor_name,
+        "actor_name": history.actor_name(event),
     }
 
 
