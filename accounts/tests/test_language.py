@@ -123,11 +123,16 @@ def test_api_errors_speak_the_callers_language_with_stable_status(client, custom
     missing = client.get("/api/v1/tickets/999999999/", **auth)
     assert missing.status_code == 404 and missing.json() == {"detail": "No encontrado."}
     refused = client.post(
-        f"/api/v1/tickets/{ticket.pk}/messages/", {"body": "x", "internal": True}, content_type="application/json", **auth
+        f"/api/v1/tickets/{ticket.pk}/messages/",
+        {"body": "x", "internal": True},
+        content_type="application/json",
+        **auth,
     )
     assert refused.status_code == 403
     assert refused.json()["detail"] == "Solo los agentes pueden añadir notas internas."
-    invalid = client.post("/api/v1/tickets/", {"subject": "", "description": ""}, content_type="application/json", **auth)
+    invalid = client.post(
+        "/api/v1/tickets/", {"subject": "", "description": ""}, content_type="application/json", **auth
+    )
     assert invalid.status_code == 400
     assert set(invalid.json()) >= {"subject"}  # the field names (the contract) stay as they are
     account_services.user_set_locale(user=customer, language="", time_zone="")

@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -111,8 +110,9 @@ def test_every_marked_string_is_in_the_catalog(tmp_path):
     fresh = {entry.key for entry in read_po(copy / "locale/es/LC_MESSAGES/django.po")[1:] if not entry.obsolete}
     committed = {entry.key for entry in read_po(PO)[1:] if not entry.obsolete}
     missing = sorted(fresh - committed, key=str)
-    assert missing == [], "strings marked for translation but not in the Spanish catalog (make messages):\n" + "\n".join(
-        map(str, missing)
+    assert missing == [], (
+        "strings marked for translation but not in the Spanish catalog (make messages):\n"
+        + "\n".join(map(str, missing))
     )
 
 
@@ -291,3 +291,19 @@ def test_an_api_error_in_spanish(client, spanish_desk, customer):
     response = client.get("/api/v1/tickets/999999999/")
     assert response.status_code == 404
     assert response.json() == {"detail": "No encontrado."}
+
+
+CSS_WORDS = re.compile(r"""content:\s*["'][^"']*[A-Za-z]{2}""")
+
+
+def test_stylesheets_write_no_words():
+    """Words a stylesheet shows (``content: "..."``) cannot be translated: they come from the
+    page instead (``content: attr(data-label)``)."""
+    assert CSS_WORDS.search('th::after { content: "All on this page"; }')
+    assert not CSS_WORDS.search('td::before { content: attr(data-label) " "; } i::before { content: "#"; }')
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for path in sorted((ROOT / "static" / "css").glob("*.css"))
+        for match in CSS_WORDS.finditer(path.read_text())
+    ]
+    assert offenders == []
