@@ -32,7 +32,8 @@ class Entry:
 def read_po(path: Path) -> list[Entry]:
     """The entries of a .po file, the header (msgid "") first."""
     entries: list[Entry] = []
-    entry, last = Entry(), None
+    entry = Entry()
+    last: str | int | None = None
 
     def flush():
         nonlocal entry
