@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo screens dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv
+.PHONY: run reset-demo screens dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,16 @@ check-deploy: $(VENV)/.installed
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
 	DJANGO_ALLOWED_HOSTS="$${DJANGO_ALLOWED_HOSTS:-help.example.com}" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## make messages: gather the strings to translate into locale/<lang>/LC_MESSAGES/django.po (Spanish
+## by default; LANG_CODE=de for another) keeping every translation made, then compile the .mo files
+## that are committed (so `make run` never needs gettext). Needs GNU gettext (apt-get install gettext).
+LANG_CODE ?= es
+messages: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py makemessages -l $(LANG_CODE) \
+		--ignore=.venv --ignore=var --ignore=node_modules --ignore=loadtest --ignore='*/tests/*' \
+		--ignore=docs --ignore=scripts --add-location=file
+	DJANGO_SETTINGS_MODULE=helpdesk.settings_test $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=var
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

@@ -9,7 +9,7 @@ membership through ``team_add_member``/``team_remove_member``, sharing through
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.forms import EmailAddressField
@@ -26,6 +27,9 @@ from accounts.invites import send_invitation
 from accounts.models import Invite, Organization, Role, Team, User
 from accounts.permissions import staff_members
 from helpdesk.forms import apply_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _staff_users():
@@ -46,12 +50,12 @@ class UserAdminForm(forms.ModelForm):
         queryset=Team.objects.order_by("name"),
         required=False,
         widget=FilteredSelectMultiple("teams", is_stacked=False),
-        help_text="Agents and admins only. A team-scoped agent works only their teams' tickets.",
+        help_text=_("Agents and admins only. A team-scoped agent works only their teams' tickets."),
     )
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="New users only. Leave empty to let them set one through a password reset.",
+        help_text=_("New users only. Leave empty to let them set one through a password reset."),
     )
 
     class Meta:
@@ -146,7 +150,7 @@ class TeamAdminForm(forms.ModelForm):
         queryset=_staff_users(),
         required=False,
         widget=FilteredSelectMultiple("members", is_stacked=False),
-        help_text="Agents and admins in this team.",
+        help_text=_("Agents and admins in this team."),
     )
 
     class Meta:
@@ -166,7 +170,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "description", "member_count"]
     search_fields = ["name"]
 
-    @admin.display(description="Members")
+    @admin.display(description=_("Members"))
     def member_count(self, team):
         return team.group.user_set.count()
 
@@ -214,13 +218,13 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 class InviteForm(forms.Form):
-    email = EmailAddressField(label="Email")
-    role = forms.ChoiceField(label="Role", choices=[(Role.AGENT, "Agent"), (Role.ADMIN, "Admin")])
+    email = EmailAddressField(label=_("Email"))
+    role = forms.ChoiceField(label=_("Role"), choices=[(Role.AGENT, Role.AGENT.label), (Role.ADMIN, Role.ADMIN.label)])
     team = forms.ModelChoiceField(
-        label="Team",
+        label=_("Team"),
         queryset=Team.objects.order_by("name"),
         required=False,
-        help_text="Optional. With a team, the new agent works only that team's tickets.",
+        help_text=_("Optional. With a team, the new agent works only that team's tickets."),
     )
 
 
@@ -243,13 +247,13 @@ class InviteAdmin(admin.ModelAdmin):
     ]
     fields = tuple(readonly_fields)
 
-    @admin.display(description="State")
-    def state(self, invite: Invite) -> str:
+    @admin.display(description=_("State"))
+    def state(self, invite: Invite) -> StrOrPromise:
         if invite.is_used:
-            return "Accepted"
-        return "Expired" if invite.is_expired else "Waiting"
+            return _("Accepted")
+        return _("Expired") if invite.is_expired else _("Waiting")
 
-    @admin.display(description="Invitation link")
+    @admin.display(description=_("Invitation link"))
     def link(self, invite: Invite) -> str:
         if invite.is_used or invite.is_expired:
             return "—"
@@ -273,7 +277,10 @@ class InviteAdmin(admin.ModelAdmin):
                 apply_errors(form, exc)
             else:
                 link = send_invitation(request, invite)
-                messages.success(request, f"Invitation sent to {invite.email}. Their link: {link}")
+                messages.success(
+                    request,
+                    _("Invitation sent to %(email)s. Their link: %(link)s") % {"email": invite.email, "link": link},
+                )
                 return redirect("admin:accounts_invite_change", invite.pk)
         context = {
             **self.admin_site.each_context(request),

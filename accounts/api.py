@@ -12,6 +12,7 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -29,14 +30,14 @@ from helpdesk.api.throttles import TokenEndpointThrottle
 
 
 class TeamField(ObjectIdField):
-    missing = "No such team."
+    missing = _("No such team.")
 
     def get_queryset(self):
         return Team.objects.all()
 
 
 class UserField(ObjectIdField):
-    missing = "No such user."
+    missing = _("No such user.")
 
     def get_queryset(self):
         return User.objects.all()
@@ -73,6 +74,23 @@ class UserOut(serializers.ModelSerializer):
         groups = getattr(obj, "team_groups", None)
         teams = [g.team for g in groups] if groups is not None else list(obj.teams)
         return [{"id": team.pk, "name": team.name} for team in sorted(teams, key=lambda t: t.name)]
+
+
+class MeOut(UserOut):
+    class Meta(UserOut.Meta):
+        fields = [*UserOut.Meta.fields, "language", "time_zone"]
+
+
+class MePatchIn(serializers.Serializer):
+    language = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="A code of the desk's languages; blank: the browser's.",
+    )
+    time_zone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, help_text="An IANA zone name; blank: the desk's."
+    )
 
 
 class UserCreateIn(serializers.Serializer):
@@ -168,12 +186,26 @@ class UserFilter(django_filters.FilterSet):
 
 
 class Me(generics.GenericAPIView):
-    serializer_class = UserOut
+    serializer_class = MeOut
+
+    def _me(self, request):
+        return User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=request.user.pk)
 
     @extend_schema(summary="Who you are")
     def get(self, request):
-        user = User.objects.select_related("organization").prefetch_related(_team_groups()).get(pk=request.user.pk)
-        return Response(UserOut(user).data)
+        return Response(MeOut(self._me(request)).data)
+
+    @extend_schema(summary="Your language and time zone", request=MePatchIn, responses={200: MeOut})
+    def patch(self, request):
+        given = MePatchIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        user = request.user
+        services.user_set_locale(
+            user=user,
+            language=given.validated_data.get("language", user.language),
+            time_zone=given.validated_data.get("time_zone", user.time_zone),
+        )
+        return Response(MeOut(self._me(request)).data)
 
 
 class UserList(generics.GenericAPIView):
@@ -305,7 +337,7 @@ class InviteList(generics.GenericAPIView):
         return Response(InviteOut(invite, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
-BAD_CREDENTIALS = "Unable to sign in with this email and password."
+BAD_CREDENTIALS = _("Unable to sign in with this email and password.")
 
 
 class ObtainToken(generics.GenericAPIView):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts import limits
 from accounts.addresses import normalize_email
+from accounts.languages import language_choices, speaking_to
 from accounts.models import User
 
 
@@ -21,22 +27,24 @@ class EmailAddressField(forms.EmailField):
 class SignupForm(forms.Form):
     """Sign-up asks who you are; the password is chosen behind the link mailed to the address."""
 
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    name = forms.CharField(label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = EmailAddressField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class SignupConfirmForm(forms.Form):
     """Behind the sign-up link: the name (as typed at sign-up, to correct) and a password."""
 
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters; not a common password and not only digits.",
+        help_text=_("At least 8 characters; not a common password and not only digits."),
     )
     password_again = forms.CharField(
-        label="Password again",
+        label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -45,7 +53,7 @@ class SignupConfirmForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
-            self.add_error("password_again", "The two passwords differ; type the same password twice.")
+            self.add_error("password_again", _("The two passwords differ; type the same password twice."))
         return data
 
 
@@ -53,11 +61,28 @@ class PasswordResetForm(DjangoPasswordResetForm):
     """Django's reset form, finding the account by the address's normal form (exactly as sign-in
     does) and sending within the account-mail limits (``accounts.limits``)."""
 
-    email = EmailAddressField(label="Email", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = EmailAddressField(
+        label=_("Email"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
     def get_users(self, email):
         # Accounts made without a password (admin, API) choose their first one this way.
         return User.objects.with_email(email).filter(is_active=True)
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        # In the account's own language (else the language of the page that asked) and time zone.
+        with speaking_to(context.get("user"), fallback=translation.get_language()):
+            super().send_mail(
+                subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name
+            )
 
     def save(self, *args, **kwargs):
         request = kwargs.get("request")
@@ -67,7 +92,29 @@ class PasswordResetForm(DjangoPasswordResetForm):
 
 
 class NameForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    name = forms.CharField(label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+
+
+class LocaleForm(forms.Form):
+    """The profile's language and time zone; blank means "the browser's" and "the desk's"."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"list": "time-zone-names", "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            ("", _("The browser's language")),
+            *language_choices(),
+        ]
+        self.fields["time_zone"].help_text = _(
+            "A name such as Europe/Madrid. Leave empty for the desk's zone, %(zone)s."
+        ) % {"zone": settings.TIME_ZONE}
 
 
 class PasswordChangeForm(DjangoPasswordChangeForm):

@@ -19,6 +19,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
@@ -41,13 +44,28 @@ def send_invitation(request: HttpRequest, invite: Invite) -> str:
 
 
 def _send_invite(link: str, invite: Invite) -> None:
-    team = f" in team {invite.team.name}" if invite.team else ""
+    # Not a user yet, so no language of their own: the inviter's (the language of this request).
+    role = str(invite.get_role_display()).lower()
+    if invite.team:
+        invited = _("You are invited to join the help desk as %(role)s in team %(team)s.") % {
+            "role": role,
+            "team": invite.team.name,
+        }
+    else:
+        invited = _("You are invited to join the help desk as %(role)s.") % {"role": role}
+    expires = date_format(timezone.localtime(invite.expires_at), "DATETIME_FORMAT")
     send_mail(
-        subject="You are invited to the help desk",
+        subject=str(_("You are invited to the help desk")),
         message=(
-            f"Hello,\n\nYou are invited to join the help desk as {invite.get_role_display().lower()}{team}.\n"
-            f"Choose your name and password here:\n\n{link}\n\n"
-            f"The link works once and expires on {invite.expires_at:%d %B %Y at %H:%M} UTC.\n"
+            _("Hello,")
+            + "\n\n"
+            + invited
+            + "\n"
+            + _("Choose your name and password here:")
+            + f"\n\n{link}\n\n"
+            + _("The link works once and expires on %(when)s (%(zone)s).")
+            % {"when": expires, "zone": timezone.get_current_timezone_name()}
+            + "\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[invite.email],
@@ -55,17 +73,17 @@ def _send_invite(link: str, invite: Invite) -> None:
 
 
 class InviteAcceptForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=150)
-    password = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password_again = forms.CharField(
-        label="Password again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def clean(self):
         super().clean()
         data = self.cleaned_data
         if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
-            self.add_error("password_again", "The two passwords differ.")
+            self.add_error("password_again", _("The two passwords differ."))
         return data
 
 
@@ -91,7 +109,9 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
-                request, f"Welcome, {user.get_short_name()}! Your {user.get_role_display().lower()} account is ready."
+                request,
+                _("Welcome, %(name)s! Your %(role)s account is ready.")
+                % {"name": user.get_short_name(), "role": str(user.get_role_display()).lower()},
             )
             return redirect("home")
     return render(

@@ -9,20 +9,23 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group,
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.addresses import normalize_email
+from accounts.languages import validate_language, validate_time_zone
 from helpdesk.text import LabelField
 
 
 class Role(models.TextChoices):
-    CUSTOMER = "customer", "Customer"
-    AGENT = "agent", "Agent"
-    ADMIN = "admin", "Admin"
+    CUSTOMER = "customer", pgettext_lazy("role", "Customer")
+    AGENT = "agent", pgettext_lazy("role", "Agent")
+    ADMIN = "admin", pgettext_lazy("role", "Admin")
 
 
 class TicketScope(models.TextChoices):
-    ALL = "all", "All tickets"
-    TEAMS = "teams", "Only their teams' tickets"
+    ALL = "all", _("All tickets")
+    TEAMS = "teams", _("Only their teams' tickets")
 
 
 class Organization(models.Model):
@@ -30,7 +33,7 @@ class Organization(models.Model):
 
     name = LabelField(max_length=200, unique=True)
     share_tickets = models.BooleanField(
-        default=False, help_text="Members see every ticket of the organization (read-only for non-requesters)."
+        default=False, help_text=_("Members see every ticket of the organization (read-only for non-requesters).")
     )
     # The guardian group that holds "view" on every ticket of the organization; its members are the
     # organization's users while sharing is on, nobody while it is off (accounts.services keeps it).
@@ -107,19 +110,23 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=8,
         choices=TicketScope,
         default=TicketScope.ALL,
-        help_text="For agents: every ticket, or only tickets routed to their teams.",
+        help_text=_("For agents: every ticket, or only tickets routed to their teams."),
     )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     notify_team_tickets = models.BooleanField(
-        default=True, help_text="Agents: email me about new unassigned tickets in my teams."
+        default=True, help_text=_("Agents: email me about new unassigned tickets in my teams.")
     )
     # Set when mail to the address bounced (a delivery-status report); notifications skip the
     # address until mail from it arrives again (tickets.mail).
     email_bouncing_since = models.DateTimeField(null=True, blank=True)
+    # Blank: the browser's language (Accept-Language) on pages, the desk's default in mail.
+    language = models.CharField(max_length=16, blank=True, default="", validators=[validate_language])
+    # Blank: the desk's TIME_ZONE. Else an IANA name such as Europe/Madrid.
+    time_zone = models.CharField(max_length=64, blank=True, default="", validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May use the Django admin (admins only).")
+    is_staff = models.BooleanField(default=False, help_text=_("May use the Django admin (admins only)."))
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -211,7 +218,7 @@ class Invite(models.Model):
     """An admin's invitation for an agent or admin. Single use, valid for seven days."""
 
     email = models.EmailField(max_length=254)
-    role = models.CharField(max_length=16, choices=[(Role.AGENT, "Agent"), (Role.ADMIN, "Admin")])
+    role = models.CharField(max_length=16, choices=[(Role.AGENT, Role.AGENT.label), (Role.ADMIN, Role.ADMIN.label)])
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     token = models.CharField(max_length=64, unique=True, default=_invite_token, editable=False)
     invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")

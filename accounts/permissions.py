@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from accounts.models import Role, User
@@ -111,14 +112,14 @@ def layout(request: HttpRequest) -> dict[str, Any]:
 class IsStaff(BasePermission):
     """Agents and admins: the people who work tickets."""
 
-    message = "Only agents can do this."
+    message = _("Only agents can do this.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return works_tickets(request.user)
 
 
 class IsAdministrator(BasePermission):
-    message = "Only admins can do this."
+    message = _("Only admins can do this.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         return may_manage_people(request.user)
@@ -127,10 +128,10 @@ class IsAdministrator(BasePermission):
 class DirectoryReadAdminsWrite(BasePermission):
     """Agents read the directory of people and teams; only admins change it."""
 
-    message = "Only admins can change this."
+    message = _("Only admins can change this.")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         if not may_read_directory(request.user):
-            self.message = "Only agents can see this."
+            self.message = _("Only agents can see this.")
             return False
         return request.method in SAFE_METHODS or may_manage_people(request.user)

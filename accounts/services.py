@@ -7,7 +7,7 @@ when who-may-see-what changed (accounts imports nothing from tickets).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
@@ -15,13 +15,18 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.addresses import local_part_is_ascii, normalize_email
+from accounts.languages import validate_language, validate_time_zone
 from accounts.models import Invite, Organization, Role, Team, TicketScope, User, _invite_expiry, revoke_api_tokens
 from accounts.permissions import STAFF_ROLES, active_admins, may_join_team, may_manage_people, signed_in
 from accounts.signals import access_changed
 from helpdesk.exceptions import Conflict
 from helpdesk.text import clean_label
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def clean_email(email: str) -> str:
@@ -31,9 +36,9 @@ def clean_email(email: str) -> str:
     try:
         validate_email(email)
     except ValidationError:
-        raise ValidationError({"email": ["Enter a valid email address."]}) from None
+        raise ValidationError({"email": [_("Enter a valid email address.")]}) from None
     if not local_part_is_ascii(email):
-        raise ValidationError({"email": ["Use only Latin letters, digits and punctuation before the @."]})
+        raise ValidationError({"email": [_("Use only Latin letters, digits and punctuation before the @.")]})
     return email
 
 
@@ -58,17 +63,19 @@ def user_create(
     name = clean_label(name or "")
     errors: dict[str, list[str]] = {}
     if not name:
-        errors["name"] = ["Enter a name."]
+        errors["name"] = [_("Enter a name.")]
     elif len(name) > 150:
-        errors["name"] = ["Use at most 150 characters."]
+        errors["name"] = [_("Use at most 150 characters.")]
     if role not in Role.values:
-        errors["role"] = [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]
+        errors["role"] = [
+            _("Unknown role %(role)s; use one of %(roles)s.") % {"role": repr(role), "roles": ", ".join(Role.values)}
+        ]
     if ticket_scope not in TicketScope.values:
-        errors["ticket_scope"] = [f"Unknown scope {ticket_scope!r}; use all or teams."]
+        errors["ticket_scope"] = [_("Unknown scope %(scope)s; use all or teams.") % {"scope": repr(ticket_scope)}]
     if teams and role == Role.CUSTOMER:
-        errors["teams"] = ["Customers cannot be members of agent teams."]
+        errors["teams"] = [_("Customers cannot be members of agent teams.")]
     if User.objects.with_email(email).exists():
-        errors["email"] = ["A user with this email address already exists."]
+        errors["email"] = [_("A user with this email address already exists.")]
     if password is not None and validate_password_strength and "password" not in errors:
         try:
             validate_password(password, User(email=email, name=name))
@@ -102,9 +109,18 @@ def user_create(
 def user_set_role(*, user: User, role: str, ticket_scope: str | None = None) -> User:
     """Change a user's role (and agent scope). Access follows on the user's next request."""
     if role not in Role.values:
-        raise ValidationError({"role": [f"Unknown role {role!r}; use one of {', '.join(Role.values)}."]})
+        raise ValidationError(
+            {
+                "role": [
+                    _("Unknown role %(role)s; use one of %(roles)s.")
+                    % {"role": repr(role), "roles": ", ".join(Role.values)}
+                ]
+            }
+        )
     if ticket_scope is not None and ticket_scope not in TicketScope.values:
-        raise ValidationError({"ticket_scope": [f"Unknown scope {ticket_scope!r}; use all or teams."]})
+        raise ValidationError(
+            {"ticket_scope": [_("Unknown scope %(scope)s; use all or teams.") % {"scope": repr(ticket_scope)}]}
+        )
     if role != Role.ADMIN:
         _keep_an_active_admin(user, field="role")
     user.role = role
@@ -203,17 +219,19 @@ def user_set_organization(*, user: User, organization: Organization | None) -> U
     return user
 
 
-def _unique_name(model: type[Organization] | type[Team], name: str | None, kind: str, exclude: Any = None) -> str:
-    """``name`` stripped, or a ``ValidationError`` on ``name`` when it is empty or ``kind`` ("A
-    team") already has it, case-insensitively (``exclude``: the row being renamed)."""
+def _unique_name(
+    model: type[Organization] | type[Team], name: str | None, taken_message: StrOrPromise, exclude: Any = None
+) -> str:
+    """``name`` stripped, or a ``ValidationError`` on ``name`` when it is empty or another row of
+    ``model`` already has it, case-insensitively (``taken_message``; ``exclude``: the row being renamed)."""
     name = clean_label(name or "")
     if not name:
-        raise ValidationError({"name": ["Enter a name."]})
+        raise ValidationError({"name": [_("Enter a name.")]})
     taken = model.objects.filter(name__iexact=name)
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
-        raise ValidationError({"name": [f"{kind} with this name already exists."]})
+        raise ValidationError({"name": [taken_message]})
     return name
 
 
@@ -235,7 +253,7 @@ def _group_name(prefix: str, name: str, exclude: Group | None = None) -> str:
 
 @transaction.atomic
 def organization_create(*, name: str, share_tickets: bool = False) -> Organization:
-    name = _unique_name(Organization, name, "An organization")
+    name = _unique_name(Organization, name, _ORGANIZATION_TAKEN)
     group = Group.objects.create(name=_group_name("Organization", name))
     return Organization.objects.create(name=name, share_tickets=share_tickets, group=group)
 
@@ -243,7 +261,7 @@ def organization_create(*, name: str, share_tickets: bool = False) -> Organizati
 @transaction.atomic
 def organization_update(*, organization: Organization, name: str, share_tickets: bool) -> Organization:
     """Rename an organization and/or turn its ticket sharing on or off (``organization_set_sharing``)."""
-    name = _unique_name(Organization, name, "An organization", exclude=organization)
+    name = _unique_name(Organization, name, _ORGANIZATION_TAKEN, exclude=organization)
     if name != organization.name:
         organization.name = name
         organization.save(update_fields=["name"])
@@ -282,7 +300,7 @@ def organization_set_sharing(*, organization: Organization, share_tickets: bool)
 
 @transaction.atomic
 def team_create(*, name: str, description: str = "") -> Team:
-    name = _unique_name(Team, name, "A team")
+    name = _unique_name(Team, name, _TEAM_TAKEN)
     group = Group.objects.create(name=_group_name("Team", name))
     return Team.objects.create(name=name, description=description, group=group)
 
@@ -290,7 +308,7 @@ def team_create(*, name: str, description: str = "") -> Team:
 @transaction.atomic
 def team_add_member(*, team: Team, user: User) -> None:
     if not may_join_team(user):
-        raise ValidationError({"user": ["Only agents and admins can be team members."]})
+        raise ValidationError({"user": [_("Only agents and admins can be team members.")]})
     user.groups.add(team.group)
     access_changed.send(sender=Team, users=())
 
@@ -310,9 +328,9 @@ def invite_create(*, actor: User, email: str, role: str, team: Team | None = Non
         raise PermissionDenied("Only admins can invite agents and admins.")
     email = clean_email(email)
     if role not in STAFF_ROLES:
-        raise ValidationError({"role": ["Invite an agent or an admin; customers sign up themselves."]})
+        raise ValidationError({"role": [_("Invite an agent or an admin; customers sign up themselves.")]})
     if User.objects.with_email(email).exists():
-        raise ValidationError({"email": ["A user with this email address already exists."]})
+        raise ValidationError({"email": [_("A user with this email address already exists.")]})
     return Invite.objects.create(email=email, role=role, team=team, invited_by=actor)
 
 
@@ -343,6 +361,10 @@ def invite_revoke(*, actor: User, invite: Invite) -> None:
     if invite.is_used:
         raise ValidationError(_("This invitation has already been accepted; deactivate the person instead."))
     invite.delete()
+
+
+_TEAM_TAKEN = gettext_lazy("A team with this name already exists.")
+_ORGANIZATION_TAKEN = gettext_lazy("An organization with this name already exists.")
 
 
 class InviteInvalid(Exception):
@@ -396,9 +418,9 @@ def user_set_name(*, user: User, name: str) -> User:
     """Change ``user``'s display name. Raises ``ValidationError`` on ``name`` when blank or long."""
     name = clean_label(name or "")
     if not name:
-        raise ValidationError({"name": ["Enter a name."]})
+        raise ValidationError({"name": [_("Enter a name.")]})
     if len(name) > 150:
-        raise ValidationError({"name": ["Use at most 150 characters."]})
+        raise ValidationError({"name": [_("Use at most 150 characters.")]})
     if name != user.name:
         user.name = name
         user.save(update_fields=["name"])
@@ -415,7 +437,7 @@ def team_update(
     """Rename a team, change its description, and/or set its members exactly (agents and admins)."""
     changed: list[str] = []
     if name is not None:
-        team.name = _unique_name(Team, name, "A team", exclude=team)
+        team.name = _unique_name(Team, name, _TEAM_TAKEN, exclude=team)
         changed.append("name")
         group = team.group
         group.name = _group_name("Team", team.name, exclude=group)
@@ -429,7 +451,11 @@ def team_update(
         not_agents = [user.name for user in members if not may_join_team(user)]
         if not_agents:
             raise ValidationError(
-                {"members": [f"Only agents and admins can be team members: {', '.join(not_agents)}."]}
+                {
+                    "members": [
+                        _("Only agents and admins can be team members: %(names)s.") % {"names": ", ".join(not_agents)}
+                    ]
+                }
             )
         team.group.user_set.set(members)
         access_changed.send(sender=Team, users=())  # team-scoped agents now see other tickets
@@ -440,7 +466,7 @@ def team_update(
 def team_delete(*, team: Team) -> None:
     """Delete a team that has no tickets (``Conflict`` otherwise: move its tickets first)."""
     if team.tickets.exists():
-        raise Conflict(f"Team {team.name} still has tickets; move them to another team first.")
+        raise Conflict(_("Team %(team)s still has tickets; move them to another team first.") % {"team": team.name})
     group = team.group
     team.delete()
     group.delete()
@@ -451,7 +477,7 @@ def api_token_get_or_create(*, user: User):
     """The user's API token (made on first use). For the API's token endpoint."""
     from rest_framework.authtoken.models import Token
 
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _created = Token.objects.get_or_create(user=user)
     return token
 
 
@@ -507,4 +533,24 @@ def user_set_email_bouncing(*, user: User, bouncing: bool, at: Any = None) -> Us
     else:
         return user
     user.save(update_fields=["email_bouncing_since"])
+    return user
+
+
+def user_set_locale(*, user: User, language: str, time_zone: str) -> User:
+    """``user``'s language (blank: follow the browser) and time zone (blank: the desk's).
+    Raises ``ValidationError`` on ``language`` or ``time_zone`` for a value not offered."""
+    language, time_zone = (language or "").strip(), (time_zone or "").strip()
+    errors: dict[str, list] = {}
+    for field, value, validate in (
+        ("language", language, validate_language),
+        ("time_zone", time_zone, validate_time_zone),
+    ):
+        try:
+            validate(value)
+        except ValidationError as exc:
+            errors[field] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+    user.language, user.time_zone = language, time_zone
+    user.save(update_fields=["language", "time_zone"])
     return user

@@ -18,6 +18,8 @@ the same and nothing is sent. The role is never taken from input: sign-up makes 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -29,13 +31,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import limits, services
 from accounts.forms import SignupConfirmForm, SignupForm
+from accounts.languages import speaking_to
 from accounts.models import User
 from helpdesk.forms import apply_errors
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _SALT = "accounts.signup.confirm"
 
@@ -44,7 +52,7 @@ class SignupLinkInvalid(Exception):
     """The link is tampered with, expired or already used; ``message`` says which, ``status`` is the
     page's answer (404 unknown, 410 expired or used)."""
 
-    def __init__(self, message: str, status: int):
+    def __init__(self, message: StrOrPromise, status: int):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -62,23 +70,28 @@ def signup_token_read(token: str) -> tuple[str, str]:
         data = signing.loads(token, salt=_SALT, max_age=max_age)
     except signing.SignatureExpired:
         raise SignupLinkInvalid(
-            "This link has expired (they last a few days). Sign up again to get a new one.", 410
+            _("This link has expired (they last a few days). Sign up again to get a new one."), 410
         ) from None
     except signing.BadSignature:
-        raise SignupLinkInvalid(
-            "This link is not valid. Copy the whole link from the email, or sign up again.", 404
-        ) from None
+        raise SignupLinkInvalid(_INVALID, 404) from None
     if not isinstance(data, dict) or not isinstance(data.get("email"), str) or not isinstance(data.get("name"), str):
-        raise SignupLinkInvalid("This link is not valid. Copy the whole link from the email, or sign up again.", 404)
+        raise SignupLinkInvalid(_INVALID, 404)
     if User.objects.with_email(data["email"]).exists():
         raise SignupLinkInvalid(_ALREADY, 410)
     return data["email"], data["name"]
 
 
-_ALREADY = "This address already has an account. Sign in, or reset your password if you have forgotten it."
+_ALREADY = _("This address already has an account. Sign in, or reset your password if you have forgotten it.")
+_INVALID = _("This link is not valid. Copy the whole link from the email, or sign up again.")
 
 
-def _mail(request: HttpRequest, template: str, to: str, context: dict) -> None:
+def _mail(request: HttpRequest, template: str, to: str, context: dict, user: User | None = None) -> None:
+    """Mail in ``user``'s language when they chose one, else in the language of this page."""
+    with speaking_to(user, fallback=translation.get_language()):
+        _render_and_send(request, template, to, context)
+
+
+def _render_and_send(request: HttpRequest, template: str, to: str, context: dict) -> None:
     context = {
         **context,
         "login_url": request.build_absolute_uri(reverse("accounts:login")),
@@ -117,7 +130,7 @@ def signup(request: HttpRequest) -> HttpResponse:
                         {"link": request.build_absolute_uri(link), "days": settings.HELPDESK_SIGNUP_LINK_DAYS},
                     )
                 elif existing.is_active:
-                    _mail(request, "signup_exists", existing.email, {"user": existing})
+                    _mail(request, "signup_exists", existing.email, {"user": existing}, user=existing)
             return render(request, "accounts/signup_sent.html", {"email": email})
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -143,7 +156,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             apply_errors(form, exc)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Your account is ready. File a ticket whenever you need help.")
+            messages.success(request, _("Your account is ready. File a ticket whenever you need help."))
             return redirect("home")
     return render(
         request,

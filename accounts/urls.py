@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^signup/confirm/(?P<token>[A-Za-z0-9_.:-]{1,2000})/$", signup.confirm, name="signup_confirm"),
     path("profile/", views.profile, name="profile"),
     path("profile/name/", views.profile_name, name="profile_name"),
+    path("profile/language/", views.profile_locale, name="profile_locale"),
     path("profile/password/", views.password_change, name="password_change"),
     path("profile/token/", views.token_regenerate, name="token_regenerate"),
     path("profile/notifications/", views.notification_preferences, name="notification_preferences"),

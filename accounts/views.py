@@ -14,11 +14,15 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts import permissions, selectors, services
-from accounts.forms import NameForm, PasswordChangeForm
+from accounts.forms import LocaleForm, NameForm, PasswordChangeForm
 from accounts.http import AuthenticatedHttpRequest
+from accounts.languages import time_zone_names
 from helpdesk.forms import apply_errors
 
 
@@ -34,6 +38,9 @@ def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
     return {
         "name_form": forms.get("name_form") or NameForm(initial={"name": request.user.name}),
         "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
+        "locale_form": forms.get("locale_form")
+        or LocaleForm(initial={"language": request.user.language, "time_zone": request.user.time_zone}),
+        "time_zone_names": time_zone_names(),
         "token": selectors.api_token_for(request.user),
         "nav": "profile",
     }
@@ -53,9 +60,28 @@ def profile_name(request: AuthenticatedHttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            messages.success(request, "Your name is saved.")
+            messages.success(request, _("Your name is saved."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", _profile_context(request, name_form=form), status=400)
+
+
+@require_POST
+def profile_locale(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Language and time zone; the next page is already in the new language."""
+    form = LocaleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.user_set_locale(
+                user=request.user, language=form.cleaned_data["language"], time_zone=form.cleaned_data["time_zone"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            # Say so in the language just chosen (or, for "the browser's", the browser's).
+            translation.activate(request.user.language or translation.get_language_from_request(request))
+            messages.success(request, _("Your language and time zone are saved."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", _profile_context(request, locale_form=form), status=400)
 
 
 @require_POST
@@ -69,7 +95,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
                 form.add_error("new_password1", message)
         else:
             update_session_auth_hash(request, request.user)  # stay signed in here, sign out elsewhere
-            messages.success(request, "Your password is changed.")
+            messages.success(request, _("Your password is changed."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", _profile_context(request, password_form=form), status=400)
 
@@ -77,7 +103,7 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def token_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.api_token_regenerate(user=request.user)
-    messages.success(request, "You have a new API token. The old one no longer works.")
+    messages.success(request, _("You have a new API token. The old one no longer works."))
     return redirect("accounts:profile")
 
 
@@ -85,11 +111,11 @@ def token_regenerate(request: AuthenticatedHttpRequest) -> HttpResponse:
 def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Agents: mute or unmute email about new unassigned tickets in their teams."""
     if not permissions.may_set_team_notifications(request.user):
-        raise PermissionDenied("Only agents receive team notifications.")
+        raise PermissionDenied(_("Only agents receive team notifications."))
     services.user_set_notification_preferences(
         user=request.user, notify_team_tickets=request.POST.get("notify_team_tickets") == "1"
     )
-    messages.success(request, "Your email settings are saved.")
+    messages.success(request, _("Your email settings are saved."))
     return redirect("accounts:profile")
 
 
@@ -101,7 +127,15 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
     if request.path.startswith("/api/"):
         # The API's token endpoint: the contract's 429 with Retry-After, as JSON.
         response: HttpResponse = JsonResponse(
-            {"detail": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429
+            {
+                "detail": ngettext(
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes}
+            },
+            status=429,
         )
         response["Retry-After"] = str(seconds)
         return response

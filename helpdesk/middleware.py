@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -17,6 +18,10 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 log = logging.getLogger("helpdesk.slow")
 
@@ -94,9 +99,9 @@ class HostileInputMiddleware:
         from helpdesk.text import NUL, unstorable
 
         is_api = isinstance(getattr(view_func, "cls", None), type) and issubclass(view_func.cls, APIView)
-        problem = None
+        problem: StrOrPromise | None = None
         if NUL in request.path_info:
-            problem = "The address cannot contain NUL (\\u0000) characters."
+            problem = _("The address cannot contain NUL (\\u0000) characters.")
         else:
             problem = unstorable(dict(request.GET.lists()))
             if problem is None and request.method == "POST" and not is_api and _is_form(request):

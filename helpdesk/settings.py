@@ -95,11 +95,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) for everyone; a signed-in person's own choice below.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Before any view (and CSRF's check, which reads the form): NUL bytes in the input are a 400.
     "helpdesk.middleware.HostileInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in person's language (when they chose one) and time zone, for this request.
+    "accounts.middleware.UserLocaleMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -299,7 +303,11 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_MONKEY_PATCH_USER = False
 
 # --- Internationalisation -------------------------------------------------------------------
+# English is the desk's default: for anonymous visitors whose browser asks for no language we
+# have, and for mail to people who chose none. Each language is named in its own words.
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.raw("DJANGO_TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -352,7 +360,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     # Token first: a request without credentials gets 401 with `WWW-Authenticate: Token`.
     # No BasicAuthentication: passwords are only ever sent to the token endpoint.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",  # DRF's, then the person's language and zone
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

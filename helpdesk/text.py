@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NUL = "\x00"
 
@@ -48,7 +52,7 @@ def clean_label(value: str) -> str:
     return " ".join(text.split())
 
 
-def unstorable(value: Any) -> str | None:
+def unstorable(value: Any) -> StrOrPromise | None:
     """Why ``value`` (a string, or lists and mappings of them, keys included) cannot be stored:
     a NUL byte or a lone surrogate; None when it can."""
     stack = [value]
@@ -56,11 +60,11 @@ def unstorable(value: Any) -> str | None:
         item = stack.pop()
         if isinstance(item, str):
             if NUL in item:
-                return "Text cannot contain NUL (\\u0000) characters."
+                return _("Text cannot contain NUL (\\u0000) characters.")
             try:
                 item.encode("utf-8")
             except UnicodeEncodeError:
-                return "Text cannot contain lone surrogates (\\ud800-\\udfff)."
+                return _("Text cannot contain lone surrogates (\\ud800-\\udfff).")
         elif isinstance(item, Mapping):
             stack.extend(item.keys())
             stack.extend(item.values())

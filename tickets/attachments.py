@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import filetype
 from django.conf import settings
@@ -25,28 +25,32 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.text import clean_label
 from tickets.exceptions import AttachmentTooLarge, UnsupportedFileType
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 ALLOWED_TYPES = {
-    "image/png": "PNG image",
-    "image/jpeg": "JPEG image",
-    "image/gif": "GIF image",
-    "image/webp": "WebP image",
-    "application/pdf": "PDF",
-    "text/plain": "plain text",
-    "text/csv": "CSV",
-    "application/zip": "ZIP archive",
-    "application/msword": "Word document",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word document",
-    "application/vnd.ms-excel": "Excel workbook",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel workbook",
-    "application/vnd.ms-powerpoint": "PowerPoint presentation",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "PowerPoint presentation",
-    "application/vnd.oasis.opendocument.text": "OpenDocument text",
-    "application/vnd.oasis.opendocument.spreadsheet": "OpenDocument spreadsheet",
-    "application/vnd.oasis.opendocument.presentation": "OpenDocument presentation",
+    "image/png": _("PNG image"),
+    "image/jpeg": _("JPEG image"),
+    "image/gif": _("GIF image"),
+    "image/webp": _("WebP image"),
+    "application/pdf": _("PDF"),
+    "text/plain": _("plain text"),
+    "text/csv": _("CSV"),
+    "application/zip": _("ZIP archive"),
+    "application/msword": _("Word document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": _("Word document"),
+    "application/vnd.ms-excel": _("Excel workbook"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _("Excel workbook"),
+    "application/vnd.ms-powerpoint": _("PowerPoint presentation"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": _("PowerPoint presentation"),
+    "application/vnd.oasis.opendocument.text": _("OpenDocument text"),
+    "application/vnd.oasis.opendocument.spreadsheet": _("OpenDocument spreadsheet"),
+    "application/vnd.oasis.opendocument.presentation": _("OpenDocument presentation"),
 }
 _ZIP_BASED = {
     "application/zip",
@@ -114,9 +118,13 @@ def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFil
     raw_name = getattr(upload, "name", None) or ""
     filename = clean_filename(raw_name)
     if any(unicodedata.category(ch) == "Cc" for ch in raw_name):
-        raise ValidationError({field: [f"{filename}: file names cannot contain control characters."]})
+        raise ValidationError(
+            {field: [_("%(file)s: file names cannot contain control characters.") % {"file": filename}]}
+        )
     if "/" in raw_name or "\\" in raw_name:
-        raise ValidationError({field: [f"{filename}: file names cannot contain folder names ('/' or '\\')."]})
+        raise ValidationError(
+            {field: [_("%(file)s: file names cannot contain folder names ('/' or '\\').") % {"file": filename}]}
+        )
     limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES
     size = getattr(upload, "size", None)
     if size is None:
@@ -124,10 +132,15 @@ def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFil
         size = upload.tell()
     if size > limit:
         raise AttachmentTooLarge(
-            {field: [f"{filename} is {filesizeformat(size)}; files can be at most {filesizeformat(limit)}."]}
+            {
+                field: [
+                    _("%(file)s is %(size)s; files can be at most %(limit)s.")
+                    % {"file": filename, "size": filesizeformat(size), "limit": filesizeformat(limit)}
+                ]
+            }
         )
     if size == 0:
-        raise ValidationError({field: [f"{filename} is empty."]})
+        raise ValidationError({field: [_("%(file)s is empty.") % {"file": filename}]})
     _check_name(filename, field)
     upload.seek(0)
     head = upload.read(_HEAD_BYTES)
@@ -136,9 +149,11 @@ def check_upload(upload: IO[bytes], *, field: str = "attachments") -> CheckedFil
         raise UnsupportedFileType(
             {
                 field: [
-                    f"{filename} is not a file type we accept (its content is "
-                    f"{_describe(content_type)}). Allowed: images (PNG, JPEG, GIF, WebP), PDF, "
-                    "plain text, CSV, ZIP and office documents."
+                    _(
+                        "%(file)s is not a file type we accept (its content is %(content)s). Allowed: images "
+                        "(PNG, JPEG, GIF, WebP), PDF, plain text, CSV, ZIP and office documents."
+                    )
+                    % {"file": filename, "content": _describe(content_type)}
                 ]
             }
         )
@@ -247,7 +262,11 @@ def _check_name(filename: str, field: str) -> None:
         raise UnsupportedFileType(
             {
                 field: [
-                    f"{filename}: names ending in or containing .{risky[0]} are not accepted (they could run as a program or open as a web page)."
+                    _(
+                        "%(file)s: names ending in or containing .%(extension)s are not accepted (they could run "
+                        "as a program or open as a web page)."
+                    )
+                    % {"file": filename, "extension": risky[0]}
                 ]
             }
         )
@@ -265,7 +284,11 @@ def _check_extension(filename: str, content_type: str, field: str) -> None:
         raise UnsupportedFileType(
             {
                 field: [
-                    f"{filename}: the name says .{ext} but the content is {ALLOWED_TYPES[content_type]}. Rename the file to match what it is."
+                    _(
+                        "%(file)s: the name says .%(extension)s but the content is %(content)s. Rename the file to "
+                        "match what it is."
+                    )
+                    % {"file": filename, "extension": ext, "content": ALLOWED_TYPES[content_type]}
                 ]
             }
         )
@@ -313,15 +336,35 @@ def _image_size(head: bytes, content_type: str) -> tuple[int, int] | None:
 def _check_image(head: bytes, content_type: str, filename: str, field: str) -> None:
     size = _image_size(head, content_type)
     if size is None:
-        raise UnsupportedFileType({field: [f"{filename} is not a readable {ALLOWED_TYPES[content_type]}."]})
+        raise UnsupportedFileType(
+            {
+                field: [
+                    _("%(file)s is not a readable %(content)s.")
+                    % {"file": filename, "content": ALLOWED_TYPES[content_type]}
+                ]
+            }
+        )
     width, height = size
     if width == 0 or height == 0:
-        raise UnsupportedFileType({field: [f"{filename} is not a readable {ALLOWED_TYPES[content_type]}."]})
+        raise UnsupportedFileType(
+            {
+                field: [
+                    _("%(file)s is not a readable %(content)s.")
+                    % {"file": filename, "content": ALLOWED_TYPES[content_type]}
+                ]
+            }
+        )
     if width * height > MAX_IMAGE_PIXELS:
         raise ValidationError(
             {
                 field: [
-                    f"{filename} is {width:,}×{height:,} pixels; images can be at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels."
+                    _("%(file)s is %(width)s×%(height)s pixels; images can be at most %(limit)d megapixels.")
+                    % {
+                        "file": filename,
+                        "width": f"{width:,}",
+                        "height": f"{height:,}",
+                        "limit": MAX_IMAGE_PIXELS // 1_000_000,
+                    }
                 ]
             }
         )
@@ -338,8 +381,15 @@ def _check_hidden_active_content(upload: IO[bytes], content_type: str, filename:
     tail = b""
     for chunk in iter(lambda: upload.read(1024 * 1024), b""):
         if pattern.search(tail + chunk):
-            what = "scripts or actions" if content_type == "application/pdf" else "web page code"
-            raise UnsupportedFileType({field: [f"{filename} contains {what}; it is not accepted for safety."]})
+            what = _("scripts or actions") if content_type == "application/pdf" else _("web page code")
+            raise UnsupportedFileType(
+                {
+                    field: [
+                        _("%(file)s contains %(what)s; it is not accepted for safety.")
+                        % {"file": filename, "what": what}
+                    ]
+                }
+            )
         tail = chunk[-64:]
     upload.seek(0)
 
@@ -348,17 +398,24 @@ def check_uploads(uploads: list, *, field: str = "attachments") -> list[CheckedF
     """Validate several files, at most HELPDESK_MAX_ATTACHMENTS_PER_REQUEST of them."""
     limit = settings.HELPDESK_MAX_ATTACHMENTS_PER_REQUEST
     if len(uploads) > limit:
-        raise ValidationError({field: [f"Attach at most {limit} files at a time ({len(uploads)} given)."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Attach at most %(count)d files at a time (%(given)d given).")
+                    % {"count": limit, "given": len(uploads)}
+                ]
+            }
+        )
     return [check_upload(upload, field=field) for upload in uploads]
 
 
-def _describe(content_type: str | None) -> str:
+def _describe(content_type: str | None) -> StrOrPromise:
     if content_type is None:
-        return "not recognised"
+        return _("not recognised")
     if content_type == "text/html":
-        return "HTML or other markup"
+        return _("HTML or other markup")
     if content_type in ("application/x-msdownload", "application/x-executable"):
-        return "an executable program"
+        return _("an executable program")
     return content_type
 
 
@@ -369,10 +426,17 @@ def _check_archive(upload: IO[bytes], filename: str, field: str) -> None:
             unpacked = sum(info.file_size for info in archive.infolist())
             packed = sum(info.compress_size for info in archive.infolist()) or 1
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UnsupportedFileType({field: [f"{filename} looks like an archive but cannot be opened."]}) from None
+        raise UnsupportedFileType(
+            {field: [_("%(file)s looks like an archive but cannot be opened.") % {"file": filename}]}
+        ) from None
     if unpacked > _MAX_UNPACKED_BYTES or unpacked / packed > _MAX_COMPRESSION_RATIO:
         raise UnsupportedFileType(
-            {field: [f"{filename} unpacks to {filesizeformat(unpacked)}; that looks like a zip bomb."]}
+            {
+                field: [
+                    _("%(file)s unpacks to %(size)s; that looks like a zip bomb.")
+                    % {"file": filename, "size": filesizeformat(unpacked)}
+                ]
+            }
         )
 
 

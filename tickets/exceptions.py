@@ -7,6 +7,7 @@ them without importing this module.
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.exceptions import Conflict, HttpError
 
@@ -46,7 +47,7 @@ class BulkUpdateFailed(HttpError, ValidationError):
     def response_data(self) -> dict[str, Any]:
         failures = [{"id": pk, "reason": reason} for pk, reason in sorted(self.failures.items())]
         return {
-            "detail": "Nothing was changed: some tickets cannot take this change.",
+            "detail": str(_("Nothing was changed: some tickets cannot take this change.")),
             "ids": [item["id"] for item in failures],
             "failures": failures,
         }

@@ -4,75 +4,102 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from tickets.models import Category, EventKind, Priority, Status, TicketEvent
+
+#: The name the desk's own changes are stored under (``services.changes``); shown translated.
+SYSTEM = "System"
 
 
 def _label(choices, value: Any) -> str:
     if value is None or value == "":
-        return "none"
-    return choices(value).label if value in choices.values else str(value)
+        return pgettext("no value", "none")
+    return str(choices(value).label) if value in choices.values else str(value)
 
 
 def _name(person: Any) -> str:
-    return (person.get("name") or "someone") if isinstance(person, dict) else "nobody"
+    return (person.get("name") or _("someone")) if isinstance(person, dict) else _("nobody")
+
+
+def actor_name(event: TicketEvent) -> str:
+    """Who did it: the name kept on the event, or "System" (in the reader's language) for the
+    desk's own changes, which store the English word."""
+    if event.actor_id is None and event.actor_name in ("", SYSTEM):
+        return _("System")
+    return event.actor_name
+
+
+def _reason(data: dict) -> str:
+    return _(" (%(reason)s)") % {"reason": data["reason"]} if data.get("reason") else ""
 
 
 def describe(event: TicketEvent) -> str:
     """What an event did, as the end of a sentence whose subject is the actor:
     "changed the status from Open to Pending". Used by the agent timeline, the portal's history
-    and the stale-reply warning, so every page words history the same way."""
+    and the stale-reply warning, so every page words history the same way. In the active language."""
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.CREATED:
-        return "opened the ticket"
+        return _("opened the ticket")
     if kind == EventKind.MESSAGE_ADDED:
-        return "replied"
+        return _("replied")
     if kind == EventKind.NOTE_ADDED:
-        return "added an internal note"
+        return _("added an internal note")
     if kind == EventKind.STATUS_CHANGED:
-        return f"changed the status from {_label(Status, data.get('old'))} to {_label(Status, data.get('new'))}"
+        return _("changed the status from %(old)s to %(new)s") % {
+            "old": _label(Status, data.get("old")),
+            "new": _label(Status, data.get("new")),
+        }
     if kind == EventKind.PRIORITY_CHANGED:
-        return f"changed the priority from {_label(Priority, data.get('old'))} to {_label(Priority, data.get('new'))}"
+        return _("changed the priority from %(old)s to %(new)s") % {
+            "old": _label(Priority, data.get("old")),
+            "new": _label(Priority, data.get("new")),
+        }
     if kind == EventKind.CATEGORY_CHANGED:
-        return f"changed the category from {_label(Category, data.get('old'))} to {_label(Category, data.get('new'))}"
+        return _("changed the category from %(old)s to %(new)s") % {
+            "old": _label(Category, data.get("old")),
+            "new": _label(Category, data.get("new")),
+        }
     if kind == EventKind.ASSIGNED:
         new = data.get("new")
         if data.get("claimed"):
-            return "claimed the ticket"
+            return _("claimed the ticket")
         if new is None:
-            reason = f" ({data['reason']})" if data.get("reason") else ""
-            return f"unassigned {_name(data.get('old'))}{reason}"
-        return f"assigned the ticket to {_name(new)}"
+            return _("unassigned %(name)s") % {"name": _name(data.get("old"))} + _reason(data)
+        return _("assigned the ticket to %(name)s") % {"name": _name(new)}
     if kind == EventKind.TEAM_CHANGED:
         old, new = data.get("old"), data.get("new")
         if old is None:
-            moved = f"routed the ticket to team {_name(new)}"
+            moved = _("routed the ticket to team %(team)s") % {"team": _name(new)}
         elif new is None:
-            moved = f"took the ticket out of team {_name(old)}"
+            moved = _("took the ticket out of team %(team)s") % {"team": _name(old)}
         else:
-            moved = f"moved the ticket from team {_name(old)} to team {_name(new)}"
+            moved = _("moved the ticket from team %(old)s to team %(new)s") % {"old": _name(old), "new": _name(new)}
         if data.get("unassigned"):  # internal, like the move: the requester sees only the unassignment
-            reason = f" ({data['reason']})" if data.get("reason") else ""
-            moved += f" and unassigned {_name(data['unassigned'])}{reason}"
+            moved = _("%(moved)s and unassigned %(name)s") % {"moved": moved, "name": _name(data["unassigned"])}
+            moved += _reason(data)
         return moved
     if kind == EventKind.TAGS_CHANGED:
-        parts = []
-        if data.get("added"):
-            parts.append("added tags " + ", ".join(data["added"]))
-        if data.get("removed"):
-            parts.append("removed tags " + ", ".join(data["removed"]))
-        return " and ".join(parts) or "changed the tags"
+        added = _("added tags %(tags)s") % {"tags": ", ".join(data["added"])} if data.get("added") else ""
+        removed = _("removed tags %(tags)s") % {"tags": ", ".join(data["removed"])} if data.get("removed") else ""
+        if added and removed:
+            return _("%(added)s and %(removed)s") % {"added": added, "removed": removed}
+        return added or removed or _("changed the tags")
     if kind == EventKind.SUBJECT_CHANGED:
-        return f"changed the subject to “{data.get('new', '')}”"
+        return _("changed the subject to “%(subject)s”") % {"subject": data.get("new", "")}
     if kind == EventKind.ATTACHMENT_ADDED:
-        return f"attached {data.get('filename', 'a file')}"
+        if data.get("filename"):
+            return _("attached %(filename)s") % {"filename": data["filename"]}
+        return _("attached a file")
     if kind == EventKind.COLLABORATOR_ADDED:
-        return f"shared the ticket with {_name(data.get('user'))}"
+        return _("shared the ticket with %(name)s") % {"name": _name(data.get("user"))}
     if kind == EventKind.COLLABORATOR_REMOVED:
-        return f"stopped sharing the ticket with {_name(data.get('user'))}"
-    return EventKind(kind).label.lower() if kind in EventKind.values else kind
+        return _("stopped sharing the ticket with %(name)s") % {"name": _name(data.get("user"))}
+    return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
 def sentence(event: TicketEvent) -> str:
     """A whole sentence: "Alice Agent changed the status from Open to Pending"."""
-    return f"{event.actor_name or 'System'} {describe(event)}"
+    return _("%(actor)s %(action)s") % {"actor": actor_name(event), "action": describe(event)}

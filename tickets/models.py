@@ -12,16 +12,18 @@ from django.db import models
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    IN_PROGRESS = "in_progress", "In progress"
-    PENDING = "pending", "Pending"
-    ON_HOLD = "on_hold", "On hold"
-    SOLVED = "solved", "Solved"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
+    IN_PROGRESS = "in_progress", pgettext_lazy("ticket status", "In progress")
+    PENDING = "pending", pgettext_lazy("ticket status", "Pending")
+    ON_HOLD = "on_hold", pgettext_lazy("ticket status", "On hold")
+    SOLVED = "solved", pgettext_lazy("ticket status", "Solved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 #: Everything the support team still has to act on (the queue's unsolved views).
@@ -29,10 +31,10 @@ UNSOLVED_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_
 
 
 class Priority(models.TextChoices):
-    URGENT = "urgent", "Urgent"
-    HIGH = "high", "High"
-    NORMAL = "normal", "Normal"
-    LOW = "low", "Low"
+    URGENT = "urgent", pgettext_lazy("ticket priority", "Urgent")
+    HIGH = "high", pgettext_lazy("ticket priority", "High")
+    NORMAL = "normal", pgettext_lazy("ticket priority", "Normal")
+    LOW = "low", pgettext_lazy("ticket priority", "Low")
 
 
 # Urgency order for sorting: urgent first. Stored in a generated column so it can be indexed.
@@ -49,20 +51,20 @@ STATUS_RANK: dict[str, int] = {
 
 
 class Category(models.TextChoices):
-    BILLING = "billing", "Billing"
-    TECHNICAL = "technical", "Technical"
-    ACCOUNT = "account", "Account"
-    FEATURE_REQUEST = "feature_request", "Feature request"
-    BUG = "bug", "Bug"
-    SECURITY = "security", "Security"
-    OTHER = "other", "Other"
+    BILLING = "billing", pgettext_lazy("ticket category", "Billing")
+    TECHNICAL = "technical", pgettext_lazy("ticket category", "Technical")
+    ACCOUNT = "account", pgettext_lazy("ticket category", "Account")
+    FEATURE_REQUEST = "feature_request", pgettext_lazy("ticket category", "Feature request")
+    BUG = "bug", pgettext_lazy("ticket category", "Bug")
+    SECURITY = "security", pgettext_lazy("ticket category", "Security")
+    OTHER = "other", pgettext_lazy("ticket category", "Other")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Web"
-    API = "api", "API"
-    EMAIL = "email", "Email"
-    AGENT = "agent", "Agent"
+    WEB = "web", pgettext_lazy("ticket channel", "Web")
+    API = "api", pgettext_lazy("ticket channel", "API")
+    EMAIL = "email", pgettext_lazy("ticket channel", "Email")
+    AGENT = "agent", pgettext_lazy("ticket channel", "Agent")
 
 
 def _rank_expression(ranks: dict[str, int], field: str) -> models.Case:
@@ -228,7 +230,7 @@ class Message(models.Model):
     author_name = models.CharField(max_length=150)
     author_role = models.CharField(max_length=16, default="customer")
     body = models.TextField()
-    internal = models.BooleanField(default=False, help_text="An internal note: agents only.")
+    internal = models.BooleanField(default=False, help_text=_("An internal note: agents only."))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -308,19 +310,19 @@ class Attachment(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    PRIORITY_CHANGED = "priority_changed", "Priority changed"
-    ASSIGNED = "assigned", "Assignee changed"
-    TEAM_CHANGED = "team_changed", "Team changed"
-    TAGS_CHANGED = "tags_changed", "Tags changed"
-    CATEGORY_CHANGED = "category_changed", "Category changed"
-    SUBJECT_CHANGED = "subject_changed", "Subject changed"
-    MESSAGE_ADDED = "message_added", "Reply added"
-    NOTE_ADDED = "note_added", "Internal note added"
-    ATTACHMENT_ADDED = "attachment_added", "Attachment added"
-    COLLABORATOR_ADDED = "collaborator_added", "Collaborator added"
-    COLLABORATOR_REMOVED = "collaborator_removed", "Collaborator removed"
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    TEAM_CHANGED = "team_changed", _("Team changed")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
+    CATEGORY_CHANGED = "category_changed", _("Category changed")
+    SUBJECT_CHANGED = "subject_changed", _("Subject changed")
+    MESSAGE_ADDED = "message_added", _("Reply added")
+    NOTE_ADDED = "note_added", _("Internal note added")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    COLLABORATOR_ADDED = "collaborator_added", _("Collaborator added")
+    COLLABORATOR_REMOVED = "collaborator_removed", _("Collaborator removed")
 
 
 class TicketEvent(models.Model):
@@ -334,7 +336,7 @@ class TicketEvent(models.Model):
     actor_name = models.CharField(max_length=150)
     kind = models.CharField(max_length=32, choices=EventKind)
     data = models.JSONField(default=dict, blank=True)
-    public = models.BooleanField(default=True, help_text="Whether the requester may see this event.")
+    public = models.BooleanField(default=True, help_text=_("Whether the requester may see this event."))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -363,12 +365,12 @@ class TicketEvent(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    TICKET_CREATED = "ticket_created", "Your ticket was received"
-    AGENT_REPLIED = "agent_replied", "New reply on your ticket"
-    STATUS_CHANGED = "status_changed", "Your ticket's status changed"
-    ASSIGNED = "assigned", "Ticket assigned to you"
-    REQUESTER_REPLIED = "requester_replied", "The requester replied"
-    TEAM_TICKET = "team_ticket", "New ticket for your team"
+    TICKET_CREATED = "ticket_created", _("Your ticket was received")
+    AGENT_REPLIED = "agent_replied", _("New reply on your ticket")
+    STATUS_CHANGED = "status_changed", _("Your ticket's status changed")
+    ASSIGNED = "assigned", _("Ticket assigned to you")
+    REQUESTER_REPLIED = "requester_replied", _("The requester replied")
+    TEAM_TICKET = "team_ticket", _("New ticket for your team")
 
 
 class Notification(models.Model):

@@ -15,15 +15,16 @@ from typing import NamedTuple
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_DAYS = 30
 TEN_YEARS = 3660  # days: the page's longest period
 
-INVALID = "Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."
-BOTH_NEEDED = "Give both dates for a custom period."
-REVERSED = "The start is after the end."
-OUT_OF_RANGE = "That date is out of range."
-TOO_LONG = "Choose a period of at most ten years."
+INVALID = _("Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z).")
+BOTH_NEEDED = _("Give both dates for a custom period.")
+REVERSED = _("The start is after the end.")
+OUT_OF_RANGE = _("That date is out of range.")
+TOO_LONG = _("Choose a period of at most ten years.")
 
 
 class Period(NamedTuple):

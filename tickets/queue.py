@@ -17,6 +17,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from helpdesk import keyset, memo
 from tickets import caching, permissions, selectors
@@ -24,6 +27,8 @@ from tickets.models import UNSOLVED_STATUSES, Status, Ticket
 from tickets.selectors import listing
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from accounts.models import User
 
 PAGE_SIZE = 50
@@ -34,18 +39,18 @@ UNSOLVED = UNSOLVED_STATUSES  # the same tuple as the partial index ticket_unass
 @dataclass(frozen=True)
 class QueueView:
     key: str
-    label: str
+    label: str | Promise
 
 
 VIEWS = [
-    QueueView("unassigned", "Unassigned"),
-    QueueView("mine", "Mine"),
-    QueueView("my_teams", "My teams"),
-    QueueView("open", "All open"),
-    QueueView("pending", "Pending"),
-    QueueView("on_hold", "On hold"),
-    QueueView("solved", "Recently solved"),
-    QueueView("all", "All"),
+    QueueView("unassigned", pgettext_lazy("queue view", "Unassigned")),
+    QueueView("mine", pgettext_lazy("queue view", "Mine")),
+    QueueView("my_teams", pgettext_lazy("queue view", "My teams")),
+    QueueView("open", pgettext_lazy("queue view", "All open")),
+    QueueView("pending", pgettext_lazy("queue view", "Pending")),
+    QueueView("on_hold", pgettext_lazy("queue view", "On hold")),
+    QueueView("solved", pgettext_lazy("queue view", "Recently solved")),
+    QueueView("all", pgettext_lazy("queue view", "All")),
 ]
 VIEW_KEYS = [v.key for v in VIEWS]
 DEFAULT_VIEW = "unassigned"
@@ -64,16 +69,16 @@ def _my_team_ids(user: User) -> list[int]:
 
 
 EMPTY_TEXTS = {
-    "unassigned": "Every open ticket has someone on it. New tickets appear here until someone claims them.",
-    "mine": "You hold no open tickets. Claim one from Unassigned, or ask a colleague to assign you one.",
-    "my_teams": "Your teams have no open tickets right now.",
-    "open": "No ticket is open or in progress right now.",
-    "pending": "No ticket is waiting for a customer's answer.",
-    "on_hold": "No ticket is on hold.",
-    "solved": "No ticket was solved in the last 30 days.",
-    "all": "There are no tickets yet. They appear here when customers write in.",
+    "unassigned": _("Every open ticket has someone on it. New tickets appear here until someone claims them."),
+    "mine": _("You hold no open tickets. Claim one from Unassigned, or ask a colleague to assign you one."),
+    "my_teams": _("Your teams have no open tickets right now."),
+    "open": _("No ticket is open or in progress right now."),
+    "pending": _("No ticket is waiting for a customer's answer."),
+    "on_hold": _("No ticket is on hold."),
+    "solved": _("No ticket was solved in the last 30 days."),
+    "all": _("There are no tickets yet. They appear here when customers write in."),
 }
-NO_TEAM_TEXT = "You are not in a team yet — an admin adds you to teams, and their tickets appear here."
+NO_TEAM_TEXT = _("You are not in a team yet — an admin adds you to teams, and their tickets appear here.")
 
 
 def in_a_team(user: User) -> bool:
@@ -81,11 +86,11 @@ def in_a_team(user: User) -> bool:
     return bool(_my_team_ids(user))
 
 
-def empty_text(user: User, key: str) -> str:
+def empty_text(user: User, key: str) -> StrOrPromise:
     """Why view ``key`` is empty for ``user``, in a sentence (the page adds a hint on filters)."""
     if key == "my_teams" and not _my_team_ids(user):
         return NO_TEAM_TEXT
-    return EMPTY_TEXTS.get(key, "No tickets here.")
+    return EMPTY_TEXTS.get(key, _("No tickets here."))
 
 
 def view_filter(key: str, user: User) -> Q:
@@ -180,17 +185,17 @@ def view_counts_sql(user: User) -> tuple[str, list[Any]]:
 # --- sorting and pages: the one ticket list's (tickets.selectors.listing) ---------------------
 
 # The queue's sort menu: its keys (in the URL) -> (label, the ticket-list sort they stand for).
-SORTS: dict[str, tuple[str, str]] = {
-    "-updated": ("Recently updated", "-updated_at"),
-    "updated": ("Least recently updated", "updated_at"),
-    "-created": ("Newest", "-created_at"),
-    "created": ("Oldest", "created_at"),
-    "priority": ("Most urgent first", "priority"),
-    "-priority": ("Least urgent first", "-priority"),
-    "status": ("Status: open first", "status"),
-    "-status": ("Status: closed first", "-status"),
+SORTS: dict[str, tuple[str | Promise, str]] = {
+    "-updated": (_("Recently updated"), "-updated_at"),
+    "updated": (_("Least recently updated"), "updated_at"),
+    "-created": (_("Newest"), "-created_at"),
+    "created": (_("Oldest"), "created_at"),
+    "priority": (_("Most urgent first"), "priority"),
+    "-priority": (_("Least urgent first"), "-priority"),
+    "status": (_("Status: open first"), "status"),
+    "-status": (_("Status: closed first"), "-status"),
     # Only with a search (``q``): best match first, as ranked by tickets.search.
-    "relevance": ("Best match (searches)", listing.SEARCH_SORT),
+    "relevance": (_("Best match (searches)"), listing.SEARCH_SORT),
 }
 DEFAULT_SORT = "-updated"
 SEARCH_SORT = "relevance"
@@ -223,5 +228,6 @@ def paginate(qs: QuerySet[Ticket], sort: str, cursor: str | None, size: int | No
     try:
         return listing.ticket_page(qs, sort=SORTS[sort][1], cursor=cursor, size=size or PAGE_SIZE)
     except keyset.BadCursor as exc:
-        reason = "belongs to another sort order" if exc.other_order else "is damaged"
-        raise BadCursor(f"This page link {reason}; showing the first page.") from None
+        if exc.other_order:
+            raise BadCursor(_("This page link belongs to another sort order; showing the first page.")) from None
+        raise BadCursor(_("This page link is damaged; showing the first page.")) from None

@@ -31,6 +31,8 @@ def test_me(customer, as_user):
         "role": "customer",
         "teams": [],
         "organization": {"id": customer.organization_id, "name": "Acme Corp"},
+        "language": "",
+        "time_zone": "",
     }
 
 

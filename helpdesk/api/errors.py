@@ -19,13 +19,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from helpdesk.exceptions import HttpError
 
-NOT_FOUND = "Not found."
+NOT_FOUND = _("Not found.")
 
 
 def validation_data(exc: DjangoValidationError) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return _response(validation_data(exc), status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404 | exceptions.NotFound):
         # Whatever the reason (missing, or not visible to the caller), the answer is the same.
-        return _response({"detail": NOT_FOUND}, status.HTTP_404_NOT_FOUND)
+        return _response({"detail": str(NOT_FOUND)}, status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     return drf_exception_handler(exc, context)

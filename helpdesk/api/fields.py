@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -45,7 +46,7 @@ class ObjectIdField(serializers.Field):
     """An id resolved to an object of ``get_queryset()``; unknown ids are a 400 on the field."""
 
     queryset = None
-    missing = "No such object."
+    missing = _("No such object.")
 
     def to_internal_value(self, data):
         pk = IdField().run_validation(data)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -44,7 +45,7 @@ class CursorPagination(BasePagination):
                 queryset, keys, cursor=request.query_params.get(self.cursor_query_param), size=self.page_size
             )
         except keyset.BadCursor:
-            raise exceptions.ValidationError({self.cursor_query_param: ["This cursor is not valid."]}) from None
+            raise exceptions.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]}) from None
         self.next_cursor, self.previous_cursor = page.next_cursor, page.previous_cursor
         return page.items
 
@@ -126,7 +127,11 @@ class CursorPagination(BasePagination):
             size = 0
         if not 1 <= size <= self.max_page_size:
             raise exceptions.ValidationError(
-                {self.page_size_query_param: [f"Give a whole number from 1 to {self.max_page_size}."]}
+                {
+                    self.page_size_query_param: [
+                        _("Give a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                    ]
+                }
             )
         return size
 

@@ -73,7 +73,8 @@
       hint.hidden = hint.dataset.modeHint !== mode;
     });
     const button = composer.querySelector("[data-submit-label]");
-    if (button) button.textContent = mode === "note" ? "Add internal note" : "Send reply";
+    // The words come from the page, in the reader's language (data-label-reply / data-label-note).
+    if (button) button.textContent = mode === "note" ? button.dataset.labelNote : button.dataset.labelReply;
     if (focus) composer.querySelector("textarea").focus();
   }
   if (composer) {
@@ -93,7 +94,10 @@
   function updateCount() {
     const n = boxes.filter((b) => b.checked).length;
     boxes.forEach((b) => b.closest("tr").classList.toggle("is-selected", b.checked));
-    if (counter) counter.textContent = n ? n + " selected" : "";
+    if (counter) {
+      const words = n === 1 ? counter.dataset.selectedOne : counter.dataset.selectedOther;
+      counter.textContent = n ? words.replace("%(count)s", n.toLocaleString(document.documentElement.lang)) : "";
+    }
     if (bulkBar) {
       bulkBar.hidden = n === 0;
       bulkBar.classList.add("is-enhanced");
@@ -210,8 +214,9 @@
           const count = data.counts[badge.getAttribute("data-view-count")];
           if (count === undefined) return;
           const capped = count >= data.cap;
-          badge.textContent = count.toLocaleString("en") + (capped ? "+" : "");
-          badge.title = capped ? count.toLocaleString("en") + " or more" : "";
+          const shown = count.toLocaleString(document.documentElement.lang);
+          badge.textContent = shown + (capped ? "+" : "");
+          badge.title = capped ? list.dataset.orMore.replace("%(count)s", shown) : "";
           badge.classList.remove("is-pending");
         });
       })

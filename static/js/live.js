@@ -99,7 +99,9 @@
     others.forEach(function (person) {
       var chip = document.createElement("span");
       chip.className = "presence-chip" + (person.typing ? " presence-typing" : "");
-      chip.textContent = person.typing ? person.name + " is replying…" : person.name + " is viewing";
+      // The sentences come from the page, in the reader's language (data-replying / data-viewing).
+      var words = person.typing ? presence.getAttribute("data-replying") : presence.getAttribute("data-viewing");
+      chip.textContent = words.replace("%(name)s", person.name);
       presence.appendChild(chip);
     });
     presence.hidden = others.length === 0;

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -175,7 +176,7 @@ class BulkResultOut(serializers.Serializer):
 
 
 class AgentField(ObjectIdField):
-    missing = "No such agent."
+    missing = _("No such agent.")
 
     def get_queryset(self):
         # Whether this agent may work the ticket's team is the service's question.
@@ -241,7 +242,7 @@ class TicketCreateIn(serializers.Serializer):
         refused = permissions.refused_create_fields(self.context["request"].user, self.initial_data)
         if refused:
             raise serializers.ValidationError(
-                {name: [f"Only agents can set the {name} of a new ticket."] for name in refused}
+                {name: [_("Only agents can set the %(field)s of a new ticket.") % {"field": name}] for name in refused}
             )
         return attrs
 

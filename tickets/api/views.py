@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
@@ -141,12 +142,12 @@ class TicketList(generics.GenericAPIView):
     def get(self, request):
         ordering = request.query_params.get("ordering") or self.default_ordering
         if ordering.removeprefix("-") == selectors.SEARCH_SORT and not self._searching():
-            raise ValidationError({"ordering": ["Sort by relevance only together with a search (`q`)."]})
+            raise ValidationError({"ordering": [_("Sort by relevance only together with a search (`q`).")]})
         refused = permissions.refused_list_filters(
             request.user, [name for name, value in request.query_params.items() if value]
         )
         if refused:
-            raise ValidationError({name: ["Only people who work tickets can filter by this."] for name in refused})
+            raise ValidationError({name: [_("Only people who work tickets can filter by this.")] for name in refused})
         form = selectors.TicketFilterForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
@@ -209,7 +210,7 @@ class TicketList(generics.GenericAPIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if key:
             if len(key) > 255:
-                return Response({"Idempotency-Key": ["Use at most 255 characters."]}, status=400)
+                return Response({"Idempotency-Key": [_("Use at most 255 characters.")]}, status=400)
             ticket, created = services.ticket_create_idempotent(actor=request.user, key=key, **data)
         else:
             ticket, created = services.ticket_create(actor=request.user, **data), True
@@ -420,7 +421,7 @@ class AttachmentList(TicketScoped, generics.GenericAPIView):
         if message_id is not None:
             message = selectors.messages_for(request.user, ticket).filter(pk=message_id).first()
             if message is None:
-                return Response({"message": ["No such message on this ticket."]}, status=status.HTTP_400_BAD_REQUEST)
+                return Response({"message": [_("No such message on this ticket.")]}, status=status.HTTP_400_BAD_REQUEST)
         attachment = services.attachment_add(
             actor=request.user, ticket=ticket, file=given.validated_data["file"], message=message
         )

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.forms import apply_errors
 from helpdesk.ids import parse_id
@@ -38,7 +40,9 @@ def _split_tags(value: str, field: str) -> list[str]:
     names = [part.strip() for part in value.replace(",", " ").split() if part.strip()]
     for name in names:
         if not TAG_RE.match(name):
-            raise ValidationError(f"Tag {name[:60]!r} is not valid: use 1–50 letters, digits, '-' or '_'.")
+            raise ValidationError(
+                _("Tag %(tag)s is not valid: use 1–50 letters, digits, '-' or '_'.") % {"tag": repr(name[:60])}
+            )
     return [n.lower() for n in names]
 
 
@@ -83,9 +87,9 @@ class QueueFilterForm(TicketFilterForm):
     # (They replace the list form's id fields: the queue offers pickers where the API takes ids.)
     assignee = forms.ChoiceField(required=False, widget=QuickSelect)  # type: ignore[assignment]
     team = forms.ChoiceField(required=False, widget=QuickSelect)  # type: ignore[assignment]
-    requester = RequesterField(by_name=True, required=False, help_text="Email, name or user id")
+    requester = RequesterField(by_name=True, required=False, help_text=_("Email, name or user id"))
     # A name (or id), not a list: a desk has thousands of customer organizations.
-    organization = OrganizationField(by_name=True, required=False, help_text="Organization name or id")
+    organization = OrganizationField(by_name=True, required=False, help_text=_("Organization name or id"))
     channel = None  # type: ignore[assignment]  # not offered in the queue
     created_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     created_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -104,11 +108,13 @@ class QueueFilterForm(TicketFilterForm):
         self.fields["requester"].widget.attrs["maxlength"] = "254"
         self.fields["organization"].widget.attrs["maxlength"] = "200"
         _choice_field(self, "assignee").choices = [
-            ("anyone", "Anyone"),
-            ("me", "Me"),
-            ("none", "Nobody"),
+            ("anyone", pgettext("assignee", "Anyone")),
+            ("me", pgettext("assignee", "Me")),
+            ("none", pgettext("assignee", "Nobody")),
         ] + _people_choices(agents)
-        _choice_field(self, "team").choices = [("", "Any team"), ("none", "No team")] + _team_choices(teams)
+        _choice_field(self, "team").choices = [("", gettext("Any team")), ("none", gettext("No team"))] + _team_choices(
+            teams
+        )
 
     def clean_view(self):
         return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
@@ -124,13 +130,13 @@ class QueueFilterForm(TicketFilterForm):
 class BulkForm(forms.Form):
     """Changes for the selected tickets; every field left on "No change" is not touched."""
 
-    ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Select at least one ticket."})
+    ids = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": _("Select at least one ticket.")})
     assignee = forms.ChoiceField(required=False)
     team = forms.ChoiceField(required=False)
-    status = forms.ChoiceField(choices=[(NO_CHANGE, "No change")] + Status.choices, required=False)
-    priority = forms.ChoiceField(choices=[(NO_CHANGE, "No change")] + Priority.choices, required=False)
-    add_tags = forms.CharField(label="Add tags", required=False, max_length=500)
-    remove_tags = forms.CharField(label="Remove tags", required=False, max_length=500)
+    status = forms.ChoiceField(choices=[(NO_CHANGE, _("No change"))] + Status.choices, required=False)
+    priority = forms.ChoiceField(choices=[(NO_CHANGE, _("No change"))] + Priority.choices, required=False)
+    add_tags = forms.CharField(label=_("Add tags"), required=False, max_length=500)
+    remove_tags = forms.CharField(label=_("Remove tags"), required=False, max_length=500)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, agents=(), teams=(), **kwargs):
@@ -138,10 +144,15 @@ class BulkForm(forms.Form):
         # Ids are checked by the service (invisible ones fail the whole update); any int is accepted here.
         # (Bounded: SQLite cannot even compare with integers past 64 bits.)
         _choice_field(self, "ids").valid_value = lambda value: parse_id(value) is not None  # type: ignore[method-assign]
-        _choice_field(self, "assignee").choices = [(NO_CHANGE, "No change"), ("me", "Me"), ("none", "Unassign")] + (
-            _people_choices(agents)
-        )
-        _choice_field(self, "team").choices = [(NO_CHANGE, "No change"), ("none", "No team")] + _team_choices(teams)
+        _choice_field(self, "assignee").choices = [
+            (NO_CHANGE, gettext("No change")),
+            ("me", pgettext("assignee", "Me")),
+            ("none", gettext("Unassign")),
+        ] + (_people_choices(agents))
+        _choice_field(self, "team").choices = [
+            (NO_CHANGE, gettext("No change")),
+            ("none", gettext("No team")),
+        ] + _team_choices(teams)
 
     def clean_add_tags(self):
         return _split_tags(self.cleaned_data.get("add_tags", ""), "add_tags")
@@ -175,38 +186,44 @@ class BulkForm(forms.Form):
 class MessageForm(forms.Form):
     """The composer: a public reply or an internal note, files, and an optional new status."""
 
-    MODES = [("reply", "Reply to customer"), ("note", "Internal note")]
-    SUBMIT_AS = [(NO_CHANGE, "Keep status")] + [
+    MODES = [("reply", _("Reply to customer")), ("note", _("Internal note"))]
+    SUBMIT_AS = [(NO_CHANGE, _("Keep status"))] + [
         (s.value, s.label) for s in (Status.OPEN, Status.IN_PROGRESS, Status.PENDING, Status.ON_HOLD, Status.SOLVED)
     ]
 
-    mode = forms.ChoiceField(choices=MODES, initial="reply", widget=forms.RadioSelect, label="Type")
-    body = forms.CharField(label="Message", widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
-    attachments = MultipleFileField(label="Attach files")
-    status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label="Submit as")
+    mode = forms.ChoiceField(
+        choices=MODES, initial="reply", widget=forms.RadioSelect, label=pgettext_lazy("reply or note", "Type")
+    )
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
+    attachments = MultipleFileField(label=_("Attach files"))
+    status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label=_("Submit as"))
 
 
 class TicketFieldsForm(forms.Form):
     """The side panel: status, priority, assignee, team, tags, category."""
 
-    status = forms.ChoiceField(choices=Status.choices)
-    priority = forms.ChoiceField(choices=Priority.choices)
-    assignee = forms.ChoiceField(required=False, widget=QuickSelect)
-    team = forms.ChoiceField(required=False, widget=QuickSelect)
-    category = forms.ChoiceField(choices=[("", "None")] + Category.choices, required=False)
-    tags = forms.CharField(required=False, max_length=600, help_text="Separate with spaces or commas.")
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
+    assignee = forms.ChoiceField(required=False, widget=QuickSelect, label=_("Assignee"))
+    team = forms.ChoiceField(required=False, widget=QuickSelect, label=_("Team"))
+    category = forms.ChoiceField(
+        choices=[("", pgettext_lazy("no category", "None"))] + Category.choices, required=False, label=_("Category")
+    )
+    tags = forms.CharField(
+        required=False, max_length=600, help_text=_("Separate with spaces or commas."), label=_("Tags")
+    )
 
     def __init__(self, *args, agents=(), teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "assignee").choices = [("", "Unassigned")] + _people_choices(agents)
-        _choice_field(self, "team").choices = [("", "No team")] + _team_choices(teams)
+        _choice_field(self, "assignee").choices = [("", gettext("Unassigned"))] + _people_choices(agents)
+        _choice_field(self, "team").choices = [("", gettext("No team"))] + _team_choices(teams)
 
     def clean_tags(self):
         return _split_tags(self.cleaned_data.get("tags", ""), "tags")
 
 
 class CollaboratorForm(forms.Form):
-    email = forms.EmailField(label="Customer email")
+    email = forms.EmailField(label=_("Customer email"))
 
 
 class PeriodBoundField(forms.Field):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from tickets.forms.shared import MultipleFileField, attachment_help
 from tickets.models import Category, Priority
@@ -19,24 +20,27 @@ class _AttachmentHelpMixin:
 
 class TicketForm(_AttachmentHelpMixin, forms.Form):
     subject = forms.CharField(
-        label="Subject",
+        label=_("Subject"),
         max_length=150,
-        help_text="A short summary, 5 to 150 characters.",
+        help_text=_("A short summary, 5 to 150 characters."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     description = forms.CharField(
-        label="Describe the problem",
+        label=_("Describe the problem"),
         max_length=20_000,
-        help_text="What happened, what you expected, and the steps to see it. Light Markdown works: "
-        "links, lists, `code`.",
+        help_text=_(
+            "What happened, what you expected, and the steps to see it. Light Markdown works: links, lists, `code`."
+        ),
         widget=forms.Textarea(attrs={"rows": 8}),
     )
-    priority = forms.ChoiceField(label="Priority", choices=Priority.choices, initial=Priority.NORMAL)
-    category = forms.ChoiceField(label="Category", choices=[("", "Not sure")] + list(Category.choices), required=False)
-    attachments = MultipleFileField(label="Attachments")
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Not sure"))] + list(Category.choices), required=False
+    )
+    attachments = MultipleFileField(label=_("Attachments"))
     follow_up_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class ReplyForm(_AttachmentHelpMixin, forms.Form):
-    body = forms.CharField(label="Your reply", max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
-    attachments = MultipleFileField(label="Attachments")
+    body = forms.CharField(label=_("Your reply"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 5}))
+    attachments = MultipleFileField(label=_("Attachments"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import ngettext
 
 
 class MultipleFileInput(forms.FileInput):
@@ -42,7 +43,9 @@ class MultipleFileField(forms.FileField):
 
 def attachment_help() -> str:
     """What may be attached, from the settings of the moment (read when a form is made)."""
-    return (
-        f"Up to {settings.HELPDESK_MAX_ATTACHMENTS_PER_REQUEST} files, at most "
-        f"{filesizeformat(settings.HELPDESK_MAX_ATTACHMENT_BYTES)} each: images, PDF, text, CSV, ZIP or office documents."
-    )
+    count = settings.HELPDESK_MAX_ATTACHMENTS_PER_REQUEST
+    return ngettext(
+        "Up to %(count)d file, at most %(size)s: images, PDF, text, CSV, ZIP or office documents.",
+        "Up to %(count)d files, at most %(size)s each: images, PDF, text, CSV, ZIP or office documents.",
+        count,
+    ) % {"count": count, "size": filesizeformat(settings.HELPDESK_MAX_ATTACHMENT_BYTES)}

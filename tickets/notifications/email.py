@@ -7,7 +7,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tickets import permissions
+from accounts.languages import speaking_to
+from tickets import history, permissions
 from tickets.models import Message, Notification, NotificationKind, Status, Ticket
 from tickets.notifications import mailthread
 
@@ -22,12 +23,15 @@ def send_email(notification: Notification) -> bool:
     if recipient.email_bouncing_since is not None:  # until mail from the address arrives again
         return False
     ticket = notification.ticket
-    context = _context(notification)
-    subject = " ".join(
-        render_to_string(f"emails/{notification.kind}_subject.txt", context).split()
-    )  # one line, whatever the ticket subject held
-    text = render_to_string(f"emails/{notification.kind}.txt", context)
-    html = render_to_string(f"emails/{notification.kind}.html", context)
+    # In the recipient's language and time zone, whoever made the change (and whatever the
+    # request or worker had active): each recipient's mail is written on its own.
+    with speaking_to(recipient):
+        context = _context(notification)
+        subject = " ".join(
+            render_to_string(f"emails/{notification.kind}_subject.txt", context).split()
+        )  # one line, whatever the ticket subject held
+        text = render_to_string(f"emails/{notification.kind}.txt", context)
+        html = render_to_string(f"emails/{notification.kind}.html", context)
     # Threading (tickets.notifications.mailthread): a random Message-ID kept with the ticket, the
     # thread's newest message answered, replies to the ticket's signed address.
     message_id = mailthread.new_message_id(ticket.pk)
@@ -73,5 +77,5 @@ def _context(notification: Notification) -> dict:
         "message": message,
         "ticket_url": f"{site}{path}",
         "status_label": Status(ticket.status).label,
-        "actor_name": event.actor_name,
+        "actor_name": history.actor_name(event),
     }

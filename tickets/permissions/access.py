@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.permissions import Person, signed_in, works_tickets
@@ -221,18 +222,18 @@ def authorize(user: Person, action: Action | str, ticket: Ticket) -> None:
     if not can(user, Action.VIEW, ticket):
         raise Http404("No such ticket.")
     if action != Action.VIEW and not can(user, action, ticket):
-        raise PermissionDenied(_DENIED_MESSAGES.get(Action(action), "You may not do that to this ticket."))
+        raise PermissionDenied(_DENIED_MESSAGES.get(Action(action), _("You may not do that to this ticket.")))
 
 
 _DENIED_MESSAGES = {
-    Action.REPLY: "You can read this ticket but not reply to it.",
-    Action.ADD_NOTE: "Only agents can add internal notes.",
-    Action.SOLVE: "Only the requester or an agent can solve or reopen this ticket.",
-    Action.CHANGE: "Only agents can change this ticket.",
-    Action.ASSIGN: "Only agents can assign this ticket.",
-    Action.CLAIM: "Only agents can claim tickets.",
-    Action.ADD_COLLABORATOR: "Only agents can add collaborators.",
-    Action.DELETE: "Only admins can delete tickets.",
+    Action.REPLY: _("You can read this ticket but not reply to it."),
+    Action.ADD_NOTE: _("Only agents can add internal notes."),
+    Action.SOLVE: _("Only the requester or an agent can solve or reopen this ticket."),
+    Action.CHANGE: _("Only agents can change this ticket."),
+    Action.ASSIGN: _("Only agents can assign this ticket."),
+    Action.CLAIM: _("Only agents can claim tickets."),
+    Action.ADD_COLLABORATOR: _("Only agents can add collaborators."),
+    Action.DELETE: _("Only admins can delete tickets."),
 }
 
 

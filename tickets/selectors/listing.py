@@ -32,6 +32,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.addresses import normalize_email
 from accounts.models import Organization
@@ -196,7 +197,7 @@ class IdField(forms.Field):
     """A positive id that fits a bigint column; ``by_name`` fields also take a text of at most
     ``max_length`` characters, which ``named`` turns into their value."""
 
-    default_error_messages = {"invalid": "Give a numeric id."}
+    default_error_messages = {"invalid": _("Give a numeric id.")}
     max_length = 254
 
     def __init__(self, *, by_name: bool = False, **kwargs):
@@ -209,7 +210,7 @@ class IdField(forms.Field):
             return None
         if self.by_name:
             if len(text) > self.max_length:
-                raise ValidationError(f"Use at most {self.max_length} characters.")
+                raise ValidationError(_("Use at most %(count)d characters.") % {"count": self.max_length})
             return self.named(text)
         found = parse_id(text)
         if found is not None:
@@ -236,8 +237,8 @@ class IdOrKeywordField(forms.Field):
         found = parse_id(value)
         if found is not None:
             return found
-        options = " or ".join([*(f"'{k}'" for k in self.keywords), "a numeric id"])
-        raise ValidationError(f"Give {options}.")
+        options = _(" or ").join([*(f"'{k}'" for k in self.keywords), str(_("a numeric id"))])
+        raise ValidationError(_("Give %(options)s.") % {"options": options})
 
 
 class RequesterField(IdField):
@@ -260,7 +261,7 @@ class OrganizationField(IdField):
             match = Organization.objects.filter(name__iexact=text)
         pk = match.values_list("pk", flat=True).first()
         if pk is None:
-            raise ValidationError(f"No organization is called “{text}”.")
+            raise ValidationError(_("No organization is called “%(name)s”.") % {"name": text})
         return pk
 
 
@@ -283,7 +284,7 @@ class TagField(forms.CharField):
 class MomentField(forms.Field):
     """A date (the whole day) or an ISO 8601 date and time (that instant)."""
 
-    default_error_messages = {"invalid": "Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."}
+    default_error_messages = {"invalid": _("Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z).")}
 
     def to_python(self, value) -> date | datetime | None:
         if value in self.empty_values:
@@ -326,10 +327,10 @@ class TicketFilterForm(forms.Form):
                 try:
                     data[name] = _bound(data[name], end=name.endswith("_before"))
                 except (OverflowError, ValueError):
-                    self.add_error(name, "That date is out of range.")
+                    self.add_error(name, _("That date is out of range."))
         for start, end in (("created_after", "created_before"), ("updated_after", "updated_before")):
             if data.get(start) and data.get(end) and data[start] >= data[end]:
-                self.add_error(end, "This date is before the start of the range.")
+                self.add_error(end, _("This date is before the start of the range."))
         return data
 
     def filters(self) -> TicketFilters:

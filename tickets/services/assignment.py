@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from tickets import permissions
@@ -25,10 +26,13 @@ def validate_assignee(assignee: User | None, team: Team | None) -> None:
     if assignee is None:
         return
     if not permissions.works_tickets(assignee):
-        raise ValidationError({"assignee": [f"{assignee.name} is not an active agent."]})
+        raise ValidationError({"assignee": [_("%(name)s is not an active agent.") % {"name": assignee.name}]})
     if not permissions.may_be_assigned(assignee, team):
-        where = f"team {team.name}" if team is not None else "tickets without a team"
-        raise ValidationError({"assignee": [f"{assignee.name} cannot work {where}."]})
+        if team is not None:
+            message = _("%(name)s cannot work team %(team)s.") % {"name": assignee.name, "team": team.name}
+        else:
+            message = _("%(name)s cannot work tickets without a team.") % {"name": assignee.name}
+        raise ValidationError({"assignee": [message]})
 
 
 def assign(change: TicketChange, assignee: User | None, **extra: object) -> None:
@@ -95,7 +99,7 @@ def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
             return ticket
         if ticket.assignee_id is not None and not (force and permissions.may_force_claim(actor, ticket)):
             assert ticket.assignee is not None
-            raise Conflict(f"{ticket.assignee.name} already holds this ticket.")
+            raise Conflict(_("%(name)s already holds this ticket.") % {"name": ticket.assignee.name})
         validate_assignee(actor, ticket.team)
         change = TicketChange(ticket, actor, timezone.now())
         assign(change, actor, claimed=True)
@@ -123,7 +127,7 @@ def ticket_release(*, actor: User, ticket: Ticket) -> Ticket:
             return ticket
         if ticket.assignee_id != actor.pk:
             assert ticket.assignee is not None
-            raise Conflict(f"{ticket.assignee.name} holds this ticket now.")
+            raise Conflict(_("%(name)s holds this ticket now.") % {"name": ticket.assignee.name})
         change = TicketChange(ticket, actor, timezone.now())
         assign(change, None, released=True)
         if ticket.status == Status.IN_PROGRESS:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounts.models import User
 from tickets import caching, live, notifications, permissions
 from tickets.exceptions import Conflict
@@ -45,7 +47,7 @@ def lock(ticket: Ticket) -> Ticket:
 def refuse_if_closed(ticket: Ticket, message: str | None = None) -> None:
     if ticket.status == Status.CLOSED:
         raise Conflict(
-            message or "This ticket is closed and can no longer be changed. Open a follow-up ticket instead."
+            message or _("This ticket is closed and can no longer be changed. Open a follow-up ticket instead.")
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.addresses import normalize_email
@@ -103,7 +104,7 @@ def message_add(
 
     with atomic_with_files():
         ticket = lock(ticket)
-        refuse_if_closed(ticket, "This ticket is closed and takes no more replies. Open a follow-up ticket instead.")
+        refuse_if_closed(ticket, _("This ticket is closed and takes no more replies. Open a follow-up ticket instead."))
         change = TicketChange(ticket, actor, timezone.now())
         message = write_message(change, clean["body"], internal=internal)
         for item in checked:
@@ -131,7 +132,7 @@ def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message |
     actor = require_signed_in(actor)
     if message is not None and message.ticket_id != ticket.pk:
         permissions.authorize(actor, Action.VIEW, ticket)
-        raise ValidationError({"message": ["That message belongs to another ticket."]})
+        raise ValidationError({"message": [_("That message belongs to another ticket.")]})
     internal = bool(message and message.internal)
     permissions.authorize(actor, Action.ADD_NOTE if internal else Action.REPLY, ticket)
     if message is not None and not internal and not permissions.may_attach_to(actor, message):
@@ -139,7 +140,7 @@ def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message |
     (checked,) = check_uploads([file], field="file")
     with atomic_with_files():
         ticket = lock(ticket)
-        refuse_if_closed(ticket, "This ticket is closed and takes no more files. Open a follow-up ticket instead.")
+        refuse_if_closed(ticket, _("This ticket is closed and takes no more files. Open a follow-up ticket instead."))
         change = TicketChange(ticket, actor, timezone.now())
         attachment = attach_file(change, checked, message=message)
         change.save()
@@ -163,9 +164,11 @@ def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "")
             except ValidationError as exc:
                 raise ValidationError({"email": exc.message_dict.get("email", exc.messages)}) from None
         if not permissions.may_collaborate(user):
-            raise ValidationError({"email": [f"{user.name} is an agent; agents do not need to be added."]})
+            raise ValidationError(
+                {"email": [_("%(name)s is an agent; agents do not need to be added.") % {"name": user.name}]}
+            )
         if user.pk == ticket.requester_id:
-            raise ValidationError({"email": [f"{user.name} is the requester already."]})
+            raise ValidationError({"email": [_("%(name)s is the requester already.") % {"name": user.name}]})
         if ticket.collaborators.filter(pk=user.pk).exists():
             return user
         ticket.collaborators.add(user)

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.addresses import normalize_email
@@ -77,7 +78,9 @@ def ticket_create(
         actor, [name for name, value in staff_only.items() if value is not None]
     )
     if refused:
-        raise ValidationError({field: [f"Only agents can set the {field} of a new ticket."] for field in refused})
+        raise ValidationError(
+            {field: [_("Only agents can set the %(field)s of a new ticket.") % {"field": field}] for field in refused}
+        )
     collected, errors = collect_errors(
         [
             ("subject", lambda: clean_subject(subject)),
@@ -94,7 +97,7 @@ def ticket_create(
         ]
     )
     if collected.get("status") == Status.CLOSED:
-        errors["status"] = ["A new ticket cannot start closed."]
+        errors["status"] = [_("A new ticket cannot start closed.")]
     try:
         checked = check_uploads(list(attachments))
     except ValidationError:
@@ -166,14 +169,14 @@ def _resolve_requester(actor: User, requester: User | dict[str, Any] | None) -> 
         return actor
     if isinstance(requester, User):
         if not requester.is_active:
-            raise ValidationError({"requester": [f"{requester.name} is deactivated."]})
+            raise ValidationError({"requester": [_("%(name)s is deactivated.") % {"name": requester.name}]})
         return requester
     if isinstance(requester, dict):
         email = normalize_email(requester.get("email"))
         existing = User.objects.with_email(email).first() if email else None
         if existing is not None:
             if not existing.is_active:
-                raise ValidationError({"requester": [f"{existing.email} is deactivated."]})
+                raise ValidationError({"requester": [_("%(name)s is deactivated.") % {"name": existing.email}]})
             return existing
         try:
             return account_services.user_create(
@@ -183,7 +186,7 @@ def _resolve_requester(actor: User, requester: User | dict[str, Any] | None) -> 
             raise ValidationError(
                 {"requester": [f"{field}: {'; '.join(msgs)}" for field, msgs in exc.message_dict.items()]}
             ) from None
-    raise ValidationError({"requester": ["Give a user or an email and name."]})
+    raise ValidationError({"requester": [_("Give a user or an email and name.")]})
 
 
 def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[Ticket, bool]:
@@ -222,5 +225,8 @@ def _replayed(actor: User, ticket: Ticket) -> Ticket:
     result of what they did once, even in a team they do not work; a replay is a new read, so it is
     held to visibility — ``Conflict`` naming only the ticket number they were already given."""
     if not permissions.can(actor, Action.VIEW, ticket):
-        raise Conflict(f"This Idempotency-Key already created ticket #{ticket.pk}, which you can no longer see.")
+        raise Conflict(
+            _("This Idempotency-Key already created ticket #%(number)s, which you can no longer see.")
+            % {"number": ticket.pk}
+        )
     return ticket

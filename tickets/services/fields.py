@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from tickets import permissions, search
@@ -144,7 +145,12 @@ def _change_tags(change: TicketChange, clean: dict[str, Any]) -> None:
     wanted = [name for name in wanted if name not in clean.get("remove_tags", [])]
     if len(wanted) > MAX_TAGS:
         raise ValidationError(
-            {"tags": [f"A ticket can have at most {MAX_TAGS} tags ({len(wanted)} after this change)."]}
+            {
+                "tags": [
+                    _("A ticket can have at most %(count)d tags (%(given)d after this change).")
+                    % {"count": MAX_TAGS, "given": len(wanted)}
+                ]
+            }
         )
     added = [name for name in wanted if name not in current]
     removed = [name for name in current if name not in wanted]
@@ -172,17 +178,26 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
         raise PermissionDenied("Only agents can change tickets in bulk.")
     unknown = set(changes) - BULK_FIELDS
     if unknown:
-        raise ValidationError({"changes": [f"Unknown change {name!r}." for name in sorted(unknown)]})
+        raise ValidationError(
+            {"changes": [_("Unknown change %(name)s.") % {"name": repr(name)} for name in sorted(unknown)]}
+        )
     if not changes:
-        raise ValidationError({"changes": ["Choose at least one change."]})
+        raise ValidationError({"changes": [_("Choose at least one change.")]})
     try:
         ids = sorted({int(pk) for pk in ticket_ids})
     except (TypeError, ValueError):
-        raise ValidationError({"ids": ["Ticket ids must be whole numbers."]}) from None
+        raise ValidationError({"ids": [_("Ticket ids must be whole numbers.")]}) from None
     if not ids:
-        raise ValidationError({"ids": ["Select at least one ticket."]})
+        raise ValidationError({"ids": [_("Select at least one ticket.")]})
     if len(ids) > MAX_BULK_TICKETS:
-        raise ValidationError({"ids": [f"Change at most {MAX_BULK_TICKETS} tickets at once ({len(ids)} given)."]})
+        raise ValidationError(
+            {
+                "ids": [
+                    _("Change at most %(count)d tickets at once (%(given)d given).")
+                    % {"count": MAX_BULK_TICKETS, "given": len(ids)}
+                ]
+            }
+        )
     failures: dict[int, str] = {}
     updated: list[Ticket] = []
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from tickets import caching, permissions, thumbnails
@@ -56,9 +57,12 @@ def check_transition(actor: User, ticket: Ticket, new: str) -> None:
     old = ticket.status
     if new not in TRANSITIONS[old]:
         if old == Status.CLOSED:
-            message = "This ticket is closed; closed tickets cannot be reopened. Open a follow-up ticket instead."
+            message = _("This ticket is closed; closed tickets cannot be reopened. Open a follow-up ticket instead.")
         else:
-            message = f"A ticket cannot go from {Status(old).label.lower()} to {Status(new).label.lower()}."
+            message = _("A ticket cannot go from %(old)s to %(new)s.") % {
+                "old": str(Status(old).label).lower(),
+                "new": str(Status(new).label).lower(),
+            }
         raise ValidationError({"status": [message]})
     if permissions.can(actor, Action.CHANGE, ticket):
         return

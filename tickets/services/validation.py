@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.permissions import Person, signed_in
@@ -33,25 +34,44 @@ def require_signed_in(actor: Person) -> User:
 
 def clean_subject(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValidationError({"subject": ["Enter a subject."]})
+        raise ValidationError({"subject": [_("Enter a subject.")]})
     # One line (CR/LF would end up in mail headers), without invisible format characters: a
     # right-to-left override would make "Invoice \u202egpj.exe" read "Invoice exe.jpg".
     subject = clean_label(value)
     if len(subject) < SUBJECT_MIN:
-        raise ValidationError({"subject": [f"Use at least {SUBJECT_MIN} characters for the subject."]})
+        raise ValidationError(
+            {"subject": [_("Use at least %(count)d characters for the subject.") % {"count": SUBJECT_MIN}]}
+        )
     if len(subject) > SUBJECT_MAX:
-        raise ValidationError({"subject": [f"Use at most {SUBJECT_MAX} characters for the subject."]})
+        raise ValidationError(
+            {"subject": [_("Use at most %(count)d characters for the subject.") % {"count": SUBJECT_MAX}]}
+        )
     return subject
 
 
 def clean_text(value: Any, *, field: str, minimum: int, maximum: int) -> str:
     if not isinstance(value, str):
-        raise ValidationError({field: ["This field is required."]})
+        raise ValidationError({field: [_("This field is required.")]})
     text = value.strip()
     if len(text) < minimum:
-        raise ValidationError({field: ["Write a message." if minimum <= 1 else f"Use at least {minimum} characters."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Write a message.")
+                    if minimum <= 1
+                    else _("Use at least %(count)d characters.") % {"count": minimum}
+                ]
+            }
+        )
     if len(text) > maximum:
-        raise ValidationError({field: [f"Use at most {maximum:,} characters ({len(text):,} given)."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("Use at most %(count)s characters (%(given)s given).")
+                    % {"count": f"{maximum:,}", "given": f"{len(text):,}"}
+                ]
+            }
+        )
     return text
 
 
@@ -60,7 +80,14 @@ def clean_choice(value: Any, choices: Any, field: str, *, allow_none: bool = Fal
         return None
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        raise ValidationError({field: [f"{value!r} is not a valid {field}; use one of: {allowed}."]})
+        raise ValidationError(
+            {
+                field: [
+                    _("%(value)s is not a valid %(field)s; use one of: %(allowed)s.")
+                    % {"value": repr(value), "field": field, "allowed": allowed}
+                ]
+            }
+        )
     return value
 
 
@@ -69,17 +96,21 @@ def clean_tags(tags: Any, *, field: str = "tags", limit: int | None = MAX_TAGS) 
     if tags is None:
         return []
     if isinstance(tags, str) or not isinstance(tags, Iterable):
-        raise ValidationError({field: ["Give a list of tags."]})
+        raise ValidationError({field: [_("Give a list of tags.")]})
     names: list[str] = []
     for tag in tags:
         if not isinstance(tag, str) or not TAG_RE.match(tag):
             shown = tag if isinstance(tag, str) and len(tag) <= 60 else f"{str(tag)[:57]}..."
-            raise ValidationError({field: [f"Tag {shown!r} is not valid: use 1–50 letters, digits, '-' or '_'."]})
+            raise ValidationError(
+                {field: [_("Tag %(tag)s is not valid: use 1–50 letters, digits, '-' or '_'.") % {"tag": repr(shown)}]}
+            )
         name = tag.lower()
         if name not in names:
             names.append(name)
     if limit is not None and len(names) > limit:
-        raise ValidationError({field: [f"Use at most {limit} tags ({len(names)} given)."]})
+        raise ValidationError(
+            {field: [_("Use at most %(count)d tags (%(given)d given).") % {"count": limit, "given": len(names)}]}
+        )
     return names
 
 
@@ -87,9 +118,16 @@ def clean_metadata(metadata: Any) -> dict[str, Any]:
     if metadata is None:
         return {}
     if not isinstance(metadata, dict):
-        raise ValidationError({"metadata": ["Metadata must be a JSON object."]})
+        raise ValidationError({"metadata": [_("Metadata must be a JSON object.")]})
     if len(metadata) > MAX_METADATA_KEYS:
-        raise ValidationError({"metadata": [f"Use at most {MAX_METADATA_KEYS} keys ({len(metadata)} given)."]})
+        raise ValidationError(
+            {
+                "metadata": [
+                    _("Use at most %(count)d keys (%(given)d given).")
+                    % {"count": MAX_METADATA_KEYS, "given": len(metadata)}
+                ]
+            }
+        )
     return metadata
 
 
@@ -110,5 +148,5 @@ def tag_objects(names: list[str]) -> list[Tag]:
     existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
     for name in names:
         if name not in existing:
-            existing[name], _ = Tag.objects.get_or_create(name=name)
+            existing[name], _created = Tag.objects.get_or_create(name=name)
     return [existing[name] for name in names]

@@ -2,7 +2,9 @@
 
 from django import template
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
+from tickets import history
 from tickets.models import Priority, Status
 from tickets.rendering import render_markdown
 
@@ -19,7 +21,15 @@ def status_badge(status: str):
 @register.simple_tag
 def priority_badge(priority: str):
     label = Priority(priority).label if priority in Priority.values else priority
-    return format_html('<span class="badge badge-priority-{}">{} priority</span>', priority, label)
+    return format_html(
+        '<span class="badge badge-priority-{}">{}</span>', priority, _("%(level)s priority") % {"level": label}
+    )
+
+
+@register.filter
+def actor(event) -> str:
+    """Who made a history event, "System" translated (``tickets.history.actor_name``)."""
+    return history.actor_name(event)
 
 
 @register.filter

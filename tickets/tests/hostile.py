@@ -201,6 +201,7 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:profile": Route(),
     "accounts:profile_name": Route(get=False, form={"name": "Ada Customer"}),
+    "accounts:profile_locale": Route(get=False, form={"language": "es", "time_zone": "Europe/Madrid"}),
     "accounts:password_change": Route(
         get=False, form={"old_password": "x", "new_password1": "y", "new_password2": "y"}
     ),
@@ -330,7 +331,7 @@ ROUTES: dict[str, Route] = {
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
     "api:attachment-preview": Route(path={"pk": _pk("attachment")}),
     "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),
-    "api:me": Route(),
+    "api:me": Route(json={"language": "es", "time_zone": "Europe/Madrid"}, json_methods=("patch",)),
     "api:user-list": Route(
         query=(*LIST, "q", "role"), json={"email": "new@example.com", "name": "New", "role": "customer"}
     ),

@@ -252,6 +252,7 @@ ROUTES = {
     "accounts:signup_confirm": "accounts/tests/test_signup.py",
     "accounts:profile": "canary sweep",
     "accounts:profile_name": "accounts tests",
+    "accounts:profile_locale": "accounts/tests/test_language.py",
     "accounts:password_change": "accounts tests",
     "accounts:token_regenerate": "accounts tests",
     "accounts:notification_preferences": "test_notifications.py",

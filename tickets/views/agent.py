@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -180,7 +182,9 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.error(request, f"Nothing was changed: {error_text(exc)}")
     else:
         count = len(updated)
-        messages.success(request, f"Updated {count} ticket{'s' if count != 1 else ''}.")
+        messages.success(
+            request, ngettext("Updated %(count)d ticket.", "Updated %(count)d tickets.", count) % {"count": count}
+        )
     return back
 
 
@@ -283,9 +287,9 @@ def ticket_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
-            done = "Internal note added." if internal else "Reply sent to the customer."
+            done = _("Internal note added.") if internal else _("Reply sent to the customer.")
             if form.cleaned_data["status"]:
-                done += f" Status: {Status(form.cleaned_data['status']).label}."
+                done += " " + _("Status: %(status)s.") % {"status": Status(form.cleaned_data["status"]).label}
             messages.success(request, done)
             return redirect(ticket)
     ticket = selectors.ticket_get_for_user(request.user, pk)  # fresh, after a refused change
@@ -325,9 +329,12 @@ def ticket_fields(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
             if not permissions.can(request.user, Action.VIEW, Ticket.objects.get(pk=ticket.pk)):
-                messages.success(request, f"Ticket #{ticket.pk} moved to another team; you no longer work it.")
+                messages.success(
+                    request,
+                    _("Ticket #%(number)s moved to another team; you no longer work it.") % {"number": ticket.pk},
+                )
                 return redirect("agent:queue")
-            messages.success(request, "Ticket updated.")
+            messages.success(request, _("Ticket updated."))
             return redirect(ticket)
     ticket = selectors.ticket_get_for_user(request.user, pk)
     return _render_ticket(request, ticket, fields_form=form, status=400)
@@ -344,7 +351,7 @@ def ticket_claim(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, "You now hold this ticket.")
+        messages.success(request, _("You now hold this ticket."))
     return redirect(ticket)
 
 
@@ -360,7 +367,7 @@ def ticket_release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, "You released this ticket: it is unassigned again.")
+        messages.success(request, _("You released this ticket: it is unassigned again."))
     return redirect(ticket)
 
 
@@ -378,7 +385,7 @@ def collaborator_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         except ValidationError as exc:
             apply_errors(form, exc, aliases=FILE_ERRORS)
         else:
-            messages.success(request, f"{person.name} can now read and reply to this ticket.")
+            messages.success(request, _("%(name)s can now read and reply to this ticket.") % {"name": person.name})
             return redirect(ticket)
     ticket = selectors.ticket_get_for_user(request.user, pk)
     return _render_ticket(request, ticket, collaborator_form=form, status=400)
@@ -392,7 +399,7 @@ def collaborator_remove(request: AuthenticatedHttpRequest, pk: int, user_id: int
     if person is None:
         raise Http404("No such collaborator.")
     services.collaborator_remove(actor=request.user, ticket=ticket, user=person)
-    messages.success(request, f"{person.name} no longer has access to this ticket.")
+    messages.success(request, _("%(name)s no longer has access to this ticket.") % {"name": person.name})
     return redirect(ticket)
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -30,5 +31,9 @@ def notification_open(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
 @require_POST
 def notification_mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.notification_mark_read(actor=request.user, ids=None)
-    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    messages.success(
+        request,
+        ngettext("Marked %(count)d notification as read.", "Marked %(count)d notifications as read.", count)
+        % {"count": count},
+    )
     return redirect_next(request, request.POST.get("next"), reverse("notifications:list"))

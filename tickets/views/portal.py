@@ -8,12 +8,15 @@ on notes are filtered out here on top of the selectors' own rules.
 from __future__ import annotations
 
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -24,13 +27,16 @@ from tickets.forms.portal import ReplyForm, TicketForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 PAGE_SIZE = 25
 FILTER_LABELS = [
-    ("all", "All"),
-    ("open", "Open"),
-    ("waiting", "Waiting on you"),
-    ("solved", "Solved"),
-    ("closed", "Closed"),
+    ("all", pgettext_lazy("tickets filter", "All")),
+    ("open", pgettext_lazy("tickets filter", "Open")),
+    ("waiting", pgettext_lazy("tickets filter", "Waiting on you")),
+    ("solved", pgettext_lazy("tickets filter", "Solved")),
+    ("closed", pgettext_lazy("tickets filter", "Closed")),
 ]
 
 
@@ -98,7 +104,9 @@ def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
-                messages.success(request, f"Ticket #{ticket.pk} is filed. We will answer here and by email.")
+                messages.success(
+                    request, _("Ticket #%(number)s is filed. We will answer here and by email.") % {"number": ticket.pk}
+                )
                 return redirect("portal:ticket", pk=ticket.pk)
         status_code = 400
     else:
@@ -106,7 +114,9 @@ def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
         initial = {}
         if follow_up is not None:
             initial = {
-                "subject": f"Follow-up to #{follow_up.pk}: {follow_up.subject}"[:150],
+                "subject": (
+                    _("Follow-up to #%(number)s: %(subject)s") % {"number": follow_up.pk, "subject": follow_up.subject}
+                )[:150],
                 "follow_up_of": follow_up.pk,
                 "category": follow_up.category or "",
             }
@@ -177,12 +187,12 @@ def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("portal:ticket", pk=ticket.pk)
         else:
-            messages.success(request, "Your reply is added.")
+            messages.success(request, _("Your reply is added."))
             return redirect(reverse("portal:ticket", args=[ticket.pk]) + "#reply")
     return _render_ticket(request, ticket, reply_form=form, status=400)
 
 
-def _change_status(request: AuthenticatedHttpRequest, pk: int, new_status: str, done: str) -> HttpResponse:
+def _change_status(request: AuthenticatedHttpRequest, pk: int, new_status: str, done: StrOrPromise) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     permissions.authorize(request.user, Action.SOLVE, ticket)
     try:
@@ -199,10 +209,12 @@ def _change_status(request: AuthenticatedHttpRequest, pk: int, new_status: str, 
 @require_POST
 @customer_portal
 def solve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _change_status(request, pk, Status.SOLVED, "Marked as solved. Reply or reopen it if the problem comes back.")
+    return _change_status(
+        request, pk, Status.SOLVED, _("Marked as solved. Reply or reopen it if the problem comes back.")
+    )
 
 
 @require_POST
 @customer_portal
 def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    return _change_status(request, pk, Status.OPEN, "Reopened. The support team will pick it up again.")
+    return _change_status(request, pk, Status.OPEN, _("Reopened. The support team will pick it up again."))

@@ -285,6 +285,14 @@ ROWS: list[Row] = [
     ),
     # --- people
     Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
+    Row(
+        "people",
+        "my language and time zone",
+        "PATCH",
+        "/api/v1/me/",
+        EVERYONE,
+        body=lambda w: {"language": "es", "time_zone": "Europe/Madrid"},
+    ),
     Row("people", "users", "GET", "/api/v1/users/", AGENTS),
     Row(
         "people",
