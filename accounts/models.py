@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group,
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -126,6 +127,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Blank: the desk's TIME_ZONE. Else an IANA name such as Europe/Madrid.
     time_zone = models.CharField(max_length=64, blank=True, default="", validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
+    # Raised to end every session signed in so far (deactivation): part of the hash each session
+    # keeps (``_get_session_auth_hash``), like the password — so reactivating someone does not
+    # bring back a browser that was signed in before.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
     is_staff = models.BooleanField(default=False, help_text=_("May use the Django admin (admins only)."))
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -173,6 +178,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         if new_password:
             self._password_unset = False
             revoke_api_tokens(self)
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        if not self.session_generation:  # Django's own hash: sessions from before the field stay valid
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.session_auth_hash",
+            f"{self.password}\x00{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def end_all_sessions(self) -> None:
+        """Make every session signed in so far invalid on its next request (saved by the caller)."""
+        self.session_generation += 1
 
     def get_full_name(self) -> str:
         return self.name or self.email

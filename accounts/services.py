@@ -147,8 +147,9 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
 
     A deactivated person is signed out everywhere at once: Django's ``ModelBackend`` and the API's
     token authentication refuse inactive accounts on every request, live streams end (the
-    ``post_save`` receiver in ``tickets.live``) and their API tokens are deleted, so reactivation
-    does not bring an old token back. Nobody may deactivate themselves or the last active admin.
+    ``post_save`` receiver in ``tickets.live``), their API tokens are deleted and their sessions
+    ended for good (``User.end_all_sessions``), so reactivation brings back neither an old token
+    nor a browser that was signed in. Nobody may deactivate themselves or the last active admin.
     """
     from django.core.exceptions import PermissionDenied
 
@@ -161,7 +162,9 @@ def user_set_active(*, actor: User, user: User, active: bool) -> User:
     if user.is_active == active:
         return user
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    if not active:
+        user.end_all_sessions()
+    user.save(update_fields=["is_active", "session_generation"])
     if not active:
         revoke_api_tokens(user)
     access_changed.send(sender=User, users=(user,))

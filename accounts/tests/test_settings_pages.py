@@ -333,6 +333,23 @@ def test_deactivation_asks_then_signs_the_person_out_everywhere(admin_client, ad
     admin_client.post(f"/settings/people/{agent.pk}/active/")
     assert User.objects.get(pk=agent.pk).is_active
     assert ["Active", "No", "Yes"] in _values(_entries(agent)[-1])
+    # Reactivated, the browser that was signed in before stays signed out; a new sign-in works.
+    assert alice.get("/agent/").status_code == 302
+    again = Client()
+    again.force_login(User.objects.get(pk=agent.pk))
+    assert again.get("/agent/").status_code == 200
+    assert admin_client.get("/settings/people/").status_code == 200  # the admin's own session is untouched
+
+
+def test_sessions_from_before_the_generation_field_stay_valid(agent):
+    """A person never deactivated keeps Django's own session hash, so deploying the field signs
+    nobody out."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    assert agent.session_generation == 0
+    assert agent.get_session_auth_hash() == AbstractBaseUser.get_session_auth_hash(agent)
+    agent.end_all_sessions()
+    assert agent.get_session_auth_hash() != AbstractBaseUser._get_session_auth_hash(agent)
 
 
 def test_nobody_deactivates_themselves(admin_client, admin):
