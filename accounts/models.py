@@ -181,7 +181,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         if not self.session_generation:  # Django's own hash: sessions from before the field stay valid
-            return super()._get_session_auth_hash(secret=secret)
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]  # private in the stubs
         return salted_hmac(
             "accounts.User.session_auth_hash",
             f"{self.password}\x00{self.session_generation}",
