@@ -9,6 +9,7 @@ from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit
@@ -22,6 +23,14 @@ PER_PAGE = 50
 #: Where an audited object is shown in the settings area (invitations have no page of their own).
 OBJECT_PAGES = {"user": "settings:person", "team": "settings:team", "organization": "settings:organization"}
 KIND_BY_MODEL = {model._meta.model_name: key for key, model in AUDITED.items()}
+#: The words for the objects the settings area manages, in the reader's language (their models' own
+#: names, which other content types fall back to, are not all translated).
+KIND_NAMES = {
+    "user": pgettext_lazy("audit log: what was changed", "user"),
+    "team": pgettext_lazy("audit log: what was changed", "team"),
+    "organization": pgettext_lazy("audit log: what was changed", "organization"),
+    "invite": pgettext_lazy("audit log: what was changed", "invite"),
+}
 
 
 def _object_url(entry: LogEntry) -> str:
@@ -37,6 +46,15 @@ def _object_url(entry: LogEntry) -> str:
         return ""
 
 
+def _kind(entry: LogEntry) -> str:
+    content_type = cast(ContentType | None, entry.content_type)
+    if content_type is None:
+        return ""
+    if content_type.app_label == "accounts" and content_type.model in KIND_NAMES:
+        return str(KIND_NAMES[content_type.model])
+    return str(content_type.name)
+
+
 @settings_view
 @require_http_methods(["GET"])
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -50,7 +68,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "entry": entry,
             "lines": audit.describe(entry),
             "url": _object_url(entry),
-            "kind": entry.content_type.name if entry.content_type else "",
+            "kind": _kind(entry),
             "added": entry.action_flag == ADDITION,
             "deleted": entry.action_flag == DELETION,
         }
