@@ -3,6 +3,7 @@ first, by whom and to which object, field by field (``accounts.audit``)."""
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from django.contrib.admin.models import ADDITION, DELETION, LogEntry
@@ -46,6 +47,20 @@ def _object_url(entry: LogEntry) -> str:
         return ""
 
 
+#: An invitation's stored name, "Invite for sam@desk.test (agent)" (``Invite.__str__``, in English
+#: as the admin stores it): the log shows only the address, after the translated kind.
+INVITE_REPR = re.compile(r"^Invite for (?P<email>\S+) \((?:agent|admin)\)$")
+
+
+def _object_name(entry: LogEntry) -> str:
+    content_type = cast(ContentType | None, entry.content_type)
+    if content_type is not None and (content_type.app_label, content_type.model) == ("accounts", "invite"):
+        match = INVITE_REPR.match(entry.object_repr)
+        if match:
+            return match.group("email")
+    return entry.object_repr
+
+
 def _kind(entry: LogEntry) -> str:
     content_type = cast(ContentType | None, entry.content_type)
     if content_type is None:
@@ -69,6 +84,7 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "lines": audit.describe(entry),
             "url": _object_url(entry),
             "kind": _kind(entry),
+            "name": _object_name(entry),
             "added": entry.action_flag == ADDITION,
             "deleted": entry.action_flag == DELETION,
         }
