@@ -259,6 +259,24 @@ def test_a_spanish_agent_sees_no_english(name, client, spanish_desk, agent):
     assert english_left(response.content.decode(), DATA, _english_msgids()) == []
 
 
+SVG_NUMBER_ATTRIBUTE = re.compile(r'\s(x|y|x1|x2|y1|y2|cx|cy|r|width|height)="([^"]*)"')
+
+
+def svg_numbers_localized(html: str) -> list[str]:
+    """SVG coordinates written as a locale writes numbers ("82,5"): a browser reads "82,5" as two
+    numbers and draws the chart wrong, so every coordinate must be a plain number."""
+    found = []
+    for svg in re.findall(r"<svg\b.*?</svg>", html, flags=re.S):
+        for name, value in SVG_NUMBER_ATTRIBUTE.findall(svg):
+            if not re.fullmatch(r"-?\d+(\.\d+)?|url\(#[\w-]+\)", value):
+                found.append(f'{name}="{value}"')
+    return found
+
+
+def test_the_svg_number_check_can_fail():
+    assert svg_numbers_localized('<svg><rect x="82,5" y="3" width="1.5"></rect></svg><p x="1,2">') == ['x="82,5"']
+
+
 STATS_PAGES = {
     "last 30 days": "",
     "by week": "?period=custom&since=2026-01-05&until=2026-03-01&granularity=week",
@@ -283,6 +301,7 @@ def test_the_statistics_page_in_spanish(client, spanish_desk, agent, admin, who,
     if "2020" not in query:
         assert "Cifras a lo largo del tiempo" in html and "<desc " in html  # the section's table and charts
     assert english_left(html, DATA, _english_msgids()) == []
+    assert svg_numbers_localized(html) == []
     # The same page for an English reader: the check finds its words (so it reaches this page).
     account_services.user_set_locale(user=reader, language="en", time_zone="Europe/Madrid")
     english = client.get(reverse("agent:stats") + query).content.decode()
