@@ -21,6 +21,20 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _desk_language():
+    """Each test starts in the desk's language and time zone: a request as a Spanish reader leaves
+    Spanish (and their zone) active in the thread, which a later test's direct service calls and
+    their messages would otherwise speak."""
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
+    yield
+    translation.deactivate()
+    timezone.deactivate()
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -26,7 +26,7 @@ from typing import Any
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import models, transaction
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from accounts.models import Invite, Organization, Team, User
 
@@ -148,6 +148,8 @@ class Line:
 
 
 def _shown(field: str, value: str) -> str:
+    if value and field == "Role":  # Role's labels are translated in the "role" context
+        return pgettext("role", value)
     return gettext(value) if value and (field in WORD_FIELDS or value == NOTHING) else value
 
 

@@ -328,7 +328,7 @@ def invite_create(*, actor: User, email: str, role: str, team: Team | None = Non
     from django.core.exceptions import PermissionDenied
 
     if not may_manage_people(actor):
-        raise PermissionDenied("Only admins can invite agents and admins.")
+        raise PermissionDenied(_("Only admins can invite agents and admins."))
     email = clean_email(email)
     if role not in STAFF_ROLES:
         raise ValidationError({"role": [_("Invite an agent or an admin; customers sign up themselves.")]})
@@ -382,11 +382,11 @@ def invite_check(*, token: str) -> Invite:
     """The usable invite for ``token``, or ``InviteInvalid`` saying why not."""
     invite = Invite.objects.select_related("team").filter(token=token).first()
     if invite is None:
-        raise InviteInvalid("This invitation link is not valid. Ask an admin for a new one.")
+        raise InviteInvalid(_("This invitation link is not valid. Ask an admin for a new one."))
     if invite.is_used:
-        raise InviteInvalid("This invitation has already been used. Sign in instead, or ask an admin for a new one.")
+        raise InviteInvalid(_("This invitation has already been used. Sign in instead, or ask an admin for a new one."))
     if invite.is_expired:
-        raise InviteInvalid("This invitation has expired (they last seven days). Ask an admin for a new one.")
+        raise InviteInvalid(_("This invitation has expired (they last seven days). Ask an admin for a new one."))
     return invite
 
 
@@ -398,7 +398,7 @@ def invite_accept(*, token: str, name: str, password: str) -> User:
     invite = invite_check(token=token)
     invite = Invite.objects.select_for_update().get(pk=invite.pk)
     if invite.is_used:  # lost a race with another acceptance
-        raise InviteInvalid("This invitation has already been used. Sign in instead, or ask an admin for a new one.")
+        raise InviteInvalid(_("This invitation has already been used. Sign in instead, or ask an admin for a new one."))
     user = user_create(
         email=invite.email,
         name=name,
@@ -495,7 +495,7 @@ def api_token_regenerate(*, user: User):
     if not signed_in(user):
         from django.core.exceptions import PermissionDenied
 
-        raise PermissionDenied("Sign in to manage your API token.")
+        raise PermissionDenied(_("Sign in to manage your API token."))
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
 

@@ -41,8 +41,8 @@ class TicketEventInline(_ReadOnlyInline):
     fields = ("created_at", "actor_name", "kind", "data", "public")
     readonly_fields = fields
     ordering = ["created_at", "id"]
-    verbose_name = "history event"
-    verbose_name_plural = "history"
+    verbose_name = _("history event")
+    verbose_name_plural = _("history")
 
 
 @admin.register(Ticket)
@@ -74,7 +74,7 @@ class TicketAdmin(admin.ModelAdmin):
     ]
     fields = tuple(readonly_fields)
 
-    @admin.display(description="Tags")
+    @admin.display(description=_("Tags"))
     def tag_names(self, ticket):
         return ", ".join(tag.name for tag in ticket.tags.all()) or "—"
 
@@ -190,5 +190,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
         ):
             state = processing.process(pk, again=True)
             done[state] = done.get(state, 0) + 1
-        summary = ", ".join(f"{count} {state}" for state, count in sorted(done.items())) or _("nothing to process")
+        states = dict(InboundState.choices)  # the states' names in the reader's language
+        summary = ", ".join(
+            f"{count} {str(states.get(state, state)).lower()}" for state, count in sorted(done.items())
+        ) or _("nothing to process")
         self.message_user(request, _("Processed again: %(summary)s.") % {"summary": summary})

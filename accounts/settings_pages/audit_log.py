@@ -3,12 +3,14 @@ first, by whom and to which object, field by field (``accounts.audit``)."""
 
 from __future__ import annotations
 
+import re
 from typing import cast
 
 from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import audit
@@ -22,6 +24,14 @@ PER_PAGE = 50
 #: Where an audited object is shown in the settings area (invitations have no page of their own).
 OBJECT_PAGES = {"user": "settings:person", "team": "settings:team", "organization": "settings:organization"}
 KIND_BY_MODEL = {model._meta.model_name: key for key, model in AUDITED.items()}
+#: The words for the objects the settings area manages, in the reader's language (their models' own
+#: names, which other content types fall back to, are not all translated).
+KIND_NAMES = {
+    "user": pgettext_lazy("audit log: what was changed", "user"),
+    "team": pgettext_lazy("audit log: what was changed", "team"),
+    "organization": pgettext_lazy("audit log: what was changed", "organization"),
+    "invite": pgettext_lazy("audit log: what was changed", "invite"),
+}
 
 
 def _object_url(entry: LogEntry) -> str:
@@ -37,6 +47,29 @@ def _object_url(entry: LogEntry) -> str:
         return ""
 
 
+#: An invitation's stored name, "Invite for sam@desk.test (agent)" (``Invite.__str__``, in English
+#: as the admin stores it): the log shows only the address, after the translated kind.
+INVITE_REPR = re.compile(r"^Invite for (?P<email>\S+) \((?:agent|admin)\)$")
+
+
+def _object_name(entry: LogEntry) -> str:
+    content_type = cast(ContentType | None, entry.content_type)
+    if content_type is not None and (content_type.app_label, content_type.model) == ("accounts", "invite"):
+        match = INVITE_REPR.match(entry.object_repr)
+        if match:
+            return match.group("email")
+    return entry.object_repr
+
+
+def _kind(entry: LogEntry) -> str:
+    content_type = cast(ContentType | None, entry.content_type)
+    if content_type is None:
+        return ""
+    if content_type.app_label == "accounts" and content_type.model in KIND_NAMES:
+        return str(KIND_NAMES[content_type.model])
+    return str(content_type.name)
+
+
 @settings_view
 @require_http_methods(["GET"])
 def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -50,7 +83,8 @@ def audit_log(request: AuthenticatedHttpRequest) -> HttpResponse:
             "entry": entry,
             "lines": audit.describe(entry),
             "url": _object_url(entry),
-            "kind": entry.content_type.name if entry.content_type else "",
+            "kind": _kind(entry),
+            "name": _object_name(entry),
             "added": entry.action_flag == ADDITION,
             "deleted": entry.action_flag == DELETION,
         }

@@ -239,16 +239,21 @@ class StatsPeriodForm(forms.Form):
     """The statistics page's period and team (GET). ``cleaned_data["since"]``/``["until"]`` are the
     period's first and last day (a custom period) or None (a preset ``period`` of days)."""
 
-    PERIODS = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Dates below")]
+    PERIODS = [
+        ("7", _("Last 7 days")),
+        ("30", _("Last 30 days")),
+        ("90", _("Last 90 days")),
+        ("custom", _("Dates below")),
+    ]
 
-    period = forms.ChoiceField(choices=PERIODS, required=False, label="Period")
-    since = PeriodBoundField(required=False, label="From")
-    until = PeriodBoundField(required=False, label="To")
-    team = forms.ChoiceField(required=False, label="Team")
+    period = forms.ChoiceField(choices=PERIODS, required=False, label=_("Period"))
+    since = PeriodBoundField(required=False, label=pgettext_lazy("start of a period", "From"))
+    until = PeriodBoundField(required=False, label=pgettext_lazy("end of a period", "To"))
+    team = forms.ChoiceField(required=False, label=_("Team"))
 
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)
-        _choice_field(self, "team").choices = [("", "All teams I can see")] + _team_choices(teams)
+        _choice_field(self, "team").choices = [("", gettext("All teams I can see"))] + _team_choices(teams)
 
     def clean(self):
         super().clean()

@@ -21,9 +21,11 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts import services as account_services
 from accounts.addresses import normalize_email
+from accounts.languages import speaking_to
 from accounts.models import User
 from tickets import permissions, services
 from tickets.attachments import CheckedFile, atomic_with_files, check_upload
@@ -113,7 +115,8 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
     sender = _sender_account(mail, mailbox)
     if sender.email_bouncing_since is not None:  # mail from the address arrived: it works again
         account_services.user_set_email_bouncing(user=sender, bouncing=False)
-    accepted, refused = _check_files(mail.files)
+    with speaking_to(sender):  # what the message's text gains (refused files, notes) is in its sender's language
+        accepted, refused = _check_files(mail.files)
     match = routing.find_ticket(mail, list(inbound.envelope_recipients))
     outcome = Outcome(InboundState.PROCESSED)
     follow_up: Ticket | None = None
@@ -127,7 +130,8 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
             outcome.notes.append(f"#{match.ticket.pk} is closed: opened a follow-up ticket.")
         else:
             text = content.strip_quoted(mail.text) if mail.text else ""
-            body = content.fit(content.with_refusals(text, refused) or _("(This email had no text.)"), minimum=1)
+            with speaking_to(sender):
+                body = content.fit(content.with_refusals(text, refused) or _("(This email had no text.)"), minimum=1)
             message = services.message_add(actor=sender, ticket=match.ticket, body=body, attachments=accepted)
             outcome.ticket, outcome.message = match.ticket, message
             outcome.reason = f"Reply on #{match.ticket.pk} (matched by {match.how})."
@@ -151,14 +155,17 @@ def _new_ticket(
     refused: list[tuple[str, str]],
     follow_up: Ticket | None,
 ) -> Ticket:
-    text = content.with_refusals(mail.text, refused)
-    if follow_up is not None:
-        text = "\n\n".join([_("Follow-up to #%(number)s.") % {"number": follow_up.pk}, text]).strip()
+    with speaking_to(sender):  # the sender's words, with our notes in their language
+        text = content.with_refusals(mail.text, refused)
+        if follow_up is not None:
+            text = "\n\n".join([_("Follow-up to #%(number)s.") % {"number": follow_up.pk}, text]).strip()
+        subject = content.new_ticket_subject(mail.subject)
+        description = content.fit(text, minimum=content.description_minimum())
     try:
         ticket = services.ticket_create(
             actor=sender,
-            subject=content.new_ticket_subject(mail.subject),
-            description=content.fit(text, minimum=content.description_minimum()),
+            subject=subject,
+            description=description,
             priority=mailbox.default_priority,
             tags=list(mailbox.default_tags or []),
             attachments=accepted,
@@ -208,7 +215,13 @@ def _check_files(files: list[MailFile]) -> tuple[list[io.BytesIO], list[tuple[st
         upload.name = item.filename
         upload.size = len(item.data)  # type: ignore[attr-defined]
         if len(accepted) >= limit:
-            refused.append((item.filename, f"a message can bring at most {limit} files"))
+            refused.append(
+                (
+                    item.filename,
+                    ngettext("a message can bring at most %(n)s file", "a message can bring at most %(n)s files", limit)
+                    % {"n": limit},
+                )
+            )
             continue
         try:
             checked: CheckedFile = check_upload(upload)

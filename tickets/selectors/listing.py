@@ -309,8 +309,8 @@ class TicketFilterForm(forms.Form):
     requester = RequesterField(required=False)
     organization = OrganizationField(required=False)
     tag = TagField(required=False, help_text="Agents only.")
-    category = forms.ChoiceField(choices=[("", "Any"), *Category.choices], required=False)
-    channel = forms.ChoiceField(choices=[("", "Any"), *Channel.choices], required=False)
+    category = forms.ChoiceField(choices=[("", _("Any")), *Category.choices], required=False)
+    channel = forms.ChoiceField(choices=[("", _("Any")), *Channel.choices], required=False)
     q = forms.CharField(
         label="Search", required=False, max_length=200, help_text="Text in the subject or in messages you may read."
     )

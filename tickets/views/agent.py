@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
@@ -167,7 +167,7 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
         actor=request.user, users_by_id={u.pk: u for u in agents}, teams_by_id={t.pk: t for t in teams}
     )
     if not changes:
-        messages.error(request, "Choose at least one change to apply to the selected tickets.")
+        messages.error(request, _("Choose at least one change to apply to the selected tickets."))
         return back
     ids = form.cleaned_data["ids"]
     try:
@@ -176,10 +176,11 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
         reasons = "; ".join(f"#{pk}: {reason}" for pk, reason in sorted(exc.failures.items()))
         messages.error(
             request,
-            f"Nothing was changed: {len(exc.failures)} of {len(set(ids))} tickets could not take the change ({reasons}).",
+            _("Nothing was changed: %(failed)s of %(total)s tickets could not take the change (%(reasons)s).")
+            % {"failed": len(exc.failures), "total": len(set(ids)), "reasons": reasons},
         )
     except ValidationError as exc:
-        messages.error(request, f"Nothing was changed: {error_text(exc)}")
+        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": error_text(exc)})
     else:
         count = len(updated)
         messages.success(
@@ -318,7 +319,7 @@ def ticket_fields(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if (int(data["assignee"]) if data["assignee"] else None) != ticket.assignee_id:
             changes["assignee"] = User.objects.get(pk=int(data["assignee"])) if data["assignee"] else None
         if not changes:
-            messages.info(request, "Nothing to change.")
+            messages.info(request, _("Nothing to change."))
             return redirect(ticket)
         try:
             services.ticket_update(actor=request.user, ticket=ticket, **changes)
@@ -406,23 +407,15 @@ def collaborator_remove(request: AuthenticatedHttpRequest, pk: int, user_id: int
 # --- statistics -------------------------------------------------------------------------------
 
 CHARTS = [
-    ("solved", "Tickets solved", "count"),
-    ("replies", "Public replies", "count"),
-    ("first_response_median", "Median first response", "duration"),
-    ("resolution_median", "Median resolution time", "duration"),
+    ("solved", gettext_lazy("Tickets solved"), "count"),
+    ("replies", gettext_lazy("Public replies"), "count"),
+    ("first_response_median", gettext_lazy("Median first response"), "duration"),
+    ("resolution_median", gettext_lazy("Median resolution time"), "duration"),
 ]
 
 
 def _duration(seconds: int | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+    return trend.duration_text(seconds)  # 45s, 12m, 3h 05m, 2d 4h in the reader's language
 
 
 def _chart(rows: list[dict], key: str, kind: str, label_of) -> dict:

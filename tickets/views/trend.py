@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
@@ -315,9 +316,9 @@ def export(viewer, table: str, since: date | datetime, until: date | datetime, g
         header = [
             _("Period start"),
             _("Period end"),
-            _("Created"),
-            _("Solved"),
-            _("Reopened"),
+            pgettext("tickets counted", "Created"),
+            pgettext("tickets counted", "Solved"),
+            pgettext("tickets counted", "Reopened"),
             _("Backlog"),
             _("Median first response (hours)"),
             _("Median resolution (hours)"),
@@ -347,13 +348,13 @@ def export(viewer, table: str, since: date | datetime, until: date | datetime, g
     header = [
         first,
         _("Assigned, open"),
-        _("Solved"),
+        pgettext("tickets counted", "Solved"),
         _("Replies"),
         _("Average first response (hours)"),
         _("Median first response (hours)"),
         _("Average resolution (hours)"),
         _("Median resolution (hours)"),
-        _("Reopened"),
+        pgettext("tickets counted", "Reopened"),
     ]
     rows = [
         [
