@@ -246,10 +246,6 @@ def _render_ticket(
             "may_force_claim": ticket.assignee_id is not None and permissions.may_force_claim(user, ticket),
             "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
-            # Messages that arrived by email: their original (headers and source) is one link away.
-            "emailed_messages": set(
-                InboundMessage.objects.filter(ticket_message__ticket=ticket).values_list("ticket_message_id", flat=True)
-            ),
         },
         status=status,
     )
