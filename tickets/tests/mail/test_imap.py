@@ -147,3 +147,11 @@ def test_a_password_sealed_under_another_secret_key_is_reported(server, settings
     settings.SECRET_KEY = "rotated-" + "y" * 50
     [error] = imap.poll(mailbox).errors
     assert "set it again" in error
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_dovecot_the_tests_skip_locally_and_fail_in_ci(monkeypatch, ci, outcome):
+    monkeypatch.setattr(dovecot, "_binary", lambda: None)
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="needs Debian's dovecot-imapd"):
+        next(dovecot.start())
