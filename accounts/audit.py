@@ -38,7 +38,11 @@ NOTHING = "—"
 
 #: Fields whose values are the product's words (choices, yes/no), translated when shown; other
 #: values (names, emails) are people's own words and shown as stored.
-WORD_FIELDS = {"Role", "Ticket scope", "Active", "Shares tickets"}
+WORD_FIELDS = {
+    "Role", "Ticket scope", "Active", "Shares tickets",
+    # Registered by other apps' settings pages (tickets.mail.settings: mailboxes, inbound messages).
+    "Default priority", "Allow unknown senders", "Cc as collaborators", "IMAP security", "IMAP password", "State",
+}  # fmt: skip
 
 
 def untranslated(values: Callable[[Any], Values]) -> Callable[[Any], Values]:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TicketsConfig(AppConfig):
@@ -10,6 +11,7 @@ class TicketsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
         from django.db.models.signals import post_save
 
+        from accounts.settings_pages.registry import SECTIONS, Section, register
         from accounts.signals import access_changed
         from tickets import live
         from tickets.permissions import people_access_changed
@@ -20,3 +22,6 @@ class TicketsConfig(AppConfig):
         access_changed.connect(live.access_changed, dispatch_uid="tickets.live.access_changed")
         post_save.connect(live.person_changed, sender=get_user_model(), dispatch_uid="tickets.live.person_changed")
         user_logged_out.connect(live.signed_out, dispatch_uid="tickets.live.signed_out")
+        # The email channel's settings page joins the settings area (accounts never imports tickets).
+        if not any(section.slug == "mailboxes" for section in SECTIONS):
+            register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))

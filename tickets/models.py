@@ -502,4 +502,4 @@ class IdempotencyKey(models.Model):
 
 
 # The email channel's models (tickets.mail) belong to this app: imported here so Django finds them.
-from tickets.mail.models import Door, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
+from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401

@@ -72,6 +72,11 @@ def _settings_routes() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture
 def every_settings_url(admin, agent, customer, billing_team, acme, invite):
+    from tickets.mail import intake
+    from tickets.mail.models import Mailbox
+
+    mailbox = Mailbox.objects.create(address="sales@desk.test")
+    inbound = intake.receive(b"From: a@b.test\r\nSubject: Hi\r\n\r\nHello\r\n", door="stdin").inbound
     ids = {"pk": None, "user_id": agent.pk}
     urls = []
     for name, params in _settings_routes():
@@ -80,6 +85,8 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "team": billing_team,
             "organization": acme,
             "invitation": invite,
+            "mailbox": mailbox,  # the email channel's section (tickets.mail.settings)
+            "inbound": inbound,
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -90,7 +97,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    assert len(names) == 21  # the index and 20 pages: each is checked below
+    assert len(names) == 26  # the index and 25 pages (5 of them the mailboxes section): each is checked below
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

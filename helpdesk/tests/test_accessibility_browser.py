@@ -99,6 +99,13 @@ PAGES: dict[str, Page] = {
     "settings-invitation-new": Page("settings:invitation_new", "admin"),
     "settings-invitation-revoke": Page("settings:invitation_revoke", "admin", lambda w: {"pk": w["invite"].pk}),
     "settings-audit": Page("settings:audit", "admin"),
+    "agent-message-original": Page(
+        "agent:message_original", "agent", lambda w: {"pk": w["ticket"].pk, "message_id": w["emailed"].pk}
+    ),
+    "settings-mailboxes": Page("settings:mailboxes", "admin"),
+    "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
+    "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),
+    "settings-inbound-messages": Page("settings:inbound_messages", "admin"),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),

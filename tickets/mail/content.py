@@ -31,15 +31,36 @@ def new_ticket_subject(subject: str) -> str:
     return subject
 
 
+# The signature delimiter (RFC 3676 §4.3: "-- " on a line of its own; many clients trim the space).
+_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
+
+
 def strip_quoted(text: str) -> str:
-    """The newly written part of a reply: quoted history and the reply header above it removed.
-    The whole text when nothing would be left."""
+    """The newly written part of a reply: quoted history and the reply header above it removed,
+    then a signature below the ``-- `` delimiter. The whole text when the parser would leave
+    nothing; "" when what is left is only a signature (the reply has no words of its own)."""
     try:
         reply = EmailReplyParser(languages=_REPLY_LANGUAGES).parse_reply(text=text)
     except Exception:  # the parser is a nicety: the full text is always a correct answer
         return text
     reply = (reply or "").strip()
-    return reply or text
+    if not reply:
+        return text
+    signature = _SIGNATURE.search(reply)
+    if signature:
+        reply = reply[: signature.start()].strip()
+    return _without_trailing_quote(reply)
+
+
+def _without_trailing_quote(text: str) -> str:
+    """``text`` without a block of ``>``-quoted lines at its end (a quote with no "On ... wrote:"
+    header above it, which the parser keeps); unchanged when the quote is all there is."""
+    lines = text.splitlines()
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
+        end -= 1
+    kept = "\n".join(lines[:end]).strip()
+    return kept or text
 
 
 def with_refusals(text: str, refused: list[tuple[str, str]]) -> str:

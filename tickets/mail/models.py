@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from tickets.models import Message, Priority, Ticket
 
 
+class ImapSecurity(models.TextChoices):
+    SSL = "ssl", _("SSL/TLS")
+    STARTTLS = "starttls", _("STARTTLS")
+    NONE = "none", _("None (plain text; only on a trusted network)")
+
+
 class Mailbox(models.Model):
     """An address customers write to, and what a new ticket from it gets.
 
@@ -45,6 +51,13 @@ class Mailbox(models.Model):
         help_text=_("Customers in Cc become collaborators of the ticket."),
     )
     active = models.BooleanField(_("active"), default=True)
+    # IMAP polling (manage.py receive_mail --imap): a mailbox with a host is polled.
+    imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), null=True, blank=True)
+    imap_security = models.CharField(_("IMAP security"), max_length=8, choices=ImapSecurity, default=ImapSecurity.SSL)
+    imap_username = models.CharField(_("IMAP username"), max_length=255, blank=True)
+    # Fernet token (tickets.mail.credentials), never the password itself; never shown back.
+    imap_password_encrypted = models.TextField(_("IMAP password (encrypted)"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -55,10 +68,22 @@ class Mailbox(models.Model):
             models.CheckConstraint(
                 condition=models.Q(default_priority__in=Priority.values), name="mailbox_priority_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(imap_security__in=ImapSecurity.values), name="mailbox_imap_security_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def polls_imap(self) -> bool:
+        """Whether ``receive_mail --imap`` fetches this mailbox's mail."""
+        return bool(self.active and self.imap_host and self.imap_username and self.imap_password_encrypted)
+
+    @property
+    def imap_port_or_default(self) -> int:
+        return self.imap_port or (993 if self.imap_security == ImapSecurity.SSL else 143)
 
 
 class Door(models.TextChoices):

@@ -13,6 +13,7 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -25,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from tickets import permissions
-from tickets.models import Attachment, Message, Ticket, TicketEvent
+from tickets.models import Attachment, InboundMessage, Message, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -59,9 +60,12 @@ def ticket_get_for_user(user: User, pk: object) -> Ticket:
 def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
     """The conversation of ``ticket`` as ``user`` may read it, oldest first, with attachments.
 
-    Internal notes (and their attachments) are left out for anyone who may not see them.
+    Internal notes (and their attachments) are left out for anyone who may not see them. Each
+    message says whether it ``came_by_email`` (the agent's page links those to their original),
+    in the same query.
     """
-    qs = ticket.messages.select_related("author").order_by("created_at", "id")
+    emailed = InboundMessage.objects.filter(ticket_message=OuterRef("pk"))
+    qs = ticket.messages.select_related("author").annotate(came_by_email=Exists(emailed)).order_by("created_at", "id")
     attachments = Attachment.objects.order_by("created_at", "id")
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(internal=False)

@@ -184,6 +184,11 @@ TICKET_FILTERS = (
     "created_after", "created_before", "updated_after", "updated_before",
 )  # fmt: skip
 PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
+MAILBOX_FORM = {
+    "address": "sales@desk.test", "team": "1", "default_priority": "normal", "default_tags": "sales",
+    "allow_unknown_senders": "on", "add_cc_as_collaborators": "on", "active": "on", "imap_host": "imap.desk.test",
+    "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
+}  # fmt: skip
 
 ROUTES: dict[str, Route] = {
     "home": Route(),
@@ -252,6 +257,7 @@ ROUTES: dict[str, Route] = {
     "agent:message": Route(
         path=PK_TICKET, get=False, form={"mode": "reply", "body": "Hello", "status": "", "seen_event_id": ""}
     ),
+    "agent:message_original": Route(path={"pk": _ticket, "message_id": lambda w: w["emailed"].pk}),
     "agent:fields": Route(
         path=PK_TICKET,
         get=False,
@@ -304,6 +310,11 @@ ROUTES: dict[str, Route] = {
     "settings:invitation_resend": Route(path={"pk": _pk("invite")}, get=False, form={}),
     "settings:invitation_revoke": Route(path={"pk": _pk("invite")}, form={"confirmed": "1"}),
     "settings:audit": Route(query=("actor", "type", "object", "page")),
+    "settings:mailboxes": Route(),
+    "settings:mailbox_new": Route(form=MAILBOX_FORM),
+    "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
+    "settings:inbound_messages": Route(query=("state", "page")),
+    "settings:inbound_process": Route(path={"pk": _pk("inbound")}, get=False, form={}),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),
@@ -587,6 +598,9 @@ def make_world() -> World:
     notification = Notification.objects.create(recipient=agent, ticket=ticket, event=event, kind="team_ticket")
     invite = account_services.invite_create(actor=admin_user, email="new.agent@desk.test", role=Role.AGENT)
     reset = (urlsafe_base64_encode(force_bytes(customer.pk)), default_token_generator.make_token(customer))
+    # The email channel: a mailbox, and Ada's emailed reply on her ticket (its original is viewable
+    # by agents), stored quarantined once so the settings page offers "Process again".
+    mailbox, emailed, inbound = _mail(ticket)
     return {
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
@@ -598,7 +612,35 @@ def make_world() -> World:
         "signup": signup_token(email="newcomer@example.com", name="Newcomer"),
         "team": team,
         "content_type": ContentType.objects.get_for_model(Ticket),
+        "mailbox": mailbox,
+        "inbound": inbound,
+        "emailed": emailed,
     }
+
+
+def _mail(ticket: Any) -> tuple[Any, Any, Any]:
+    """A mailbox, and a reply from Ada to ``ticket`` that arrived by email and was quarantined
+    first (then processed): the message it became, and the stored original."""
+    from tickets.mail import intake, processing
+    from tickets.mail.models import InboundState, Mailbox
+    from tickets.notifications.mailthread import reply_address
+
+    mailbox = Mailbox.objects.create(address="sales@desk.test", imap_host="imap.desk.test", imap_username="sales")
+    raw = (
+        f"From: Ada <ada@acme.test>\r\nTo: {reply_address(ticket.pk)}\r\nSubject: Re: Cannot print\r\n"
+        "Message-ID: <ada-reply-1@acme.test>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "It still jams. <script>alert(1)</script>\r\n"
+    ).encode()
+    inbound = intake.receive(raw, door="smtp").inbound
+    processing.process(inbound.pk)
+    inbound.refresh_from_db()
+    assert inbound.state == InboundState.PROCESSED and inbound.ticket_message is not None, inbound.reason
+    waiting = intake.receive(
+        b"From: Nora <nora@example.com>\r\nTo: sales@desk.test\r\nSubject: Chairs\r\n\r\nA quote?\r\n",
+        door="smtp",
+    ).inbound
+    type(waiting).objects.filter(pk=waiting.pk).update(state=InboundState.QUARANTINED, reason="Tried once.")
+    return mailbox, inbound.ticket_message, waiting
 
 
 def _client(world: World, persona: str, path: str) -> Any:

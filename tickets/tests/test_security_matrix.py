@@ -273,6 +273,7 @@ ROUTES = {
     "agent:counts": "canary sweep, test_agent_queue.py",
     "agent:ticket": "canary sweep, 404 test",
     "agent:message": "PAGE_WRITES",
+    "agent:message_original": "tickets/tests/mail/test_original_email.py",
     "agent:fields": "PAGE_WRITES",
     "agent:claim": "PAGE_WRITES",
     "agent:release": "PAGE_WRITES, test_queue_ergonomics.py",
@@ -307,6 +308,11 @@ ROUTES = {
     "settings:invitation_resend": "accounts/tests/test_settings_pages.py",
     "settings:invitation_revoke": "accounts/tests/test_settings_pages.py",
     "settings:audit": "accounts/tests/test_settings_pages.py",
+    "settings:mailboxes": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:mailbox_new": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
 }
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("counts/", agent.view_counts, name="counts"),
     path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
+    path("tickets/<int:pk>/messages/<int:message_id>/original/", agent.message_original, name="message_original"),
     path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),
     path("tickets/<int:pk>/claim/", agent.ticket_claim, name="claim"),
     path("tickets/<int:pk>/release/", agent.ticket_release, name="release"),

@@ -8,6 +8,7 @@ services raise ``PermissionDenied``).
 
 from __future__ import annotations
 
+from email import parser as email_parser
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -29,7 +30,7 @@ from tickets import live, permissions, queue, selectors, services, stats, timeli
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
-from tickets.models import Status, Ticket
+from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
 from tickets.views import trend
 
@@ -257,6 +258,36 @@ def ticket_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(request.user, pk)
     services.notification_mark_read_for_ticket(actor=request.user, ticket=ticket)
     return _render_ticket(request, ticket)
+
+
+@agent_required
+@require_GET
+def message_original(request: AuthenticatedHttpRequest, pk: int, message_id: int) -> HttpResponse:
+    """The email a message of ticket ``pk`` came from, as it arrived: its headers and its raw
+    source, shown as text (escaped, never rendered). Agents who may see the ticket (and, for an
+    internal note, its notes); 404 for everyone else and for messages that did not come by email."""
+    ticket = selectors.ticket_get_for_user(request.user, pk)
+    message_pk = parse_id(message_id)
+    if message_pk is None:
+        raise Http404("No such email.")
+    visible = selectors.messages_for(request.user, ticket).filter(pk=message_pk).values("pk")
+    inbound = InboundMessage.objects.filter(ticket_message__in=visible).select_related("mailbox").first()
+    if inbound is None:
+        raise Http404("No such email.")
+    raw = bytes(inbound.raw)
+    # The header block as it arrived (encoded words left encoded: this is the evidence, not a rendering).
+    headers = [(name, str(value)) for name, value in email_parser.BytesHeaderParser().parsebytes(raw).items()]
+    return render(
+        request,
+        "agent/message_original.html",
+        {
+            "ticket": ticket,
+            "message_id": message_id,
+            "inbound": inbound,
+            "headers": headers,
+            "source": raw.decode("utf-8", errors="replace"),
+        },
+    )
 
 
 @agent_required

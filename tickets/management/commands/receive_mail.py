@@ -1,9 +1,11 @@
-"""manage.py receive_mail --stdin | --smtp HOST:PORT | --lmtp HOST:PORT: the email channel's doors.
+"""manage.py receive_mail --stdin | --smtp HOST:PORT | --lmtp HOST:PORT | --imap: the email channel's doors.
 
 ``--stdin`` reads one RFC 5322 message from standard input (a Postfix ``pipe`` transport, a
 script) and exits 0 once it is stored — also for a duplicate, or a message over the size limit,
 which is kept quarantined — and 75 (EX_TEMPFAIL) when it could not be stored, so the mail server
 keeps the message and tries again. ``--smtp``/``--lmtp`` listen until stopped (Ctrl-C, SIGTERM).
+``--imap`` polls every active mailbox with IMAP settings (``tickets.mail.imap``) every
+``--interval`` seconds until stopped, or once with ``--once`` (exit 1 when a mailbox failed).
 """
 
 from __future__ import annotations
@@ -37,14 +39,21 @@ class Command(BaseCommand):
         door.add_argument("--stdin", action="store_true", help="Read one message from standard input.")
         door.add_argument("--smtp", metavar="HOST:PORT", help="Listen for SMTP, e.g. 127.0.0.1:2525.")
         door.add_argument("--lmtp", metavar="HOST:PORT", help="Listen for LMTP, e.g. 127.0.0.1:2424.")
+        door.add_argument("--imap", action="store_true", help="Poll the mailboxes that have IMAP settings.")
+        parser.add_argument("--once", action="store_true", help="With --imap: one pass, then exit.")
+        parser.add_argument(
+            "--interval", type=int, default=60, help="With --imap: seconds between passes (default 60)."
+        )
         parser.add_argument("--sender", default="", help="The envelope sender (Postfix: ${sender}).")
         parser.add_argument(
             "--recipient", action="append", default=[], help="An envelope recipient (Postfix: ${original_recipient})."
         )
 
-    def handle(self, *args, stdin, smtp, lmtp, sender, recipient, **options):
+    def handle(self, *args, stdin, smtp, lmtp, imap, once, interval, sender, recipient, **options):
         if stdin:
             self._stdin(sender, recipient)
+        elif imap:
+            self._imap(once=once, interval=interval)
         else:
             self._listen(smtp or lmtp, lmtp=bool(lmtp))
 
@@ -92,6 +101,33 @@ class Command(BaseCommand):
         if "stdin_source" in options:  # call_command(..., stdin_source=io.BytesIO(...)) in tests
             self._stdin_source = options.pop("stdin_source")
         return super().execute(*args, **options)
+
+    def _imap(self, *, once: bool, interval: int) -> None:
+        from tickets.mail import imap
+
+        if interval < 1:
+            raise CommandError("--interval must be at least 1 second.")
+        stop = threading.Event()
+        if not once:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, lambda *_: stop.set())
+            self.stdout.write(f"Polling IMAP mailboxes every {interval} s (Ctrl-C to stop).")
+        while True:
+            passes = imap.poll_all()
+            for done in passes:
+                line = f"{done.mailbox}: {done.stored} stored, {done.duplicates} already stored, {done.moved} moved."
+                self.stdout.write(line)
+                for error in done.errors:
+                    self.stderr.write(f"{done.mailbox}: {error}")
+            if not passes:
+                self.stdout.write("No active mailbox has IMAP settings.")
+            self.stdout.flush()
+            if once:
+                if any(done.errors for done in passes):
+                    raise SystemExit(1)
+                return
+            if stop.wait(interval):
+                return
 
     def _listen(self, where: str, *, lmtp: bool) -> None:
         from tickets.mail.smtp import MailController

@@ -31,6 +31,14 @@
 | cc_collaborators | processed | a new ticket shared with Bob and a new account in Cc |
 | refused_attachment | processed | a new ticket with the PNG; the .exe listed as not accepted |
 | own_loop | ignored | nothing (our own notification came back) |
+| forwarded_with_eml_file | processed | a new ticket with "payment request.eml" (sent as a file) attached |
+| reply_outlook_html_only | processed | a reply (In-Reply-To); Outlook's Word HTML as text, its reply block cut |
+| reply_signature_only | processed | a reply saying the email had no text (only a signature and a quote) |
+| reply_to_closed_subject_token | processed | a new ticket that says "Follow-up to #N." ([#N] of a closed ticket) |
+| long_subject | processed | a new ticket; the folded subject unfolded and cut to 150 characters with "…" |
+| reply_cc_colleague | processed | a reply on Ada's ticket; Carl (in Cc) becomes a collaborator |
+| reply_org_colleague | processed | a new ticket for Bob: an Acme colleague may see Ada's ticket, not reply on it |
+| unknown_plus_address | processed | a new ticket (support+anything@ with no ticket behind it is the mailbox) |
 """
 
 from __future__ import annotations
@@ -78,12 +86,20 @@ OUTCOMES = {
     "cc_collaborators.eml": ("processed", NEW),
     "refused_attachment.eml": ("processed", NEW),
     "own_loop.eml": ("ignored", NOTHING),
+    "forwarded_with_eml_file.eml": ("processed", NEW),
+    "reply_outlook_html_only.eml": ("processed", REPLY),
+    "reply_signature_only.eml": ("processed", REPLY),
+    "reply_to_closed_subject_token.eml": ("processed", NEW),
+    "long_subject.eml": ("processed", NEW),
+    "reply_cc_colleague.eml": ("processed", REPLY),
+    "reply_org_colleague.eml": ("processed", NEW),
+    "unknown_plus_address.eml": ("processed", NEW),
 }
 
 
 def test_every_corpus_file_has_an_outcome():
     assert sorted(path.name for path in CORPUS.glob("*.eml")) == sorted(OUTCOMES)
-    assert len(OUTCOMES) >= 25
+    assert len(OUTCOMES) >= 40
 
 
 @pytest.mark.django_db
@@ -120,7 +136,9 @@ def test_corpus(name, desk, deliver, settings):
     CHECKS.get(name, lambda **kw: None)(
         inbound=inbound, desk=desk, message=locals().get("message"), new_users=new_users
     )
-    if name not in ("new_unknown_sender.eml", "iso_8859_1.eml", "shift_jis.eml", "cc_collaborators.eml"):
+    if name not in (
+        "new_unknown_sender.eml", "iso_8859_1.eml", "shift_jis.eml", "cc_collaborators.eml", "reply_cc_colleague.eml",
+    ):  # fmt: skip
         assert not new_users.exists(), "no account is made for a known sender"
 
 
@@ -274,6 +292,51 @@ def _own_loop(inbound, **_):
     assert "Our own notification" in inbound.reason
 
 
+def _forwarded_eml_file(message, **_):
+    assert message.body == "Is this payment request really from you? The original is attached."
+    (attachment,) = Attachment.objects.filter(ticket=message.ticket)
+    assert attachment.filename == "payment request.eml"
+    assert b"Please wire 4,470 EUR" in attachment.file.read()
+
+
+def _outlook_html(message, **_):
+    assert message.body == "Danke, jetzt funktioniert der Download – schön!"  # windows-1252 decoded
+
+
+def _signature_only(message, **_):
+    assert message.body == "(This email had no text.)"
+
+
+def _closed_token(message, desk, inbound, **_):
+    assert message.ticket.subject == "Old order question"
+    assert message.body.startswith(f"Follow-up to #{desk.closed_ticket.pk}.\n\nSorry to bring this up again")
+    assert desk.closed_ticket.messages.count() == 1
+    assert f"#{desk.closed_ticket.pk} is closed" in inbound.reason
+
+
+def _long_subject(message, **_):
+    subject = message.ticket.subject
+    assert 140 < len(subject) <= 150 and subject.endswith("INV-00014…") and "\n" not in subject
+    assert subject.startswith("Invoices INV-00001 INV-00002 INV-00003 INV-00004 INV-00005 INV-00006 INV-00007")
+
+
+def _cc_colleague(message, desk, new_users, **_):
+    assert message.body == "Copying Carl from controlling: he needs the corrected invoice as well."
+    assert list(desk.ticket.collaborators.values_list("email", flat=True)) == ["carl@acme.test"]
+    assert [user.email for user in new_users] == ["carl@acme.test"]
+
+
+def _org_colleague(message, desk, inbound, **_):
+    assert message.ticket.requester == desk.org_member and message.ticket.pk != desk.ticket.pk
+    assert "bob@acme.test may not reply there" in inbound.reason
+    assert desk.ticket.messages.count() == 2  # untouched
+
+
+def _plus_address(message, inbound, **_):
+    assert message.ticket.subject == "Quote for twelve more licences"
+    assert inbound.mailbox.address == "support@localhost"
+
+
 CHECKS = {
     "new_plain.eml": _new_plain,
     "new_unknown_sender.eml": _unknown,
@@ -302,4 +365,12 @@ CHECKS = {
     "cc_collaborators.eml": _cc,
     "refused_attachment.eml": _refused,
     "own_loop.eml": _own_loop,
+    "forwarded_with_eml_file.eml": _forwarded_eml_file,
+    "reply_outlook_html_only.eml": _outlook_html,
+    "reply_signature_only.eml": _signature_only,
+    "reply_to_closed_subject_token.eml": _closed_token,
+    "long_subject.eml": _long_subject,
+    "reply_cc_colleague.eml": _cc_colleague,
+    "reply_org_colleague.eml": _org_colleague,
+    "unknown_plus_address.eml": _plus_address,
 }
