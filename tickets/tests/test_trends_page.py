@@ -115,6 +115,17 @@ def test_bad_parameters_are_form_errors(client, agent, params, field):
     assert export.status_code == 400 and "Content-Disposition" not in export
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"period": "fortnight"}, "period"), ({"granularity": "hour"}, "granularity"), ({"team": "x"}, "team")],
+)
+def test_each_refused_field_says_why_on_the_page(client, agent, params, field):
+    """An unknown value is not silently replaced by the default: the page shows the field's error."""
+    response = _signed_in(client, agent).get(PAGE, params)
+    errors = response.context["form"].errors[field]
+    assert errors and all(str(message) in response.content.decode() for message in errors)
+
+
 def test_a_period_too_long_for_the_trend_says_so(client, agent):
     """Up to ten years for the tables; the trend takes at most 366 days and says why it is missing."""
     params = {"period": "custom", "since": "2024-01-01", "until": "2025-12-31"}
