@@ -2,14 +2,14 @@
 
 from django.urls import path
 
-from tickets.views import agent, trend
+from tickets.views import agent, stats, trend
 
 app_name = "agent"
 
 urlpatterns = [
     path("", agent.queue_page, name="queue"),
     path("bulk/", agent.bulk_update, name="bulk"),
-    path("stats/", agent.stats_page, name="stats"),
+    path("stats/", stats.stats_page, name="stats"),
     path("stats/export/", trend.stats_export, name="stats_export"),
     path("counts/", agent.view_counts, name="counts"),
     path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
