@@ -166,6 +166,31 @@ def chromium():
 
 
 @pytest.fixture
+def live_server(live_server):
+    """pytest-django's server (one per session), quieted after each test that used it: the live
+    hub's streams are ended and the server's request threads allowed to finish before the test
+    database is flushed. A stream or presence request still querying when the flush's TRUNCATE
+    runs can deadlock with it on PostgreSQL (seen in CI on a live-updates browser test)."""
+    yield live_server
+    _quiet_live_server()
+
+
+def _quiet_live_server(timeout: float = 10.0) -> None:
+    import threading
+    import time
+
+    from tickets.live.hub import hub
+
+    hub.shutdown()
+    busy = ("process_request_thread", "helpdesk-live-")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(any(name in thread.name for name in busy) for thread in threading.enumerate()):
+            return
+        time.sleep(0.05)
+
+
+@pytest.fixture
 def browser_context(chromium, live_server):
     """A fresh browser profile pointed at the live test server; call ``.new_page()`` on it."""
     context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})

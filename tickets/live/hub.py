@@ -183,6 +183,8 @@ class Hub:
         with self._lock:
             self.messages += len(batch)
         for message in batch:
+            if not message:
+                continue  # the wake-up ``shutdown`` posts
             kind, _, value = message.partition(":")
             if kind == "t" and value.isdigit():
                 changed.add(int(value))
@@ -315,6 +317,7 @@ class Hub:
             listener, self._listener = self._listener, None
         for stream in streams:
             stream._wake()
+        self._inbox.put("")  # wakes the dispatcher, which then sees it is stopped
         if listener is not None:
             listener.join(timeout=5)
 
