@@ -109,6 +109,8 @@ class Ticket(models.Model):
     channel = models.CharField(max_length=8, choices=Channel, default=Channel.WEB)
     tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
     metadata = models.JSONField(default=dict, blank=True)
+    # The desk's own fields (``TicketField``), ``{"key": value}``; GIN-indexed on PostgreSQL.
+    custom_fields = models.JSONField(default=dict, blank=True, db_default={})
     # A ticket always has a requester; a customer with tickets is deactivated, not deleted.
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_tickets")
     created_by = models.ForeignKey(
@@ -435,4 +437,5 @@ class IdempotencyKey(models.Model):
 # The email channel's models (tickets.mail) belong to this app: imported here so Django finds them.
 # Defined beside the models they belong with; imported here so ``tickets.models`` names them all.
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
+from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
