@@ -22,6 +22,7 @@ from accounts.models import User
 from tickets import caching, live, notifications, permissions
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
+from tickets.rules import context as rule_context
 
 # What the statistics count (tickets.stats): solves and reopens, who holds which open ticket and
 # in which team, and staff replies (replies, first responses). Nothing else changes a figure.
@@ -74,6 +75,9 @@ class TicketChange:
     def record(self, kind: str, data: dict[str, Any], *, public: bool) -> TicketEvent:
         """Write one history entry. Nothing else happens until the service asks for it."""
         ticket, actor = self.ticket, self.actor
+        via = rule_context.current()
+        if via is not None:
+            data = {**data, "via": via}
         event = TicketEvent.objects.create(
             ticket=ticket,
             actor=actor,
