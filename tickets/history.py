@@ -100,6 +100,20 @@ def describe(event: TicketEvent) -> str:
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
+def via(event: TicketEvent) -> str:
+    """Which macro, trigger or automation made the change (``tickets.rules.context``), for
+    agents: " (via macro “Refund sent”)"; "" for a change made by hand. Rule names are the
+    desk's internal vocabulary, so the portal's history does not show them."""
+    rule = (event.data or {}).get("via")
+    if not isinstance(rule, dict):
+        return ""
+    kinds = {"macro": _("macro"), "trigger": _("trigger"), "automation": _("automation")}
+    return _(" (via %(kind)s “%(name)s”)") % {
+        "kind": kinds.get(rule.get("kind"), rule.get("kind")),
+        "name": rule.get("name", ""),
+    }
+
+
 def sentence(event: TicketEvent) -> str:
     """A whole sentence: "Alice Agent changed the status from Open to Pending"."""
     return _("%(actor)s %(action)s") % {"actor": actor_name(event), "action": describe(event)}

@@ -135,3 +135,20 @@ def test_placeholders_are_plain_text_and_closed():
     placeholders.check("Hello {{ requester.first_name }} — {{ticket.id}}")
     with pytest.raises(ValidationError):
         placeholders.check("{{ticket.requester.password}}")
+
+
+@pytest.mark.django_db
+def test_agents_see_which_rule_acted_customers_do_not(client, ticket, agent, customer):
+    actions.apply(
+        actions.parse([{"action": "set_priority", "value": "high"}]),
+        ticket=ticket,
+        actor=agent,
+        kind="macro",
+        rule=RULE,
+    )
+    client.force_login(agent)
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    assert "(via macro “Refund sent”)" in page
+    client.force_login(customer)
+    page = client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    assert "High" in page and "Refund sent" not in page
