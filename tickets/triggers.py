@@ -165,11 +165,16 @@ def run(ticket_id: int, kinds: set[str], *, actor: User | None, chain: Chain, de
     if not candidates:
         return 0
     fired = 0
+    # Read once, with its tags if a condition looks at them; again only after a trigger fired.
+    tickets = Ticket.objects.filter(pk=ticket_id)
+    if any(c.field.name == "tags" for trigger in candidates for c in trigger.conditions.all + trigger.conditions.any):
+        tickets = tickets.prefetch_related("tags")
+    ticket = None
     with _in_chain(chain, depth):
         for trigger in candidates:
             if chain.stopped:
                 break
-            ticket = Ticket.objects.filter(pk=ticket_id).first()
+            ticket = ticket or tickets.all().first()
             if ticket is None:  # deleted by a trigger before
                 break
             now = timezone.now()
@@ -181,6 +186,7 @@ def run(ticket_id: int, kinds: set[str], *, actor: User | None, chain: Chain, de
             chain.fired.append(trigger.name)
             if _fire(trigger, ticket, now):
                 fired += 1
+            ticket = None
     return fired
 
 
