@@ -218,7 +218,17 @@ def test_triggers_add_little_to_a_write(ticket, agent, admin, django_capture_on_
         )
     timed(5)
     with_triggers, queries_with = timed()
+    # What the triggers add to a write, alone (the whole write's time is noisy on a shared machine).
+    runs = []
+    for _ in range(30):
+        started = time.perf_counter()
+        triggers.run(ticket.pk, {TriggerOn.UPDATED}, actor=agent, chain=triggers.Chain(), depth=1)
+        runs.append(time.perf_counter() - started)
+    added = statistics.median(runs) * 1000
     with capsys.disabled():
-        print(f"\nticket_update median: {without:.2f} ms without triggers, {with_triggers:.2f} ms with 10 non-matching")
+        print(
+            f"\nticket_update median: {without:.2f} ms without triggers, {with_triggers:.2f} ms with 10 "
+            f"non-matching; the trigger pass itself: {added:.2f} ms"
+        )
     assert queries_with - queries_without <= 2  # the ticket re-read (+ its tags once), whatever the number of triggers
-    assert with_triggers - without < 10
+    assert added < 5
