@@ -205,7 +205,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "helpdesk"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
-    "close-solved-tickets": {"task": "tickets.tasks.close_solved_tickets", "schedule": 3600.0},
+    # The automations (the auto-close of solved tickets among them): every five minutes.
+    "run-automations": {"task": "tickets.tasks.run_automations", "schedule": 300.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------

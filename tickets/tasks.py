@@ -8,10 +8,19 @@ from celery import shared_task
 from tickets import services
 from tickets.notifications.tasks import notify_event
 
-__all__ = ["close_solved_tickets", "notify_event"]
+__all__ = ["close_solved_tickets", "notify_event", "run_automations"]
+
+
+@shared_task
+def run_automations() -> dict[str, int]:
+    """Run the active automations (every few minutes, from beat): each acts on a ticket at most
+    once per condition window; several workers may run it at once (``tickets.automations``)."""
+    from tickets import automations
+
+    return automations.run_automations()
 
 
 @shared_task
 def close_solved_tickets() -> int:
-    """Close tickets solved longer ago than HELPDESK_AUTOCLOSE_DAYS (hourly, from beat)."""
+    """Run the desk's auto-close automation only (kept for schedules that still name it)."""
     return services.ticket_autoclose()

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import stats, views
+from tickets.api import rules, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
+    path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),
+    path("triggers/<id:pk>/", rules.TriggerDetail.as_view(), name="trigger-detail"),
+    path("automations/", rules.AutomationList.as_view(), name="automation-list"),
+    path("automations/<id:pk>/", rules.AutomationDetail.as_view(), name="automation-detail"),
     path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
     path("attachments/<id:pk>/preview/", views.AttachmentPreview.as_view(), name="attachment-preview"),
 ]

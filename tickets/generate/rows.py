@@ -73,6 +73,13 @@ JSON_COLUMNS = {"ticket": 6, "event": 5}  # written as JSON text (COPY); decoded
 _STATUSES = ("open", "in_progress", "pending", "on_hold", "solved", "closed")
 
 
+def _autoclose_via() -> dict:
+    from tickets.automations import default_autoclose
+
+    automation = default_autoclose()
+    return {"kind": "automation", "id": automation.pk, "name": automation.name}
+
+
 class Batch:
     """The rows of some tickets, by table name."""
 
@@ -91,6 +98,8 @@ class RowWriter:
         }
         self.status_json = {(a, b): json.dumps({"old": a, "new": b}) for a in _STATUSES[:-1] for b in _STATUSES}
         self.priority_json = {(a, b): json.dumps({"old": a, "new": b}) for a, _ in PRIORITIES for b, _ in PRIORITIES}
+        # The system closes solved tickets through the desk's auto-close automation: its events say so.
+        self.system_close = json.dumps({"old": "solved", "new": "closed", "via": _autoclose_via()})
 
     def add(self, batch: Batch, story: Story, ids: dict[str, int]) -> None:  # noqa: C901 - one row kind per step kind
         """Append the rows of ``story``; ids start at ``ids`` (advanced in place)."""
@@ -165,9 +174,8 @@ class RowWriter:
                 old, new = step.old, step.new
                 assert old is not None and new is not None  # a status step has both
                 status = new
-                events.append(
-                    (eid, tid, actor_id, actor_name, "status_changed", self.status_json[old, status], True, at)
-                )
+                data = self.system_close if actor is SYSTEM else self.status_json[old, status]
+                events.append((eid, tid, actor_id, actor_name, "status_changed", data, True, at))
                 eid += 1
                 if status == "solved":
                     solved_at = at

@@ -19,7 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from tickets import caching, live, notifications, permissions
+from tickets import caching, live, notifications, permissions, triggers
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.rules import context as rule_context
@@ -121,7 +121,8 @@ class TicketChange:
         (``tickets.caching``). Every service says both, so neither happens by surprise.
 
         Open live streams hear of every change that wrote history, whatever the flags
-        (``tickets.live``: sent at commit, dropped on rollback)."""
+        (``tickets.live``: sent at commit, dropped on rollback), and so do the triggers
+        (``tickets.triggers``: run once committed, each at most once per change)."""
         if self.events:
             live.ticket_changed(self.ticket.pk)
         if notify:
@@ -129,3 +130,5 @@ class TicketChange:
                 notifications.announce_after_commit(event.pk)
         if expire_caches and self.events:
             caching.tickets_changed(statistics=self._statistics, teams=self._teams, people=self._people)
+        # Then the triggers answer the committed change (``tickets.triggers``).
+        triggers.after_change(self)

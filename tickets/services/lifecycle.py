@@ -3,9 +3,8 @@ transition, changing status, closing solved tickets and deleting."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -98,33 +97,15 @@ def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
 def ticket_autoclose(
     *, now: datetime | None = None, days: int | None = None, batch: int = 500, ticket_ids: list[int] | None = None
 ) -> int:
-    """Close tickets that have been solved for ``days`` (HELPDESK_AUTOCLOSE_DAYS) or longer (only
-    those of ``ticket_ids`` when given: the demo desk closes its tickets one by one).
-
-    Each closes in its own short transaction with a system history event (actor: none), so a
-    long run never holds many locks; rows another process is changing right now are skipped
-    and picked up by the next run. Returns how many tickets were closed.
+    """Close tickets that have been solved for longer than ``days`` (default: the desk's
+    auto-close automation, from HELPDESK_AUTOCLOSE_DAYS) — only those of ``ticket_ids`` when
+    given: the demo desk closes its tickets one by one. Runs the desk's own automation
+    (``tickets.automations``): locked batches that skip rows another process holds, a system
+    history event per ticket (actor: none, "via automation …"). Returns how many were closed.
     """
-    now = now or timezone.now()
-    days = settings.HELPDESK_AUTOCLOSE_DAYS if days is None else days
-    cutoff = now - timedelta(days=days)
-    closed = 0
-    while True:
-        with transaction.atomic():
-            solved = Ticket.objects.select_for_update(skip_locked=True).filter(
-                status=Status.SOLVED, solved_at__lte=cutoff
-            )
-            if ticket_ids is not None:
-                solved = solved.filter(pk__in=ticket_ids)
-            due = list(solved.order_by("solved_at", "id")[:batch])
-            for ticket in due:
-                change = TicketChange(ticket, None, now)
-                set_status(change, Status.CLOSED)
-                change.save()
-                change.after_commit(notify=True, expire_caches=True)
-            closed += len(due)
-        if len(due) < batch:
-            return closed
+    from tickets import automations
+
+    return automations.close_solved(now=now, days=days, batch=batch, ticket_ids=ticket_ids)
 
 
 def ticket_delete(*, actor: User, ticket: Ticket) -> None:

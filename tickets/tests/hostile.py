@@ -190,6 +190,17 @@ MAILBOX_FORM = {
     "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
 }  # fmt: skip
 
+TRIGGER_JSON = {
+    "name": "Refunds", "on": "created", "position": 1, "active": True,
+    "conditions": {"any": [{"field": "subject", "operator": "contains", "value": "refund"}]},
+    "actions": [{"action": "add_tags", "value": ["refund"]}],
+}  # fmt: skip
+AUTOMATION_JSON = {
+    "name": "Quiet", "position": 1, "active": True,
+    "conditions": {"all": [{"field": "hours_since_updated", "operator": "greater_than", "value": 168}]},
+    "actions": [{"action": "add_tags", "value": ["quiet"]}],
+}  # fmt: skip
+
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
@@ -353,6 +364,12 @@ ROUTES: dict[str, Route] = {
         json_methods=("patch", "delete"),
     ),
     "api:invite-list": Route(query=LIST, json={"email": "new@example.com", "role": "agent", "team": None}),
+    "api:trigger-list": Route(query=LIST, json=TRIGGER_JSON),
+    "api:trigger-detail": Route(path={"pk": _pk("trigger")}, json=TRIGGER_JSON, json_methods=("patch", "delete")),
+    "api:automation-list": Route(query=LIST, json=AUTOMATION_JSON),
+    "api:automation-detail": Route(
+        path={"pk": _pk("automation")}, json=AUTOMATION_JSON, json_methods=("patch", "delete")
+    ),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
     "api:docs": Route(query=("script",), personas=("anonymous",)),
@@ -601,7 +618,13 @@ def make_world() -> World:
     # The email channel: a mailbox, and Ada's emailed reply on her ticket (its original is viewable
     # by agents), stored quarantined once so the settings page offers "Process again".
     mailbox, emailed, inbound = _mail(ticket)
+    from tickets.models import Automation, Trigger
+
+    trigger = Trigger.objects.create(owner=admin_user, **TRIGGER_JSON)
+    automation = Automation.objects.create(owner=admin_user, **AUTOMATION_JSON)
     return {
+        "trigger": trigger,
+        "automation": automation,
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "attachment": reply.attachments.get(),

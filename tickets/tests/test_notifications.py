@@ -200,17 +200,19 @@ def test_autoclose_with_a_frozen_clock(ticket, agent, settings):
     solved_at = Ticket.objects.get(pk=solved.pk).solved_at
     assert services.ticket_autoclose(now=solved_at + timedelta(days=3, hours=23)) == 0
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SOLVED
-    later = solved_at + timedelta(days=4)
+    later = solved_at + timedelta(days=4, minutes=1)  # the default automation: solved more than 96 hours ago
     assert services.ticket_autoclose(now=later) == 1
     ticket = Ticket.objects.get(pk=ticket.pk)
     assert (ticket.status, ticket.closed_at) == (Status.CLOSED, later)
     event = TicketEvent.objects.filter(ticket=ticket).latest("id")
+    via = event.data.pop("via")
     assert (event.kind, event.actor_id, event.actor_name, event.data) == (
         EventKind.STATUS_CHANGED,
         None,
         "System",
         {"old": "solved", "new": "closed"},
     )
+    assert (via["kind"], via["name"]) == ("automation", "Close solved tickets after 4 days")
     assert services.ticket_autoclose(now=later + timedelta(days=30)) == 0  # closed stays closed
 
 

@@ -1,6 +1,7 @@
-"""manage.py close_solved_tickets [--days N]: close tickets solved N days ago or earlier.
+"""manage.py close_solved_tickets [--days N]: close tickets solved more than N days ago.
 
-Runs hourly from Celery beat (``make worker``); run it from cron instead where no worker runs.
+Runs the desk's own auto-close automation (``tickets.automations``) now; ``manage.py
+run_automations`` (or Celery beat) runs it with every other automation.
 """
 
 from django.core.management.base import BaseCommand

@@ -116,6 +116,7 @@ class Command(BaseCommand):
             people = self._people()
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
+            self._rules(people)  # after the history: the demo tickets stay as they were
         self.stdout.write(self.style.SUCCESS(f"Demo desk ready: {Ticket.objects.count()} tickets."))
         self._print_logins()
 
@@ -258,6 +259,46 @@ class Command(BaseCommand):
                 "solved_at",
                 "closed_at",
             ]
+        )
+
+    @staticmethod
+    def _rules(people: dict) -> None:
+        """A trigger and the automations of issue 16, acting as the admin (auto-close: the system)."""
+        from tickets import automations
+        from tickets.models import Automation, Trigger, TriggerOn
+
+        admin, billing = people["admin"], people["teams"]["Billing"]
+        words = ("invoice", "refund", "charged", "payment")
+        Trigger.objects.create(
+            name="Billing words → Billing team, tag billing",
+            on=TriggerOn.CREATED,
+            conditions={
+                "all": [{"field": "team", "operator": "not_present"}],
+                "any": [{"field": "subject", "operator": "contains", "value": word} for word in words],
+            },
+            actions=[{"action": "set_team", "value": billing.pk}, {"action": "add_tags", "value": ["billing"]}],
+            owner=admin,
+        )
+        automations.default_autoclose()
+        Automation.objects.create(
+            name="Pending 72 h → reminder",
+            position=1,
+            conditions={
+                "all": [
+                    {"field": "status", "operator": "is", "value": "pending"},
+                    {"field": "hours_since_updated", "operator": "greater_than", "value": 72},
+                    {"field": "tags", "operator": "not_includes", "value": ["reminded"]},
+                ]
+            },
+            actions=[
+                {
+                    "action": "add_reply",
+                    "value": "Hi {{requester.first_name}}, we are still waiting for your answer on "
+                    "ticket #{{ticket.id}}. Reply to this message and we will pick it up again.",
+                },
+                {"action": "add_tags", "value": ["reminded"]},
+            ],
+            owner=admin,
         )
 
     def _print_logins(self) -> None:

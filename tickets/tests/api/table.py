@@ -68,6 +68,46 @@ def _held_by_team_agent(world: dict) -> None:
     services.ticket_claim(actor=world["people"]["team_agent"], ticket=world["ticket"])
 
 
+def _rules(world: dict) -> None:
+    from tickets.models import Automation, Trigger
+
+    admin = world["people"]["admin"]
+    tag = [{"action": "add_tags", "value": ["vip"]}]
+    world["trigger"] = Trigger.objects.create(name="VIP", on="created", actions=tag, owner=admin)
+    conditions = {"all": [{"field": "hours_since_created", "operator": "greater_than", "value": 48}]}
+    world["automation"] = Automation.objects.create(name="Old", conditions=conditions, actions=tag, owner=admin)
+
+
+ADMINS_CHANGE = by_persona(403, 403, 403, 403, 403, 403, 200)
+ADMINS_DELETE = by_persona(403, 403, 403, 403, 403, 403, 204)
+ADMINS_INVALID = by_persona(403, 403, 403, 403, 403, 403, 400)
+NEW_TRIGGER = {
+    "name": "Refund words",
+    "on": "created",
+    "conditions": {"any": [{"field": "subject", "operator": "contains", "value": "refund"}]},
+    "actions": [{"action": "add_tags", "value": ["refund"]}],
+}
+NEW_AUTOMATION = {
+    "name": "Quiet for a week",
+    "conditions": {"all": [{"field": "hours_since_updated", "operator": "greater_than", "value": 168}]},
+    "actions": [{"action": "add_tags", "value": ["quiet"]}],
+}
+BAD_RULE = {"name": "Bad", "on": "created", "conditions": {"all": [{"field": "mood"}]}, "actions": [{"action": "x"}]}
+
+
+def _rule_rows(noun: str, new: dict) -> list:
+    base = f"/api/v1/{noun}s/"
+    one = base + "{" + noun + "}/"
+    return [
+        Row("rules", f"{noun}s", "GET", base, AGENTS, setup=_rules),
+        Row("rules", f"create {noun}", "POST", base, ADMINS_CREATE, body=lambda w: dict(new)),
+        Row("rules", f"create invalid {noun}", "POST", base, ADMINS_INVALID, body=lambda w: dict(BAD_RULE)),
+        Row("rules", noun, "GET", one, AGENTS, setup=_rules),
+        Row("rules", f"change {noun}", "PATCH", one, ADMINS_CHANGE, setup=_rules, body=lambda w: {"active": False}),
+        Row("rules", f"delete {noun}", "DELETE", one, ADMINS_DELETE, setup=_rules),
+    ]
+
+
 NEW_TICKET = {"subject": "Printer on fire", "description": "The office printer is on fire since this morning."}
 
 ROWS: list[Row] = [
@@ -336,6 +376,9 @@ ROWS: list[Row] = [
         ADMINS_CREATE,
         body=lambda w: {"email": "newbie@desk.test", "role": "agent", "team": w["team"].pk},
     ),
+    # --- triggers and automations (issue 16)
+    *_rule_rows("trigger", NEW_TRIGGER),
+    *_rule_rows("automation", NEW_AUTOMATION),
 ]
 
 
@@ -364,6 +407,7 @@ def run(row: Row, persona: str, world: dict, as_user):
         "internal_attachment": world["internal_attachment"].pk,
         "team": world["team"].pk,
         "empty_team": world["empty_team"].pk,
+        **{name: world[name].pk for name in ("trigger", "automation") if name in world},
     }
     client = as_user(world["people"][persona])
     body = row.body(world) if row.body else None

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts import services as account_services
 from helpdesk.wsgi import application
+from tickets.tests.api.table import _rules
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +132,10 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     user = world["people"][persona]
     headers = {"Authorization": f"Token {account_services.api_token_get_or_create(user=user).key}"}
+    _rules(world)
     ids = {
+        "/api/v1/triggers/": world["trigger"].pk,
+        "/api/v1/automations/": world["automation"].pk,
         "/api/v1/teams/": world["team"].pk,
         "/api/v1/attachments/": world["public_attachment"].pk,
         "/api/v1/tickets/": world["ticket"].pk,
