@@ -100,6 +100,23 @@ def describe(event: TicketEvent) -> str:
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
+def via(event: TicketEvent) -> str:
+    """ " (via macro “Refund sent”)" for a change a macro, trigger or automation made
+    (``tickets.rules.context``), else "". For the people who work the ticket: a rule's name is
+    the desk's own business, not the customer's."""
+    rule = (event.data or {}).get("via")
+    if not isinstance(rule, dict) or not rule.get("name"):
+        return ""
+    kind = rule.get("kind")
+    if kind == "macro":
+        return _(" (via macro “%(name)s”)") % {"name": rule["name"]}
+    if kind == "trigger":
+        return _(" (via trigger “%(name)s”)") % {"name": rule["name"]}
+    if kind == "automation":
+        return _(" (via automation “%(name)s”)") % {"name": rule["name"]}
+    return ""
+
+
 def sentence(event: TicketEvent) -> str:
     """A whole sentence: "Alice Agent changed the status from Open to Pending"."""
     return _("%(actor)s %(action)s") % {"actor": actor_name(event), "action": describe(event)}

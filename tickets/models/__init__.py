@@ -438,4 +438,5 @@ class IdempotencyKey(models.Model):
 # Defined beside the models they belong with; imported here so ``tickets.models`` names them all.
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
+from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
