@@ -7,6 +7,7 @@ import pytest
 from tickets.models import Macro, MacroScope, Message, Status, Ticket, TicketEvent
 from tickets.services import macros as macro_services
 from tickets.tests.api.support import token_client
+from tickets.tests.api.table import case_id, cases, run
 from tickets.tests.test_macros import REPLY_AND_PEND
 
 pytestmark = pytest.mark.django_db
@@ -17,6 +18,12 @@ def team_macro(admin, billing_team):
     return macro_services.macro_create(
         actor=admin, name="Ask for order number", actions=REPLY_AND_PEND, scope=MacroScope.TEAM, team=billing_team
     )
+
+
+@pytest.mark.parametrize(("row", "persona", "expected"), cases("macros"), ids=case_id)
+def test_permission_matrix(row, persona, expected, world, as_user):
+    response = run(row, persona, world, as_user)
+    assert response.status_code == expected, response.content[:500]
 
 
 def test_agents_create_and_list_their_own_macros(team_agent, agent, team_macro):
