@@ -101,17 +101,20 @@ def describe(event: TicketEvent) -> str:
 
 
 def via(event: TicketEvent) -> str:
-    """Which macro, trigger or automation made the change (``tickets.rules.context``), for
-    agents: " (via macro “Refund sent”)"; "" for a change made by hand. Rule names are the
-    desk's internal vocabulary, so the portal's history does not show them."""
+    """ " (via macro “Refund sent”)" for a change a macro, trigger or automation made
+    (``tickets.rules.context``), else "". For the people who work the ticket: a rule's name is
+    the desk's own business, not the customer's."""
     rule = (event.data or {}).get("via")
-    if not isinstance(rule, dict):
+    if not isinstance(rule, dict) or not rule.get("name"):
         return ""
-    kinds = {"macro": _("macro"), "trigger": _("trigger"), "automation": _("automation")}
-    return _(" (via %(kind)s “%(name)s”)") % {
-        "kind": kinds.get(rule.get("kind"), rule.get("kind")),
-        "name": rule.get("name", ""),
-    }
+    kind = rule.get("kind")
+    if kind == "macro":
+        return _(" (via macro “%(name)s”)") % {"name": rule["name"]}
+    if kind == "trigger":
+        return _(" (via trigger “%(name)s”)") % {"name": rule["name"]}
+    if kind == "automation":
+        return _(" (via automation “%(name)s”)") % {"name": rule["name"]}
+    return ""
 
 
 def sentence(event: TicketEvent) -> str:

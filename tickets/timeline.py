@@ -52,7 +52,7 @@ def build(user: User, ticket: Ticket) -> Timeline:
     times a message comes before the events it caused (e.g. "reply and set Pending")."""
     entries: list[tuple[tuple, Entry]] = []
     last_event_id = 0
-    agent = permissions.internal_visible(user, ticket)
+    says_via = permissions.internal_visible(user, ticket)
     for message in selectors.messages_for(user, ticket):
         for attachment in message.attachments.all():
             attachment.download_url = download_url(attachment.pk)
@@ -64,8 +64,9 @@ def build(user: User, ticket: Ticket) -> Timeline:
             continue
         if event.kind == EventKind.ATTACHMENT_ADDED and (event.data or {}).get("message_id"):
             continue
-        text = describe(event) + (via(event) if agent else "")
-        entry = Entry(kind="event", at=event.created_at, event=event, text=text)
+        entry = Entry(
+            kind="event", at=event.created_at, event=event, text=describe(event) + (via(event) if says_via else "")
+        )
         entries.append(((event.created_at, 1, event.pk), entry))
     entries.sort(key=lambda pair: pair[0])
     return Timeline(entries=[entry for _, entry in entries], last_event_id=last_event_id)

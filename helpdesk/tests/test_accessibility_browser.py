@@ -102,6 +102,9 @@ PAGES: dict[str, Page] = {
     "agent-message-original": Page(
         "agent:message_original", "agent", lambda w: {"pk": w["ticket"].pk, "message_id": w["emailed"].pk}
     ),
+    "agent-macro-preview": Page(
+        "agent:macro_preview", "agent", lambda w: {"pk": w["ticket"].pk, "macro_id": w["macro"].pk}
+    ),
     "settings-mailboxes": Page("settings:mailboxes", "admin"),
     "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
     "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import rules, stats, views
+from tickets.api import macros, rules, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("tickets/<id:pk>/messages/", views.MessageList.as_view(), name="ticket-messages"),
     path("tickets/<id:pk>/attachments/", views.AttachmentList.as_view(), name="ticket-attachments"),
     path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
+    path("macros/", macros.MacroList.as_view(), name="macro-list"),
+    path("macros/<id:pk>/", macros.MacroDetail.as_view(), name="macro-detail"),
+    path("macros/<id:pk>/apply/", macros.MacroApply.as_view(), name="macro-apply"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),

@@ -14,11 +14,12 @@ from accounts.models import Team, User
 from accounts.permissions import (
     Person,
     administers,
+    can_manage_desk,
     holds_staff_role,
     staff_members,
     works_tickets,
 )
-from tickets.models import Message, Ticket
+from tickets.models import Macro, MacroScope, Message, Ticket
 from tickets.permissions.access import can
 from tickets.permissions.levels import ALL_TICKETS_GROUP, WORK, Action, holds_everywhere
 
@@ -152,6 +153,62 @@ def may_collaborate(user: User) -> bool:
 def may_use_ticket_admin(user: Person) -> bool:
     """Whether ``user`` may delete tickets from the Django admin (admins; the service checks again)."""
     return administers(user)
+
+
+# --- macros -----------------------------------------------------------------------------------------
+
+
+def usable_macros(user: Person) -> QuerySet[Macro]:
+    """The active macros ``user`` may apply: their own personal ones, their teams' and the ones
+    shared with every agent. Nobody else's personal macro, no other team's; customers none. One
+    query (the macro picker of every ticket page)."""
+    if not works_tickets(user):
+        return Macro.objects.none()
+    assert isinstance(user, User)
+    return Macro.objects.filter(
+        Q(scope=MacroScope.PERSONAL, owner=user)
+        | Q(scope=MacroScope.TEAM, team__group__user=user)
+        | Q(scope=MacroScope.EVERYONE),
+        active=True,
+    )
+
+
+def may_use_macro(user: Person, macro: Macro) -> bool:
+    """Whether ``user`` may apply ``macro`` (``usable_macros``, for one macro)."""
+    if not works_tickets(user) or not macro.active:
+        return False
+    assert isinstance(user, User)
+    if macro.scope == MacroScope.PERSONAL:
+        return macro.owner_id == user.pk
+    if macro.scope == MacroScope.TEAM:
+        return user.groups.filter(team__pk=macro.team_id).exists()
+    return True
+
+
+def may_create_macro(user: Person, scope: str) -> bool:
+    """Whether ``user`` may create a macro of ``scope``: agents their own personal macros, the
+    people who manage the desk (``can_manage_desk``) the shared ones."""
+    if scope == MacroScope.PERSONAL:
+        return works_tickets(user)
+    return works_tickets(user) and can_manage_desk(user)
+
+
+def may_manage_macro(user: Person, macro: Macro) -> bool:
+    """Whether ``user`` may change or delete ``macro``: its owner (personal), a desk manager (shared)."""
+    if macro.scope == MacroScope.PERSONAL:
+        return works_tickets(user) and macro.owner_id == getattr(user, "pk", None)
+    return may_create_macro(user, macro.scope)
+
+
+def manageable_macros(user: Person) -> QuerySet[Macro]:
+    """The macros ``user`` may see in a list to manage: their own personal ones, and every shared
+    one for desk managers (active or not). Agents see the shared macros they may use through
+    ``usable_macros``."""
+    if not works_tickets(user):
+        return Macro.objects.none()
+    assert isinstance(user, User)
+    mine = Q(scope=MacroScope.PERSONAL, owner=user)
+    return Macro.objects.filter(mine | ~Q(scope=MacroScope.PERSONAL) if can_manage_desk(user) else mine)
 
 
 # --- where a person reads a ticket ------------------------------------------------------------------

@@ -265,13 +265,19 @@ def preview(actions: list[Action], *, ticket: Ticket, actor: User) -> dict[str, 
     return {"changes": shown, **texts(actions, ticket, actor)}
 
 
-def apply(actions: list[Action], *, ticket: Ticket, actor: User, kind: str, rule: Any) -> Ticket:
+def apply(
+    actions: list[Action], *, ticket: Ticket, actor: User, kind: str, rule: Any, reply: str | None = None
+) -> Ticket:
     """Carry out ``actions`` on ``ticket`` as ``actor``, all or nothing. Raises what the
-    services raise (Http404, PermissionDenied, ValidationError, Conflict)."""
+    services raise (Http404, PermissionDenied, ValidationError, Conflict). ``reply``: the reply
+    as the agent edited it after a preview (already filled in), instead of the action's text;
+    only when the actions reply at all."""
     from tickets import services
 
     with transaction.atomic(), context.acting_for(kind, rule):
         written = texts(actions, ticket, actor)
+        if reply is not None and "reply" in written:
+            written["reply"] = reply
         changes = _field_changes(actions, ticket, actor)
         status = changes.pop("status", None)
         if "note" in written:

@@ -184,6 +184,10 @@ TICKET_FILTERS = (
     "created_after", "created_before", "updated_after", "updated_before",
 )  # fmt: skip
 PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
+MACRO_JSON = {
+    "name": "Tag it", "description": "d", "actions": [{"action": "add_tags", "value": ["a"]}], "scope": "personal",
+    "team": None, "active": True, "position": 0,
+}  # fmt: skip
 MAILBOX_FORM = {
     "address": "sales@desk.test", "team": "1", "default_priority": "normal", "default_tags": "sales",
     "allow_unknown_senders": "on", "add_cc_as_collaborators": "on", "active": "on", "imap_host": "imap.desk.test",
@@ -280,6 +284,9 @@ ROUTES: dict[str, Route] = {
     "agent:collaborator_remove": Route(
         path={"pk": _ticket, "user_id": lambda w: w["collaborator"].pk}, get=False, form={}
     ),
+    "agent:macro_preview": Route(path={"pk": _ticket, "macro_id": _pk("macro")}, query=("fragment",)),
+    "agent:macro_apply": Route(path={"pk": _ticket, "macro_id": _pk("macro")}, get=False, form={"reply": "Hello"}),
+    "agent:macro_bulk": Route(get=False, form={"macro": "1", "ids": "1", "next": "/agent/"}),
     "attachments:download": Route(path={"pk": _pk("attachment")}),
     "attachments:preview": Route(path={"pk": _pk("attachment")}),
     "live:events": Route(query=("after", "ticket")),
@@ -369,6 +376,11 @@ ROUTES: dict[str, Route] = {
     "api:automation-list": Route(query=LIST, json=AUTOMATION_JSON),
     "api:automation-detail": Route(
         path={"pk": _pk("automation")}, json=AUTOMATION_JSON, json_methods=("patch", "delete")
+    ),
+    "api:macro-list": Route(json=MACRO_JSON),
+    "api:macro-detail": Route(path={"pk": _pk("macro")}, json=MACRO_JSON, json_methods=("patch", "delete")),
+    "api:macro-apply": Route(
+        path={"pk": _pk("macro")}, get=False, json={"ticket": 1, "preview": True, "reply": "Hello"}
     ),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
@@ -619,12 +631,23 @@ def make_world() -> World:
     # by agents), stored quarantined once so the settings page offers "Process again".
     mailbox, emailed, inbound = _mail(ticket)
     from tickets.models import Automation, Trigger
+    from tickets.services.macros import macro_create
 
     trigger = Trigger.objects.create(owner=admin_user, **TRIGGER_JSON)
     automation = Automation.objects.create(owner=admin_user, **AUTOMATION_JSON)
+    macro = macro_create(
+        actor=admin_user,
+        name="Ask for the model",
+        actions=[
+            {"action": "add_reply", "value": "Which printer model is it?"},
+            {"action": "add_tags", "value": ["printer"]},
+        ],
+        scope="everyone",
+    )
     return {
         "trigger": trigger,
         "automation": automation,
+        "macro": macro,
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "attachment": reply.attachments.get(),

@@ -30,6 +30,8 @@ from tickets import permissions, services
 from tickets.models import (
     Attachment,
     EventKind,
+    Macro,
+    MacroScope,
     Message,
     Notification,
     NotificationKind,
@@ -49,7 +51,9 @@ FEW, MANY = 3, 60
 # Pages with a budget of their own, each with the reason. The statistics page is two reports of a
 # fixed number of queries each: the agents' and teams' tables (people, teams and five grouped
 # metric queries, ``tickets.stats``) and the figures over time (three, ``tickets.trends``).
-PAGE_BUDGETS = {"/agent/stats/": 13}
+# The agent ticket page is the queue's twelve plus one: the macros the agent may apply, in one
+# query however many there are (personal, their teams' and everyone's; ``macros_for``).
+PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 13}
 
 # (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
 # /api/ are read with the person's API token, all others with a signed-in browser session.
@@ -240,6 +244,16 @@ def grow(desk, total: int) -> None:
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=team.group_id) for u in staff])
     Invite.objects.bulk_create(
         [Invite(email=f"invitee{start + i}@desk.test", role=Role.AGENT, invited_by=admin) for i in range(n)]
+    )
+    # Macros the ticket page and the queue offer: personal, Billing's and everyone's (one query).
+    actions = [
+        {"action": "add_reply", "value": "Hi {{requester.first_name}}"},
+        {"action": "set_status", "value": "pending"},
+    ]
+    Macro.objects.bulk_create(
+        [Macro(name=f"Personal {start + i}", scope=MacroScope.PERSONAL, owner=tom, actions=actions) for i in range(n)]
+        + [Macro(name=f"Billing {start + i}", scope=MacroScope.TEAM, team=team, actions=actions) for i in range(n)]
+        + [Macro(name=f"Everyone {start + i}", scope=MacroScope.EVERYONE, actions=actions) for i in range(n)]
     )
 
 

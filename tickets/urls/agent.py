@@ -2,13 +2,14 @@
 
 from django.urls import path
 
-from tickets.views import agent, stats, trend
+from tickets.views import agent, macros, stats, trend
 
 app_name = "agent"
 
 urlpatterns = [
     path("", agent.queue_page, name="queue"),
     path("bulk/", agent.bulk_update, name="bulk"),
+    path("bulk/macro/", macros.macro_bulk_apply, name="macro_bulk"),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/export/", trend.stats_export, name="stats_export"),
     path("counts/", agent.view_counts, name="counts"),
@@ -20,4 +21,6 @@ urlpatterns = [
     path("tickets/<int:pk>/release/", agent.ticket_release, name="release"),
     path("tickets/<int:pk>/collaborators/", agent.collaborator_add, name="collaborator_add"),
     path("tickets/<int:pk>/collaborators/<int:user_id>/remove/", agent.collaborator_remove, name="collaborator_remove"),
+    path("tickets/<int:pk>/macros/<int:macro_id>/", macros.macro_preview, name="macro_preview"),
+    path("tickets/<int:pk>/macros/<int:macro_id>/apply/", macros.macro_apply, name="macro_apply"),
 ]

@@ -33,6 +33,7 @@ from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketF
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
 from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
+from tickets.services import macros as macro_services
 
 
 def agent_required(view):
@@ -134,6 +135,7 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "previous_url": previous_url,
             "empty_text": queue.empty_text(user, view),
             "bulk_form": BulkForm(agents=agents, teams=teams),
+            "macros": macro_services.macros_for(user),
             "current_url": request.get_full_path(),
             "nav": "queue",
         },
@@ -247,6 +249,7 @@ def _render_ticket(
             "may_force_claim": ticket.assignee_id is not None and permissions.may_force_claim(user, ticket),
             "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
+            "macros": macro_services.macros_for(user),
         },
         status=status,
     )

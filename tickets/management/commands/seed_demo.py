@@ -90,6 +90,48 @@ NOTES = [
 ]
 
 
+DEMO_MACROS = [
+    (
+        "Ask for order number",
+        [
+            {"action": "add_reply", "value": "Hi {{requester.first_name}}, could you send us your order number? "
+             "It is on your confirmation email.\n\n{{current_user.first_name}}"},
+            {"action": "set_status", "value": "pending"},
+            {"action": "add_tags", "value": ["waiting-order-number"]},
+        ],
+        None,
+    ),
+    (
+        "Refund issued → solve",
+        [
+            {"action": "add_reply", "value": "Hi {{requester.first_name}}, we have issued your refund; it reaches "
+             "your account within 5 working days.\n\n{{current_user.first_name}}"},
+            {"action": "set_status", "value": "solved"},
+            {"action": "add_tags", "value": ["refund"]},
+        ],
+        "Billing",
+    ),
+    (
+        "Escalate to technical",
+        [
+            {"action": "add_note", "value": "Escalated by {{current_user.name}}: needs a technical look."},
+            {"action": "set_priority", "value": "high"},
+            {"action": "add_tags", "value": ["escalated"]},
+        ],
+        None,
+    ),
+    (
+        "Thanks, closing",
+        [
+            {"action": "add_reply", "value": "Glad it works now, {{requester.first_name}}! We will mark this "
+             "ticket solved.\n\n{{current_user.first_name}}"},
+            {"action": "set_status", "value": "solved"},
+        ],
+        None,
+    ),
+]  # fmt: skip
+
+
 class Command(BaseCommand):
     help = "Fill an empty desk with demo users and tickets, and print the demo logins."
 
@@ -114,6 +156,7 @@ class Command(BaseCommand):
         # Demo history is not news: nobody is emailed or notified about it.
         with notifications.muted(), transaction.atomic():
             people = self._people()
+            self._macros(people)
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
             self._rules(people)  # after the history: the demo tickets stay as they were
@@ -150,6 +193,20 @@ class Command(BaseCommand):
             for email, name, org in PEOPLE["customers"]
         ]
         return {"admin": admin, "agents": agents, "customers": customers, "teams": teams}
+
+    def _macros(self, people: dict) -> None:
+        """Shared macros agents find in the ticket page's picker and the queue's bulk bar."""
+        from tickets.services.macros import macro_create
+
+        admin, teams = people["admin"], people["teams"]
+        for name, actions, team in DEMO_MACROS:
+            macro_create(
+                actor=admin,
+                name=name,
+                actions=actions,
+                scope="team" if team else "everyone",
+                team=teams[team] if team else None,
+            )
 
     def _ticket(self, rng: random.Random, people: dict, index: int, total: int) -> None:
         subject, category, tags, team_name = SUBJECTS[index % len(SUBJECTS)]

@@ -382,6 +382,43 @@ ROWS: list[Row] = [
 ]
 
 
+def _billing_macro(world: dict) -> None:
+    """A macro shared with Billing (Tom's team, the ticket's), made by the admin."""
+    from tickets.services.macros import macro_create
+
+    world["macro"] = macro_create(
+        actor=world["people"]["admin"],
+        name="Ask for the invoice number",
+        actions=[
+            {"action": "add_reply", "value": "Which invoice is it?"},
+            {"action": "set_status", "value": "pending"},
+        ],
+        scope="team",
+        team=world["team"],
+    )
+
+
+MACRO = {"name": "Thanks", "actions": [{"action": "add_reply", "value": "Thanks, {{requester.first_name}}!"}]}
+# Billing's macro: agents outside Billing do not see it (404); the admin manages it but is in no team.
+ROWS += [
+    Row("macros", "list", "GET", "/api/v1/macros/", AGENTS, setup=_billing_macro),
+    Row("macros", "create personal", "POST", "/api/v1/macros/", by_persona(403, 403, 403, 201, 201, 201, 201),
+        body=lambda w: dict(MACRO)),
+    Row("macros", "create shared", "POST", "/api/v1/macros/", by_persona(403, 403, 403, 400, 400, 400, 201),
+        body=lambda w: {**MACRO, "scope": "everyone"}),
+    Row("macros", "detail", "GET", "/api/v1/macros/{macro}/", by_persona(403, 403, 403, 404, 200, 404, 200),
+        setup=_billing_macro),
+    Row("macros", "rename", "PATCH", "/api/v1/macros/{macro}/", by_persona(403, 403, 403, 404, 403, 404, 200),
+        setup=_billing_macro, body=lambda w: {"name": "Invoice number?"}),
+    Row("macros", "delete", "DELETE", "/api/v1/macros/{macro}/", by_persona(403, 403, 403, 404, 403, 404, 204),
+        setup=_billing_macro),
+    Row("macros", "preview", "POST", "/api/v1/macros/{macro}/apply/", by_persona(403, 403, 403, 404, 200, 404, 404),
+        setup=_billing_macro, body=lambda w: {"ticket": w["ticket"].pk, "preview": True}),
+    Row("macros", "apply", "POST", "/api/v1/macros/{macro}/apply/", by_persona(403, 403, 403, 404, 200, 404, 404),
+        setup=_billing_macro, body=lambda w: {"ticket": w["ticket"].pk}),
+]  # fmt: skip
+
+
 def cases(resource: str) -> list[tuple[Row, str, int]]:
     """(row, persona, expected status) for every row of ``resource`` and every persona."""
     return [
@@ -408,6 +445,7 @@ def run(row: Row, persona: str, world: dict, as_user):
         "team": world["team"].pk,
         "empty_team": world["empty_team"].pk,
         **{name: world[name].pk for name in ("trigger", "automation") if name in world},
+        "macro": world["macro"].pk if "macro" in world else 0,
     }
     client = as_user(world["people"][persona])
     body = row.body(world) if row.body else None

@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts import services as account_services
 from helpdesk.wsgi import application
+from tickets.services.macros import macro_create
 from tickets.tests.api.table import _rules
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +140,12 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
         "/api/v1/teams/": world["team"].pk,
         "/api/v1/attachments/": world["public_attachment"].pk,
         "/api/v1/tickets/": world["ticket"].pk,
+        "/api/v1/macros/": macro_create(
+            actor=world["people"]["admin"],
+            name="Tag it",
+            actions=[{"action": "add_tags", "value": ["schemathesis"]}],
+            scope="everyone",
+        ).pk,
     }
     with _same_connection():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
