@@ -56,7 +56,9 @@ from tickets.permissions.rules import (
     may_change_in_bulk,
     may_claim_tickets,
     may_collaborate,
+    may_create_view,
     may_force_claim,
+    may_manage_view,
     may_use_ticket_admin,
     refused_create_fields,
     refused_list_filters,
@@ -65,6 +67,7 @@ from tickets.permissions.rules import (
     stats_visible_agents,
     stats_visible_teams,
     ticket_path_for,
+    views_visible_to,
 )
 
 __all__ = [
@@ -96,7 +99,9 @@ __all__ = [
     "may_change_in_bulk",
     "may_claim_tickets",
     "may_collaborate",
+    "may_create_view",
     "may_force_claim",
+    "may_manage_view",
     "may_use_ticket_admin",
     "people_access_changed",
     "permission_rows_for_new_ticket",
@@ -118,5 +123,6 @@ __all__ = [
     "uses_portal",
     "visible_ticket_ids",
     "visible_tickets",
+    "views_visible_to",
     "works_tickets",
 ]
