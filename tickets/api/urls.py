@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import stats, views
+from tickets.api import saved_views, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -12,6 +12,10 @@ urlpatterns = [
     path("tickets/<id:pk>/messages/", views.MessageList.as_view(), name="ticket-messages"),
     path("tickets/<id:pk>/attachments/", views.AttachmentList.as_view(), name="ticket-attachments"),
     path("tickets/<id:pk>/events/", views.EventList.as_view(), name="ticket-events"),
+    path("views/", saved_views.ViewList.as_view(), name="view-list"),
+    path("views/<str:ref>/", saved_views.ViewDetail.as_view(), name="view-detail"),
+    path("views/<str:ref>/tickets/", saved_views.ViewTickets.as_view(), name="view-tickets"),
+    path("views/<str:ref>/count/", saved_views.ViewCount.as_view(), name="view-count"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
