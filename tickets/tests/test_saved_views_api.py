@@ -7,11 +7,14 @@ import pytest
 from tickets import services
 from tickets.models import SavedView, Ticket, TicketField
 from tickets.services import saved_views as view_services
-from tickets.tests.api.support import _fresh_throttles, as_user, people, world  # noqa: F401
+from tickets.tests.api import support
 from tickets.tests.api.table import case_id, cases, run
 from tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
+
+# The API tests' fixtures (tickets/tests/api/conftest.py), for this module outside that folder.
+_fresh_throttles, as_user, people, world = support._fresh_throttles, support.as_user, support.people, support.world
 
 
 @pytest.mark.parametrize(("row", "persona", "expected"), cases("views"), ids=case_id)
