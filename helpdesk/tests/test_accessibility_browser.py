@@ -76,6 +76,8 @@ PAGES: dict[str, Page] = {
     "queue": Page("agent:queue", "agent", query="?view=all"),
     "agent-ticket": Page("agent:ticket", "agent", _ticket),
     "stats": Page("agent:stats", "agent"),
+    "saved-view-new": Page("agent:view_new", "agent", query="?view=mine&status=open&q=printer"),
+    "saved-view-edit": Page("agent:view_edit", "agent", lambda w: {"pk": w["saved_view"].pk}),
     "stats-weeks": Page("agent:stats", "admin", query="?period=90"),
     # The API's interactive docs (Swagger UI renders with JavaScript).
     "api-docs": Page("api:docs", "anonymous", ready=".swagger-ui .opblock"),

@@ -190,6 +190,11 @@ MAILBOX_FORM = {
     "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
 }  # fmt: skip
 
+VIEW_FORM = {
+    "name": "Urgent", "scope": "personal", "team": "", "sort": "-updated", "columns": "status", "action": "test",
+    "conditions": '{"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}',
+}  # fmt: skip
+
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
@@ -253,6 +258,9 @@ ROUTES: dict[str, Route] = {
     "agent:stats": Route(query=("period", "since", "until", "team", "granularity")),
     "agent:stats_export": Route(query=("table", "period", "since", "until", "team", "granularity")),
     "agent:counts": Route(),
+    "agent:view_new": Route(query=("view", *TICKET_FILTERS, "sort"), form=VIEW_FORM),
+    "agent:view_edit": Route(path={"pk": _pk("saved_view")}, form=VIEW_FORM),
+    "agent:view_delete": Route(path={"pk": _pk("saved_view")}, get=False, form={}),
     "agent:ticket": Route(path=PK_TICKET),
     "agent:message": Route(
         path=PK_TICKET, get=False, form={"mode": "reply", "body": "Hello", "status": "", "seen_event_id": ""}
@@ -337,6 +345,14 @@ ROUTES: dict[str, Route] = {
     "api:ticket-messages": Route(path=PK_TICKET, query=LIST, json={"body": "Hello", "internal": False}),
     "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
+    "api:view-list": Route(
+        json={"name": "Urgent", "conditions": {"all": []}, "columns": ["subject"], "sort": "-updated"}
+    ),
+    "api:view-detail": Route(
+        path={"ref": _pk("saved_view")}, json={"name": "Urgent", "sort": "created"}, json_methods=("patch", "delete")
+    ),
+    "api:view-tickets": Route(path={"ref": _pk("saved_view")}, query=LIST),
+    "api:view-count": Route(path={"ref": _pk("saved_view")}),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
@@ -601,7 +617,13 @@ def make_world() -> World:
     # The email channel: a mailbox, and Ada's emailed reply on her ticket (its original is viewable
     # by agents), stored quarantined once so the settings page offers "Process again".
     mailbox, emailed, inbound = _mail(ticket)
+    from tickets.services.saved_views import saved_view_create
+
+    saved_view = saved_view_create(
+        actor=agent, name="Urgent", conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}
+    )
     return {
+        "saved_view": saved_view,
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "attachment": reply.attachments.get(),
