@@ -105,6 +105,7 @@ PAGES: dict[str, Page] = {
         "agent:message_original", "agent", lambda w: {"pk": w["ticket"].pk, "message_id": w["emailed"].pk}
     ),
     "settings-mailboxes": Page("settings:mailboxes", "admin"),
+    "settings-views": Page("settings:views", "admin"),
     "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
     "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),
     "settings-inbound-messages": Page("settings:inbound_messages", "admin"),

@@ -319,6 +319,7 @@ ROUTES: dict[str, Route] = {
     "settings:invitation_revoke": Route(path={"pk": _pk("invite")}, form={"confirmed": "1"}),
     "settings:audit": Route(query=("actor", "type", "object", "page")),
     "settings:mailboxes": Route(),
+    "settings:views": Route(),
     "settings:mailbox_new": Route(form=MAILBOX_FORM),
     "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
     "settings:inbound_messages": Route(query=("state", "page")),

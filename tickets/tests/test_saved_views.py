@@ -309,3 +309,13 @@ def test_queue_page_queries_with_saved_views_stay_within_budget(client, customer
     with CaptureQueriesContext(connection) as many:
         client.get("/agent/?view=all")
     assert len(few) == len(many) <= 12
+
+
+def test_settings_lists_shared_views_for_desk_managers_only(client, admin, agent, billing_team):
+    _view(admin, "Billing backlog", scope=ViewScope.TEAM, team=billing_team)
+    _view(agent, "Alice's own")
+    client.force_login(agent)
+    assert client.get("/settings/views/").status_code == 404
+    client.force_login(admin)
+    body = client.get("/settings/views/").content.decode()
+    assert "Billing backlog" in body and "Alice's own" not in body

@@ -319,6 +319,7 @@ ROUTES = {
     "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:views": "accounts/tests/test_settings_pages.py, tickets/tests/test_saved_views.py",
 }
 
 
