@@ -37,8 +37,8 @@ from tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
-    TicketGroupPermission,
     TicketField,
+    TicketGroupPermission,
     TicketUserPermission,
 )
 from tickets.services.saved_views import saved_view_create
