@@ -25,3 +25,6 @@ class TicketsConfig(AppConfig):
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
+        # Shared saved views (issue 16): listed for desk managers, edited in the queue's view editor.
+        if not any(section.slug == "views" for section in SECTIONS):
+            register(Section("views", _("Views"), "settings:views", "tickets.views.settings_views"))

@@ -128,17 +128,23 @@ def view_counts(user: User) -> dict[str, int]:
     changes (``tickets.caching``), so a count is never stale after one's own action.
     """
 
+    from tickets import queue_views  # the saved views join the same query (issue 16)
+
     def count() -> dict[str, int]:
+        saved = queue_views.counted(user)
         with connection.cursor() as cursor:
-            cursor.execute(*view_counts_sql(user))
+            cursor.execute(*view_counts_sql(user, saved))
             row = cursor.fetchone()
-        return dict(zip(VIEW_KEYS, row, strict=True))
+        return dict(zip(VIEW_KEYS + [key for key, _where in saved], row, strict=True))
 
     return caching.cached(_counts_key(user), count, scope=_counts_scope(user))
 
 
 def _counts_key(user: User) -> str:
-    return f"queue-counts:{user.pk}"
+    from tickets import queue_views
+
+    # The saved views' signature: a new, changed or removed view is a new key.
+    return f"queue-counts:{user.pk}:{queue_views.signature(user)}"
 
 
 def _counts_scope(user: User) -> list[str] | None:
@@ -163,15 +169,21 @@ def known_view_counts(user: User) -> dict[str, int] | None:
     return found if isinstance(found, dict) else None
 
 
-def view_counts_sql(user: User) -> tuple[str, list[Any]]:
+def view_counts_sql(user: User, saved: list[tuple[str, Q]] = ()) -> tuple[str, list[Any]]:  # type: ignore[assignment]
     """The SQL of ``view_counts``: ``SELECT (SELECT COUNT(*) FROM (<view 1> LIMIT cap)), …``,
-    each view's rows selected by the ORM exactly as the queue lists them."""
+    each view's rows selected by the ORM exactly as the queue lists them; then ``saved``, the
+    (key, WHERE) of the agent's saved views (``queue_views.counted``), in the same query."""
     # In the queue's own order, so each sub-count walks the index that serves that view's list.
     visible = permissions.visible_tickets(user).order_by("-updated_at", "-id")
     parts: list[str] = []
     params: list[Any] = []
-    for view in VIEWS:
-        capped = visible.filter(view_filter(view.key, user)).values("pk")[:COUNT_CAP]
+    # A saved view's count has no order: the planner may read whichever index serves its
+    # conditions (the custom-field GIN index, say) and stop at the cap, where the queue's order
+    # would make it walk the whole updated_at index for a rare match (docs/perf/saved-views.md).
+    wheres = [(visible, view_filter(view.key, user)) for view in VIEWS]
+    wheres += [(visible.order_by(), where) for _key, where in saved]
+    for tickets, where in wheres:
+        capped = tickets.filter(where).values("pk")[:COUNT_CAP]
         try:
             sql, view_params = capped.query.sql_with_params()
         except EmptyResultSet:  # e.g. "My teams" of an agent in no team

@@ -76,6 +76,8 @@ PAGES: dict[str, Page] = {
     "queue": Page("agent:queue", "agent", query="?view=all"),
     "agent-ticket": Page("agent:ticket", "agent", _ticket),
     "stats": Page("agent:stats", "agent"),
+    "saved-view-new": Page("agent:view_new", "agent", query="?view=mine&status=open&q=printer"),
+    "saved-view-edit": Page("agent:view_edit", "agent", lambda w: {"pk": w["saved_view"].pk}),
     "stats-weeks": Page("agent:stats", "admin", query="?period=90"),
     # The API's interactive docs (Swagger UI renders with JavaScript).
     "api-docs": Page("api:docs", "anonymous", ready=".swagger-ui .opblock"),
@@ -106,6 +108,7 @@ PAGES: dict[str, Page] = {
         "agent:macro_preview", "agent", lambda w: {"pk": w["ticket"].pk, "macro_id": w["macro"].pk}
     ),
     "settings-mailboxes": Page("settings:mailboxes", "admin"),
+    "settings-views": Page("settings:views", "admin"),
     "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
     "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),
     "settings-inbound-messages": Page("settings:inbound_messages", "admin"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import macros, rules, stats, views
+from tickets.api import macros, rules, saved_views, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -15,6 +15,10 @@ urlpatterns = [
     path("macros/", macros.MacroList.as_view(), name="macro-list"),
     path("macros/<id:pk>/", macros.MacroDetail.as_view(), name="macro-detail"),
     path("macros/<id:pk>/apply/", macros.MacroApply.as_view(), name="macro-apply"),
+    path("views/", saved_views.ViewList.as_view(), name="view-list"),
+    path("views/<str:ref>/", saved_views.ViewDetail.as_view(), name="view-detail"),
+    path("views/<str:ref>/tickets/", saved_views.ViewTickets.as_view(), name="view-tickets"),
+    path("views/<str:ref>/count/", saved_views.ViewCount.as_view(), name="view-count"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),

@@ -100,8 +100,10 @@ class QueueFilterForm(TicketFilterForm):
 
     field_order = ["view", "q"]
 
-    def __init__(self, *args, agents=(), teams=(), **kwargs):
+    def __init__(self, *args, agents=(), teams=(), views=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if views is not None:  # the built-in views and the agent's saved views ((key, label) pairs)
+            _choice_field(self, "view").choices = list(views)
         for name in ("status", "priority"):
             choices = _choice_field(self, name).choices  # the model's TextChoices: a plain list
             self.fields[name].widget = forms.CheckboxSelectMultiple(choices=choices)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0015_macros'),
+        ('tickets', '0016_saved_views'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -441,3 +441,4 @@ from tickets.models.automation import Automation, TicketAutomationRun, Trigger, 
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
 from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
+from tickets.models.views import COLUMNS, DEFAULT_COLUMNS, SavedView, ViewScope  # noqa: E402, F401

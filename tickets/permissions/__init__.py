@@ -58,8 +58,10 @@ from tickets.permissions.rules import (
     may_claim_tickets,
     may_collaborate,
     may_create_macro,
+    may_create_view,
     may_force_claim,
     may_manage_macro,
+    may_manage_view,
     may_use_macro,
     may_use_ticket_admin,
     refused_create_fields,
@@ -70,6 +72,7 @@ from tickets.permissions.rules import (
     stats_visible_teams,
     ticket_path_for,
     usable_macros,
+    views_visible_to,
 )
 
 __all__ = [
@@ -101,7 +104,9 @@ __all__ = [
     "may_change_in_bulk",
     "may_claim_tickets",
     "may_collaborate",
+    "may_create_view",
     "may_force_claim",
+    "may_manage_view",
     "may_use_ticket_admin",
     "manageable_macros",
     "may_create_macro",
@@ -128,5 +133,6 @@ __all__ = [
     "uses_portal",
     "visible_ticket_ids",
     "visible_tickets",
+    "views_visible_to",
     "works_tickets",
 ]

@@ -19,7 +19,7 @@ from accounts.permissions import (
     staff_members,
     works_tickets,
 )
-from tickets.models import Macro, MacroScope, Message, Ticket
+from tickets.models import Macro, MacroScope, Message, SavedView, Ticket, ViewScope
 from tickets.permissions.access import can
 from tickets.permissions.levels import ALL_TICKETS_GROUP, WORK, Action, holds_everywhere
 
@@ -259,3 +259,36 @@ def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
     if administers(viewer):
         return Team.objects.all()
     return Team.objects.filter(group__user=viewer)
+
+
+# --- saved views ------------------------------------------------------------------------------------
+
+
+def views_visible_to(user: Person) -> QuerySet[SavedView]:
+    """The active saved views ``user`` has in their queue: their own personal views, their teams'
+    views and everyone's. Nobody but people who work tickets has any. Whatever a view says, it
+    only narrows the tickets ``user`` may see (``visible_tickets``)."""
+    if not works_tickets(user):
+        return SavedView.objects.none()
+    assert isinstance(user, User)
+    mine = Q(scope=ViewScope.PERSONAL, owner=user.pk)
+    teams = Q(scope=ViewScope.TEAM, team__group__user=user.pk)
+    return SavedView.objects.filter(mine | teams | Q(scope=ViewScope.EVERYONE), active=True)
+
+
+def may_create_view(user: Person, scope: str) -> bool:
+    """Whether ``user`` may make a view shared as ``scope``: agents make their own personal views;
+    shared views (a team's, everyone's) are the desk managers' (``can_manage_desk``)."""
+    if not works_tickets(user):
+        return False
+    return scope == ViewScope.PERSONAL or can_manage_desk(user)
+
+
+def may_manage_view(user: Person, view: SavedView) -> bool:
+    """Whether ``user`` may change or delete ``view``: its owner for a personal view (nobody else,
+    not even an admin: it is someone's own), a desk manager for a shared one."""
+    if not works_tickets(user):
+        return False
+    if view.scope == ViewScope.PERSONAL:
+        return view.owner_id == getattr(user, "pk", None)
+    return can_manage_desk(user)

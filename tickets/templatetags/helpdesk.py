@@ -51,3 +51,17 @@ def live_attrs(ticket=None, after=None):
     if ticket is not None:
         return format_html('data-live data-live-after="{}" data-live-ticket="{}"', after, ticket.pk)
     return format_html('data-live data-live-after="{}"', after)
+
+
+@register.filter
+def custom_value(ticket, key: str) -> str:
+    """A ticket's value of custom field ``key`` as text for a queue column ("" when it has none;
+    a multi-select's values joined by commas)."""
+    value = (getattr(ticket, "custom_fields", None) or {}).get(key)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    return str(value)

@@ -204,6 +204,10 @@ AUTOMATION_JSON = {
     "conditions": {"all": [{"field": "hours_since_updated", "operator": "greater_than", "value": 168}]},
     "actions": [{"action": "add_tags", "value": ["quiet"]}],
 }  # fmt: skip
+VIEW_FORM = {
+    "name": "Urgent", "scope": "personal", "team": "", "sort": "-updated", "columns": "status", "action": "test",
+    "conditions": '{"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}',
+}  # fmt: skip
 
 ROUTES: dict[str, Route] = {
     "home": Route(),
@@ -268,6 +272,9 @@ ROUTES: dict[str, Route] = {
     "agent:stats": Route(query=("period", "since", "until", "team", "granularity")),
     "agent:stats_export": Route(query=("table", "period", "since", "until", "team", "granularity")),
     "agent:counts": Route(),
+    "agent:view_new": Route(query=("view", *TICKET_FILTERS, "sort"), form=VIEW_FORM),
+    "agent:view_edit": Route(path={"pk": _pk("saved_view")}, form=VIEW_FORM),
+    "agent:view_delete": Route(path={"pk": _pk("saved_view")}, get=False, form={}),
     "agent:ticket": Route(path=PK_TICKET),
     "agent:message": Route(
         path=PK_TICKET, get=False, form={"mode": "reply", "body": "Hello", "status": "", "seen_event_id": ""}
@@ -329,6 +336,7 @@ ROUTES: dict[str, Route] = {
     "settings:invitation_revoke": Route(path={"pk": _pk("invite")}, form={"confirmed": "1"}),
     "settings:audit": Route(query=("actor", "type", "object", "page")),
     "settings:mailboxes": Route(),
+    "settings:views": Route(),
     "settings:mailbox_new": Route(form=MAILBOX_FORM),
     "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
     "settings:inbound_messages": Route(query=("state", "page")),
@@ -355,6 +363,14 @@ ROUTES: dict[str, Route] = {
     "api:ticket-messages": Route(path=PK_TICKET, query=LIST, json={"body": "Hello", "internal": False}),
     "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
+    "api:view-list": Route(
+        json={"name": "Urgent", "conditions": {"all": []}, "columns": ["subject"], "sort": "-updated"}
+    ),
+    "api:view-detail": Route(
+        path={"ref": _pk("saved_view")}, json={"name": "Urgent", "sort": "created"}, json_methods=("patch", "delete")
+    ),
+    "api:view-tickets": Route(path={"ref": _pk("saved_view")}, query=LIST),
+    "api:view-count": Route(path={"ref": _pk("saved_view")}),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
@@ -632,6 +648,7 @@ def make_world() -> World:
     mailbox, emailed, inbound = _mail(ticket)
     from tickets.models import Automation, Trigger
     from tickets.services.macros import macro_create
+    from tickets.services.saved_views import saved_view_create
 
     trigger = Trigger.objects.create(owner=admin_user, **TRIGGER_JSON)
     automation = Automation.objects.create(owner=admin_user, **AUTOMATION_JSON)
@@ -644,10 +661,14 @@ def make_world() -> World:
         ],
         scope="everyone",
     )
+    saved_view = saved_view_create(
+        actor=agent, name="Urgent", conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}
+    )
     return {
         "trigger": trigger,
         "automation": automation,
         "macro": macro,
+        "saved_view": saved_view,
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "attachment": reply.attachments.get(),

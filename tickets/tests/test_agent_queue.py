@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk import memo
-from tickets import permissions, queue, services
+from tickets import permissions, queue, queue_views, services
 from tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
 from tickets.tests.workspace import bulk_tickets as _bulk_tickets
 from tickets.tests.workspace import file_ticket as _file
@@ -46,6 +46,7 @@ def test_view_counts_in_one_query(agent, customer, admin, django_assert_num_quer
     with memo.scope():  # what a request has (RequestMemoMiddleware)
         permissions.visible_tickets(agent)  # loads the permission memo, as a request's first check would
         queue.view_filter("my_teams", agent)  # and the agent's teams, looked up once per request
+        queue_views.saved_views(agent)  # and their saved views, listed once per request (the tabs)
         with django_assert_num_queries(1):
             counts = queue.view_counts(agent)
     assert counts == {

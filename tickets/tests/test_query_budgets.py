@@ -39,9 +39,11 @@ from tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
+    TicketField,
     TicketGroupPermission,
     TicketUserPermission,
 )
+from tickets.services.saved_views import saved_view_create
 from tickets.tests.api.support import token_client
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +76,10 @@ BUDGETS = [
     ("team_agent", "/agent/?view=all&q=ticket&team={team}&created_after=2000-01-01"),
     ("agent", "/agent/?view=mine&sort=updated"),
     ("admin", "/agent/?view=unassigned&requester=ada@acme.test&organization=Acme+Corp"),
+    # a saved view of 3 conditions, one on a custom field, showing a custom column (issue 16)
+    ("agent", "/agent/?view={view}"),
+    ("agent", "/api/v1/views/"),
+    ("agent", "/api/v1/views/{view_id}/tickets/"),
     # the agent ticket page, stats and notifications
     ("team_agent", "/agent/tickets/{ticket}/"),
     ("agent", "/agent/tickets/{ticket}/"),
@@ -121,7 +127,21 @@ def desk(customer, org_member, agent, team_agent, admin, ticket, billing_team):
     services.message_add(actor=team_agent, ticket=ticket, body="Looking into it now.")
     services.message_add(actor=team_agent, ticket=ticket, body="Finance knows this one.", internal=True)
     people = {"customer": customer, "org_member": org_member, "agent": agent, "team_agent": team_agent, "admin": admin}
-    return {"ticket": ticket, "team": billing_team, "people": people, "grown": 0}
+    TicketField.objects.create(key="plan", label="Plan", field_type="text")
+    view = saved_view_create(
+        actor=agent,
+        name="Gold, high, open",
+        conditions={
+            "all": [
+                {"field": "status", "operator": "in", "value": ["open", "pending"]},
+                {"field": "priority", "operator": "is", "value": "normal"},
+                {"field": "custom.plan", "operator": "is", "value": "gold"},
+            ]
+        },
+        columns=["subject", "status", "custom.plan", "tags"],
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(custom_fields={"plan": "gold"})
+    return {"ticket": ticket, "team": billing_team, "people": people, "grown": 0, "view": view}
 
 
 def grow(desk, total: int) -> None:
@@ -148,6 +168,7 @@ def grow(desk, total: int) -> None:
                 created_at=now - timedelta(hours=start + i + 1),
                 updated_at=now - timedelta(minutes=start + i + 1),
                 first_response_at=now - timedelta(minutes=start + i + 1) if i % 2 else None,
+                custom_fields={"plan": "gold"} if i % 2 else {},  # rows for the saved view's custom column
             )
             for i in range(n)
         ]
@@ -260,7 +281,7 @@ def grow(desk, total: int) -> None:
 def first_look(desk, persona: str, address: str) -> int:
     """Queries of ``persona``'s first request to ``address`` after signing in, with an empty cache."""
     user = desk["people"][persona]
-    url = address.format(ticket=desk["ticket"].pk, team=desk["team"].pk)
+    url = address.format(ticket=desk["ticket"].pk, team=desk["team"].pk, view=desk["view"].key, view_id=desk["view"].pk)
     cache.clear()
     if url.startswith("/api/"):
         client = token_client(user)

@@ -131,6 +131,7 @@ def _pages(world) -> list[str]:
         "/agent/stats/export/?table=agents",
         "/agent/stats/export/?table=teams",
         "/agent/counts/",
+        "/agent/views/new/?view=all&q=CANARY",
         "/notifications/",
         "/accounts/profile/",
         *[f"/attachments/{pk}/download/" for pk in files],
@@ -147,6 +148,8 @@ def _pages(world) -> list[str]:
         *[f"/api/v1/attachments/{pk}/download/" for pk in files],
         *[f"/api/v1/attachments/{pk}/preview/" for pk in files],
         "/api/v1/stats/trend/",
+        "/api/v1/views/",
+        "/api/v1/views/all/tickets/",
     ]
 
 
@@ -271,6 +274,9 @@ ROUTES = {
     "agent:stats": "canary sweep",
     "agent:stats_export": "canary sweep, test_trends_page.py",
     "agent:counts": "canary sweep, test_agent_queue.py",
+    "agent:view_new": "canary sweep, test_saved_views.py",
+    "agent:view_edit": "test_saved_views.py",
+    "agent:view_delete": "test_saved_views.py",
     "agent:ticket": "canary sweep, 404 test",
     "agent:message": "PAGE_WRITES",
     "agent:message_original": "tickets/tests/mail/test_original_email.py",
@@ -316,6 +322,7 @@ ROUTES = {
     "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:views": "accounts/tests/test_settings_pages.py, tickets/tests/test_saved_views.py",
 }
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.views import agent, macros, stats, trend
+from tickets.views import agent, macros, saved_views, stats, trend
 
 app_name = "agent"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("stats/", stats.stats_page, name="stats"),
     path("stats/export/", trend.stats_export, name="stats_export"),
     path("counts/", agent.view_counts, name="counts"),
+    path("views/new/", saved_views.view_new, name="view_new"),
+    path("views/<int:pk>/", saved_views.view_edit, name="view_edit"),
+    path("views/<int:pk>/delete/", saved_views.view_delete, name="view_delete"),
     path("tickets/<int:pk>/", agent.ticket_page, name="ticket"),
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
     path("tickets/<int:pk>/messages/<int:message_id>/original/", agent.message_original, name="message_original"),

@@ -27,7 +27,7 @@ from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
 from helpdesk.ids import parse_id
 from helpdesk.redirects import redirect_next
-from tickets import live, permissions, queue, selectors, services, timeline
+from tickets import live, permissions, queue, queue_views, selectors, services, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
@@ -68,7 +68,8 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     agents = _staff(for_display=True)
     teams = list(Team.objects.order_by("name"))
-    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams)
+    views = queue_views.definitions(user)  # built-ins and the agent's saved views (issue 16)
+    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams, views=[(v.key, v.label) for v in views])
     filter_errors: list[str] = []
     if form.is_bound:
         if not form.is_valid():
@@ -79,8 +80,12 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         data = {}
     view = data.get("view") or queue.DEFAULT_VIEW
+    current = next(v for v in views if v.key == view)
+    if not request.GET.get("sort") and not (data.get("q") or "").strip():
+        data = {**data, "sort": current.sort}  # the view's own order unless another is asked for
     sort = data.get("sort") or queue.DEFAULT_SORT
-    tickets = queue.filtered(user, view, data)
+    custom = queue_views.custom_fields([v.saved for v in views if v.saved is not None])
+    tickets = queue_views.filtered(user, current, data, custom=custom)
     try:
         page = queue.paginate(tickets, sort, data.get("cursor"))
     except queue.BadCursor as exc:
@@ -105,9 +110,10 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "label": v.label,
             "count": counts.get(v.key),
             "capped": counts.get(v.key, 0) >= queue.COUNT_CAP,
-            "url": "?" + urlencode({"view": v.key, "sort": sort}),
+            "url": "?" + urlencode({"view": v.key} if v.saved else {"view": v.key, "sort": sort}),
+            "saved": v.saved,
         }
-        for v in queue.VIEWS
+        for v in views
         # "My teams" of an agent in no team would always say 0: left out (its page explains why).
         if v.key != "my_teams" or view == "my_teams" or queue.in_a_team(user)
     ]
@@ -124,7 +130,9 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter_errors": filter_errors,
             "filters_active": filters_active,
             "view": view,
-            "view_label": {v.key: v.label for v in queue.VIEWS}[view],
+            "view_label": current.label,
+            "current_view": current,
+            **queue_views.page_context(user, current, custom, request.GET),
             "sort": sort,
             "tabs": tabs,
             "counts_pending": not counts,
@@ -133,7 +141,7 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "first_page_url": "?" + params.urlencode() if data.get("cursor") else None,
             "next_url": next_url,
             "previous_url": previous_url,
-            "empty_text": queue.empty_text(user, view),
+            "empty_text": queue.empty_text(user, view) if current.builtin else queue_views.EMPTY_SAVED_TEXT,
             "bulk_form": BulkForm(agents=agents, teams=teams),
             "macros": macro_services.macros_for(user),
             "current_url": request.get_full_path(),

@@ -108,6 +108,20 @@ def _rule_rows(noun: str, new: dict) -> list:
     ]
 
 
+VIEW_SEE = by_persona(403, 403, 403, 404, 200, 404, 200)
+VIEW_MANAGE = by_persona(403, 403, 403, 404, 403, 404, 200)
+
+
+def _team_view(world: dict) -> None:
+    """A view the admin shares with Billing (the ticket's team): {view} in the path."""
+    from tickets.services import saved_views
+
+    view = saved_views.saved_view_create(
+        actor=world["people"]["admin"], name="Billing backlog", scope="team", team=world["team"]
+    )
+    world.setdefault("ids", {})["view"] = view.pk
+
+
 NEW_TICKET = {"subject": "Printer on fire", "description": "The office printer is on fire since this morning."}
 
 ROWS: list[Row] = [
@@ -323,6 +337,65 @@ ROWS: list[Row] = [
         "/api/v1/stats/trend/?granularity=hour",
         by_persona(403, 403, 403, 400, 400, 400, 400),
     ),
+    # --- views (issue 16): {view} is a view the admin shares with Billing
+    Row("views", "list", "GET", "/api/v1/views/", AGENTS),
+    Row(
+        "views",
+        "make a personal view",
+        "POST",
+        "/api/v1/views/",
+        by_persona(403, 403, 403, 201, 201, 201, 201),
+        body=lambda w: {
+            "name": "Urgent",
+            "conditions": {"all": [{"field": "priority", "operator": "is", "value": "urgent"}]},
+        },
+    ),
+    Row(
+        "views",
+        "share a view",
+        "POST",
+        "/api/v1/views/",
+        by_persona(403, 403, 403, 403, 403, 403, 201),
+        body=lambda w: {"name": "Everyone's", "scope": "everyone"},
+    ),
+    Row(
+        "views",
+        "invalid view",
+        "POST",
+        "/api/v1/views/",
+        by_persona(403, 403, 403, 400, 400, 400, 400),
+        body=lambda w: {"name": "x", "sort": "up"},
+    ),
+    Row("views", "a built-in view", "GET", "/api/v1/views/mine/", AGENTS),
+    Row("views", "a team's view", "GET", "/api/v1/views/{view}/", VIEW_SEE, setup=lambda w: _team_view(w)),
+    Row("views", "its tickets", "GET", "/api/v1/views/{view}/tickets/", VIEW_SEE, setup=lambda w: _team_view(w)),
+    Row("views", "its count", "GET", "/api/v1/views/{view}/count/", VIEW_SEE, setup=lambda w: _team_view(w)),
+    Row("views", "a built-in's count", "GET", "/api/v1/views/all/count/", AGENTS),
+    Row(
+        "views",
+        "rename a team's view",
+        "PATCH",
+        "/api/v1/views/{view}/",
+        VIEW_MANAGE,
+        body=lambda w: {"name": "Renamed"},
+        setup=lambda w: _team_view(w),
+    ),
+    Row(
+        "views",
+        "delete a team's view",
+        "DELETE",
+        "/api/v1/views/{view}/",
+        by_persona(403, 403, 403, 404, 403, 404, 204),
+        setup=lambda w: _team_view(w),
+    ),
+    Row(
+        "views",
+        "change a built-in",
+        "PATCH",
+        "/api/v1/views/mine/",
+        by_persona(403, 403, 403, 403, 403, 403, 403),
+        body=lambda w: {"name": "Mine"},
+    ),
     # --- people
     Row("people", "me", "GET", "/api/v1/me/", EVERYONE),
     Row(
@@ -446,6 +519,7 @@ def run(row: Row, persona: str, world: dict, as_user):
         "empty_team": world["empty_team"].pk,
         **{name: world[name].pk for name in ("trigger", "automation") if name in world},
         "macro": world["macro"].pk if "macro" in world else 0,
+        **world.get("ids", {}),  # what a row's setup made (e.g. a saved view)
     }
     client = as_user(world["people"][persona])
     body = row.body(world) if row.body else None
