@@ -26,7 +26,8 @@ from helpdesk.text import clean_label
 from tickets.models import FieldType, TicketField
 from tickets.services.custom_fields import OPTION_VALUE
 
-KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: A key: what the model allows, without "__" (lookups would read it as a path: ``custom_fields__a__b``).
+KEY = re.compile(r"^(?!.*__)[a-z][a-z0-9_]{0,39}$")
 MAX_OPTIONS = 200
 OPTION_TYPES = (FieldType.DROPDOWN, FieldType.MULTISELECT)
 #: What a definition holds besides its key and type (``ticket_field_update`` takes any of them).
