@@ -163,12 +163,9 @@ class TicketOut(serializers.ModelSerializer):
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_custom_fields(self, obj: Ticket) -> dict[str, Any]:
         values = obj.custom_fields or {}
-        if not values:
-            return {}
-        every = bool(getattr(obj, "reads_internal", False))
-        if every:
+        if getattr(obj, "reads_internal", False):
             return dict(values)
-        if "customer_field_keys" not in self.context:  # once per response, only when needed
+        if "customer_field_keys" not in self.context:  # once per response
             self.context["customer_field_keys"] = permissions.visible_custom_field_keys(None)
         return permissions.shown_custom_fields(values, every=False, customer_keys=self.context["customer_field_keys"])
 

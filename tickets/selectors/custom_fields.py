@@ -137,6 +137,16 @@ def active_fields() -> list[TicketField]:
     return list(TicketField.objects.filter(active=True).order_by("position", "id"))
 
 
+def fields_for_new_ticket(user: User) -> list[TicketField]:
+    """The active fields ``user`` may fill in on a new ticket (which has no team yet): one query."""
+    from tickets.services.custom_fields import applying_to
+
+    fields = applying_to(None, TicketField.objects.filter(active=True)).order_by("position", "id")
+    if not permissions.sees_every_custom_field(user):
+        fields = fields.filter(visible_to_customers=True)
+    return list(fields)
+
+
 def fields_for_ticket(user: User, ticket: Ticket) -> list[ShownField]:
     """The active fields of ``ticket``'s team that ``user`` may see, with the ticket's values: one
     query whatever the number of fields."""

@@ -37,6 +37,7 @@ from tickets.models import (
     Tag,
     Ticket,
     TicketEvent,
+    TicketField,
     TicketGroupPermission,
     TicketUserPermission,
 )
@@ -49,7 +50,9 @@ FEW, MANY = 3, 60
 # Pages with a budget of their own, each with the reason. The statistics page is two reports of a
 # fixed number of queries each: the agents' and teams' tables (people, teams and five grouped
 # metric queries, ``tickets.stats``) and the figures over time (three, ``tickets.trends``).
-PAGE_BUDGETS = {"/agent/stats/": 13}
+# The agent ticket page also reads the desk's custom fields of the ticket's team (issue 16): one
+# query, whatever the number of fields or teams.
+PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 13}
 
 # (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
 # /api/ are read with the person's API token, all others with a signed-in browser session.
@@ -240,6 +243,19 @@ def grow(desk, total: int) -> None:
     User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=team.group_id) for u in staff])
     Invite.objects.bulk_create(
         [Invite(email=f"invitee{start + i}@desk.test", role=Role.AGENT, invited_by=admin) for i in range(n)]
+    )
+    # The desk's custom fields (some only Billing's, some visible to customers), filled on Ada's ticket.
+    fields = TicketField.objects.bulk_create(
+        [
+            TicketField(key=f"field_{start + i}", label=f"Field {start + i}", visible_to_customers=i % 2 == 0)
+            for i in range(n)
+        ]
+    )
+    TicketField.teams.through.objects.bulk_create(
+        [TicketField.teams.through(ticketfield_id=f.pk, team_id=team.pk) for f in fields[::3]]
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(
+        custom_fields={**Ticket.objects.get(pk=ticket.pk).custom_fields, **{f.key: f"value {f.pk}" for f in fields}}
     )
 
 
