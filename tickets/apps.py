@@ -25,3 +25,8 @@ class TicketsConfig(AppConfig):
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
+        # The desk's own ticket fields (issue 16).
+        if not any(section.slug == "ticket-fields" for section in SECTIONS):
+            register(
+                Section("ticket-fields", _("Ticket fields"), "settings:ticket_fields", "tickets.custom_fields_settings")
+            )

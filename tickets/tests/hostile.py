@@ -181,13 +181,19 @@ def _organization(world: World) -> Any:
 LIST = ("cursor", "page_size", "ordering")
 TICKET_FILTERS = (
     "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
-    "created_after", "created_before", "updated_after", "updated_before",
+    "created_after", "created_before", "updated_after", "updated_before", "field", "value", "cf_order_number",
 )  # fmt: skip
 PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
 MAILBOX_FORM = {
     "address": "sales@desk.test", "team": "1", "default_priority": "normal", "default_tags": "sales",
     "allow_unknown_senders": "on", "add_cc_as_collaborators": "on", "active": "on", "imap_host": "imap.desk.test",
     "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
+}  # fmt: skip
+
+TICKET_FIELD_FORM = {
+    "key": "size", "field_type": "dropdown", "label": "Size", "description": "d", "options": "big | Big\nsmall | Small",
+    "pattern": "", "visible_to_customers": "on", "required_in_portal": "on", "required_on_solve": "on", "teams": "1",
+    "position": "3", "active": "on",
 }  # fmt: skip
 
 ROUTES: dict[str, Route] = {
@@ -263,6 +269,11 @@ ROUTES: dict[str, Route] = {
         get=False,
         form={"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": "a, b"},
     ),
+    "agent:custom_fields": Route(
+        path=PK_TICKET,
+        get=False,
+        form={"cf_order_number": "AB-1234", "cf_plan": "gold", "cf_seats": "3", "cf_renewal": "2027-01-31"},
+    ),
     "agent:claim": Route(path=PK_TICKET, get=False, form={"force": "1"}),
     "agent:release": Route(path=PK_TICKET, get=False, form={"force": "1"}),  # fields it ignores
     "agent:collaborator_add": Route(path=PK_TICKET, get=False, form={"email": "new@example.com", "name": "New"}),
@@ -315,6 +326,10 @@ ROUTES: dict[str, Route] = {
     "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
     "settings:inbound_messages": Route(query=("state", "page")),
     "settings:inbound_process": Route(path={"pk": _pk("inbound")}, get=False, form={}),
+    "settings:ticket_fields": Route(),
+    "settings:ticket_field_new": Route(form=TICKET_FIELD_FORM),
+    "settings:ticket_field": Route(path={"pk": _pk("ticket_field")}, form=TICKET_FIELD_FORM),
+    "settings:ticket_field_deactivate": Route(path={"pk": _pk("ticket_field")}, get=False, form={}),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),
@@ -337,6 +352,15 @@ ROUTES: dict[str, Route] = {
     "api:ticket-messages": Route(path=PK_TICKET, query=LIST, json={"body": "Hello", "internal": False}),
     "api:ticket-attachments": Route(path=PK_TICKET, query=LIST),
     "api:ticket-events": Route(path=PK_TICKET, query=LIST),
+    "api:ticket-field-list": Route(
+        query=("active",),
+        json={"key": "size", "field_type": "dropdown", "label": "Size", "options": [{"value": "big", "label": "Big"}]},
+    ),
+    "api:ticket-field-detail": Route(
+        path={"pk": _pk("ticket_field")},
+        json={"label": "Order no.", "options": [{"value": "a", "label": "A"}], "teams": [1], "position": 2},
+        json_methods=("patch", "delete"),
+    ),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
@@ -601,6 +625,15 @@ def make_world() -> World:
     # The email channel: a mailbox, and Ada's emailed reply on her ticket (its original is viewable
     # by agents), stored quarantined once so the settings page offers "Process again".
     mailbox, emailed, inbound = _mail(ticket)
+    from tickets.models import TicketField
+
+    ticket_field = TicketField.objects.create(
+        key="order_number",
+        label="Order number",
+        field_type="regex",
+        pattern=r"[A-Z]{2}-\d{4}",
+        visible_to_customers=True,
+    )
     return {
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
@@ -615,6 +648,7 @@ def make_world() -> World:
         "mailbox": mailbox,
         "inbound": inbound,
         "emailed": emailed,
+        "ticket_field": ticket_field,
     }
 
 
