@@ -42,6 +42,8 @@ WORD_FIELDS = {
     "Role", "Ticket scope", "Active", "Shares tickets",
     # Registered by other apps' settings pages (tickets.mail.settings: mailboxes, inbound messages).
     "Default priority", "Allow unknown senders", "Cc as collaborators", "IMAP security", "IMAP password", "State",
+    # tickets.services.ticket_fields: ticket field definitions.
+    "Type", "Visible to customers", "Required in the portal", "Required before solving",
 }  # fmt: skip
 
 

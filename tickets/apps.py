@@ -28,3 +28,8 @@ class TicketsConfig(AppConfig):
         # Shared saved views (issue 16): listed for desk managers, edited in the queue's view editor.
         if not any(section.slug == "views" for section in SECTIONS):
             register(Section("views", _("Views"), "settings:views", "tickets.views.settings_views"))
+        # The desk's own ticket fields (issue 16).
+        if not any(section.slug == "ticket-fields" for section in SECTIONS):
+            register(
+                Section("ticket-fields", _("Ticket fields"), "settings:ticket_fields", "tickets.custom_fields_settings")
+            )

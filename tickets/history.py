@@ -97,6 +97,8 @@ def describe(event: TicketEvent) -> str:
         return _("shared the ticket with %(name)s") % {"name": _name(data.get("user"))}
     if kind == EventKind.COLLABORATOR_REMOVED:
         return _("stopped sharing the ticket with %(name)s") % {"name": _name(data.get("user"))}
+    if kind == EventKind.CUSTOM_FIELD_CHANGED:
+        return _custom_field(data)
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
@@ -115,6 +117,35 @@ def via(event: TicketEvent) -> str:
     if kind == "automation":
         return _(" (via automation “%(name)s”)") % {"name": rule["name"]}
     return ""
+
+
+def custom_value_text(value: Any, text: Any = None) -> str:
+    """A custom field's stored value in words: its option labels when the history kept them
+    (``text``), Yes/No for a checkbox, the list joined, the value itself otherwise."""
+    if text not in (None, ""):
+        return str(text)
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def _custom_field(data: dict) -> str:
+    label = data.get("label") or data.get("field") or ""
+    old, new = data.get("old"), data.get("new")
+    if new is None:
+        return _("cleared %(field)s") % {"field": label}
+    new_text = custom_value_text(new, data.get("new_text"))
+    if old is None:
+        return _("set %(field)s to %(new)s") % {"field": label, "new": new_text}
+    return _("changed %(field)s from %(old)s to %(new)s") % {
+        "field": label,
+        "old": custom_value_text(old, data.get("old_text")),
+        "new": new_text,
+    }
 
 
 def sentence(event: TicketEvent) -> str:

@@ -74,8 +74,10 @@ def _settings_routes() -> list[tuple[str, list[str]]]:
 def every_settings_url(admin, agent, customer, billing_team, acme, invite):
     from tickets.mail import intake
     from tickets.mail.models import Mailbox
+    from tickets.models import TicketField
 
     mailbox = Mailbox.objects.create(address="sales@desk.test")
+    ticket_field = TicketField.objects.create(key="order_number", label="Order number")
     inbound = intake.receive(b"From: a@b.test\r\nSubject: Hi\r\n\r\nHello\r\n", door="stdin").inbound
     ids = {"pk": None, "user_id": agent.pk}
     urls = []
@@ -87,6 +89,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "invitation": invite,
             "mailbox": mailbox,  # the email channel's section (tickets.mail.settings)
             "inbound": inbound,
+            "ticket_field": ticket_field,  # the desk's ticket fields (tickets.custom_fields_settings)
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -97,8 +100,9 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    # the index and 26 pages (5 of them the mailboxes section, 1 the shared views): each is checked below
-    assert len(names) == 27
+    # The index and 30 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields):
+    # each is checked below.
+    assert len(names) == 31
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

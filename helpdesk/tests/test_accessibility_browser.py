@@ -112,6 +112,9 @@ PAGES: dict[str, Page] = {
     "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
     "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),
     "settings-inbound-messages": Page("settings:inbound_messages", "admin"),
+    "settings-ticket-fields": Page("settings:ticket_fields", "admin"),
+    "settings-ticket-field-new": Page("settings:ticket_field_new", "admin"),
+    "settings-ticket-field": Page("settings:ticket_field", "admin", lambda w: {"pk": w["ticket_field"].pk}),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),

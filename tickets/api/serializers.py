@@ -122,6 +122,10 @@ class TicketOut(serializers.ModelSerializer):
     # The last change the caller may know of: any change for the agents who work the ticket, the
     # last public change for everyone else (the selectors' ``activity_at``; API.md keeps the name).
     updated_at = serializers.DateTimeField(source="activity_at", read_only=True)
+    custom_fields = serializers.SerializerMethodField(
+        help_text='The desk\'s own fields, `{"key": value}` (GET /api/v1/ticket-fields/ says which). '
+        "A field without a value is left out; customers see only fields visible to customers."
+    )
 
     class Meta:
         model = Ticket
@@ -145,6 +149,7 @@ class TicketOut(serializers.ModelSerializer):
             "solved_at",
             "closed_at",
             "message_count",
+            "custom_fields",
         ]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -154,6 +159,15 @@ class TicketOut(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Ticket) -> list[str]:
         return sorted(tag.name for tag in obj.tags.all())
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_custom_fields(self, obj: Ticket) -> dict[str, Any]:
+        values = obj.custom_fields or {}
+        if getattr(obj, "reads_internal", False):
+            return dict(values)
+        if "customer_field_keys" not in self.context:  # once per response
+            self.context["customer_field_keys"] = permissions.visible_custom_field_keys(None)
+        return permissions.shown_custom_fields(values, every=False, customer_keys=self.context["customer_field_keys"])
 
     #: The ticket's internal fields: shown only to people who may read its internal side (the
     #: selectors' ``reads_internal``), so a customer's copy — and its ETag — does not change when
@@ -236,6 +250,11 @@ class TicketCreateIn(serializers.Serializer):
     team = TeamField(required=False, allow_null=True, help_text="Agents only.")
     status = serializers.ChoiceField(choices=Status.choices, required=False, help_text="Agents only.")
     channel = serializers.ChoiceField(choices=Channel.choices, required=False, help_text="Agents only (default `api`).")
+    custom_fields = serializers.DictField(
+        required=False,
+        help_text='`{"key": value}`. Customers: only fields visible to customers, and those required in the '
+        "portal must be given.",
+    )
 
     def validate(self, attrs):
         # Refused, never silently dropped: a customer's client that sends these has a bug.
@@ -257,8 +276,11 @@ class TicketUpdateIn(serializers.Serializer):
     )
     assignee = AgentField(required=False, allow_null=True)
     team = TeamField(required=False, allow_null=True)
+    custom_fields = serializers.DictField(
+        required=False, help_text='`{"key": value}`; a null or empty value clears a field.'
+    )
 
-    AGENT_FIELDS = ("subject", "priority", "category", "tags", "assignee", "team")
+    AGENT_FIELDS = ("subject", "priority", "category", "tags", "assignee", "team", "custom_fields")
 
 
 class ClaimIn(serializers.Serializer):
@@ -272,6 +294,9 @@ class BulkChangesIn(serializers.Serializer):
     team = TeamField(required=False, allow_null=True)
     add_tags = serializers.ListField(child=serializers.RegexField(services.TAG_RE, max_length=50), required=False)
     remove_tags = serializers.ListField(child=serializers.RegexField(services.TAG_RE, max_length=50), required=False)
+    custom_fields = serializers.DictField(
+        required=False, help_text='`{"key": value}`; a null or empty value clears a field.'
+    )
 
     def validate(self, attrs):
         if not attrs:

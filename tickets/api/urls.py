@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import macros, rules, saved_views, stats, views
+from tickets.api import fields, macros, rules, saved_views, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("views/<str:ref>/", saved_views.ViewDetail.as_view(), name="view-detail"),
     path("views/<str:ref>/tickets/", saved_views.ViewTickets.as_view(), name="view-tickets"),
     path("views/<str:ref>/count/", saved_views.ViewCount.as_view(), name="view-count"),
+    path("ticket-fields/", fields.TicketFieldList.as_view(), name="ticket-field-list"),
+    path("ticket-fields/<id:pk>/", fields.TicketFieldDetail.as_view(), name="ticket-field-detail"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),

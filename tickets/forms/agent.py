@@ -100,10 +100,17 @@ class QueueFilterForm(TicketFilterForm):
 
     field_order = ["view", "q"]
 
-    def __init__(self, *args, agents=(), teams=(), views=None, **kwargs):
+    def __init__(self, *args, agents=(), teams=(), views=None, custom_fields=(), **kwargs):
         super().__init__(*args, **kwargs)
         if views is not None:  # the built-in views and the agent's saved views ((key, label) pairs)
             _choice_field(self, "view").choices = list(views)
+        # The desk's own fields: pick one, type the value (``field``/``value``, as in the API).
+        self.fields["field"] = forms.ChoiceField(
+            label=_("Field"),
+            required=False,
+            choices=[("", gettext("Any field"))] + [(f.key, f.label) for f in custom_fields],
+        )
+        self.fields["value"].label = _("Field value")
         for name in ("status", "priority"):
             choices = _choice_field(self, name).choices  # the model's TextChoices: a plain list
             self.fields[name].widget = forms.CheckboxSelectMultiple(choices=choices)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tickets.forms import custom_fields as custom_fields_form
 from tickets.forms.shared import MultipleFileField, attachment_help
 from tickets.models import Category, Priority
 
@@ -39,6 +40,21 @@ class TicketForm(_AttachmentHelpMixin, forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"))
     follow_up_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, custom_fields=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The desk's own fields visible to customers (``cf_<key>``), required ones required.
+        self.custom_fields = list(custom_fields)
+        self.custom_field_names = custom_fields_form.add_fields(self, self.custom_fields, required_in_portal=True)
+
+    def custom_field_values(self) -> dict:
+        """The filled-in custom fields, by key (empty ones left out)."""
+        values = custom_fields_form.cleaned_values(self, self.custom_fields)
+        return {key: value for key, value in values.items() if value is not None}
+
+    @property
+    def custom_field_boundfields(self):
+        return [self[name] for name in self.custom_field_names]
 
 
 class ReplyForm(_AttachmentHelpMixin, forms.Form):

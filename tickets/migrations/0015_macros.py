@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_user_session_generation'),
-        ('tickets', '0013_custom_fields'),
+        ('tickets', '0014_custom_field_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -325,6 +325,7 @@ class EventKind(models.TextChoices):
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     COLLABORATOR_ADDED = "collaborator_added", _("Collaborator added")
     COLLABORATOR_REMOVED = "collaborator_removed", _("Collaborator removed")
+    CUSTOM_FIELD_CHANGED = "custom_field_changed", _("Custom field changed")
 
 
 class TicketEvent(models.Model):

@@ -19,7 +19,7 @@ from accounts.permissions import (
     staff_members,
     works_tickets,
 )
-from tickets.models import Macro, MacroScope, Message, SavedView, Ticket, ViewScope
+from tickets.models import Macro, MacroScope, Message, SavedView, Ticket, TicketField, ViewScope
 from tickets.permissions.access import can
 from tickets.permissions.levels import ALL_TICKETS_GROUP, WORK, Action, holds_everywhere
 
@@ -101,6 +101,39 @@ def refused_create_fields(actor: Person, given: Iterable[str]) -> list[str]:
         return []
     given = set(given)
     return [field for field in STAFF_ONLY_CREATE_FIELDS if field in given]
+
+
+# --- custom fields ----------------------------------------------------------------------------------
+
+
+def sees_every_custom_field(user: Person, ticket: Ticket | None = None) -> bool:
+    """Whether ``user`` sees — and may set — every custom field (``tickets.models.TicketField``),
+    agents-only ones included: on ``ticket``, the people who may read its internal side; without
+    a ticket (a new ticket, a list filter, the field definitions), people who work tickets.
+    Everyone else sees and sets only fields marked ``visible_to_customers``."""
+    return internal_visible(user, ticket) if ticket is not None else works_tickets(user)
+
+
+def custom_field_visible(user: Person, field: TicketField, ticket: Ticket | None = None) -> bool:
+    """Whether ``user`` may see (and, where they may change the ticket, set) ``field``."""
+    return field.visible_to_customers or sees_every_custom_field(user, ticket)
+
+
+def visible_custom_field_keys(user: Person, ticket: Ticket | None = None) -> set[str]:
+    """The keys of the custom fields ``user`` may see (on ``ticket``), active or not: one query."""
+    fields = TicketField.objects.all()
+    if not sees_every_custom_field(user, ticket):
+        fields = fields.filter(visible_to_customers=True)
+    return set(fields.values_list("key", flat=True))
+
+
+def shown_custom_fields(values: dict, *, every: bool, customer_keys: set[str]) -> dict:
+    """Of a ticket's stored ``values``, those a reader may see: all of them when ``every``
+    (``sees_every_custom_field``), else only the keys of ``customer_keys`` (the fields
+    ``visible_to_customers``)."""
+    if every:
+        return dict(values or {})
+    return {key: value for key, value in (values or {}).items() if key in customer_keys}
 
 
 # --- working tickets --------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -40,6 +40,7 @@ from helpdesk import keyset
 from helpdesk.ids import parse_id
 from tickets import permissions, search
 from tickets.models import Category, Channel, Priority, Status, Ticket
+from tickets.selectors.custom_fields import CUSTOM_PREFIX, FieldFilter, custom_field_filters
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -102,6 +103,8 @@ class TicketFilters:
     created_before: datetime | None = None
     updated_after: datetime | None = None
     updated_before: datetime | None = None
+    #: Custom field filters (``custom_fields.FieldFilter``), from ``field``/``value`` and ``cf_<key>``.
+    custom_fields: tuple[FieldFilter, ...] = ()
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> TicketFilters:
@@ -118,6 +121,7 @@ class TicketFilters:
             category=data.get("category") or "",
             channel=data.get("channel") or "",
             q=(data.get("q") or "").strip(),
+            custom_fields=tuple(data.get("custom_fields") or ()),
             **bounds,
         )
 
@@ -138,8 +142,8 @@ class TicketFilters:
             where &= Q(team__isnull=True)
         elif self.team is not None:
             where &= Q(team=self.team)
-        if self.team is not None or self.tag:
-            # Team and tags are internal: they never make a ticket turn up for someone who may not
+        if self.team is not None or self.tag or any(not f.visible_to_customers for f in self.custom_fields):
+            # Team, tags and agents-only custom fields are internal: they never make a ticket turn up for someone who may not
             # read its internal side (a customer asking ``?tag=vip`` learns nothing).
             notes = permissions.readable_notes(user)
             where &= Q(pk__in=[]) if notes is None else notes
@@ -154,6 +158,8 @@ class TicketFilters:
         if self.tag:
             # EXISTS, not a join: a ticket is listed once whatever else the query joins.
             where &= Q(Exists(Ticket.tags.through.objects.filter(ticket=OuterRef("pk"), tag__name=self.tag)))
+        for field_filter in self.custom_fields:
+            where &= field_filter.condition()
         if self.category:
             where &= Q(category=self.category)
         if self.channel:
@@ -189,7 +195,8 @@ def _bound(value: date | datetime, *, end: bool) -> datetime:
     """An instant as given, or a date as the start of that day — of the next one for an end, so a
     range of dates includes its last day — in the current time zone."""
     if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts (+17:36).
+        return value.astimezone(UTC) if timezone.is_aware(value) else timezone.make_aware(value)
     return timezone.make_aware(datetime.combine(value + timedelta(days=1) if end else value, time.min))
 
 
@@ -318,10 +325,18 @@ class TicketFilterForm(forms.Form):
     created_before = MomentField(required=False)
     updated_after = MomentField(required=False)
     updated_before = MomentField(required=False)
+    field = forms.CharField(
+        required=False,
+        max_length=60,
+        help_text="A custom field's key: tickets whose field equals `value` (a multi-select: includes it). "
+        "Also `cf_<key>=<value>`, repeatable over fields.",
+    )
+    value = forms.CharField(required=False, max_length=1000, help_text="The value for `field`.")
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        data["custom_fields"] = self._custom_field_filters(data)
         for name in _BOUNDS:  # dates become the instants that bound their days
             if data.get(name):
                 try:
@@ -332,6 +347,24 @@ class TicketFilterForm(forms.Form):
             if data.get(start) and data.get(end) and data[start] >= data[end]:
                 self.add_error(end, _("This date is before the start of the range."))
         return data
+
+    def _custom_field_filters(self, data: dict[str, Any]) -> list[FieldFilter]:
+        """``field``/``value`` and every ``cf_<key>`` parameter with a value, parsed by the field's
+        type (one query, only when one is given); a wrong one is an error on its parameter."""
+        given: list[tuple[str, str, str]] = []
+        if data.get("field") and (data.get("value") or "").strip():
+            given.append(("value", data["field"].strip(), data["value"]))
+        for name in getattr(self.data, "keys", lambda: [])():
+            if isinstance(name, str) and name.startswith(CUSTOM_PREFIX):
+                value = self.data.get(name)
+                if isinstance(value, str) and value.strip():
+                    given.append((name, name[len(CUSTOM_PREFIX) :], value[:1000]))
+        if not given:
+            return []
+        filters, errors = custom_field_filters(given)
+        for name, message in errors.items():
+            self._errors[name] = self.error_class([message])  # also for the dynamic cf_<key> names
+        return filters
 
     def filters(self) -> TicketFilters:
         """The parsed filters (only the valid ones when the form has errors)."""

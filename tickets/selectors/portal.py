@@ -35,6 +35,7 @@ PORTAL_HISTORY_KINDS = (
     "assigned",
     "collaborator_added",
     "collaborator_removed",
+    "custom_field_changed",
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -20,6 +20,7 @@ from tickets.attachments import atomic_with_files, check_uploads
 from tickets.exceptions import Conflict
 from tickets.models import Category, Channel, EventKind, IdempotencyKey, Message, Priority, Status, Ticket
 from tickets.permissions import Action
+from tickets.services import custom_fields as cf
 from tickets.services.assignment import validate_assignee
 from tickets.services.changes import TicketChange, person, team_ref
 from tickets.services.conversation import attach_file
@@ -55,6 +56,7 @@ def ticket_create(
     assignee: User | None = None,
     team: Team | None = None,
     status: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
 ) -> Ticket:
     """Open a ticket for ``requester`` (default: the actor) with ``description`` as its first message.
 
@@ -65,6 +67,11 @@ def ticket_create(
     that field, never silently ignored. Agents may name the requester as a user or as
     ``{"email", "name"}`` (a customer account is made if needed). All input, files included, is
     checked before anything is written.
+
+    ``custom_fields`` (``{"key": value}``, ``tickets.services.custom_fields``): customers set only
+    the fields visible to them and, filing on the web or through the API, must fill in those
+    required in the portal (an email cannot be asked for them); agents set any
+    field of the ticket's team.
     """
     actor = require_signed_in(actor)
     staff_only = {
@@ -94,8 +101,26 @@ def ticket_create(
             ("tags", lambda: clean_tags(tags)),
             ("metadata", lambda: clean_metadata(metadata)),
             ("status", lambda: clean_choice(status or Status.OPEN, Status, "status")),
+            (
+                "custom_fields",
+                lambda: cf.clean_custom_fields(
+                    custom_fields, ticket_team=team, actor=actor, partial=False, existing=None
+                ),
+            ),
         ]
     )
+    if (
+        "custom_fields" in collected
+        and via in (Channel.WEB, Channel.API)
+        and not permissions.sees_every_custom_field(actor)
+    ):
+        # A form (the portal's, an integration's) asks its required fields; an email cannot.
+        errors.update(cf.missing_for_portal(collected["custom_fields"]))
+    if collected.get("status") == Status.SOLVED and "custom_fields" in collected:
+        try:
+            cf.check_solvable(Ticket(team=team, custom_fields=collected["custom_fields"]))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if collected.get("status") == Status.CLOSED:
         errors["status"] = [_("A new ticket cannot start closed.")]
     try:
@@ -117,6 +142,7 @@ def ticket_create(
             category=collected["category"],
             channel=collected["channel"],
             metadata=collected["metadata"],
+            custom_fields=collected["custom_fields"],
             status=collected["status"],
             requester=requester_user,
             created_by=actor,

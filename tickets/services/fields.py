@@ -18,6 +18,7 @@ from tickets import permissions, search
 from tickets.exceptions import BulkUpdateFailed, Conflict, StaleVersion
 from tickets.models import Category, EventKind, Priority, Status, Ticket
 from tickets.permissions import Action
+from tickets.services import custom_fields as cf
 from tickets.services.assignment import assign, move_team, validate_assignee
 from tickets.services.changes import TicketChange, lock, refuse_if_closed
 from tickets.services.lifecycle import check_transition, set_status
@@ -67,6 +68,7 @@ def ticket_update(
     assignee: User | None = _UNSET,
     status: str = _UNSET,
     metadata: dict[str, Any] = _UNSET,
+    custom_fields: dict[str, Any] = _UNSET,
     expected_updated_at: datetime | None = None,
 ) -> Ticket:
     """Change any of the named fields of ``ticket`` at once: all of them or none.
@@ -77,7 +79,8 @@ def ticket_update(
 
     Only given fields are looked at, and only those whose value differs are changed, each with
     its own history event. ``status`` alone is open to the requester (solve/reopen); every other
-    field needs an agent. Moving the ticket to another team moves the team's access with it
+    field needs an agent. ``custom_fields`` changes the named custom fields only (a ``None`` or
+    empty value clears one; ``tickets.services.custom_fields``). Moving the ticket to another team moves the team's access with it
     and unassigns an assignee who cannot work the new team.
     """
     actor = require_signed_in(actor)
@@ -93,7 +96,7 @@ def ticket_update(
         "metadata": metadata,
     }
     if any(value is not _UNSET for name, value in given.items() if name != "status") or (
-        team is not _UNSET or assignee is not _UNSET
+        team is not _UNSET or assignee is not _UNSET or custom_fields is not _UNSET
     ):
         permissions.authorize(actor, Action.CHANGE, ticket)
     clean, errors = collect_errors(
@@ -108,7 +111,7 @@ def ticket_update(
         ticket = lock(ticket)
         if expected_updated_at is not None and permissions.activity_at(actor, ticket) != expected_updated_at:
             raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
-        if set(clean) - {"status"} or team is not _UNSET or assignee is not _UNSET:
+        if set(clean) - {"status"} or team is not _UNSET or assignee is not _UNSET or custom_fields is not _UNSET:
             refuse_if_closed(ticket)
         change = TicketChange(ticket, actor, timezone.now())
         for field, kind in _FIELD_EVENTS:
@@ -124,6 +127,8 @@ def ticket_update(
         if assignee is not _UNSET and (assignee.pk if assignee else None) != ticket.assignee_id:
             validate_assignee(assignee, ticket.team)
             assign(change, assignee)
+        if custom_fields is not _UNSET:
+            _change_custom_fields(change, custom_fields)
         if "status" in clean and clean["status"] != ticket.status:
             check_transition(actor, ticket, clean["status"])
             set_status(change, clean["status"])
@@ -133,6 +138,19 @@ def ticket_update(
             search.index_tickets([ticket.pk])
         change.after_commit(notify=True, expire_caches=True)
     return ticket
+
+
+def _change_custom_fields(change: TicketChange, values: Any) -> None:
+    """Merge ``values`` into the ticket's custom fields (checked against its team, after a move
+    in the same change), one history event per field that changed."""
+    ticket = change.ticket
+    old = dict(ticket.custom_fields or {})
+    new = cf.clean_custom_fields(
+        values, ticket_team=ticket.team_id, actor=change.actor, partial=True, existing=old, ticket=ticket
+    )
+    if new != old:
+        cf.record_changes(change, old, new)
+        change.set("custom_fields", new)
 
 
 def _change_tags(change: TicketChange, clean: dict[str, Any]) -> None:
@@ -162,14 +180,14 @@ def _change_tags(change: TicketChange, clean: dict[str, Any]) -> None:
 
 
 #: What one bulk change may set.
-BULK_FIELDS = frozenset({"status", "priority", "assignee", "team", "add_tags", "remove_tags"})
+BULK_FIELDS = frozenset({"status", "priority", "assignee", "team", "add_tags", "remove_tags", "custom_fields"})
 
 
 def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[str, Any]) -> list[Ticket]:
     """Apply the same ``changes`` to many tickets: every one of them, or none.
 
-    ``changes`` may hold ``status``, ``priority``, ``assignee``, ``team``, ``add_tags`` and
-    ``remove_tags``. Tickets are locked in id order (no deadlock between two bulk updates).
+    ``changes`` may hold ``status``, ``priority``, ``assignee``, ``team``, ``add_tags``,
+    ``remove_tags`` and ``custom_fields`` (merged into each ticket's). Tickets are locked in id order (no deadlock between two bulk updates).
     When any ticket refuses, ``BulkUpdateFailed`` lists each failing id with its reason and
     nothing is changed.
     """

@@ -16,6 +16,7 @@ from tickets.attachments import delete_after_commit
 from tickets.models import EventKind, Status, Ticket
 from tickets.permissions import Action
 from tickets.services.changes import TicketChange, lock
+from tickets.services.custom_fields import check_solvable
 from tickets.services.validation import clean_choice, require_signed_in
 
 #: Every allowed status change. Anything else is refused with a message.
@@ -52,7 +53,9 @@ def set_status(change: TicketChange, new: str) -> None:
 
 
 def check_transition(actor: User, ticket: Ticket, new: str) -> None:
-    """Raise unless ``actor`` may move ``ticket`` from its status to ``new``."""
+    """Raise unless ``actor`` may move ``ticket`` from its status to ``new``: a transition of the
+    table, that they may take; agents solve only when the custom fields required on solving
+    (``TicketField.required_on_solve``) that apply to the ticket have values."""
     old = ticket.status
     if new not in TRANSITIONS[old]:
         if old == Status.CLOSED:
@@ -64,6 +67,10 @@ def check_transition(actor: User, ticket: Ticket, new: str) -> None:
             }
         raise ValidationError({"status": [message]})
     if permissions.can(actor, Action.CHANGE, ticket):
+        if new == Status.SOLVED:
+            # The support side solves only with the fields the desk requires filled in; a
+            # requester saying "it works now" is never held up by the agents' bookkeeping.
+            check_solvable(ticket)
         return
     if (old, new) in REQUESTER_TRANSITIONS:
         permissions.authorize(actor, Action.SOLVE, ticket)

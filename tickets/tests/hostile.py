@@ -181,7 +181,7 @@ def _organization(world: World) -> Any:
 LIST = ("cursor", "page_size", "ordering")
 TICKET_FILTERS = (
     "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
-    "created_after", "created_before", "updated_after", "updated_before",
+    "created_after", "created_before", "updated_after", "updated_before", "field", "value", "cf_order_number",
 )  # fmt: skip
 PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
 MACRO_JSON = {
@@ -207,6 +207,11 @@ AUTOMATION_JSON = {
 VIEW_FORM = {
     "name": "Urgent", "scope": "personal", "team": "", "sort": "-updated", "columns": "status", "action": "test",
     "conditions": '{"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}',
+}  # fmt: skip
+TICKET_FIELD_FORM = {
+    "key": "size", "field_type": "dropdown", "label": "Size", "description": "d", "options": "big | Big\nsmall | Small",
+    "pattern": "", "visible_to_customers": "on", "required_in_portal": "on", "required_on_solve": "on", "teams": "1",
+    "position": "3", "active": "on",
 }  # fmt: skip
 
 ROUTES: dict[str, Route] = {
@@ -285,6 +290,11 @@ ROUTES: dict[str, Route] = {
         get=False,
         form={"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": "a, b"},
     ),
+    "agent:custom_fields": Route(
+        path=PK_TICKET,
+        get=False,
+        form={"cf_order_number": "AB-1234", "cf_plan": "gold", "cf_seats": "3", "cf_renewal": "2027-01-31"},
+    ),
     "agent:claim": Route(path=PK_TICKET, get=False, form={"force": "1"}),
     "agent:release": Route(path=PK_TICKET, get=False, form={"force": "1"}),  # fields it ignores
     "agent:collaborator_add": Route(path=PK_TICKET, get=False, form={"email": "new@example.com", "name": "New"}),
@@ -341,6 +351,10 @@ ROUTES: dict[str, Route] = {
     "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
     "settings:inbound_messages": Route(query=("state", "page")),
     "settings:inbound_process": Route(path={"pk": _pk("inbound")}, get=False, form={}),
+    "settings:ticket_fields": Route(),
+    "settings:ticket_field_new": Route(form=TICKET_FIELD_FORM),
+    "settings:ticket_field": Route(path={"pk": _pk("ticket_field")}, form=TICKET_FIELD_FORM),
+    "settings:ticket_field_deactivate": Route(path={"pk": _pk("ticket_field")}, get=False, form={}),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),
@@ -371,6 +385,15 @@ ROUTES: dict[str, Route] = {
     ),
     "api:view-tickets": Route(path={"ref": _pk("saved_view")}, query=LIST),
     "api:view-count": Route(path={"ref": _pk("saved_view")}),
+    "api:ticket-field-list": Route(
+        query=("active",),
+        json={"key": "size", "field_type": "dropdown", "label": "Size", "options": [{"value": "big", "label": "Big"}]},
+    ),
+    "api:ticket-field-detail": Route(
+        path={"pk": _pk("ticket_field")},
+        json={"label": "Order no.", "options": [{"value": "a", "label": "A"}], "teams": [1], "position": 2},
+        json_methods=("patch", "delete"),
+    ),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
@@ -664,6 +687,15 @@ def make_world() -> World:
     saved_view = saved_view_create(
         actor=agent, name="Urgent", conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}
     )
+    from tickets.models import TicketField
+
+    ticket_field = TicketField.objects.create(
+        key="order_number",
+        label="Order number",
+        field_type="regex",
+        pattern=r"[A-Z]{2}-\d{4}",
+        visible_to_customers=True,
+    )
     return {
         "trigger": trigger,
         "automation": automation,
@@ -682,6 +714,7 @@ def make_world() -> World:
         "mailbox": mailbox,
         "inbound": inbound,
         "emailed": emailed,
+        "ticket_field": ticket_field,
     }
 
 

@@ -53,9 +53,10 @@ FEW, MANY = 3, 60
 # Pages with a budget of their own, each with the reason. The statistics page is two reports of a
 # fixed number of queries each: the agents' and teams' tables (people, teams and five grouped
 # metric queries, ``tickets.stats``) and the figures over time (three, ``tickets.trends``).
-# The agent ticket page is the queue's twelve plus one: the macros the agent may apply, in one
-# query however many there are (personal, their teams' and everyone's; ``macros_for``).
-PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 13}
+# The agent ticket page is the queue's twelve plus two: the macros the agent may apply, in one
+# query however many there are (personal, their teams' and everyone's; ``macros_for``), and the
+# desk's custom fields of the ticket's team (issue 16), one query whatever the number of fields.
+PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 14}
 
 # (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
 # /api/ are read with the person's API token, all others with a signed-in browser session.
@@ -275,6 +276,19 @@ def grow(desk, total: int) -> None:
         [Macro(name=f"Personal {start + i}", scope=MacroScope.PERSONAL, owner=tom, actions=actions) for i in range(n)]
         + [Macro(name=f"Billing {start + i}", scope=MacroScope.TEAM, team=team, actions=actions) for i in range(n)]
         + [Macro(name=f"Everyone {start + i}", scope=MacroScope.EVERYONE, actions=actions) for i in range(n)]
+    )
+    # The desk's custom fields (some only Billing's, some visible to customers), filled on Ada's ticket.
+    fields = TicketField.objects.bulk_create(
+        [
+            TicketField(key=f"field_{start + i}", label=f"Field {start + i}", visible_to_customers=i % 2 == 0)
+            for i in range(n)
+        ]
+    )
+    TicketField.teams.through.objects.bulk_create(
+        [TicketField.teams.through(ticketfield_id=f.pk, team_id=team.pk) for f in fields[::3]]
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(
+        custom_fields={**Ticket.objects.get(pk=ticket.pk).custom_fields, **{f.key: f"value {f.pk}" for f in fields}}
     )
 
 

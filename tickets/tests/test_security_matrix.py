@@ -208,6 +208,12 @@ PAGE_WRITES = [
         {"status": "open", "priority": "high", "assignee": "", "team": "", "category": "", "tags": ""},
         {"agent", "team_agent", "admin"},
     ),
+    (
+        "agent:custom_fields",
+        lambda w: f"/agent/tickets/{w['t1']}/custom-fields/",
+        {"cf_order_number": "A-1"},
+        {"agent", "team_agent", "admin"},
+    ),
     ("agent:claim", lambda w: f"/agent/tickets/{w['t1']}/claim/", {}, {"agent", "team_agent", "admin"}),
     ("agent:release", lambda w: f"/agent/tickets/{w['t1']}/release/", {}, {"agent", "team_agent", "admin"}),
     (
@@ -281,6 +287,7 @@ ROUTES = {
     "agent:message": "PAGE_WRITES",
     "agent:message_original": "tickets/tests/mail/test_original_email.py",
     "agent:fields": "PAGE_WRITES",
+    "agent:custom_fields": "PAGE_WRITES, tickets/tests/test_custom_fields_pages.py",
     "agent:claim": "PAGE_WRITES",
     "agent:release": "PAGE_WRITES, test_queue_ergonomics.py",
     "agent:collaborator_add": "PAGE_WRITES",
@@ -323,6 +330,12 @@ ROUTES = {
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:views": "accounts/tests/test_settings_pages.py, tickets/tests/test_saved_views.py",
+    "settings:ticket_fields": "accounts/tests/test_settings_pages.py, tickets/tests/test_custom_fields_settings.py",
+    "settings:ticket_field_new": "accounts/tests/test_settings_pages.py, tickets/tests/test_custom_fields_settings.py",
+    "settings:ticket_field": "accounts/tests/test_settings_pages.py, tickets/tests/test_custom_fields_settings.py",
+    "settings:ticket_field_deactivate": (
+        "accounts/tests/test_settings_pages.py, tickets/tests/test_custom_fields_settings.py"
+    ),
 }
 
 

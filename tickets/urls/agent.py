@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.views import agent, macros, saved_views, stats, trend
+from tickets.views import agent, custom_fields, macros, saved_views, stats, trend
 
 app_name = "agent"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("tickets/<int:pk>/messages/", agent.ticket_message, name="message"),
     path("tickets/<int:pk>/messages/<int:message_id>/original/", agent.message_original, name="message_original"),
     path("tickets/<int:pk>/fields/", agent.ticket_fields, name="fields"),
+    path("tickets/<int:pk>/custom-fields/", custom_fields.ticket_custom_fields, name="custom_fields"),
     path("tickets/<int:pk>/claim/", agent.ticket_claim, name="claim"),
     path("tickets/<int:pk>/release/", agent.ticket_release, name="release"),
     path("tickets/<int:pk>/collaborators/", agent.collaborator_add, name="collaborator_add"),

@@ -33,7 +33,9 @@ from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketF
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
 from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
+from tickets.selectors import custom_fields as custom_field_selectors
 from tickets.services import macros as macro_services
+from tickets.views import custom_fields as custom_field_views
 
 
 def agent_required(view):
@@ -69,7 +71,13 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     agents = _staff(for_display=True)
     teams = list(Team.objects.order_by("name"))
     views = queue_views.definitions(user)  # built-ins and the agent's saved views (issue 16)
-    form = _QueueFilterForm(request.GET or None, agents=agents, teams=teams, views=[(v.key, v.label) for v in views])
+    form = _QueueFilterForm(
+        request.GET or None,
+        agents=agents,
+        teams=teams,
+        views=[(v.key, v.label) for v in views],
+        custom_fields=custom_field_selectors.active_fields(),
+    )
     filter_errors: list[str] = []
     if form.is_bound:
         if not form.is_valid():
@@ -223,7 +231,15 @@ def _fields_form(ticket, data=None) -> TicketFieldsForm:
 
 
 def _render_ticket(
-    request, ticket, *, message_form=None, fields_form=None, collaborator_form=None, status=200, stale_changes=()
+    request,
+    ticket,
+    *,
+    message_form=None,
+    fields_form=None,
+    collaborator_form=None,
+    custom_fields_form=None,
+    status=200,
+    stale_changes=(),
 ):
     user = request.user
     history = timeline.build(user, ticket)
@@ -258,9 +274,13 @@ def _render_ticket(
             "seen_event_id": seen_event_id,
             "stale_changes": stale_changes,
             "macros": macro_services.macros_for(user),
+            **custom_field_views.page_context(user, ticket, custom_fields_form),
         },
         status=status,
     )
+
+
+render_ticket = _render_ticket  # for the page's other views (tickets.views.custom_fields)
 
 
 @agent_required

@@ -23,9 +23,11 @@ from accounts.http import AuthenticatedHttpRequest
 from helpdesk.forms import apply_errors
 from tickets import permissions, selectors, services
 from tickets.exceptions import Conflict
+from tickets.forms import custom_fields as custom_fields_form
 from tickets.forms.portal import ReplyForm, TicketForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
+from tickets.selectors import custom_fields as custom_field_selectors
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -86,8 +88,9 @@ def _follow_up_source(request: AuthenticatedHttpRequest, value) -> Ticket | None
 
 @customer_portal
 def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
+    custom_fields = custom_field_selectors.fields_for_new_ticket(request.user)
     if request.method == "POST":
-        form = TicketForm(request.POST, request.FILES)
+        form = TicketForm(request.POST, request.FILES, custom_fields=custom_fields)
         follow_up = _follow_up_source(request, request.POST.get("follow_up_of"))
         if form.is_valid():
             data = form.cleaned_data
@@ -100,9 +103,10 @@ def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
                     category=data["category"] or None,
                     attachments=data["attachments"],
                     metadata={"follow_up_of": follow_up.pk} if follow_up else None,
+                    custom_fields=form.custom_field_values(),
                 )
             except ValidationError as exc:
-                apply_errors(form, exc)
+                apply_errors(form, exc, aliases=custom_fields_form.aliases(custom_fields))
             else:
                 messages.success(
                     request, _("Ticket #%(number)s is filed. We will answer here and by email.") % {"number": ticket.pk}
@@ -120,7 +124,7 @@ def new_ticket(request: AuthenticatedHttpRequest) -> HttpResponse:
                 "follow_up_of": follow_up.pk,
                 "category": follow_up.category or "",
             }
-        form = TicketForm(initial=initial)
+        form = TicketForm(initial=initial, custom_fields=custom_fields)
         status_code = 200
     return render(
         request,
@@ -147,6 +151,7 @@ def _render_ticket(
         "can_solve": permissions.can(user, Action.SOLVE, ticket),
         "is_requester": ticket.requester_id == user.pk,
         "follow_up_of": _follow_up_reference(ticket),
+        "custom_fields": [f for f in custom_field_selectors.fields_for_ticket(user, ticket) if f.value is not None],
         "Status": Status,
         "nav": "my_tickets",
     }

@@ -11,7 +11,7 @@ over time something to show.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,10 +22,12 @@ from django.utils import timezone
 from accounts import services as accounts
 from accounts.models import Role, TicketScope, User
 from tickets import notifications, permissions, services
-from tickets.models import Attachment, Message, Status, Ticket, TicketEvent
+from tickets.models import Attachment, FieldType, Message, Status, Ticket, TicketEvent
+from tickets.services import ticket_fields
 
 #: How far back the demo desk's history reaches, in days.
 HISTORY_DAYS = 60
+DEMO_PLANS = ["free", "team", "business", "enterprise"]
 PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo on purpose
 
 PEOPLE: dict[str, Any] = {
@@ -157,6 +159,7 @@ class Command(BaseCommand):
         with notifications.muted(), transaction.atomic():
             people = self._people()
             self._macros(people)
+            self._ticket_fields(people)
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
             self._rules(people)  # after the history: the demo tickets stay as they were
@@ -208,6 +211,38 @@ class Command(BaseCommand):
                 team=teams[team] if team else None,
             )
 
+    @staticmethod
+    def _ticket_fields(people: dict) -> None:
+        """The desk's own fields (issue 16): an order number customers give, the customer's plan
+        (agents only) and a renewal date (Billing's tickets only)."""
+        admin, billing = people["admin"], people["teams"]["Billing"]
+        ticket_fields.ticket_field_create(
+            actor=admin,
+            key="order_number",
+            field_type=FieldType.REGEX,
+            label="Order number",
+            description="Two letters, a dash and four digits, e.g. AB-1234 (on your invoice).",
+            pattern=r"[A-Z]{2}-\d{4}",
+            visible_to_customers=True,
+            position=1,
+        )
+        ticket_fields.ticket_field_create(
+            actor=admin,
+            key="plan",
+            field_type=FieldType.DROPDOWN,
+            label="Plan",
+            options=[{"value": value, "label": value.capitalize()} for value in DEMO_PLANS],
+            position=2,
+        )
+        ticket_fields.ticket_field_create(
+            actor=admin,
+            key="renewal_date",
+            field_type=FieldType.DATE,
+            label="Renewal date",
+            teams=[billing],
+            position=3,
+        )
+
     def _ticket(self, rng: random.Random, people: dict, index: int, total: int) -> None:
         subject, category, tags, team_name = SUBJECTS[index % len(SUBJECTS)]
         requester = people["customers"][index % len(people["customers"])]
@@ -231,6 +266,11 @@ class Command(BaseCommand):
         )
         if team is not None or fate != "new":
             ticket = services.ticket_update(actor=admin, ticket=ticket, team=team, tags=tags)
+        if index % 3 == 0:  # some tickets carry the desk's own fields (by index: the random draws stay)
+            values = {"order_number": f"AC-{1000 + index}", "plan": DEMO_PLANS[index % len(DEMO_PLANS)]}
+            if team is not None and team.name == "Billing":
+                values["renewal_date"] = (date(2027, 1, 1) + timedelta(days=7 * index)).isoformat()
+            ticket = services.ticket_update(actor=admin, ticket=ticket, custom_fields=values)
         if fate != "new":
             worker = rng.choice([a for a in people["agents"] if permissions.can_work_team(a, team)])
             ticket = services.ticket_claim(actor=worker, ticket=ticket)

@@ -78,6 +78,9 @@ def world(people, ticket, billing_team, tech_team, settings):
         attachments=[text_file("internal.txt")],
     )
     empty_team = account_services.team_create(name="Spare")
+    from tickets.models import TicketField
+
+    field = TicketField.objects.create(key="order_number", label="Order number", visible_to_customers=True)
     return {
         "ticket": ticket,
         "public_attachment": reply.attachments.get(),
@@ -86,6 +89,7 @@ def world(people, ticket, billing_team, tech_team, settings):
         "reply": reply,
         "team": billing_team,
         "empty_team": empty_team,
+        "field": field,
         "people": people,
         "settings": settings,
     }

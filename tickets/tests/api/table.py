@@ -49,7 +49,7 @@ class Row:
     resource: str
     name: str
     method: str
-    path: str  # formatted with ticket, public_attachment, internal_attachment, team, empty_team ids
+    path: str  # formatted with ticket, public_attachment, internal_attachment, team, empty_team, field ids
     expected: dict[str, int]
     body: Callable[[dict], dict] | None = None
     multipart: bool = False
@@ -214,6 +214,52 @@ ROWS: list[Row] = [
         "/api/v1/tickets/bulk/",
         by_persona(403, 403, 403, 200, 200, 400, 200),
         body=lambda w: {"ids": [w["ticket"].pk], "changes": {"priority": "urgent", "add_tags": ["vip"]}},
+    ),
+    Row(
+        "tickets",
+        "set a custom field",
+        "PATCH",
+        "/api/v1/tickets/{ticket}/",
+        CHANGE,
+        body=lambda w: {"custom_fields": {"order_number": "A-1"}},
+    ),
+    Row(
+        "tickets",
+        "filter by a custom field",
+        "GET",
+        "/api/v1/tickets/?cf_order_number=A-1",
+        EVERYONE,
+    ),
+    # --- ticket fields (issue 16): everyone reads what they may see; admins define
+    Row("ticket_fields", "list", "GET", "/api/v1/ticket-fields/", EVERYONE),
+    Row("ticket_fields", "detail", "GET", "/api/v1/ticket-fields/{field}/", EVERYONE),
+    Row(
+        "ticket_fields",
+        "create",
+        "POST",
+        "/api/v1/ticket-fields/",
+        ADMINS_CREATE,
+        body=lambda w: {
+            "key": "plan",
+            "field_type": "dropdown",
+            "label": "Plan",
+            "options": [{"value": "gold", "label": "Gold"}],
+        },
+    ),
+    Row(
+        "ticket_fields",
+        "change",
+        "PATCH",
+        "/api/v1/ticket-fields/{field}/",
+        by_persona(403, 403, 403, 403, 403, 403, 200),
+        body=lambda w: {"label": "Order no."},
+    ),
+    Row(
+        "ticket_fields",
+        "deactivate",
+        "DELETE",
+        "/api/v1/ticket-fields/{field}/",
+        by_persona(403, 403, 403, 403, 403, 403, 204),
     ),
     # --- messages
     Row("messages", "list", "GET", "/api/v1/tickets/{ticket}/messages/", SEE),
@@ -520,6 +566,7 @@ def run(row: Row, persona: str, world: dict, as_user):
         **{name: world[name].pk for name in ("trigger", "automation") if name in world},
         "macro": world["macro"].pk if "macro" in world else 0,
         **world.get("ids", {}),  # what a row's setup made (e.g. a saved view)
+        "field": world["field"].pk,
     }
     client = as_user(world["people"][persona])
     body = row.body(world) if row.body else None

@@ -69,6 +69,8 @@ def test_schema_agrees_with_api_md(client):
         "/api/v1/teams/{id}/": {"get", "patch", "delete"},
         "/api/v1/invites/": {"get", "post"},
         "/api/v1/auth/token/": {"post"},
+        "/api/v1/ticket-fields/": {"get", "post"},
+        "/api/v1/ticket-fields/{id}/": {"get", "patch", "delete"},
     }
     for path, methods in expected.items():
         assert methods <= paths.get(path, set()), path
@@ -77,7 +79,7 @@ def test_schema_agrees_with_api_md(client):
     assert set(ticket) == {
         "id", "url", "subject", "description", "status", "priority", "category", "channel", "tags", "requester",
         "assignee", "team", "organization", "created_at", "updated_at", "first_response_at", "solved_at",
-        "closed_at", "message_count",
+        "closed_at", "message_count", "custom_fields",
     }  # fmt: skip
     assert set(components["MessageOut"]["properties"]) == {
         "id", "ticket", "author", "body", "internal", "attachments", "created_at"
@@ -146,6 +148,7 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
             actions=[{"action": "add_tags", "value": ["schemathesis"]}],
             scope="everyone",
         ).pk,
+        "/api/v1/ticket-fields/": world["field"].pk,
     }
     with _same_connection():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)

@@ -1,0 +1,172 @@
+"""Reading custom ticket fields: filtering ticket lists on them, and the fields (with their
+values) a page shows for a ticket.
+
+A list filter is an equality on the stored value (``tickets.services.custom_fields`` stores
+values typed), "includes" for a multi-select. On PostgreSQL it is ``custom_fields @> '{"key":
+value}'``, which the column's GIN index serves; SQLite has no JSON containment, so there it
+compares the extracted key (``JSON_EXTRACT``) — or looks through the list (``json_each``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from tickets import permissions
+from tickets.models import FieldType, TicketField
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from tickets.models import Ticket
+
+#: Query parameters ``cf_<key>=<value>`` filter on custom field ``key``.
+CUSTOM_PREFIX = "cf_"
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+_INT = re.compile(r"^-?\d{1,16}$")
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    key: str
+    value: Any
+    multiple: bool = False  # a multi-select: the stored list includes ``value``
+    visible_to_customers: bool = False
+
+    def condition(self) -> Q:
+        """Tickets whose field ``key`` has ``value`` (an unchecked checkbox: false or no key)."""
+        if self.value is False:
+            return _equals(self.key, False) | ~Q(custom_fields__has_key=self.key)
+        if self.multiple:
+            if connection.vendor == "postgresql":
+                return Q(custom_fields__contains={self.key: [self.value]})
+            sql = "EXISTS (SELECT 1 FROM json_each(tickets_ticket.custom_fields, %s) WHERE json_each.value = %s)"
+            # Parameters only (the key is one of TicketField's: ^[a-z][a-z0-9_]*$, and is a parameter too).
+            return Q(RawSQL(sql, (f'$."{self.key}"', self.value), output_field=BooleanField()))  # noqa: S611
+        return _equals(self.key, self.value)
+
+
+def _equals(key: str, value: Any) -> Q:
+    if connection.vendor == "postgresql":
+        return Q(custom_fields__contains={key: value})  # jsonb @>: the GIN index
+    # JSON_EXTRACT(custom_fields, '$."key"') = the value (keys never hold "__": ticket_fields.KEY).
+    return Q(**{f"custom_fields__{key}__exact": value})  # "__exact": a key named like a lookup stays a key
+
+
+def custom_field_filters(given: list[tuple[str, str, str]]) -> tuple[list[FieldFilter], dict[str, str]]:
+    """``(parameter, key, text)`` triples as filters, and the error of each parameter that is not
+    one (an unknown field, a value of the wrong type): one query."""
+    fields = {f.key: f for f in TicketField.objects.filter(key__in=[key for _name, key, _text in given])}
+    filters: list[FieldFilter] = []
+    errors: dict[str, str] = {}
+    for name, key, text in given:
+        field = fields.get(key)
+        if field is None:
+            errors[name] = _("There is no ticket field “%(key)s”.") % {"key": key[:60]}
+            continue
+        try:
+            value = parse_filter_value(field, text.strip())
+        except ValueError as exc:
+            errors[name] = str(exc)
+            continue
+        filters.append(
+            FieldFilter(
+                key=field.key,
+                value=value,
+                multiple=field.field_type == FieldType.MULTISELECT,
+                visible_to_customers=field.visible_to_customers,
+            )
+        )
+    return filters, errors
+
+
+def parse_filter_value(field: TicketField, text: str) -> Any:
+    """The typed value ``text`` means for ``field`` (``ValueError`` with a message otherwise)."""
+    kind = field.field_type
+    if kind == FieldType.NUMBER:
+        try:
+            number: int | float = int(text) if _INT.match(text) else float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(_("“%(label)s” takes a number.") % {"label": field.label})
+        return int(number) if isinstance(number, float) and number.is_integer() else number
+    if kind == FieldType.CHECKBOX:
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError(_("“%(label)s” takes true or false.") % {"label": field.label})
+    if kind == FieldType.DATE:
+        try:
+            return date.fromisoformat(text).isoformat() if len(text) == 10 else _bad_date(field)
+        except ValueError:
+            return _bad_date(field)
+    if kind in (FieldType.DROPDOWN, FieldType.MULTISELECT) and text not in field.option_values:
+        raise ValueError(
+            _("%(value)s is not an option of “%(label)s”; use one of: %(options)s.")
+            % {"value": repr(text)[:60], "label": field.label, "options": ", ".join(field.option_values)}
+        )
+    return text
+
+
+def _bad_date(field: TicketField) -> Any:
+    raise ValueError(_("“%(label)s” takes a date such as 2026-01-31.") % {"label": field.label})
+
+
+# --- for pages ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ShownField:
+    field: TicketField
+    value: Any  # as stored; None: no value
+    text: str  # the value in words (option labels), "" for none
+
+
+def active_fields() -> list[TicketField]:
+    """Every active field, in position order (one query)."""
+    return list(TicketField.objects.filter(active=True).order_by("position", "id"))
+
+
+def fields_for_new_ticket(user: User) -> list[TicketField]:
+    """The active fields ``user`` may fill in on a new ticket (which has no team yet): one query."""
+    from tickets.services.custom_fields import applying_to
+
+    fields = applying_to(None, TicketField.objects.filter(active=True)).order_by("position", "id")
+    if not permissions.sees_every_custom_field(user):
+        fields = fields.filter(visible_to_customers=True)
+    return list(fields)
+
+
+def fields_for_ticket(user: User, ticket: Ticket) -> list[ShownField]:
+    """The active fields of ``ticket``'s team that ``user`` may see, with the ticket's values: one
+    query whatever the number of fields."""
+    from tickets.services.custom_fields import applying_to
+
+    every = permissions.sees_every_custom_field(user, ticket)
+    fields = applying_to(ticket.team_id, TicketField.objects.filter(active=True)).order_by("position", "id")
+    if not every:
+        fields = fields.filter(visible_to_customers=True)
+    values = ticket.custom_fields or {}
+    return [ShownField(field, values.get(field.key), value_text(field, values.get(field.key))) for field in fields]
+
+
+def value_text(field: TicketField, value: Any) -> str:
+    """A stored value in words: option labels, Yes/No, the value itself; "" for none."""
+    from tickets.history import custom_value_text
+    from tickets.services.custom_fields import display_text
+
+    if value is None:
+        return ""
+    if field.field_type in (FieldType.DROPDOWN, FieldType.MULTISELECT):
+        return display_text(field, value) or ""
+    return custom_value_text(value)
