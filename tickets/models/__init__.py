@@ -325,6 +325,11 @@ class EventKind(models.TextChoices):
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     COLLABORATOR_ADDED = "collaborator_added", _("Collaborator added")
     COLLABORATOR_REMOVED = "collaborator_removed", _("Collaborator removed")
+    # Service level agreements (tickets.sla): internal events, written by the SLA refresh and sweeper.
+    SLA_POLICY_APPLIED = "sla_policy_applied", _("SLA policy applied")
+    SLA_FULFILLED = "sla_fulfilled", _("SLA target fulfilled")
+    SLA_WARNING = "sla_warning", _("SLA target breaches soon")
+    SLA_BREACHED = "sla_breached", _("SLA target breached")
 
 
 class TicketEvent(models.Model):
@@ -439,3 +444,13 @@ class IdempotencyKey(models.Model):
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
+from tickets.sla.models import (  # noqa: E402, F401
+    ClockState,
+    Metric,
+    Schedule,
+    ScheduleHoliday,
+    ScheduleInterval,
+    SlaClock,
+    SlaPolicy,
+    SlaTarget,
+)
