@@ -206,6 +206,8 @@ CELERY_TASK_DEFAULT_QUEUE = "helpdesk"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "close-solved-tickets": {"task": "tickets.tasks.close_solved_tickets", "schedule": 3600.0},
+    # SLA breaches and "breaches in 30 min" warnings (tickets.sla.sweeper; cron: manage.py sla_sweep).
+    "sla-sweep": {"task": "tickets.sla.sweep", "schedule": 60.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------
