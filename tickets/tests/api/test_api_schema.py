@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts import services as account_services
 from helpdesk.wsgi import application
+from tickets.tests.sla import support as sla_support
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,9 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
         "/api/v1/attachments/": world["public_attachment"].pk,
         "/api/v1/tickets/": world["ticket"].pk,
     }
+    schedule = sla_support.weekday_schedule()  # SLA schedules and policies (tickets.sla.api)
+    ids["/api/v1/schedules/"] = schedule.pk
+    ids["/api/v1/sla-policies/"] = sla_support.policy(schedule=schedule).pk
     with _same_connection():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
         operations = [result.ok() for result in schema.get_all_operations()]
