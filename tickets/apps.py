@@ -25,3 +25,7 @@ class TicketsConfig(AppConfig):
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
+        # Service level agreements: business schedules and policies (tickets.sla).
+        if not any(section.slug == "schedules" for section in SECTIONS):
+            register(Section("schedules", _("Schedules"), "settings:sla_schedules", "tickets.sla.settings"))
+            register(Section("sla-policies", _("SLA policies"), "settings:sla_policies", "tickets.sla.policy_settings"))

@@ -106,6 +106,12 @@ PAGES: dict[str, Page] = {
     "settings-mailbox-new": Page("settings:mailbox_new", "admin"),
     "settings-mailbox": Page("settings:mailbox", "admin", lambda w: {"pk": w["mailbox"].pk}),
     "settings-inbound-messages": Page("settings:inbound_messages", "admin"),
+    "settings-sla-schedules": Page("settings:sla_schedules", "admin"),
+    "settings-sla-schedule-new": Page("settings:sla_schedule_new", "admin"),
+    "settings-sla-schedule": Page("settings:sla_schedule", "admin", lambda w: {"pk": w["schedule"].pk}),
+    "settings-sla-policies": Page("settings:sla_policies", "admin"),
+    "settings-sla-policy-new": Page("settings:sla_policy_new", "admin"),
+    "settings-sla-policy": Page("settings:sla_policy", "admin", lambda w: {"pk": w["sla_policy"].pk}),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),

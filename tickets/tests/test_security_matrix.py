@@ -313,6 +313,12 @@ ROUTES = {
     "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:sla_schedules": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_schedule_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_schedule": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policies": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policy_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policy": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
 }
 
 
