@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ParseError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
@@ -109,6 +110,13 @@ class PolicyOut(serializers.Serializer):
     conditions = serializers.JSONField()
     schedule = serializers.IntegerField(source="schedule_id", allow_null=True)
     targets = TargetIO(many=True)
+
+
+def _object_body(request: Any) -> dict[str, Any]:
+    """A PATCH body: fields over the current values (a JSON object, nothing else)."""
+    if not isinstance(request.data, dict):
+        raise ParseError(_("Send a JSON object."))
+    return dict(request.data.items())
 
 
 def _schedule_data(schedule: Schedule) -> dict[str, Any]:
@@ -214,7 +222,7 @@ class ScheduleDetail(generics.GenericAPIView):
     @extend_schema(summary="Change a business schedule (admins)", request=ScheduleIn, responses={200: ScheduleOut})
     def patch(self, request, pk):
         schedule = self.get_object()
-        given = ScheduleIn(data={**_current_schedule(schedule), **request.data}, partial=False)
+        given = ScheduleIn(data={**_current_schedule(schedule), **_object_body(request)})
         given.is_valid(raise_exception=True)
         with audit.changing(request.user, schedule, services.schedule_values):
             services.schedule_save(schedule, **_schedule_input(given.validated_data))
@@ -267,7 +275,7 @@ class PolicyDetail(generics.GenericAPIView):
         policy = self.get_object()
         current = _current_policy(policy)
         current["schedule"] = policy.schedule_id
-        given = PolicyIn(data={**current, **request.data})
+        given = PolicyIn(data={**current, **_object_body(request)})
         given.is_valid(raise_exception=True)
         with audit.changing(request.user, policy, services.policy_values):
             services.policy_save(policy, **_policy_input(given.validated_data))
