@@ -207,6 +207,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # The automations (the auto-close of solved tickets among them): every five minutes.
     "run-automations": {"task": "tickets.tasks.run_automations", "schedule": 300.0},
+    # SLA breaches and "breaches in 30 min" warnings (tickets.sla.sweeper; cron: manage.py sla_sweep).
+    "sla-sweep": {"task": "tickets.sla.sweep", "schedule": 60.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------

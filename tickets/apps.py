@@ -33,3 +33,7 @@ class TicketsConfig(AppConfig):
             register(
                 Section("ticket-fields", _("Ticket fields"), "settings:ticket_fields", "tickets.custom_fields_settings")
             )
+        # Service level agreements: business schedules and policies (tickets.sla).
+        if not any(section.slug == "schedules" for section in SECTIONS):
+            register(Section("schedules", _("Schedules"), "settings:sla_schedules", "tickets.sla.settings"))
+            register(Section("sla-policies", _("SLA policies"), "settings:sla_policies", "tickets.sla.policy_settings"))

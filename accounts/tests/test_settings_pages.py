@@ -79,6 +79,10 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
     mailbox = Mailbox.objects.create(address="sales@desk.test")
     ticket_field = TicketField.objects.create(key="order_number", label="Order number")
     inbound = intake.receive(b"From: a@b.test\r\nSubject: Hi\r\n\r\nHello\r\n", door="stdin").inbound
+    from tickets.tests.sla.support import policy, weekday_schedule
+
+    schedule = weekday_schedule()
+    sla_policy = policy(schedule=schedule)
     ids = {"pk": None, "user_id": agent.pk}
     urls = []
     for name, params in _settings_routes():
@@ -90,6 +94,8 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "mailbox": mailbox,  # the email channel's section (tickets.mail.settings)
             "inbound": inbound,
             "ticket_field": ticket_field,  # the desk's ticket fields (tickets.custom_fields_settings)
+            "sla_schedule": schedule,  # the SLA sections (tickets.sla.settings, tickets.sla.policy_settings)
+            "sla_policy": sla_policy,
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -100,9 +106,9 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    # The index and 30 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields):
-    # each is checked below.
-    assert len(names) == 31
+    # The index and 36 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
+    # 6 the SLA sections): each is checked below.
+    assert len(names) == 37
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

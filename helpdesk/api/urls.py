@@ -38,6 +38,7 @@ def _public(patterns: list) -> list:
 v1 = [
     path("", include("tickets.api.urls")),
     path("", include("accounts.api")),
+    path("", include("tickets.sla.api")),
 ]
 
 urlpatterns = _public(

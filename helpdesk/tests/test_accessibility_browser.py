@@ -115,6 +115,12 @@ PAGES: dict[str, Page] = {
     "settings-ticket-fields": Page("settings:ticket_fields", "admin"),
     "settings-ticket-field-new": Page("settings:ticket_field_new", "admin"),
     "settings-ticket-field": Page("settings:ticket_field", "admin", lambda w: {"pk": w["ticket_field"].pk}),
+    "settings-sla-schedules": Page("settings:sla_schedules", "admin"),
+    "settings-sla-schedule-new": Page("settings:sla_schedule_new", "admin"),
+    "settings-sla-schedule": Page("settings:sla_schedule", "admin", lambda w: {"pk": w["schedule"].pk}),
+    "settings-sla-policies": Page("settings:sla_policies", "admin"),
+    "settings-sla-policy-new": Page("settings:sla_policy_new", "admin"),
+    "settings-sla-policy": Page("settings:sla_policy", "admin", lambda w: {"pk": w["sla_policy"].pk}),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),

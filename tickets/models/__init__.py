@@ -326,6 +326,11 @@ class EventKind(models.TextChoices):
     COLLABORATOR_ADDED = "collaborator_added", _("Collaborator added")
     COLLABORATOR_REMOVED = "collaborator_removed", _("Collaborator removed")
     CUSTOM_FIELD_CHANGED = "custom_field_changed", _("Custom field changed")
+    # Service level agreements (tickets.sla): internal events, written by the SLA refresh and sweeper.
+    SLA_POLICY_APPLIED = "sla_policy_applied", _("SLA policy applied")
+    SLA_FULFILLED = "sla_fulfilled", _("SLA target fulfilled")
+    SLA_WARNING = "sla_warning", _("SLA target breaches soon")
+    SLA_BREACHED = "sla_breached", _("SLA target breached")
 
 
 class TicketEvent(models.Model):
@@ -443,3 +448,13 @@ from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F
 from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
 from tickets.models.views import COLUMNS, DEFAULT_COLUMNS, SavedView, ViewScope  # noqa: E402, F401
+from tickets.sla.models import (  # noqa: E402, F401
+    ClockState,
+    Metric,
+    Schedule,
+    ScheduleHoliday,
+    ScheduleInterval,
+    SlaClock,
+    SlaPolicy,
+    SlaTarget,
+)

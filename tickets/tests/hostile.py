@@ -213,6 +213,23 @@ TICKET_FIELD_FORM = {
     "pattern": "", "visible_to_customers": "on", "required_in_portal": "on", "required_on_solve": "on", "teams": "1",
     "position": "3", "active": "on",
 }  # fmt: skip
+SCHEDULE_FORM = {
+    "name": "Office", "time_zone": "Europe/Madrid", "is_default": "on", "country": "ES", "subdivision": "MD",
+    "holidays": "2026-12-24 Christmas Eve", "day_0": "09:00-12:30, 13:30-18:00", "day_4": "09:00-15:00",
+}  # fmt: skip
+POLICY_FORM = {
+    "name": "Standard", "description": "d", "position": "1", "active": "on", "schedule": "",
+    "conditions": '{"all": [{"field": "priority", "operator": "is", "value": "high"}]}',
+    "target_first_reply_time_high": "60", "business_first_reply_time": "on",
+}  # fmt: skip
+SCHEDULE_JSON = {
+    "name": "Office", "time_zone": "Europe/Madrid", "country": "ES", "subdivision": "",
+    "intervals": [{"weekday": 0, "start": "09:00", "end": "17:00"}], "holidays": [{"date": "2026-12-24", "name": "x"}],
+}  # fmt: skip
+POLICY_JSON = {
+    "name": "Gold", "position": 1, "conditions": {"all": []}, "schedule": None,
+    "targets": [{"priority": "high", "metric": "first_reply_time", "minutes": 60, "business_hours": True}],
+}  # fmt: skip
 
 ROUTES: dict[str, Route] = {
     "home": Route(),
@@ -355,6 +372,13 @@ ROUTES: dict[str, Route] = {
     "settings:ticket_field_new": Route(form=TICKET_FIELD_FORM),
     "settings:ticket_field": Route(path={"pk": _pk("ticket_field")}, form=TICKET_FIELD_FORM),
     "settings:ticket_field_deactivate": Route(path={"pk": _pk("ticket_field")}, get=False, form={}),
+    # SLA schedules and policies (tickets.sla.settings, tickets.sla.policy_settings).
+    "settings:sla_schedules": Route(),
+    "settings:sla_schedule_new": Route(form=SCHEDULE_FORM),
+    "settings:sla_schedule": Route(path={"pk": _pk("schedule")}, form=SCHEDULE_FORM),
+    "settings:sla_policies": Route(),
+    "settings:sla_policy_new": Route(form=POLICY_FORM),
+    "settings:sla_policy": Route(path={"pk": _pk("sla_policy")}, form=POLICY_FORM),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),
@@ -421,6 +445,10 @@ ROUTES: dict[str, Route] = {
     "api:macro-apply": Route(
         path={"pk": _pk("macro")}, get=False, json={"ticket": 1, "preview": True, "reply": "Hello"}
     ),
+    "api:schedule-list": Route(json=SCHEDULE_JSON),
+    "api:schedule-detail": Route(path={"pk": _pk("schedule")}, json=SCHEDULE_JSON, json_methods=("patch", "delete")),
+    "api:sla-policy-list": Route(json=POLICY_JSON),
+    "api:sla-policy-detail": Route(path={"pk": _pk("sla_policy")}, json=POLICY_JSON, json_methods=("patch", "delete")),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
     "api:docs": Route(query=("script",), personas=("anonymous",)),
@@ -696,11 +724,17 @@ def make_world() -> World:
         pattern=r"[A-Z]{2}-\d{4}",
         visible_to_customers=True,
     )
+    from tickets.tests.sla.support import policy, weekday_schedule
+
+    schedule = weekday_schedule()
+    sla_policy = policy(schedule=schedule)
     return {
         "trigger": trigger,
         "automation": automation,
         "macro": macro,
         "saved_view": saved_view,
+        "schedule": schedule,
+        "sla_policy": sla_policy,
         "people": {"customer": customer, "agent": agent, "admin": admin_user},
         "ticket": Ticket.objects.get(pk=ticket.pk),
         "attachment": reply.attachments.get(),

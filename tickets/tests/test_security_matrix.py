@@ -336,6 +336,12 @@ ROUTES = {
     "settings:ticket_field_deactivate": (
         "accounts/tests/test_settings_pages.py, tickets/tests/test_custom_fields_settings.py"
     ),
+    "settings:sla_schedules": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_schedule_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_schedule": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policies": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policy_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    "settings:sla_policy": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
 }
 
 

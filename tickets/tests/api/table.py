@@ -538,6 +538,65 @@ ROWS += [
 ]  # fmt: skip
 
 
+# --- SLA schedules and policies (tickets.sla.api): agents read, admins change.
+def _sla(world: dict) -> None:
+    from tickets.tests.sla.support import policy, weekday_schedule
+
+    default = weekday_schedule("Office")
+    spare = weekday_schedule("Spare", default=False)
+    world["sla_ids"] = {"schedule": default.pk, "spare_schedule": spare.pk, "sla_policy": policy(schedule=default).pk}
+
+
+SLA_SCHEDULE = {
+    "name": "Night shift",
+    "time_zone": "UTC",
+    "intervals": [{"weekday": 0, "start": "22:00", "end": "23:59"}],
+}
+ADMINS_CHANGE = by_persona(403, 403, 403, 403, 403, 403, 200)
+ROWS += [
+    Row("sla", "schedules", "GET", "/api/v1/schedules/", AGENTS),
+    Row("sla", "create schedule", "POST", "/api/v1/schedules/", ADMINS_CREATE, body=lambda w: dict(SLA_SCHEDULE)),
+    Row("sla", "schedule", "GET", "/api/v1/schedules/{schedule}/", AGENTS, setup=_sla),
+    Row(
+        "sla",
+        "change schedule",
+        "PATCH",
+        "/api/v1/schedules/{schedule}/",
+        ADMINS_CHANGE,
+        setup=_sla,
+        body=lambda w: {"time_zone": "Europe/Lisbon"},
+    ),
+    Row(
+        "sla",
+        "delete unused schedule",
+        "DELETE",
+        "/api/v1/schedules/{spare_schedule}/",
+        by_persona(403, 403, 403, 403, 403, 403, 204),
+        setup=_sla,
+    ),
+    Row("sla", "policies", "GET", "/api/v1/sla-policies/", AGENTS),
+    Row("sla", "create policy", "POST", "/api/v1/sla-policies/", ADMINS_CREATE, body=lambda w: {"name": "Gold"}),
+    Row("sla", "policy", "GET", "/api/v1/sla-policies/{sla_policy}/", AGENTS, setup=_sla),
+    Row(
+        "sla",
+        "change policy",
+        "PATCH",
+        "/api/v1/sla-policies/{sla_policy}/",
+        ADMINS_CHANGE,
+        setup=_sla,
+        body=lambda w: {"position": 3},
+    ),
+    Row(
+        "sla",
+        "delete policy",
+        "DELETE",
+        "/api/v1/sla-policies/{sla_policy}/",
+        by_persona(403, 403, 403, 403, 403, 403, 204),
+        setup=_sla,
+    ),
+]
+
+
 def cases(resource: str) -> list[tuple[Row, str, int]]:
     """(row, persona, expected status) for every row of ``resource`` and every persona."""
     return [
@@ -567,6 +626,7 @@ def run(row: Row, persona: str, world: dict, as_user):
         "macro": world["macro"].pk if "macro" in world else 0,
         **world.get("ids", {}),  # what a row's setup made (e.g. a saved view)
         "field": world["field"].pk,
+        **world.get("sla_ids", {}),
     }
     client = as_user(world["people"][persona])
     body = row.body(world) if row.body else None

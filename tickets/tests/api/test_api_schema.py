@@ -28,6 +28,7 @@ from accounts import services as account_services
 from helpdesk.wsgi import application
 from tickets.services.macros import macro_create
 from tickets.tests.api.table import _rules
+from tickets.tests.sla import support as sla_support
 
 pytestmark = pytest.mark.django_db
 
@@ -150,6 +151,9 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
         ).pk,
         "/api/v1/ticket-fields/": world["field"].pk,
     }
+    schedule = sla_support.weekday_schedule()  # SLA schedules and policies (tickets.sla.api)
+    ids["/api/v1/schedules/"] = schedule.pk
+    ids["/api/v1/sla-policies/"] = sla_support.policy(schedule=schedule).pk
     with _same_connection():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
         operations = [result.ok() for result in schema.get_all_operations()]

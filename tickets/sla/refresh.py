@@ -1,0 +1,228 @@
+"""Which policy applies to a ticket, and bringing its clocks in line with its facts.
+
+``sla_refresh(ticket, now)`` is idempotent: called twice with the same facts it changes nothing
+and records nothing the second time. The services call it after a ticket change commits; the
+sweeper marks breaches in between (``tickets.sla.sweeper``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from tickets.models import EventKind, Message, Ticket, TicketEvent
+from tickets.rules import conditions
+from tickets.sla import clocks
+from tickets.sla.businesstime import Calendar, add_time, time_between
+from tickets.sla.models import ClockState, Schedule, SlaClock, SlaPolicy, SlaTarget
+
+log = logging.getLogger("tickets.sla")
+
+ZERO = timedelta(0)
+SUPPORT_ROLES = ("agent", "admin")
+ACTIVE = (ClockState.RUNNING, ClockState.PAUSED)
+
+
+def policy_for(ticket: Ticket, *, now: datetime | None = None) -> SlaPolicy | None:
+    """The first active policy, by position, whose conditions match ``ticket``."""
+    now = now or timezone.now()
+    for policy in SlaPolicy.objects.filter(active=True).select_related("schedule").order_by("position", "id"):
+        try:
+            rule = conditions.parse(policy.conditions, allow_current_user=False)
+        except ValidationError:  # e.g. a custom field since deactivated: the policy cannot match
+            log.warning("SLA policy %s has conditions that no longer parse", policy.pk)
+            continue
+        if rule.matches(ticket, now=now):
+            return policy
+    return None
+
+
+def schedule_of(policy: SlaPolicy) -> Schedule | None:
+    """The policy's schedule, or the default one (None: business hours fall back to calendar hours)."""
+    return policy.schedule or Schedule.objects.filter(is_default=True).first()
+
+
+def facts_for(ticket: Ticket) -> clocks.Facts:
+    """The facts the clocks are decided from (two queries over the ticket's messages)."""
+    public = Message.objects.filter(ticket=ticket, internal=False)
+    last_support = public.filter(author_role__in=SUPPORT_ROLES).aggregate(at=Max("created_at"))["at"]
+    unanswered = None
+    if ticket.first_response_at is not None:
+        customer = public.filter(author_role="customer")
+        if last_support is not None:
+            customer = customer.filter(created_at__gt=last_support)
+        unanswered = customer.aggregate(at=Min("created_at"))["at"]
+    finished = ticket.solved_at or ticket.closed_at
+    return clocks.Facts(
+        status=ticket.status,
+        created_at=ticket.created_at,
+        first_response_at=ticket.first_response_at,
+        last_support_reply_at=last_support,
+        unanswered_since=unanswered,
+        finished_at=finished,
+    )
+
+
+def _event(ticket: Ticket, kind: str, data: dict, at: datetime) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket, actor=None, actor_name="System", kind=kind, data=data, public=False, created_at=at
+    )
+
+
+def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
+    data = {"metric": clock.metric, "target_minutes": clock.target_minutes, "business_hours": clock.business_hours}
+    if clock.policy_id is not None:
+        data["policy"] = {"id": clock.policy_id, "name": clock.policy.name if clock.policy else ""}
+    return _event(clock.ticket, kind, data, at)
+
+
+def _applied_policy_id(ticket: Ticket) -> int | None:
+    last = (
+        TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_POLICY_APPLIED)
+        .order_by("-created_at", "-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return ((last or {}).get("policy") or {}).get("id") if last is not None else None
+
+
+class _Clockwork:
+    """Moves one clock to its phase, with the arithmetic of its schedule."""
+
+    def __init__(self, calendar: Calendar | None, now: datetime):
+        self.calendar = calendar
+        self.now = now
+
+    def between(self, clock: SlaClock, a: datetime, b: datetime) -> timedelta:
+        return time_between(self.calendar, a, b, business=clock.business_hours) if b > a else ZERO
+
+    def used(self, clock: SlaClock, until: datetime) -> int:
+        extra = ZERO
+        if clock.state == ClockState.RUNNING and clock.resumed_at is not None:
+            extra = self.between(clock, clock.resumed_at, until)
+        return clock.used_seconds + int(extra.total_seconds())
+
+    def due(self, clock: SlaClock) -> datetime:
+        assert clock.resumed_at is not None
+        left = timedelta(minutes=clock.target_minutes) - timedelta(seconds=clock.used_seconds)
+        if left <= ZERO:
+            return clock.resumed_at
+        return add_time(self.calendar, clock.resumed_at, left, business=clock.business_hours)
+
+    def start(self, clock: SlaClock, at: datetime) -> None:
+        clock.state, clock.started_at, clock.resumed_at, clock.used_seconds = ClockState.RUNNING, at, at, 0
+        clock.paused_at = clock.fulfilled_at = clock.breached_at = clock.warned_at = None
+        clock.breach_at = self.due(clock)
+
+    def breach_if_due(self, clock: SlaClock, by: datetime) -> bool:
+        """Mark a running clock breached if its breach_at is at or before ``by``."""
+        if clock.state == ClockState.RUNNING and clock.breach_at is not None and clock.breach_at <= by:
+            clock.state, clock.breached_at = ClockState.BREACHED, clock.breach_at
+            clock_event(clock, EventKind.SLA_BREACHED, clock.breach_at)
+            return True
+        return False
+
+    def fulfil(self, clock: SlaClock, at: datetime) -> None:
+        if clock.state in ACTIVE:
+            if self.breach_if_due(clock, at):
+                clock.fulfilled_at = at
+                return
+            clock.used_seconds = self.used(clock, max(at, clock.resumed_at or at))
+            clock.state, clock.fulfilled_at, clock.paused_at = ClockState.FULFILLED, at, None
+            clock_event(clock, EventKind.SLA_FULFILLED, at)
+        elif clock.state == ClockState.BREACHED and clock.fulfilled_at is None:
+            clock.fulfilled_at = at
+
+    def run(self, clock: SlaClock) -> None:
+        if clock.state == ClockState.PAUSED or clock.state == ClockState.FULFILLED:
+            clock.state, clock.resumed_at, clock.paused_at, clock.fulfilled_at = (
+                ClockState.RUNNING,
+                self.now,
+                None,
+                None,
+            )
+        elif clock.state == ClockState.BREACHED:
+            clock.fulfilled_at = None
+            return
+        clock.breach_at = self.due(clock)
+        self.breach_if_due(clock, self.now)
+
+    def pause(self, clock: SlaClock) -> None:
+        if clock.state == ClockState.RUNNING:
+            if self.breach_if_due(clock, self.now):
+                return
+            clock.used_seconds = self.used(clock, self.now)
+        elif clock.state != ClockState.FULFILLED:
+            if clock.state == ClockState.BREACHED:
+                clock.fulfilled_at = None
+            return
+        clock.state, clock.paused_at, clock.breach_at, clock.fulfilled_at = ClockState.PAUSED, self.now, None, None
+
+
+def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
+    """Apply the ticket's policy and bring every metric's clock to where its facts say; returns
+    the ticket's clocks. Records policy applied / fulfilled / breached history events."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        policy = policy_for(ticket, now=now)
+        existing = {c.metric: c for c in SlaClock.objects.select_for_update().filter(ticket=ticket)}
+        if (policy.pk if policy else None) != _applied_policy_id(ticket):
+            data = {"policy": {"id": policy.pk, "name": policy.name} if policy else None}
+            _event(ticket, EventKind.SLA_POLICY_APPLIED, data, now)
+        targets: dict[str, SlaTarget] = {}
+        if policy is not None:
+            targets = {t.metric: t for t in SlaTarget.objects.filter(policy=policy, priority=ticket.priority)}
+        for metric, clock in existing.items():
+            if metric not in targets and clock.state in ACTIVE:
+                clock.delete()  # no target any more: an unfinished clock has nothing to measure
+        if not targets:
+            return list(SlaClock.objects.filter(ticket=ticket))
+        schedule = schedule_of(policy) if policy else None
+        work = _Clockwork(schedule.calendar() if schedule else None, now)
+        facts = facts_for(ticket)
+        for metric, target in targets.items():
+            _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
+        return list(SlaClock.objects.filter(ticket=ticket))
+
+
+def _refresh_one(
+    work: _Clockwork,
+    ticket: Ticket,
+    policy: SlaPolicy | None,
+    target: SlaTarget,
+    clock: SlaClock | None,
+    facts: clocks.Facts,
+) -> None:
+    phase = clocks.decide(target.metric, facts)
+    if phase.kind == clocks.NONE:
+        if clock is not None and clock.state in ACTIVE:
+            clock.delete()
+        return
+    if clock is None:
+        if phase.cycle_start is None:  # a cyclic metric with no open cycle: nothing to measure
+            return
+        clock = SlaClock(ticket=ticket, metric=target.metric, started_at=phase.cycle_start)
+        clock.policy, clock.target_minutes, clock.business_hours = policy, target.minutes, target.business_hours
+        work.start(clock, phase.cycle_start)
+    else:
+        # A changed policy or priority retargets the clock; ``run`` recomputes its breach_at.
+        clock.policy, clock.target_minutes, clock.business_hours = policy, target.minutes, target.business_hours
+        new_cycle = phase.cycle_start is not None and clock.started_at != phase.cycle_start
+        if new_cycle and target.metric in clocks.CYCLIC:
+            assert phase.cycle_start is not None
+            ended = clocks.previous_cycle_end(target.metric, facts) or phase.cycle_start
+            work.fulfil(clock, min(ended, phase.cycle_start))
+            work.start(clock, phase.cycle_start)
+    if phase.kind == clocks.RUNNING:
+        work.run(clock)
+    elif phase.kind == clocks.PAUSED:
+        work.pause(clock)
+    elif phase.kind == clocks.DONE and phase.done_at is not None:
+        work.fulfil(clock, phase.done_at)
+    clock.save()

@@ -1,0 +1,245 @@
+"""Changing schedules and policies: every rule checked here, for the API and the settings pages
+alike. Each function raises ``ValidationError`` (by field) and changes nothing, or saves in one
+transaction."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts import audit
+from tickets.models import Priority
+from tickets.rules import conditions as rule_conditions
+from tickets.sla.businesstime import Calendar, Interval, add_time
+from tickets.sla.models import (
+    Metric,
+    Schedule,
+    ScheduleHoliday,
+    ScheduleInterval,
+    SlaPolicy,
+    SlaTarget,
+    public_holidays,
+)
+from tickets.sla.refresh import schedule_of
+
+MAX_INTERVALS = 7 * 6
+MAX_HOLIDAYS = 500
+MAX_TARGET_MINUTES = 60 * 24 * 365
+
+
+def _check_holiday_region(country: str, subdivision: str) -> dict[str, str]:
+    import holidays
+
+    if not country:
+        return {"subdivision": _("Choose a country first.")} if subdivision else {}
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return {"country": _("Unknown country code: %(code)s.") % {"code": country}}
+    if subdivision and subdivision not in supported[country]:
+        return {
+            "subdivision": _("Unknown region %(region)s of %(country)s.") % {"region": subdivision, "country": country}
+        }
+    return {}
+
+
+def _clean_schedule(data: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    name = (data.get("name") or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = _("Give the schedule a name of up to 100 characters.")
+    elif Schedule.objects.filter(name=name).exclude(pk=data.get("pk")).exists():
+        errors["name"] = _("Another schedule has this name.")
+    zone = data.get("time_zone") or ""
+    if zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = _("Unknown time zone: %(zone)s.") % {"zone": zone}
+    country = (data.get("country") or "").strip().upper()
+    subdivision = (data.get("subdivision") or "").strip().upper()
+    errors.update(_check_holiday_region(country, subdivision))
+    intervals = data.get("intervals") or []
+    if not intervals:
+        errors["intervals"] = _("Add at least one opening interval.")
+    elif len(intervals) > MAX_INTERVALS:
+        errors["intervals"] = _("At most %(limit)s intervals.") % {"limit": MAX_INTERVALS}
+    else:
+        try:
+            Calendar(zoneinfo.ZoneInfo("UTC"), tuple(Interval(int(d), s, e) for d, s, e in intervals))
+        except (ValueError, TypeError):
+            errors["intervals"] = _("Each interval opens before it closes, on one day, without overlapping another.")
+    holidays = data.get("holidays") or []
+    if len(holidays) > MAX_HOLIDAYS:
+        errors["holidays"] = _("At most %(limit)s holidays.") % {"limit": MAX_HOLIDAYS}
+    elif len({day for day, _name in holidays}) != len(holidays):
+        errors["holidays"] = _("Each date may be listed once.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "name": name,
+        "time_zone": zone,
+        "country": country,
+        "subdivision": subdivision,
+        "is_default": bool(data.get("is_default")),
+        "intervals": sorted((int(d), s, e) for d, s, e in intervals),
+        "holidays": sorted((day, (label or "")[:100]) for day, label in holidays),
+    }
+
+
+@transaction.atomic
+def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
+    """Create (``schedule`` None) or replace a schedule: its fields, intervals and custom holidays.
+    The first schedule becomes the default; making one default unsets the other."""
+    clean = _clean_schedule({**data, "pk": schedule.pk if schedule else None})
+    intervals, holidays = clean.pop("intervals"), clean.pop("holidays")
+    if not Schedule.objects.exclude(pk=schedule.pk if schedule else None).filter(is_default=True).exists():
+        clean["is_default"] = True
+    if clean["is_default"]:
+        Schedule.objects.exclude(pk=schedule.pk if schedule else None).filter(is_default=True).update(is_default=False)
+    if schedule is None:
+        schedule = Schedule(**clean)
+    else:
+        for key, value in clean.items():
+            setattr(schedule, key, value)
+        schedule.updated_at = timezone.now()
+    schedule.save()
+    schedule.intervals.all().delete()
+    schedule.holidays.all().delete()
+    ScheduleInterval.objects.bulk_create(
+        [ScheduleInterval(schedule=schedule, weekday=d, start=s, end=e) for d, s, e in intervals]
+    )
+    ScheduleHoliday.objects.bulk_create([ScheduleHoliday(schedule=schedule, date=d, name=n) for d, n in holidays])
+    schedule._calendar = None
+    schedule._prefetched_objects_cache = {}
+    return schedule
+
+
+def schedule_delete(schedule: Schedule) -> None:
+    if schedule.is_default:
+        raise ValidationError(_("The default schedule cannot be deleted; make another one the default first."))
+    try:
+        schedule.delete()
+    except ProtectedError as exc:
+        raise ValidationError(_("Policies use this schedule; change them first.")) from exc
+
+
+def _clean_targets(targets: Any) -> list[tuple[str, str, int, bool]]:
+    out, seen = [], set()
+    for priority, metric, minutes, business in targets or []:
+        if priority not in Priority.values or metric not in Metric.values:
+            raise ValidationError({"targets": _("Unknown priority or metric.")})
+        if not isinstance(minutes, int) or not 0 < minutes <= MAX_TARGET_MINUTES:
+            raise ValidationError({"targets": _("Each target is a whole number of minutes, at most a year.")})
+        if (priority, metric) in seen:
+            raise ValidationError({"targets": _("One target per priority and metric.")})
+        seen.add((priority, metric))
+        out.append((priority, metric, minutes, bool(business)))
+    return out
+
+
+@transaction.atomic
+def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
+    """Create or replace a policy and its targets (conditions checked by the rules engine)."""
+    errors: dict[str, Any] = {}
+    name = (data.get("name") or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = _("Give the policy a name of up to 100 characters.")
+    elif SlaPolicy.objects.filter(name=name).exclude(pk=policy.pk if policy else None).exists():
+        errors["name"] = _("Another policy has this name.")
+    description = data.get("description") or ""
+    if len(description) > 1000:
+        errors["description"] = _("At most 1000 characters.")
+    position = data.get("position", 0)
+    if not isinstance(position, int) or not 0 <= position <= 1_000_000:
+        errors["position"] = _("A position from 0 to 1000000.")
+    try:
+        parsed = rule_conditions.parse(data.get("conditions") or {}, allow_current_user=False)
+    except ValidationError as exc:
+        errors["conditions"] = exc.messages
+    try:
+        targets = _clean_targets(data.get("targets"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    fields = {
+        "name": name,
+        "description": description,
+        "position": position,
+        "active": bool(data.get("active", True)),
+        "conditions": parsed.as_json(),
+        "schedule": data.get("schedule"),
+    }
+    if policy is None:
+        policy = SlaPolicy(**fields)
+    else:
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        policy.updated_at = timezone.now()
+    policy.save()
+    policy.targets.all().delete()
+    SlaTarget.objects.bulk_create(
+        [SlaTarget(policy=policy, priority=p, metric=m, minutes=n, business_hours=b) for p, m, n, b in targets]
+    )
+    policy._prefetched_objects_cache = {}
+    return policy
+
+
+def preview(policy: SlaPolicy, priority: str, *, now: datetime | None = None) -> list[tuple[str, datetime]]:
+    """For a ticket created ``now`` with ``priority``: (metric, due) of each target that starts at
+    creation (first reply, requester wait, resolution)."""
+    now = now or timezone.now()
+    schedule = schedule_of(policy)
+    calendar = schedule.calendar() if schedule else None
+    starts_at_creation = (Metric.FIRST_REPLY_TIME, Metric.REQUESTER_WAIT_TIME, Metric.RESOLUTION_TIME)
+    out = []
+    for target in policy.targets.filter(priority=priority, metric__in=starts_at_creation).order_by("metric"):
+        due = add_time(calendar, now, timedelta(minutes=target.minutes), business=target.business_hours)
+        out.append((target.metric, due))
+    return out
+
+
+# --- what the audit log shows ----------------------------------------------------------------------
+
+
+def _hm(t: time) -> str:
+    return t.strftime("%H:%M")
+
+
+@audit.untranslated
+def schedule_values(schedule: Schedule) -> audit.Values:
+    intervals = ", ".join(f"{i.weekday}:{_hm(i.start)}-{_hm(i.end)}" for i in schedule.intervals.all())
+    holidays = ", ".join(f"{h.date:%Y-%m-%d}" for h in schedule.holidays.all())
+    return {
+        gettext_noop("Name"): schedule.name,
+        gettext_noop("Time zone"): schedule.time_zone,
+        gettext_noop("Default"): gettext_noop("Yes") if schedule.is_default else gettext_noop("No"),
+        gettext_noop("Public holidays"): " ".join(filter(None, [schedule.country, schedule.subdivision])) or "—",
+        gettext_noop("Opening hours"): intervals or "—",
+        gettext_noop("Closed days"): holidays or "—",
+    }
+
+
+@audit.untranslated
+def policy_values(policy: SlaPolicy) -> audit.Values:
+    targets = ", ".join(
+        f"{t.priority}/{t.metric}: {t.minutes}{'b' if t.business_hours else 'c'}" for t in policy.targets.all()
+    )
+    return {
+        gettext_noop("Name"): policy.name,
+        gettext_noop("Description"): policy.description or "—",
+        gettext_noop("Position"): str(policy.position),
+        gettext_noop("Active"): gettext_noop("Yes") if policy.active else gettext_noop("No"),
+        gettext_noop("Conditions"): str(policy.conditions),
+        gettext_noop("Schedule"): policy.schedule.name if policy.schedule else "—",
+        gettext_noop("Targets"): targets or "—",
+    }
+
+
+def known_holidays(schedule: Schedule, year: int) -> list[date]:
+    return sorted(public_holidays(schedule.country, schedule.subdivision, year))
