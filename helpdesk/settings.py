@@ -415,5 +415,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.models.Role",
         "StaffRoleEnum": [("agent", "Agent"), ("admin", "Admin")],
         "TicketScopeEnum": "accounts.models.TicketScope",
+        "MacroScopeEnum": "tickets.models.MacroScope",
+        "ViewScopeEnum": "tickets.models.ViewScope",
     },
 }

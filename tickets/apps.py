@@ -22,6 +22,15 @@ class TicketsConfig(AppConfig):
         access_changed.connect(live.access_changed, dispatch_uid="tickets.live.access_changed")
         post_save.connect(live.person_changed, sender=get_user_model(), dispatch_uid="tickets.live.person_changed")
         user_logged_out.connect(live.signed_out, dispatch_uid="tickets.live.signed_out")
+        # Field definitions are cached (tickets.selectors.custom_fields.active_fields): any write forgets them.
+        from django.db.models.signals import m2m_changed, post_delete
+
+        from tickets.models import TicketField
+        from tickets.selectors.custom_fields import definitions_changed
+
+        for signal in (post_save, post_delete):
+            signal.connect(definitions_changed, sender=TicketField, dispatch_uid=f"tickets.fields.{signal!r}")
+        m2m_changed.connect(definitions_changed, sender=TicketField.teams.through, dispatch_uid="tickets.fields.teams")
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))

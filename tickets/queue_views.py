@@ -127,7 +127,9 @@ def custom_fields(views: list[SavedView]) -> list[TicketField]:
     """The active custom fields, read (once per request) only when a view names one."""
     if not _uses_custom(views):
         return []
-    return memo.remember("active-ticket-fields", lambda: list(TicketField.objects.filter(active=True)))
+    from tickets.selectors.custom_fields import active_fields
+
+    return active_fields()
 
 
 def compile_conditions(data: dict[str, Any] | None, custom: list[TicketField]) -> ConditionSet:

@@ -98,9 +98,10 @@ def active() -> list[Compiled]:
 
 
 def _load() -> list[Compiled]:
-    from tickets.models import TicketField, Trigger
+    from tickets.models import Trigger
+    from tickets.selectors.custom_fields import active_fields
 
-    custom = list(TicketField.objects.filter(active=True))
+    custom = active_fields()
     compiled = []
     for trigger in Trigger.objects.filter(active=True, owner__isnull=False).order_by("position", "id"):
         try:

@@ -59,14 +59,14 @@ class ViewIn(serializers.Serializer):
     conditions = serializers.JSONField(required=False)
     columns = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=40)
     sort = serializers.ChoiceField(choices=SORT_KEYS, required=False)
-    scope = serializers.ChoiceField(choices=ViewScope.values, required=False, default=ViewScope.PERSONAL)
+    scope = serializers.ChoiceField(choices=ViewScope.choices, required=False, default=ViewScope.PERSONAL)
     team = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
     position = serializers.IntegerField(required=False, min_value=0, max_value=10_000)
 
 
 class ViewPatchIn(ViewIn):
     name = serializers.CharField(max_length=100, required=False)
-    scope = serializers.ChoiceField(choices=ViewScope.values, required=False)
+    scope = serializers.ChoiceField(choices=ViewScope.choices, required=False)
     active = serializers.BooleanField(required=False)
 
 

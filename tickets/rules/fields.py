@@ -145,10 +145,10 @@ def custom_field(definition: TicketField) -> Field:
 def available(custom: list[TicketField] | None = None) -> dict[str, Field]:
     """Every field a condition may name: the built-ins and the desk's active custom fields
     (``custom``, when the caller has them; otherwise read in one query)."""
-    from tickets.models import TicketField
-
     if custom is None:
-        custom = list(TicketField.objects.filter(active=True))
+        from tickets.selectors.custom_fields import active_fields
+
+        custom = active_fields()
     fields = dict(BUILT_IN)
     fields.update({CUSTOM_PREFIX + d.key: custom_field(d) for d in custom})
     return fields

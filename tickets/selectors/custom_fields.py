@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from tickets import permissions
+from helpdesk import memo
+from tickets import caching, permissions
 from tickets.models import FieldType, TicketField
 
 if TYPE_CHECKING:
@@ -132,9 +133,31 @@ class ShownField:
     text: str  # the value in words (option labels), "" for none
 
 
+#: Bumped on every write to a field definition (``definitions_changed``, connected in
+#: ``TicketsConfig.ready`` to TicketField's save, delete and team changes).
+DEFINITIONS_KEY = "helpdesk:ticket-fields:version"
+
+
+def definitions_changed(**kwargs: Any) -> None:
+    # Now (this process, this transaction) and again at commit (another process may have cached
+    # the old definitions meanwhile).
+    caching._bump([DEFINITIONS_KEY])
+    memo.forget(("active-ticket-fields",))
+    transaction.on_commit(lambda: caching._bump([DEFINITIONS_KEY]), robust=True)
+
+
 def active_fields() -> list[TicketField]:
-    """Every active field, in position order (one query)."""
-    return list(TicketField.objects.filter(active=True).order_by("position", "id"))
+    """Every active field, in position order: one query when the definitions changed, else none
+    (cached until a definition is written; remembered for the request). The queue, the rules
+    engine and the filters all read it, so a page pays for the fields at most once."""
+
+    def read() -> list[TicketField]:
+        return list(TicketField.objects.filter(active=True).order_by("position", "id"))
+
+    return memo.remember(
+        ("active-ticket-fields",),
+        lambda: caching.cached("active-ticket-fields", read, timeout=3600, scope=[DEFINITIONS_KEY]),
+    )
 
 
 def fields_for_new_ticket(user: User) -> list[TicketField]:

@@ -21,6 +21,7 @@ from tickets import permissions
 from tickets.models import COLUMNS, DEFAULT_COLUMNS, SavedView, TicketField, ViewScope
 from tickets.models.views import CUSTOM_COLUMN_PREFIX, SORT_KEYS
 from tickets.rules import conditions as rule_conditions
+from tickets.selectors.custom_fields import active_fields
 
 MAX_VIEWS_PER_PERSON = 100
 _UNSET: Any = object()
@@ -36,7 +37,7 @@ def clean_columns(value: Any, *, custom: list[TicketField] | None = None) -> lis
         return list(DEFAULT_COLUMNS)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError(_("Columns are a list of column names."))
-    keys = {field.key for field in (custom if custom is not None else TicketField.objects.filter(active=True))}
+    keys = {field.key for field in (custom if custom is not None else active_fields())}
     unknown = [
         v
         for v in value
@@ -108,7 +109,7 @@ def saved_view_create(
     if not permissions.may_create_view(actor, scope if scope in ViewScope.values else ViewScope.EVERYONE):
         raise PermissionDenied(_("Only desk managers share views with a team or everyone."))
     scope, team_obj = _clean_scope(actor, scope, team)
-    custom = list(TicketField.objects.filter(active=True))
+    custom = active_fields()
     cleaned = _collect(
         {
             "name": lambda: clean_name(name),
@@ -147,7 +148,7 @@ def saved_view_update(
     shared needs both rights: to manage it as it is and to make it as it will be."""
     if not permissions.may_manage_view(actor, view):
         raise PermissionDenied(_("You may not change this view."))
-    custom = list(TicketField.objects.filter(active=True))
+    custom = active_fields()
     checks: dict[str, Any] = {}
     if name is not _UNSET:
         checks["name"] = lambda: clean_name(name)

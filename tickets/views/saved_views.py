@@ -54,7 +54,9 @@ def preview(user, data: Any, custom: list[TicketField]) -> dict[str, Any]:
 
 def _editor(request: AuthenticatedHttpRequest, view: SavedView | None) -> HttpResponse:
     user = request.user
-    custom = list(TicketField.objects.filter(active=True))
+    from tickets.selectors.custom_fields import active_fields
+
+    custom = active_fields()
     manager = can_manage_desk(user)
     left_out: list[str] = []
     result = None
