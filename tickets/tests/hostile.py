@@ -189,6 +189,7 @@ MAILBOX_FORM = {
     "allow_unknown_senders": "on", "add_cc_as_collaborators": "on", "active": "on", "imap_host": "imap.desk.test",
     "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
 }  # fmt: skip
+MAILGUN_FORM = {"timestamp": "1", "token": "t", "signature": "s", "recipient": "support@localhost", "body-mime": "x"}
 
 ROUTES: dict[str, Route] = {
     "home": Route(),
@@ -315,6 +316,16 @@ ROUTES: dict[str, Route] = {
     "settings:mailbox": Route(path={"pk": _pk("mailbox")}, form=MAILBOX_FORM),
     "settings:inbound_messages": Route(query=("state", "page")),
     "settings:inbound_process": Route(path={"pk": _pk("inbound")}, get=False, form={}),
+    # Provider webhooks (tickets.mail.webhooks): posts from a mail service, never a person's session.
+    "mail:inbound_mailgun": Route(get=False, form=MAILGUN_FORM, personas=("anonymous",)),
+    "mail:inbound_mailgun_mime": Route(get=False, form=MAILGUN_FORM, personas=("anonymous",)),
+    "mail:inbound_sendgrid": Route(
+        get=False, form={"email": "Subject: x\r\n\r\nx", "envelope": "{}"}, personas=("anonymous",)
+    ),
+    "mail:inbound_postmark": Route(get=False, json={"RawEmail": "Subject: x\r\n\r\nx"}, personas=("anonymous",)),
+    "mail:inbound_amazon_ses": Route(
+        get=False, json={"Type": "Notification", "Message": "{}"}, personas=("anonymous",)
+    ),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),

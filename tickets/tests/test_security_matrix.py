@@ -313,6 +313,12 @@ ROUTES = {
     "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    # Provider webhooks: no session; basic auth and signatures (404 until configured).
+    "mail:inbound_mailgun": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_mailgun_mime": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_sendgrid": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_postmark": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_amazon_ses": "tickets/tests/mail/test_webhooks.py",
 }
 
 
