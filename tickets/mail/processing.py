@@ -30,7 +30,7 @@ from accounts.models import User
 from helpdesk import memo
 from tickets import permissions, services
 from tickets.attachments import CheckedFile, atomic_with_files, check_upload
-from tickets.mail import content, noise, routing
+from tickets.mail import content, noise, notices, routing
 from tickets.mail.mailboxes import is_ours
 from tickets.mail.models import InboundMessage, InboundState, Mailbox
 from tickets.mail.parsing import MailFile, ParsedMail, parse
@@ -150,6 +150,8 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
         outcome.message = ticket.messages.order_by("created_at", "id").first()
         outcome.reason = f"New ticket #{ticket.pk}."
     assert outcome.ticket is not None
+    if refused:  # listed in the ticket's text; the sender is told by mail too (after the commit)
+        notices.refused_files_later(mail=mail, sender=sender, ticket=outcome.ticket, refused=refused)
     if mailbox.add_cc_as_collaborators:
         _add_collaborators(mail, mailbox, sender, outcome.ticket, outcome)
     remember(outcome.ticket.pk, mail.message_id, outbound=False)
