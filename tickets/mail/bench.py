@@ -153,11 +153,11 @@ def poison_fault() -> Iterator[None]:
             raise RuntimeError("poisoned message (bench_mail's injected fault)")
         return real(inbound, **kwargs)
 
-    processing._handle = handle  # type: ignore[assignment]
+    processing._handle = handle
     try:
         yield
     finally:
-        processing._handle = real  # type: ignore[assignment]
+        processing._handle = real
 
 
 @contextmanager
@@ -181,11 +181,11 @@ def profiled(path: str | None) -> Iterator[None]:
         finally:
             profiler.disable()
 
-    intake.receive = receive  # type: ignore[assignment]
+    intake.receive = receive
     try:
         yield
     finally:
-        intake.receive = real  # type: ignore[assignment]
+        intake.receive = real
         profiler.dump_stats(path)
 
 

@@ -20,13 +20,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from anymail.exceptions import AnymailNotSupportedWarning
-from anymail.signals import AnymailInboundEvent, inbound
-from anymail.utils import get_anymail_setting
-from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView
-from anymail.webhooks.mailgun import MailgunInboundWebhookView
-from anymail.webhooks.postmark import PostmarkInboundWebhookView
-from anymail.webhooks.sendgrid import SendGridInboundWebhookView
+from anymail.exceptions import AnymailNotSupportedWarning  # type: ignore[import-untyped]
+from anymail.signals import AnymailInboundEvent, inbound  # type: ignore[import-untyped]
+from anymail.utils import get_anymail_setting  # type: ignore[import-untyped]
+from anymail.webhooks.amazon_ses import AmazonSESInboundWebhookView  # type: ignore[import-untyped]
+from anymail.webhooks.mailgun import MailgunInboundWebhookView  # type: ignore[import-untyped]
+from anymail.webhooks.postmark import PostmarkInboundWebhookView  # type: ignore[import-untyped]
+from anymail.webhooks.sendgrid import SendGridInboundWebhookView  # type: ignore[import-untyped]
 from django.contrib.auth.decorators import login_not_required
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
@@ -53,7 +53,7 @@ def _mailgun_ready() -> bool:
 
 
 # Provider (as in the URL) -> (anymail's view class, whether its secrets are configured).
-PROVIDERS: dict[str, tuple[type, Callable[[], bool]]] = {
+PROVIDERS: dict[str, tuple[Any, Callable[[], bool]]] = {
     "mailgun": (MailgunInboundWebhookView, _mailgun_ready),
     "sendgrid": (SendGridInboundWebhookView, _has_secret),
     "postmark": (PostmarkInboundWebhookView, _has_secret),
