@@ -8,7 +8,7 @@ import pytest
 from django.core import mail as django_mail
 
 from accounts import services as account_services
-from tickets.mail import content
+from tickets.mail import processing
 from tickets.models import MailThreadId, Message
 from tickets.notifications.mailthread import reply_address
 
@@ -70,10 +70,11 @@ def test_no_notice_to_a_bouncing_address_or_for_a_message_that_was_rolled_back(d
     assert len(_notices()) == 1
     django_mail.outbox.clear()
 
-    def broken(subject):
-        raise RuntimeError("the subject parser broke")
+    def broken(*args, **kwargs):
+        raise RuntimeError("the thread could not be remembered")
 
-    monkeypatch.setattr(content, "new_ticket_subject", broken)
+    # Fails at the very end of processing, after the notice was planned: the rollback drops it.
+    monkeypatch.setattr(processing, "remember", broken)
     raw = desk.eml("refused_attachment.eml").replace(b"refused-0001@", b"refused-0003@")
     inbound = deliver(raw)
     assert inbound.state == "quarantined"
