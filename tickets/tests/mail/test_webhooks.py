@@ -212,3 +212,13 @@ def test_only_the_webhooks_skip_the_csrf_check():
         "mail:inbound_postmark",
         "mail:inbound_amazon_ses",
     }
+
+
+def test_a_post_over_djangos_upload_limit_is_refused_and_stores_nothing(run_commits, settings):
+    raw = _raw("ada@analytical.test", "Huge", "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1), "big-1@a.test")
+    body = json.dumps({"RawEmail": raw, "OriginalRecipient": "support@localhost"})
+    response = run_commits(Client(), "/mail/inbound/postmark/", body, content_type="application/json", **_auth())
+    assert response.status_code == 400
+    response = run_commits(Client(), "/mail/inbound/mailgun_mime/", _mailgun_fields(raw), **_auth())
+    assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
