@@ -40,6 +40,10 @@ class Command(BaseCommand):
         states = ", ".join(f"{n} {state}" for state, n in sorted(result.states.items()))
         self.stdout.write(f"Database: {vendor}. Sent {result.sent} messages by SMTP ({kinds}).")
         self.stdout.write(f"Stored and processed in {result.seconds:.1f} s: {result.per_second:.1f} messages/s.")
+        self.stdout.write(
+            f"CPU time of this process (client, listener, processing): {result.cpu_seconds:.1f} s; "
+            f"the rest of the time is the database's own work and waiting for a core."
+        )
         self.stdout.write(f"States: {states}.")
         for inbound in result.poisoned:
             self.stdout.write(f"Poisoned message {inbound.pk}: {inbound.state} — {inbound.reason}")
