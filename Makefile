@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo screens dev worker check-deploy stress bench test test-postgres test-sqlite lint format check venv clean-venv messages
+.PHONY: run reset-demo screens dev worker check-deploy stress bench bench-mail test test-postgres test-sqlite lint format check venv clean-venv messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,18 @@ stress: $(VENV)/.installed-dev
 ## reused; 4 clients for 5 minutes); writes BENCHMARKS.md and docs/perf/. Needs PostgreSQL and Redis.
 bench: $(VENV)/.installed-dev
 	scripts/bench.sh
+
+## make bench-mail: inbound mail throughput — 1,000 generated messages (new tickets from 200 senders,
+## replies, auto-replies, one poisoned) sent by SMTP to the listener, each stored and processed; on a
+## scratch database: PostgreSQL helpdesk_mailbench (BENCH_MAIL_DATABASE to change), then SQLite in var/
+BENCH_MAIL_DATABASE ?= postgres://postgres@127.0.0.1:5432/helpdesk_mailbench
+bench-mail: $(VENV)/.installed
+	createdb -h 127.0.0.1 -U postgres $(notdir $(BENCH_MAIL_DATABASE)) 2>/dev/null || true
+	DATABASE_URL=$(BENCH_MAIL_DATABASE) DJANGO_LOG_LEVEL=CRITICAL $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=$(BENCH_MAIL_DATABASE) DJANGO_LOG_LEVEL=CRITICAL $(BIN)/python manage.py bench_mail
+	@mkdir -p var && rm -f var/mailbench.sqlite3
+	DATABASE_URL=sqlite:///$(CURDIR)/var/mailbench.sqlite3 DJANGO_LOG_LEVEL=CRITICAL $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL=sqlite:///$(CURDIR)/var/mailbench.sqlite3 DJANGO_LOG_LEVEL=CRITICAL $(BIN)/python manage.py bench_mail
 
 ## make check-deploy: Django's deployment checklist against production settings (no warnings allowed)
 check-deploy: $(VENV)/.installed

@@ -105,6 +105,8 @@ class HostileInputMiddleware:
         else:
             problem = unstorable(dict(request.GET.lists()))
             if problem is None and request.method == "POST" and not is_api and _is_form(request):
+                if getattr(view_func, "reads_raw_body", False):
+                    request.body  # noqa: B018  # kept, so the view can read it after the form (a webhook)
                 problem = unstorable(dict(request.POST.lists()))
         if problem is None:
             return None

@@ -354,6 +354,14 @@ HELPDESK_INBOUND_MAX_BYTES = env.integer("HELPDESK_INBOUND_MAX_BYTES", 25 * 1024
 # At most this many messages from one sender per window; past that they are quarantined (floods, loops).
 HELPDESK_INBOUND_RATE_LIMIT = env.integer("HELPDESK_INBOUND_RATE_LIMIT", 20, minimum=1)
 HELPDESK_INBOUND_RATE_WINDOW = timedelta(minutes=env.integer("HELPDESK_INBOUND_RATE_WINDOW_MINUTES", 10, minimum=1))
+# Provider webhooks (tickets.mail.webhooks, django-anymail): /mail/inbound/<provider>/. A door
+# stays closed (404) until its secret is set. ANYMAIL_WEBHOOK_SECRET is "user:password" for HTTP
+# basic auth in the URL given to the provider (several, comma-separated, while rotating);
+# Mailgun also needs its webhook signing key.
+ANYMAIL: dict[str, Any] = {
+    "WEBHOOK_SECRET": env.string_list("ANYMAIL_WEBHOOK_SECRET", []),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.raw("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY") or None,
+}
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

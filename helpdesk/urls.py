@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/", include("tickets.urls.notifications")),
     path("settings/", include("accounts.settings_pages.urls")),
     path("api/", include("helpdesk.api.urls")),
+    path("mail/", include("tickets.urls.mail")),
     path("admin/", admin.site.urls),
 ]
 

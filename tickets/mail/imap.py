@@ -12,6 +12,8 @@ password, server away) is reported and does not stop the others.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
@@ -23,6 +25,7 @@ log = logging.getLogger("tickets.mail")
 
 PROCESSED_FOLDER = "Processed"
 TIMEOUT = 60  # seconds, for each network operation
+IDLE_SLICE = 1.0  # seconds: IDLE is renewed this often, so a stop or the deadline is noticed soon
 
 
 @dataclass
@@ -94,3 +97,54 @@ def poll(mailbox: Mailbox) -> Pass:
 def poll_all() -> list[Pass]:
     """One pass over every active mailbox that has IMAP settings."""
     return [poll(mailbox) for mailbox in Mailbox.objects.filter(active=True).exclude(imap_host="").order_by("pk")]
+
+
+def wait_for_mail(seconds: float, stop: threading.Event) -> bool:
+    """Wait with IMAP IDLE (RFC 2177) on the INBOX of every polled mailbox until a server
+    announces a change, ``stop`` is set or ``seconds`` pass; True when a server announced one.
+    A mailbox that cannot IDLE (sign-in refused, no IDLE support) is only polled: when none can,
+    this is a plain wait."""
+    mailboxes = [m for m in Mailbox.objects.filter(active=True).exclude(imap_host="").order_by("pk") if m.polls_imap]
+    woke = threading.Event()
+    deadline = time.monotonic() + seconds
+
+    def watch(mailbox: Mailbox) -> None:
+        password = credentials.reveal(mailbox.imap_password_encrypted)
+        if password is None:
+            return
+        try:
+            with _connect(mailbox).login(mailbox.imap_username, password, initial_folder="INBOX") as client:
+                client.client.untagged_responses.clear()  # what SELECT said: the state we wait to change
+                while not (woke.is_set() or stop.is_set()):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return
+                    if _idle_slice(client, min(left, IDLE_SLICE)):
+                        woke.set()
+        except Exception as exc:
+            log.warning("IMAP IDLE on %s failed (polling only): %s", mailbox.address, exc)
+
+    watchers = [threading.Thread(target=watch, args=(m,), name=f"imap-idle-{m.pk}", daemon=True) for m in mailboxes]
+    for watcher in watchers:
+        watcher.start()
+    while not (woke.is_set() or stop.is_set()) and any(w.is_alive() for w in watchers):
+        woke.wait(0.1)
+    if not (woke.is_set() or stop.is_set()):  # nobody could IDLE: wait out the interval
+        stop.wait(max(0.0, deadline - time.monotonic()))
+    for watcher in watchers:
+        watcher.join(TIMEOUT)
+    return woke.is_set()
+
+
+def _idle_slice(client: BaseMailBox, seconds: float) -> bool:
+    """One IDLE of ``seconds``: True when new mail was announced — during it, or in the answers
+    to its start and end (a server tells what happened between two IDLEs with the next reply)."""
+    client.idle.start()
+    try:
+        said = client.idle.poll(timeout=seconds)
+    finally:
+        _, more = client.idle.stop()
+    lines = [line for line in [*said, *more] if isinstance(line, bytes)]
+    announced = client.client.untagged_responses.pop("EXISTS", None)
+    client.client.untagged_responses.clear()
+    return bool(announced) or any(b"EXISTS" in line or b"RECENT" in line for line in lines)

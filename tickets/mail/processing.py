@@ -27,9 +27,10 @@ from accounts import services as account_services
 from accounts.addresses import normalize_email
 from accounts.languages import speaking_to
 from accounts.models import User
+from helpdesk import memo
 from tickets import permissions, services
 from tickets.attachments import CheckedFile, atomic_with_files, check_upload
-from tickets.mail import content, noise, routing
+from tickets.mail import content, noise, notices, routing
 from tickets.mail.mailboxes import is_ours
 from tickets.mail.models import InboundMessage, InboundState, Mailbox
 from tickets.mail.parsing import MailFile, ParsedMail, parse
@@ -59,7 +60,15 @@ class Quarantine(Exception):
 
 def process(inbound_id: int, *, again: bool = False) -> str:
     """Process stored message ``inbound_id`` (once) and return its state. ``again``: also run a
-    quarantined message — an admin's retry, which the per-sender rate limit does not count."""
+    quarantined message — an admin's retry, which the per-sender rate limit does not count.
+
+    One message is one block of work, like a request: what the permission layer reads (the
+    sender's access profile) is remembered for it (``helpdesk.memo``), not read per check."""
+    with memo.scope():
+        return _process(inbound_id, again=again)
+
+
+def _process(inbound_id: int, *, again: bool) -> str:
     with transaction.atomic():
         inbound = InboundMessage.objects.select_for_update().select_related("mailbox").filter(pk=inbound_id).first()
         if inbound is None:
@@ -141,6 +150,8 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
         outcome.message = ticket.messages.order_by("created_at", "id").first()
         outcome.reason = f"New ticket #{ticket.pk}."
     assert outcome.ticket is not None
+    if refused:  # listed in the ticket's text; the sender is told by mail too (after the commit)
+        notices.refused_files_later(mail=mail, sender=sender, ticket=outcome.ticket, refused=refused)
     if mailbox.add_cc_as_collaborators:
         _add_collaborators(mail, mailbox, sender, outcome.ticket, outcome)
     remember(outcome.ticket.pk, mail.message_id, outbound=False)

@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BinaryField, Case, F, Func, Value, When
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path
@@ -29,7 +30,7 @@ from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
 from accounts.settings_pages.forms import RecordChoiceField
 from helpdesk.forms import apply_errors, error_text
-from tickets.mail import services
+from tickets.mail import parsing, services
 from tickets.mail.models import ImapSecurity, InboundMessage, InboundState, Mailbox
 from tickets.models import Priority
 
@@ -208,11 +209,18 @@ def inbound_messages(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Recent messages as they arrived, newest first, with their state and reason (never the raw
     bytes: two queries a page, the count and the rows)."""
     form = InboundFilterForm(request.GET or None)
-    rows = InboundMessage.objects.defer("raw").select_related("mailbox", "ticket").order_by("-received_at", "-pk")
+    rows = (
+        InboundMessage.objects.defer("raw")
+        .select_related("mailbox", "ticket")
+        .annotate(head=_HEAD_WITHOUT_ENVELOPE)
+        .order_by("-received_at", "-pk")
+    )
     state = form.cleaned_data.get("state") if form.is_valid() else ""
     if state:
         rows = rows.filter(state=state)
     page = common.page_of(request, rows)
+    for inbound in page:
+        inbound.sender_shown, inbound.sender_from_header = _sender_of(inbound)
     return common.render_page(
         request,
         "settings/inbound_messages.html",
@@ -222,6 +230,27 @@ def inbound_messages(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 RETRYABLE = (InboundState.QUARANTINED, InboundState.RECEIVED)
+# The first bytes of the raw message (its headers, up to the size parsing.header_block reads), only
+# for a message that came without an envelope (IMAP, a pipe without --sender, a webhook without
+# one): its sender is then the From header. SUBSTR works on bytea (PostgreSQL) and BLOB (SQLite).
+_HEAD_WITHOUT_ENVELOPE = Case(
+    When(
+        envelope_sender="",
+        then=Func(F("raw"), Value(1), Value(64 * 1024), function="SUBSTR", output_field=BinaryField()),
+    ),
+    default=Value(b""),
+    output_field=BinaryField(),
+)
+
+
+def _sender_of(inbound: InboundMessage) -> tuple[str, bool]:
+    """Who sent ``inbound``: the envelope sender, else the From header's address; and whether it
+    is the From header."""
+    if inbound.envelope_sender:
+        return inbound.envelope_sender, False
+    head = bytes(getattr(inbound, "head", b"") or b"")
+    found = parsing.addresses(parsing.headers_only(parsing.header_block(head)), "from") if head else []
+    return (found[0][1], True) if found else ("", False)
 
 
 @audit.untranslated

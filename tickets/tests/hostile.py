@@ -193,6 +193,7 @@ MAILBOX_FORM = {
     "allow_unknown_senders": "on", "add_cc_as_collaborators": "on", "active": "on", "imap_host": "imap.desk.test",
     "imap_port": "993", "imap_security": "ssl", "imap_username": "sales", "imap_password": "secret",
 }  # fmt: skip
+MAILGUN_FORM = {"timestamp": "1", "token": "t", "signature": "s", "recipient": "support@localhost", "body-mime": "x"}
 
 TRIGGER_JSON = {
     "name": "Refunds", "on": "created", "position": 1, "active": True,
@@ -379,6 +380,16 @@ ROUTES: dict[str, Route] = {
     "settings:sla_policies": Route(),
     "settings:sla_policy_new": Route(form=POLICY_FORM),
     "settings:sla_policy": Route(path={"pk": _pk("sla_policy")}, form=POLICY_FORM),
+    # Provider webhooks (tickets.mail.webhooks): posts from a mail service, never a person's session.
+    "mail:inbound_mailgun": Route(get=False, form=MAILGUN_FORM, personas=("anonymous",)),
+    "mail:inbound_mailgun_mime": Route(get=False, form=MAILGUN_FORM, personas=("anonymous",)),
+    "mail:inbound_sendgrid": Route(
+        get=False, form={"email": "Subject: x\r\n\r\nx", "envelope": "{}"}, personas=("anonymous",)
+    ),
+    "mail:inbound_postmark": Route(get=False, json={"RawEmail": "Subject: x\r\n\r\nx"}, personas=("anonymous",)),
+    "mail:inbound_amazon_ses": Route(
+        get=False, json={"Type": "Notification", "Message": "{}"}, personas=("anonymous",)
+    ),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),

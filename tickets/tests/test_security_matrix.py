@@ -342,6 +342,12 @@ ROUTES = {
     "settings:sla_policies": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
     "settings:sla_policy_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
     "settings:sla_policy": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    # Provider webhooks: no session; basic auth and signatures (404 until configured).
+    "mail:inbound_mailgun": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_mailgun_mime": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_sendgrid": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_postmark": "tickets/tests/mail/test_webhooks.py",
+    "mail:inbound_amazon_ses": "tickets/tests/mail/test_webhooks.py",
 }
 
 

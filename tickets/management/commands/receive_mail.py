@@ -5,7 +5,9 @@ script) and exits 0 once it is stored — also for a duplicate, or a message ove
 which is kept quarantined — and 75 (EX_TEMPFAIL) when it could not be stored, so the mail server
 keeps the message and tries again. ``--smtp``/``--lmtp`` listen until stopped (Ctrl-C, SIGTERM).
 ``--imap`` polls every active mailbox with IMAP settings (``tickets.mail.imap``) every
-``--interval`` seconds until stopped, or once with ``--once`` (exit 1 when a mailbox failed).
+``--interval`` seconds until stopped (or ``--max-polls`` passes), or once with ``--once`` (exit 1
+when a mailbox failed); with ``--idle`` it waits between passes with IMAP IDLE, so new mail is
+fetched as soon as the server announces it (and at the latest after ``--interval`` seconds).
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ def _host_port(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM (signals reach only the main thread: a command run from
+    another thread, as in the tests, stops by its own limits)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
 class Command(BaseCommand):
     help = "Take email in: one message on standard input, or an SMTP/LMTP listener."
     stealth_options = ("stdin_source",)
@@ -44,16 +56,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=int, default=60, help="With --imap: seconds between passes (default 60)."
         )
+        parser.add_argument(
+            "--max-polls",
+            type=int,
+            default=0,
+            help="With --imap: stop after this many passes (default: until stopped).",
+        )
+        parser.add_argument(
+            "--idle",
+            action="store_true",
+            help="With --imap: wait with IMAP IDLE for new mail between passes (at most --interval seconds).",
+        )
         parser.add_argument("--sender", default="", help="The envelope sender (Postfix: ${sender}).")
         parser.add_argument(
             "--recipient", action="append", default=[], help="An envelope recipient (Postfix: ${original_recipient})."
         )
 
-    def handle(self, *args, stdin, smtp, lmtp, imap, once, interval, sender, recipient, **options):
+    def handle(self, *args, stdin, smtp, lmtp, imap, once, interval, max_polls, idle, sender, recipient, **options):
         if stdin:
             self._stdin(sender, recipient)
         elif imap:
-            self._imap(once=once, interval=interval)
+            self._imap(once=once, interval=interval, max_polls=1 if once else max_polls, idle=idle)
         else:
             self._listen(smtp or lmtp, lmtp=bool(lmtp))
 
@@ -102,18 +125,21 @@ class Command(BaseCommand):
             self._stdin_source = options.pop("stdin_source")
         return super().execute(*args, **options)
 
-    def _imap(self, *, once: bool, interval: int) -> None:
+    def _imap(self, *, once: bool, interval: int, max_polls: int, idle: bool) -> None:
         from tickets.mail import imap
 
         if interval < 1:
             raise CommandError("--interval must be at least 1 second.")
-        stop = threading.Event()
+        if max_polls < 0:
+            raise CommandError("--max-polls must be 0 (no limit) or more.")
+        stop = _stop_on_signals() if not once else threading.Event()
         if not once:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, lambda *_: stop.set())
-            self.stdout.write(f"Polling IMAP mailboxes every {interval} s (Ctrl-C to stop).")
+            how = "waiting with IDLE up to" if idle else "every"
+            self.stdout.write(f"Polling IMAP mailboxes, {how} {interval} s (Ctrl-C to stop).")
+        polls = 0
         while True:
             passes = imap.poll_all()
+            polls += 1
             for done in passes:
                 line = f"{done.mailbox}: {done.stored} stored, {done.duplicates} already stored, {done.moved} moved."
                 self.stdout.write(line)
@@ -126,7 +152,13 @@ class Command(BaseCommand):
                 if any(done.errors for done in passes):
                     raise SystemExit(1)
                 return
-            if stop.wait(interval):
+            if stop.is_set() or (max_polls and polls >= max_polls):
+                return
+            if idle and passes:
+                imap.wait_for_mail(interval, stop)
+            elif stop.wait(interval):
+                return
+            if stop.is_set():
                 return
 
     def _listen(self, where: str, *, lmtp: bool) -> None:
@@ -138,9 +170,7 @@ class Command(BaseCommand):
         kind = "LMTP" if lmtp else "SMTP"
         self.stdout.write(f"Taking mail by {kind} on {host}:{port} (Ctrl-C to stop).")
         self.stdout.flush()
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        stop = _stop_on_signals()
         try:
             stop.wait()
         finally:

@@ -155,3 +155,86 @@ def test_without_dovecot_the_tests_skip_locally_and_fail_in_ci(monkeypatch, ci, 
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="needs Debian's dovecot-imapd"):
         next(dovecot.start())
+
+
+class _Running:
+    """``receive_mail --imap ARGS`` on a thread (it stops by ``--max-polls``), its output so far."""
+
+    def __init__(self, *args: str):
+        import threading
+
+        from django.db import connection
+
+        self.out, self.err = io.StringIO(), io.StringIO()
+
+        def run() -> None:
+            try:
+                call_command("receive_mail", "--imap", *args, stdout=self.out, stderr=self.err)
+            finally:
+                connection.close()
+
+        self.thread = threading.Thread(target=run, name="receive-mail-test", daemon=True)
+        self.thread.start()
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text not in self.out.getvalue():
+            assert time.monotonic() < deadline, f"{text!r} not in {self.out.getvalue()!r} {self.err.getvalue()!r}"
+            assert self.thread.is_alive() or text in self.out.getvalue(), self.out.getvalue() + self.err.getvalue()
+            time.sleep(0.05)
+
+    def finish(self, timeout: float = 20.0) -> str:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "receive_mail did not stop at --max-polls"
+        return self.out.getvalue()
+
+
+def _imap_mailbox(server) -> Mailbox:
+    from tickets.mail import credentials
+
+    return Mailbox.objects.create(
+        address="sales@desk.test", imap_host=server.host, imap_port=server.port, imap_security="none",
+        imap_username=server.user, imap_password_encrypted=credentials.seal(server.password),
+    )  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_polling_every_interval_picks_up_mail_delivered_after_it_started(server):
+    _imap_mailbox(server)
+    running = _Running("--interval", "1", "--max-polls", "4")
+    running.wait_for("sales@desk.test: 0 stored")  # the first pass found nothing
+    _append(server, _mail("Nora New <nora@example.com>", "sales@desk.test", "Late chairs", "A quote?", "late@ex.com"))
+    running.wait_for("sales@desk.test: 1 stored")  # a later pass fetched it
+    out = running.finish()
+    assert out.startswith("Polling IMAP mailboxes, every 1 s")
+    assert out.count("sales@desk.test:") == 4  # and it stopped after --max-polls passes
+    inbound = InboundMessage.objects.get(message_id="late@ex.com")
+    assert (inbound.door, inbound.state) == (Door.IMAP, InboundState.PROCESSED)
+    assert Ticket.objects.get().subject == "Late chairs"
+    assert _subjects(server, "Processed") == ["Late chairs"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_idle_fetches_new_mail_as_soon_as_the_server_announces_it(server):
+    import time
+
+    _imap_mailbox(server)
+    running = _Running("--idle", "--interval", "60", "--max-polls", "2")
+    running.wait_for("sales@desk.test: 0 stored")
+    time.sleep(0.5)  # the IDLE wait has begun
+    started = time.monotonic()
+    _append(server, _mail("Otto <otto@example.com>", "sales@desk.test", "Idle news", "Hello!", "idle@ex.com"))
+    out = running.finish(timeout=30)
+    assert time.monotonic() - started < 15  # woken by the server, not after the 60 s interval
+    assert out.startswith("Polling IMAP mailboxes, waiting with IDLE up to 60 s")
+    assert "sales@desk.test: 1 stored" in out
+    assert InboundMessage.objects.get(message_id="idle@ex.com").state == InboundState.PROCESSED
+
+
+def test_max_polls_must_not_be_negative():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--max-polls"):
+        call_command("receive_mail", "--imap", "--max-polls", "-1", stdout=io.StringIO())

@@ -25,15 +25,21 @@ def test_a_refused_file_is_reported_in_the_senders_language(desk, deliver, langu
     with translation.override("en"):  # the worker's own language is not the sender's
         message = _new_message(deliver(desk.eml("refused_attachment.eml")))
     mails = [m for m in django_mail.outbox if m.to == ["ada@acme.test"]]
-    assert len(mails) == 1, [m.subject for m in django_mail.outbox]
+    # The acknowledgement, and the notice about the refused file (tickets.mail.notices).
+    assert len(mails) == 2, [m.subject for m in django_mail.outbox]
+    ack, notice = sorted(mails, key=lambda m: m.extra_headers["Auto-Submitted"] == "auto-replied")
     if language == "es":
         assert "El archivo adjunto setup.exe no se aceptó:" in message.body
         assert "was not accepted" not in message.body
-        assert mails[0].subject.startswith(f"[#{message.ticket_id}] Hemos recibido")
-        assert "El archivo adjunto setup.exe no se aceptó:" in mails[0].body
+        assert ack.subject.startswith(f"[#{message.ticket_id}] Hemos recibido")
+        assert "El archivo adjunto setup.exe no se aceptó:" in ack.body
+        assert notice.subject == f"[#{message.ticket_id}] Algunos archivos de tu correo no se aceptaron"
+        assert "- setup.exe: " in notice.body and "Hola, Ada:" in notice.body
     else:
         assert "Attachment setup.exe was not accepted:" in message.body
-        assert mails[0].subject.startswith(f"[#{message.ticket_id}] We received your request")
+        assert ack.subject.startswith(f"[#{message.ticket_id}] We received your request")
+        assert notice.subject == f"[#{message.ticket_id}] Some files in your email were not accepted"
+        assert "- setup.exe: " in notice.body and "Hello Ada," in notice.body
 
 
 def test_a_follow_up_says_so_in_the_senders_language(desk, deliver):

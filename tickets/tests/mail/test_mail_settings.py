@@ -168,3 +168,30 @@ def test_only_admins_see_or_change_mailboxes(client, request, persona):
     assert client.post(f"/settings/mailboxes/{mailbox.pk}/", {**FORM, "active": ""}).status_code == 404
     mailbox.refresh_from_db()
     assert mailbox.active and mailbox.imap_host == ""
+
+
+def test_inbound_list_shows_the_envelope_sender_or_else_the_from_header(admin_client, django_assert_max_num_queries):
+    mailbox = Mailbox.objects.create(address="sales@desk.test")
+
+    def stored(door: str, raw: bytes, envelope_sender: str = "") -> InboundMessage:
+        return InboundMessage.objects.create(
+            mailbox=mailbox,
+            door=door,
+            raw=raw,
+            size=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            envelope_sender=envelope_sender,
+            state=InboundState.IGNORED,
+            reason=f"Stored from {door}.",
+        )
+
+    # By SMTP: the envelope sender (a bounce address here), not the From header.
+    stored("smtp", b"From: Nora <nora@example.com>\r\nSubject: a\r\n\r\nx\r\n", envelope_sender="bounces@lists.test")
+    # By IMAP (no envelope): the From header, said to be one.
+    stored("imap", b"From: Otto Imap <otto@imap.example>\r\nSubject: b\r\n\r\n" + b"y" * 200_000)
+    stored("stdin", b"Subject: no sender at all\r\n\r\nz\r\n")
+    with django_assert_max_num_queries(8):
+        page = admin_client.get("/settings/mailboxes/messages/").content.decode()
+    assert "bounces@lists.test" in page and "nora@example.com" not in page
+    assert "otto@imap.example" in page
+    assert page.count("(From header; no envelope)") == 1
