@@ -25,3 +25,6 @@ class TicketsConfig(AppConfig):
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
+        from tickets.rule_settings import register_sections  # Settings → Triggers and Automations
+
+        register_sections()
