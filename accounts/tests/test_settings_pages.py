@@ -72,10 +72,13 @@ def _settings_routes() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture
 def every_settings_url(admin, agent, customer, billing_team, acme, invite):
+    from tickets.automations import default_autoclose
     from tickets.mail import intake
     from tickets.mail.models import Mailbox
+    from tickets.models import Trigger
 
     mailbox = Mailbox.objects.create(address="sales@desk.test")
+    rules = {"trigger": Trigger.objects.create(name="T", owner=admin), "automation": default_autoclose()}
     inbound = intake.receive(b"From: a@b.test\r\nSubject: Hi\r\n\r\nHello\r\n", door="stdin").inbound
     ids = {"pk": None, "user_id": agent.pk}
     urls = []
@@ -87,6 +90,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "invitation": invite,
             "mailbox": mailbox,  # the email channel's section (tickets.mail.settings)
             "inbound": inbound,
+            **rules,  # tickets.rule_settings
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -97,7 +101,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    assert len(names) == 26  # the index and 25 pages (5 of them the mailboxes section): each is checked below
+    assert len(names) == 38  # the index, 25 pages (5 of them mailboxes) and 12 of triggers and automations
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

@@ -313,6 +313,18 @@ ROUTES = {
     "settings:mailbox": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_messages": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
     "settings:inbound_process": "accounts/tests/test_settings_pages.py, tickets/tests/mail/test_mail_settings.py",
+    "settings:triggers": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_new": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_move": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_active": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_delete": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automations": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_new": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_move": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_active": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_delete": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
 }
 
 
