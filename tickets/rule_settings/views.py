@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Model
+from django.db.models import Max, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import path, reverse
@@ -29,6 +29,8 @@ from helpdesk.forms import apply_errors, error_text
 from tickets import rule_admin
 from tickets.models import Automation, Status, Trigger
 from tickets.rule_settings.forms import ActiveForm, MoveForm, RuleForm, as_text
+
+Rule = Trigger | Automation
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Kind:
     def url(self, suffix: str = "", *args: Any) -> str:
         return reverse(f"settings:{self.one}{suffix}", args=args)
 
-    def rows(self):
+    def rows(self) -> QuerySet[Any]:
         return self.model.objects.select_related("owner").order_by("position", "id")
 
 
@@ -66,7 +68,7 @@ def rules(request: AuthenticatedHttpRequest, kind: Kind) -> HttpResponse:
     )
 
 
-def _form(kind: Kind, rule: Model | None, data: Any = None, *, actor: Any = None) -> RuleForm:
+def _form(kind: Kind, rule: Rule | None, data: Any = None, *, actor: Any = None) -> RuleForm:
     system = bool(getattr(rule, "system_key", None))
     if data is not None:
         return RuleForm(data, trigger=kind.is_trigger, system=system)
@@ -108,7 +110,7 @@ def _test(kind: Kind, form: RuleForm) -> dict[str, Any] | None:
 def _page(
     request: AuthenticatedHttpRequest,
     kind: Kind,
-    rule: Model | None,
+    rule: Rule | None,
     form: RuleForm,
     *,
     tested: dict[str, Any] | None = None,
@@ -174,7 +176,7 @@ def rule_edit(request: AuthenticatedHttpRequest, kind: Kind, pk: int) -> HttpRes
 
 
 def rule_move(request: AuthenticatedHttpRequest, kind: Kind, pk: int) -> HttpResponse:
-    rule = common.get_or_404(kind.model.objects.all(), pk)
+    rule: Rule = common.get_or_404(kind.rows(), pk)
     form = MoveForm(request.POST)
     if form.is_valid():
         rule_admin.move(rule, actor=request.user, up=form.cleaned_data["direction"] == "up")
