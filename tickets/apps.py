@@ -46,3 +46,6 @@ class TicketsConfig(AppConfig):
         if not any(section.slug == "schedules" for section in SECTIONS):
             register(Section("schedules", _("Schedules"), "settings:sla_schedules", "tickets.sla.settings"))
             register(Section("sla-policies", _("SLA policies"), "settings:sla_policies", "tickets.sla.policy_settings"))
+        from tickets.rule_settings import register_sections  # Settings → Triggers and Automations
+
+        register_sections()

@@ -75,12 +75,49 @@ def update(rule: Trigger | Automation, *, actor: User, **fields: Any) -> Trigger
     return rule
 
 
-def delete(rule: Trigger | Automation, *, actor: User) -> None:
+def deletion_refusal(rule: Trigger | Automation) -> str:
+    """Why ``rule`` cannot be deleted, or "" when it can."""
     if isinstance(rule, Automation) and rule.system_key:
-        raise ValidationError(_("The desk's own automation cannot be deleted; pause it instead."))
+        return _("The desk's own automation cannot be deleted; pause it instead.")
+    return ""
+
+
+def delete(rule: Trigger | Automation, *, actor: User) -> None:
+    refusal = deletion_refusal(rule)
+    if refusal:
+        raise ValidationError(refusal)
     with transaction.atomic():
         audit.record_deletion(actor, rule, values(rule))
         rule.delete()
+
+
+def set_active(rule: Trigger | Automation, *, actor: User, active: bool) -> Trigger | Automation:
+    """Resume (checked first, as any change is) or pause ``rule``; pausing is never refused, so a
+    rule that no longer passes its checks — its owner's account was deleted — can be stopped."""
+    if active:
+        return update(rule, actor=actor, active=True)
+    with transaction.atomic(), audit.changing(actor, rule, values):
+        rule.active = False
+        rule.save(update_fields=["active", "updated_at"])
+    return rule
+
+
+def move(rule: Trigger | Automation, *, actor: User, up: bool) -> bool:
+    """Swap ``rule`` with its neighbour above (``up``) or below in the running order, numbering
+    the rules 1, 2, 3… (each changed position with its audit entry). False at either end."""
+    with transaction.atomic():
+        rows = list(type(rule).objects.select_for_update().order_by("position", "id"))
+        index = next(i for i, row in enumerate(rows) if row.pk == rule.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(rows):
+            return False
+        rows[index], rows[other] = rows[other], rows[index]
+        for number, row in enumerate(rows, start=1):
+            if row.position != number:
+                with audit.changing(actor, row, values):
+                    row.position = number
+                    row.save(update_fields=["position", "updated_at"])
+    return True
 
 
 def test_run(conditions: Any, *, automation: bool) -> dict[str, Any]:

@@ -72,12 +72,14 @@ def _settings_routes() -> list[tuple[str, list[str]]]:
 
 @pytest.fixture
 def every_settings_url(admin, agent, customer, billing_team, acme, invite):
+    from tickets.automations import default_autoclose
     from tickets.mail import intake
     from tickets.mail.models import Mailbox
-    from tickets.models import TicketField
+    from tickets.models import TicketField, Trigger
 
     mailbox = Mailbox.objects.create(address="sales@desk.test")
     ticket_field = TicketField.objects.create(key="order_number", label="Order number")
+    rules = {"trigger": Trigger.objects.create(name="T", owner=admin), "automation": default_autoclose()}
     inbound = intake.receive(b"From: a@b.test\r\nSubject: Hi\r\n\r\nHello\r\n", door="stdin").inbound
     from tickets.tests.sla.support import policy, weekday_schedule
 
@@ -96,6 +98,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "ticket_field": ticket_field,  # the desk's ticket fields (tickets.custom_fields_settings)
             "sla_schedule": schedule,  # the SLA sections (tickets.sla.settings, tickets.sla.policy_settings)
             "sla_policy": sla_policy,
+            **rules,  # tickets.rule_settings
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -106,9 +109,9 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    # The index and 36 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
-    # 6 the SLA sections): each is checked below.
-    assert len(names) == 37
+    # The index and 48 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
+    # 6 the SLA sections, 12 the triggers and automations): each is checked below.
+    assert len(names) == 49
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

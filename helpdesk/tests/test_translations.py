@@ -25,7 +25,7 @@ from django.urls import reverse
 from accounts import services as account_services
 from helpdesk.tests.gettext_files import LOCALE, ROOT, Entry, catalog_problems, read_po
 from tickets import services
-from tickets.models import Status
+from tickets.models import Automation, Status
 
 PO = LOCALE / "es" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
@@ -378,9 +378,33 @@ SETTINGS_PAGES = {
     "confirm deleting a team": lambda ids: reverse("settings:team_delete", args=[ids["tech"]]),
     "refuse deleting a team": lambda ids: reverse("settings:team_delete", args=[ids["billing"]]),
     "confirm revoking": lambda ids: reverse("settings:invitation_revoke", args=[ids["invite"]]),
+    "triggers": lambda ids: reverse("settings:triggers"),
+    "a trigger": lambda ids: reverse("settings:trigger", args=[ids["trigger"]]),
+    "new trigger": lambda ids: reverse("settings:trigger_new"),
+    "confirm deleting a trigger": lambda ids: reverse("settings:trigger_delete", args=[ids["trigger"]]),
+    "automations": lambda ids: reverse("settings:automations"),
+    "an automation": lambda ids: reverse("settings:automation", args=[ids["autoclose"]]),
+    "new automation": lambda ids: reverse("settings:automation_new"),
+    "refuse deleting the default automation": lambda ids: reverse(
+        "settings:automation_delete", args=[ids["autoclose"]]
+    ),
 }
+
+
+def _rule_ids(admin) -> dict[str, int]:
+    """A trigger that has failed once, and the desk's auto-close automation (tickets.rule_settings)."""
+    from tickets.automations import default_autoclose
+    from tickets.models import Trigger
+
+    trigger, _ = Trigger.objects.get_or_create(
+        name="Refunds", owner=admin, defaults={"failure_count": 1, "last_error": "Refunds: no such team"}
+    )
+    return {"trigger": trigger.pk, "autoclose": default_autoclose().pk}
+
+
 SETTINGS_DATA = [*DATA, "Bob Colleague", "bob@acme.test", "Technical", "Returns", "Parcels", "Globex", "Initech"]
 SETTINGS_DATA += ["eve@globex.test", "newbie@desk.test", "root@desk.test", "Eve Outsider"]
+SETTINGS_DATA += ["Refunds: no such team", "Refunds"]  # a trigger and its last error
 
 
 @pytest.mark.parametrize("language", ["es", "en"])
@@ -393,10 +417,12 @@ def test_the_settings_area_in_spanish(
     account_services.user_set_locale(user=admin, language=language, time_zone="Europe/Madrid")
     ids = {"bob": org_member.pk, "acme": acme.pk, "billing": billing_team.pk, "tech": tech_team.pk}
     ids["invite"] = _invite_pk()
+    ids.update(_rule_ids(admin))
     response = spanish_settings.get(SETTINGS_PAGES[name](ids))
     assert response.status_code == 200
     html = response.content.decode()
-    left = english_left(html, SETTINGS_DATA, _english_msgids())
+    autoclose = Automation.objects.get(pk=ids["autoclose"])  # its stored name and description are data
+    left = english_left(html, [*SETTINGS_DATA, autoclose.name, autoclose.description], _english_msgids())
     if language == "en":
         assert left != []
         return

@@ -232,6 +232,15 @@ POLICY_JSON = {
     "targets": [{"priority": "high", "metric": "first_reply_time", "minutes": 60, "business_hours": True}],
 }  # fmt: skip
 
+TRIGGER_FORM = {
+    "name": "Refunds", "description": "", "on": "created", "owner": "1",
+    "conditions": json.dumps(TRIGGER_JSON["conditions"]), "actions": json.dumps(TRIGGER_JSON["actions"]),
+}  # fmt: skip
+AUTOMATION_FORM = {
+    "name": "Quiet", "description": "", "owner": "1",
+    "conditions": json.dumps(AUTOMATION_JSON["conditions"]), "actions": json.dumps(AUTOMATION_JSON["actions"]),
+}  # fmt: skip
+
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
@@ -390,6 +399,18 @@ ROUTES: dict[str, Route] = {
     "mail:inbound_amazon_ses": Route(
         get=False, json={"Type": "Notification", "Message": "{}"}, personas=("anonymous",)
     ),
+    "settings:triggers": Route(),
+    "settings:trigger_new": Route(form=TRIGGER_FORM),
+    "settings:trigger": Route(path={"pk": _pk("trigger")}, form={**TRIGGER_FORM, "test": "1"}),
+    "settings:trigger_move": Route(path={"pk": _pk("trigger")}, get=False, form={"direction": "up"}),
+    "settings:trigger_active": Route(path={"pk": _pk("trigger")}, get=False, form={"active": "0", "back": "rule"}),
+    "settings:trigger_delete": Route(path={"pk": _pk("trigger")}, form={"confirmed": "1"}),
+    "settings:automations": Route(),
+    "settings:automation_new": Route(form=AUTOMATION_FORM),
+    "settings:automation": Route(path={"pk": _pk("automation")}, form=AUTOMATION_FORM),
+    "settings:automation_move": Route(path={"pk": _pk("automation")}, get=False, form={"direction": "down"}),
+    "settings:automation_active": Route(path={"pk": _pk("automation")}, get=False, form={"active": "1"}),
+    "settings:automation_delete": Route(path={"pk": _pk("automation")}, form={"confirmed": "1"}),
     # The API (schemathesis covers its documented parameters as well; this adds the hostile kinds).
     "api:ticket-list": Route(
         query=(*TICKET_FILTERS, *LIST),

@@ -348,6 +348,18 @@ ROUTES = {
     "mail:inbound_sendgrid": "tickets/tests/mail/test_webhooks.py",
     "mail:inbound_postmark": "tickets/tests/mail/test_webhooks.py",
     "mail:inbound_amazon_ses": "tickets/tests/mail/test_webhooks.py",
+    "settings:triggers": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_new": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_move": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_active": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:trigger_delete": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automations": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_new": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_move": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_active": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
+    "settings:automation_delete": "tickets/tests/test_rule_settings.py, accounts/tests/test_settings_pages.py",
 }
 
 
