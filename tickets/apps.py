@@ -22,6 +22,10 @@ class TicketsConfig(AppConfig):
         access_changed.connect(live.access_changed, dispatch_uid="tickets.live.access_changed")
         post_save.connect(live.person_changed, sender=get_user_model(), dispatch_uid="tickets.live.person_changed")
         user_logged_out.connect(live.signed_out, dispatch_uid="tickets.live.signed_out")
+        # Saved or deleted SLA policies: the "any active policy?" answer is asked again.
+        from tickets.sla import hook as sla_hook
+
+        sla_hook.connect()
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
