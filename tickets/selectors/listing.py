@@ -59,6 +59,9 @@ SORTS: dict[str, str] = {
     "priority": "priority_rank",
     # By lifecycle: open first.
     "status": "status_rank",
+    # By SLA: the earliest breach (overdue first) first, tickets with nothing due last (a
+    # nullable column: ``helpdesk.keyset`` orders it NULLS LAST, ``-sla`` NULLS FIRST).
+    "sla": "sla_breach_at",
     # Only with a search: best match first (``-relevance`` reverses), as ranked by tickets.search.
     "relevance": "-" + search.RANK,
 }
@@ -395,7 +398,7 @@ def ticket_list(
         qs = search.ranked(qs, user, filters.q)
     elif filters.q:
         qs = search.matching(qs, user, filters.q)
-    return qs.order_by(*keyset.order_by(keys))
+    return qs.order_by(*keyset.order_by(keys, qs))
 
 
 class TicketPage(keyset.Page):

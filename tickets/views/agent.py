@@ -118,7 +118,9 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "label": v.label,
             "count": counts.get(v.key),
             "capped": counts.get(v.key, 0) >= queue.COUNT_CAP,
-            "url": "?" + urlencode({"view": v.key} if v.saved else {"view": v.key, "sort": sort}),
+            # Saved and SLA views open in their own order; the others keep the current one.
+            "url": "?"
+            + urlencode({"view": v.key} if v.saved or v.sort != queue.DEFAULT_SORT else {"view": v.key, "sort": sort}),
             "saved": v.saved,
         }
         for v in views
