@@ -35,6 +35,7 @@ from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
 from tickets.selectors import custom_fields as custom_field_selectors
 from tickets.services import macros as macro_services
+from tickets.sla import selectors as sla_selectors
 from tickets.views import custom_fields as custom_field_views
 
 
@@ -277,6 +278,7 @@ def _render_ticket(
             "stale_changes": stale_changes,
             "macros": macro_services.macros_for(user),
             **custom_field_views.page_context(user, ticket, custom_fields_form),
+            "sla": sla_selectors.ticket_sla(user, ticket),  # tickets.sla.selectors: agents only
         },
         status=status,
     )
