@@ -23,7 +23,8 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from helpdesk.text import unstorable
 
@@ -71,9 +72,29 @@ def ordering_keys(fields: Mapping[str, str], wanted: str) -> list[Key]:
     return [(column, descending)] if column == "id" else [(column, descending), ("id", descending)]
 
 
-def order_by(keys: list[Key]) -> list[str]:
-    """``keys`` as ``order_by`` arguments."""
-    return [f"-{column}" if desc else column for column, desc in keys]
+def order_by(keys: list[Key], qs: QuerySet | None = None) -> list[str | OrderBy]:
+    """``keys`` as ``order_by`` arguments. A nullable column of ``qs``'s model sorts its NULLs
+    last ascending and first descending (each order the exact reverse of the other, on every
+    database: PostgreSQL's default, which its b-tree index serves both ways)."""
+    nullable = _nullable(qs, keys) if qs is not None else set()
+    return [
+        (F(column).desc(nulls_first=True) if desc else F(column).asc(nulls_last=True))
+        if column in nullable
+        else (f"-{column}" if desc else column)
+        for column, desc in keys
+    ]
+
+
+def _nullable(qs: QuerySet, keys: list[Key]) -> set[str]:
+    found = set()
+    for column, _desc in keys:
+        try:
+            field = qs.model._meta.get_field(column)
+        except FieldDoesNotExist:
+            continue
+        if getattr(field, "null", False):
+            found.add(column)
+    return found
 
 
 def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Page:
@@ -84,9 +105,9 @@ def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Pag
     """
     direction, values = decode(cursor, keys, qs) if cursor else (NEXT, None)
     walk = keys if direction == NEXT else [(column, not desc) for column, desc in keys]
-    qs = qs.order_by(*order_by(walk))
+    qs = qs.order_by(*order_by(walk, qs))
     if values is not None:
-        qs = qs.filter(after(walk, values))
+        qs = qs.filter(after(walk, values, _nullable(qs, keys)))
     rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -101,14 +122,30 @@ def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Pag
     )
 
 
-def after(keys: list[Key], values: list) -> Q:
-    """Rows strictly after ``values`` in the order ``keys``: (a, b) > (x, y) as a Q expression."""
+def after(keys: list[Key], values: list, nullable: set[str] = frozenset()) -> Q:  # type: ignore[assignment]
+    """Rows strictly after ``values`` in the order ``keys``: (a, b) > (x, y) as a Q expression.
+    A ``nullable`` column's NULLs come last ascending and first descending (``order_by``)."""
     condition = Q()
     for index in range(len(keys) - 1, -1, -1):
         column, desc = keys[index]
-        step = Q(**{f"{column}__{'lt' if desc else 'gt'}": values[index]})
-        condition = step if index == len(keys) - 1 else step | (Q(**{column: values[index]}) & condition)
+        step, same = _beyond(column, desc, values[index], column in nullable)
+        condition = step if index == len(keys) - 1 else step | (same & condition)
     return condition
+
+
+_NOTHING = Q(pk__in=[])
+
+
+def _beyond(column: str, desc: bool, value: Any, nullable: bool) -> tuple[Q, Q]:
+    """(rows past ``value`` in ``column``'s direction, rows equal to it)."""
+    if not nullable:
+        return Q(**{f"{column}__{'lt' if desc else 'gt'}": value}), Q(**{column: value})
+    isnull = Q(**{f"{column}__isnull": True})
+    if value is None:  # ascending: nothing after the NULLs; descending: every value after them
+        return (~isnull if desc else _NOTHING), isnull
+    if desc:
+        return Q(**{f"{column}__lt": value}), Q(**{column: value})
+    return Q(**{f"{column}__gt": value}) | isnull, Q(**{column: value})
 
 
 def encode(direction: str, keys: list[Key], row: Any) -> str:
@@ -141,9 +178,12 @@ def decode(cursor: str, keys: list[Key], qs: QuerySet) -> tuple[str, list]:
 
 def _value(qs: QuerySet, column: str, raw: Any) -> Any:
     """``raw`` as a value of ``column`` the database can compare with, or ValueError."""
+    field = _field(qs, column)
+    if raw is None and _nullable(qs, [(column, False)]):
+        return None  # the edge row has no value in a nullable column (NULLs sort last)
     if isinstance(raw, dict | list | bool) or raw is None or unstorable(raw) is not None:
         raise ValueError(column)
-    value = _field(qs, column).to_python(raw)
+    value = field.to_python(raw)
     if isinstance(value, int) and not -(2**63) < value < 2**63:
         raise ValueError(column)  # would overflow the database's integer columns
     if isinstance(value, float) and not math.isfinite(value):

@@ -31,6 +31,10 @@ class TicketsConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(definitions_changed, sender=TicketField, dispatch_uid=f"tickets.fields.{signal!r}")
         m2m_changed.connect(definitions_changed, sender=TicketField.teams.through, dispatch_uid="tickets.fields.teams")
+        # Saved or deleted SLA policies: the "any active policy?" answer is asked again.
+        from tickets.sla import hook as sla_hook
+
+        sla_hook.connect()
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))

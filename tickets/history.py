@@ -99,7 +99,30 @@ def describe(event: TicketEvent) -> str:
         return _("stopped sharing the ticket with %(name)s") % {"name": _name(data.get("user"))}
     if kind == EventKind.CUSTOM_FIELD_CHANGED:
         return _custom_field(data)
+    if kind in _SLA_KINDS:
+        return _sla(kind, data)
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
+
+
+_SLA_KINDS = (EventKind.SLA_POLICY_APPLIED, EventKind.SLA_FULFILLED, EventKind.SLA_WARNING, EventKind.SLA_BREACHED)
+
+
+def _sla(kind: str, data: dict) -> str:
+    """The SLA's own events (internal: agents only, as every event stored ``public=False``)."""
+    from tickets.sla.models import Metric
+
+    if kind == EventKind.SLA_POLICY_APPLIED:
+        policy = data.get("policy")
+        if not isinstance(policy, dict):
+            return _("stopped applying an SLA policy")
+        return _("applied SLA policy “%(name)s”") % {"name": policy.get("name") or "?"}
+    metric = data.get("metric")
+    target = _label(Metric, metric).lower() if metric else _("an SLA target")
+    if kind == EventKind.SLA_FULFILLED:
+        return _("recorded the %(target)s target as met") % {"target": target}
+    if kind == EventKind.SLA_WARNING:
+        return _("warned that the %(target)s target breaches within 30 minutes") % {"target": target}
+    return _("recorded the %(target)s target as breached") % {"target": target}
 
 
 def via(event: TicketEvent) -> str:

@@ -50,6 +50,8 @@ VIEWS = [
     QueueView("pending", pgettext_lazy("queue view", "Pending")),
     QueueView("on_hold", pgettext_lazy("queue view", "On hold")),
     QueueView("solved", pgettext_lazy("queue view", "Recently solved")),
+    QueueView("sla_breaching", pgettext_lazy("queue view", "Breaching within 1 h")),
+    QueueView("sla_breached", pgettext_lazy("queue view", "Breached")),
     QueueView("all", pgettext_lazy("queue view", "All")),
 ]
 VIEW_KEYS = [v.key for v in VIEWS]
@@ -77,7 +79,12 @@ EMPTY_TEXTS = {
     "on_hold": _("No ticket is on hold."),
     "solved": _("No ticket was solved in the last 30 days."),
     "all": _("There are no tickets yet. They appear here when customers write in."),
+    "sla_breaching": _("No ticket breaches its service level agreement within the next hour."),
+    "sla_breached": _("No ticket has an unmet breached service level agreement target."),
 }
+#: The SLA views: what their lists and counts sort by (``ticket_sla_breach_idx``).
+SLA_VIEWS = ("sla_breaching", "sla_breached")
+SLA_SOON = timedelta(hours=1)
 NO_TEAM_TEXT = _("You are not in a team yet — an admin adds you to teams, and their tickets appear here.")
 
 
@@ -111,6 +118,13 @@ def view_filter(key: str, user: User) -> Q:
         return Q(status=Status.SOLVED, solved_at__gte=timezone.now() - timedelta(days=SOLVED_RECENT_DAYS))
     if key == "all":
         return Q()
+    # ``Ticket.sla_breach_at``: the earliest breach of a running clock or of a breached one not
+    # yet met; both views are one range of ``ticket_sla_breach_idx``.
+    if key == "sla_breaching":
+        now = timezone.now()
+        return Q(sla_breach_at__gt=now, sla_breach_at__lte=now + SLA_SOON)
+    if key == "sla_breached":
+        return Q(sla_breach_at__lte=timezone.now())
     raise ValueError(f"unknown view {key!r}")
 
 
@@ -180,7 +194,8 @@ def view_counts_sql(user: User, saved: list[tuple[str, Q]] = ()) -> tuple[str, l
     # A saved view's count has no order: the planner may read whichever index serves its
     # conditions (the custom-field GIN index, say) and stop at the cap, where the queue's order
     # would make it walk the whole updated_at index for a rare match (docs/perf/saved-views.md).
-    wheres = [(visible, view_filter(view.key, user)) for view in VIEWS]
+    by_breach = visible.order_by("sla_breach_at", "id")  # the SLA views: off their own index
+    wheres = [(by_breach if view.key in SLA_VIEWS else visible, view_filter(view.key, user)) for view in VIEWS]
     wheres += [(visible.order_by(), where) for _key, where in saved]
     for tickets, where in wheres:
         capped = tickets.filter(where).values("pk")[:COUNT_CAP]
@@ -206,6 +221,9 @@ SORTS: dict[str, tuple[str | Promise, str]] = {
     "-priority": (_("Least urgent first"), "-priority"),
     "status": (_("Status: open first"), "status"),
     "-status": (_("Status: closed first"), "-status"),
+    # SLA: the soonest (or longest overdue) breach first; tickets with nothing due last.
+    "sla": (_("Next breach first"), "sla"),
+    "-sla": (_("Next breach last"), "-sla"),
     # Only with a search (``q``): best match first, as ranked by tickets.search.
     "relevance": (_("Best match (searches)"), listing.SEARCH_SORT),
 }
@@ -227,7 +245,7 @@ def filtered(user: User, view: str, data: dict[str, Any]) -> QuerySet[Ticket]:
 
 
 def apply_sort(qs: QuerySet[Ticket], sort: str) -> QuerySet[Ticket]:
-    return qs.order_by(*keyset.order_by(listing.sort_keys(SORTS[sort][1])))
+    return qs.order_by(*keyset.order_by(listing.sort_keys(SORTS[sort][1]), qs))
 
 
 def encode_cursor(sort: str, ticket: Ticket) -> str:

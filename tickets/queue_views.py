@@ -36,7 +36,8 @@ SAVED_PREFIX = "saved-"
 _UNSOLVED = list(UNSOLVED_STATUSES)
 
 #: Each built-in view's conditions in the engine's shape; None where the engine cannot say it
-#: ("My teams": the viewer's teams, which the queue knows as a list of ids — ``queue._my_team_ids``).
+#: ("My teams": the viewer's teams, which the queue knows as a list of ids — ``queue._my_team_ids``;
+#: the SLA views: due times, which no field of the engine reads).
 BUILTIN_CONDITIONS: dict[str, dict[str, Any] | None] = {
     "unassigned": {
         "all": [
@@ -61,7 +62,12 @@ BUILTIN_CONDITIONS: dict[str, dict[str, Any] | None] = {
         ]
     },
     "all": {"all": []},
+    # Due times of the SLA clocks (``Ticket.sla_breach_at``): no field of the engine says them.
+    "sla_breaching": None,
+    "sla_breached": None,
 }
+#: The built-ins' own order (the SLA views: the next breach first, their index's order).
+BUILTIN_SORTS = {"sla_breaching": "sla", "sla_breached": "sla"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,10 @@ class ViewDefinition:
         return self.saved is None
 
 
-BUILTINS = [ViewDefinition(v.key, v.label, BUILTIN_CONDITIONS[v.key]) for v in queue.VIEWS]
+BUILTINS = [
+    ViewDefinition(v.key, v.label, BUILTIN_CONDITIONS[v.key], sort=BUILTIN_SORTS.get(v.key, queue.DEFAULT_SORT))
+    for v in queue.VIEWS
+]
 
 
 def definition(view: SavedView) -> ViewDefinition:

@@ -26,6 +26,8 @@ def _choices(field: forms.ChoiceField) -> list[tuple[Any, Any]]:
 
 
 def _schema(field: forms.Field) -> dict[str, Any]:
+    if isinstance(field, forms.NullBooleanField):
+        return {"type": "boolean"}
     if isinstance(field, forms.MultipleChoiceField):
         return {"type": "array", "items": {"type": "string", "enum": sorted(v for v, _ in _choices(field) if v)}}
     if isinstance(field, forms.ChoiceField):

@@ -194,7 +194,7 @@ class ViewTickets(generics.GenericAPIView):
         ],
     )
     def get(self, request, ref):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(s.with_sla(self.get_queryset(), request.user))
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from accounts.models import User
 from helpdesk.api.fields import IdField, NamedOut, ObjectIdField, PersonOut
 from tickets import permissions, services
 from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
+from tickets.sla.models import ClockState, Metric, SlaClock
 
 # --- small shapes --------------------------------------------------------------------------------
 
@@ -107,6 +109,49 @@ class EventOut(serializers.ModelSerializer):
         return {"id": obj.actor_id, "name": obj.actor_name}
 
 
+class SlaMetricOut(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    target_minutes = serializers.IntegerField()
+    business_hours = serializers.BooleanField()
+    breach_at = serializers.DateTimeField(allow_null=True, help_text="Set while the clock runs, and once breached.")
+    state = serializers.ChoiceField(choices=ClockState.choices)
+
+
+class SlaOut(serializers.Serializer):
+    policy = NamedOut(allow_null=True)
+    metrics = SlaMetricOut(many=True)
+
+
+def with_sla(queryset: Any, user: Any) -> Any:
+    """``queryset`` with each ticket's SLA clocks for ``TicketOut``'s ``sla`` block: one query a
+    page, for people who may read tickets' internal side (nobody else is shown the block)."""
+    if permissions.readable_notes(user) is None:
+        return queryset
+    return queryset.prefetch_related(Prefetch("sla_clocks", SlaClock.objects.select_related("policy")))
+
+
+def sla_block(clocks: list[SlaClock]) -> dict[str, Any] | None:
+    """A ticket's ``sla`` block: its policy and each metric's clock (None: no clock)."""
+    if not clocks:
+        return None
+    order = [m.value for m in Metric]
+    clocks = sorted(clocks, key=lambda c: order.index(c.metric) if c.metric in order else len(order))
+    policy = next((c.policy for c in clocks if c.policy is not None), None)
+    return {
+        "policy": {"id": policy.pk, "name": policy.name} if policy is not None else None,
+        "metrics": [
+            {
+                "metric": c.metric,
+                "target_minutes": c.target_minutes,
+                "business_hours": c.business_hours,
+                "breach_at": c.breach_at,
+                "state": c.state,
+            }
+            for c in clocks
+        ],
+    }
+
+
 class TicketOut(serializers.ModelSerializer):
     """A ticket as API.md shows it. Expects the list/detail joins and the ``description``,
     ``message_count`` and ``activity_at`` annotations of ``tickets.selectors.ticket_list_for_api``."""
@@ -122,6 +167,10 @@ class TicketOut(serializers.ModelSerializer):
     # The last change the caller may know of: any change for the agents who work the ticket, the
     # last public change for everyone else (the selectors' ``activity_at``; API.md keeps the name).
     updated_at = serializers.DateTimeField(source="activity_at", read_only=True)
+    sla = serializers.SerializerMethodField(
+        help_text="The SLA policy and each metric's clock (null: no SLA applies). Only for people who work "
+        "the ticket; on the list as on the detail."
+    )
     custom_fields = serializers.SerializerMethodField(
         help_text='The desk\'s own fields, `{"key": value}` (GET /api/v1/ticket-fields/ says which). '
         "A field without a value is left out; customers see only fields visible to customers."
@@ -150,6 +199,7 @@ class TicketOut(serializers.ModelSerializer):
             "closed_at",
             "message_count",
             "custom_fields",
+            "sla",
         ]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -169,10 +219,19 @@ class TicketOut(serializers.ModelSerializer):
             self.context["customer_field_keys"] = permissions.visible_custom_field_keys(None)
         return permissions.shown_custom_fields(values, every=False, customer_keys=self.context["customer_field_keys"])
 
+    @extend_schema_field(SlaOut(allow_null=True))
+    def get_sla(self, obj: Ticket) -> dict[str, Any] | None:
+        if not getattr(obj, "reads_internal", False):
+            return None  # left out below; no query for someone who may not read it
+        cached = getattr(obj, "_prefetched_objects_cache", {}).get("sla_clocks")
+        if cached is not None:  # the list prefetches them: one query a page
+            return sla_block(list(cached))
+        return sla_block(list(SlaClock.objects.filter(ticket=obj).select_related("policy")))
+
     #: The ticket's internal fields: shown only to people who may read its internal side (the
     #: selectors' ``reads_internal``), so a customer's copy — and its ETag — does not change when
     #: agents retag or move a ticket.
-    sometimes_omitted = ("tags", "team")  # the schema documents them as optional
+    sometimes_omitted = ("tags", "team", "sla")  # the schema documents them as optional
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
         data = super().to_representation(instance)

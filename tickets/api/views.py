@@ -120,8 +120,9 @@ class TicketList(generics.GenericAPIView):
         return selectors.sorts_for(user if user is not None and user.is_authenticated else None)
 
     ordering_description = (
-        "One of created_at, updated_at, priority (urgent first), status (lifecycle order), relevance "
-        "(best match first; only with `q`); `-` reverses. Default `-updated_at`, or `relevance` with `q`."
+        "One of created_at, updated_at, priority (urgent first), status (lifecycle order), sla (next SLA breach "
+        "first, tickets with none last; agents only), relevance (best match first; only with `q`); `-` reverses. "
+        "Default `-updated_at`, or `relevance` with `q`."
     )
 
     def _searching(self) -> bool:
@@ -157,7 +158,7 @@ class TicketList(generics.GenericAPIView):
             )
         except keyset.BadOrdering as exc:
             raise ValidationError({"ordering": [str(exc)]}) from None
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(s.with_sla(queryset, request.user))  # the ``sla`` blocks: one query
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(

@@ -137,6 +137,11 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The earliest breach_at of the ticket's SLA clocks that are running or breached and not yet
+    # met (None: nothing is due). Denormalized from tickets.sla.models.SlaClock by sla_refresh, so
+    # the queue sorts by it ("Next breach first"), filters on it ("Breaching within 1 h",
+    # "Breached", ?sla_breach_before=) and counts it off its own index, without a join per row.
+    sla_breach_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -195,6 +200,9 @@ class Ticket(models.Model):
             models.Index(fields=["priority_rank", "id"], name="ticket_priority_idx"),
             models.Index(fields=["status_rank", "id"], name="ticket_status_rank_idx"),
             models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            # "Next breach first" (NULLS LAST, then by id) with its cursor, and the SLA views:
+            # the tickets due before a moment are one range of it.
+            models.Index(fields=["sla_breach_at", "id"], name="ticket_sla_breach_idx"),
             # Statistics: the tickets solved in a period (only solved tickets have the column set),
             # first responses in a period, and the open tickets held by each assignee.
             models.Index(fields=["solved_at"], name="ticket_solved_idx", condition=models.Q(solved_at__isnull=False)),

@@ -30,13 +30,25 @@ COLUMNS: dict[str, str] = {
     "assignee": _("Assignee"),
     "team": _("Team"),
     "tags": _("Tags"),
+    "sla": _("Next breach"),
     "created": _("Created"),
     "updated": _("Updated"),
 }  # type: ignore[dict-item]
-DEFAULT_COLUMNS = ["subject", "requester", "organization", "status", "priority", "assignee", "team", "tags", "updated"]
+DEFAULT_COLUMNS = [
+    "subject",
+    "requester",
+    "organization",
+    "status",
+    "priority",
+    "assignee",
+    "team",
+    "tags",
+    "sla",
+    "updated",
+]
 CUSTOM_COLUMN_PREFIX = "custom."
 #: The queue's sort keys (``tickets.queue.SORTS`` without the search-only "relevance").
-SORT_KEYS = ("-updated", "updated", "-created", "created", "priority", "-priority", "status", "-status")
+SORT_KEYS = ("-updated", "updated", "-created", "created", "priority", "-priority", "status", "-status", "sla", "-sla")
 
 
 class SavedView(models.Model):

@@ -84,7 +84,7 @@ STAFF_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel"
 
 #: List filters on internal fields (``INTERNAL_TICKET_FIELDS``): refused to people who do not
 #: work tickets, so a customer cannot learn a ticket's tags or team by filtering on them.
-INTERNAL_LIST_FILTERS = ("team", "tag")
+INTERNAL_LIST_FILTERS = ("team", "tag", "sla_breached", "sla_breach_before")
 
 
 def refused_list_filters(user: Person, given: Iterable[str]) -> list[str]:

@@ -59,6 +59,9 @@ SORTS: dict[str, str] = {
     "priority": "priority_rank",
     # By lifecycle: open first.
     "status": "status_rank",
+    # By SLA: the earliest breach (overdue first) first, tickets with nothing due last (a
+    # nullable column: ``helpdesk.keyset`` orders it NULLS LAST, ``-sla`` NULLS FIRST).
+    "sla": "sla_breach_at",
     # Only with a search: best match first (``-relevance`` reverses), as ranked by tickets.search.
     "relevance": "-" + search.RANK,
 }
@@ -68,11 +71,15 @@ SEARCH_SORT = "relevance"
 
 def sorts_for(user: User | None) -> dict[str, str]:
     """``SORTS`` as ``user`` may sort: ``updated_at`` is the activity they may know of
-    (``permissions.activity_column``: every change for agents, public changes for customers).
+    (``permissions.activity_column``: every change for agents, public changes for customers);
+    ``sla`` only for people who work tickets.
     Without a user, the agents' columns."""
     if user is None:
         return SORTS
-    return {**SORTS, "updated_at": permissions.activity_column(user)}
+    sorts = {**SORTS, "updated_at": permissions.activity_column(user)}
+    if not permissions.works_tickets(user):
+        sorts.pop("sla")  # SLA due times are internal: a customer may not even order by them
+    return sorts
 
 
 def sort_keys(sort: str, user: User | None = None) -> list[keyset.Key]:
@@ -105,6 +112,10 @@ class TicketFilters:
     updated_before: datetime | None = None
     #: Custom field filters (``custom_fields.FieldFilter``), from ``field``/``value`` and ``cf_<key>``.
     custom_fields: tuple[FieldFilter, ...] = ()
+    #: SLA (agents only): an unmet target past its breach time (True) or none (False); a next
+    #: breach before this instant (``Ticket.sla_breach_at``, its index).
+    sla_breached: bool | None = None
+    sla_breach_before: datetime | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> TicketFilters:
@@ -122,6 +133,7 @@ class TicketFilters:
             channel=data.get("channel") or "",
             q=(data.get("q") or "").strip(),
             custom_fields=tuple(data.get("custom_fields") or ()),
+            sla_breached=data.get("sla_breached"),
             **bounds,
         )
 
@@ -142,7 +154,12 @@ class TicketFilters:
             where &= Q(team__isnull=True)
         elif self.team is not None:
             where &= Q(team=self.team)
-        if self.team is not None or self.tag or any(not f.visible_to_customers for f in self.custom_fields):
+        if self.sla_breached is True:
+            where &= Q(sla_breach_at__lte=timezone.now())
+        elif self.sla_breached is False:
+            where &= Q(sla_breach_at__isnull=True) | Q(sla_breach_at__gt=timezone.now())
+        sla = self.sla_breached is not None or self.sla_breach_before is not None
+        if sla or self.team is not None or self.tag or any(not f.visible_to_customers for f in self.custom_fields):
             # Team, tags and agents-only custom fields are internal: they never make a ticket turn up for someone who may not
             # read its internal side (a customer asking ``?tag=vip`` learns nothing).
             notes = permissions.readable_notes(user)
@@ -177,6 +194,7 @@ _BOUNDS = {
     "created_before": "created_at__lt",
     "updated_after": "updated_at__gte",
     "updated_before": "updated_at__lt",
+    "sla_breach_before": "sla_breach_at__lt",
 }
 
 
@@ -332,6 +350,16 @@ class TicketFilterForm(forms.Form):
         "Also `cf_<key>=<value>`, repeatable over fields.",
     )
     value = forms.CharField(required=False, max_length=1000, help_text="The value for `field`.")
+    sla_breached = forms.NullBooleanField(
+        required=False,
+        help_text="`true`: tickets with an SLA target past its breach time and not met; `false`: the others. "
+        "Agents only.",
+    )
+    sla_breach_before = MomentField(
+        required=False,
+        help_text="Tickets whose next SLA breach (still to come, or past and not met) is before this moment. "
+        "Agents only.",
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -395,7 +423,7 @@ def ticket_list(
         qs = search.ranked(qs, user, filters.q)
     elif filters.q:
         qs = search.matching(qs, user, filters.q)
-    return qs.order_by(*keyset.order_by(keys))
+    return qs.order_by(*keyset.order_by(keys, qs))
 
 
 class TicketPage(keyset.Page):

@@ -51,8 +51,14 @@ def ticket_list_for_requester(user: User) -> QuerySet[Ticket]:
 
 def ticket_get_for_user(user: User, pk: object) -> Ticket:
     """The ticket ``pk`` with its detail joins, or ``Http404`` when ``user`` may not see it."""
-    qs = Ticket.objects.select_related("requester", "assignee", "team", "organization", "created_by").prefetch_related(
-        "tags"
+    from tickets.sla.models import SlaClock
+
+    qs = (
+        Ticket.objects.select_related("requester", "assignee", "team", "organization", "created_by")
+        .prefetch_related("tags")
+        # Whether the ticket has SLA clocks, in the same query: the agent's SLA card reads them
+        # only then (``tickets.sla.selectors``), so a ticket outside every SLA costs nothing more.
+        .annotate(has_sla_clocks=Exists(SlaClock.objects.filter(ticket=OuterRef("pk"))))
     )
     return permissions.get_ticket_or_404(user, pk, qs)
 

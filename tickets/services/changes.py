@@ -23,6 +23,7 @@ from tickets import caching, live, notifications, permissions, triggers
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.rules import context as rule_context
+from tickets.sla import hook as sla_hook
 
 # What the statistics count (tickets.stats): solves and reopens, who holds which open ticket and
 # in which team, and staff replies (replies, first responses). Nothing else changes a figure.
@@ -122,7 +123,9 @@ class TicketChange:
 
         Open live streams hear of every change that wrote history, whatever the flags
         (``tickets.live``: sent at commit, dropped on rollback), and so do the triggers
-        (``tickets.triggers``: run once committed, each at most once per change)."""
+        (``tickets.triggers``: run once committed, each at most once per change), and then the
+        ticket's SLA clocks are refreshed (``tickets.sla.hook``: after the triggers, so their
+        changes count; one cache read when no policy is active)."""
         if self.events:
             live.ticket_changed(self.ticket.pk)
         if notify:
@@ -132,3 +135,5 @@ class TicketChange:
             caching.tickets_changed(statistics=self._statistics, teams=self._teams, people=self._people)
         # Then the triggers answer the committed change (``tickets.triggers``).
         triggers.after_change(self)
+        # Registered after the triggers' callback: the clocks see what the triggers changed.
+        sla_hook.after_change(self)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from tickets import caching
 from tickets.models import EventKind, Message, Ticket, TicketEvent
 from tickets.rules import conditions
 from tickets.sla import clocks
@@ -182,13 +183,34 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
             if metric not in targets and clock.state in ACTIVE:
                 clock.delete()  # no target any more: an unfinished clock has nothing to measure
         if not targets:
-            return list(SlaClock.objects.filter(ticket=ticket))
+            return _denormalize(ticket, list(SlaClock.objects.filter(ticket=ticket)))
         schedule = schedule_of(policy) if policy else None
         work = _Clockwork(schedule.calendar() if schedule else None, now)
         facts = facts_for(ticket)
         for metric, target in targets.items():
             _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
-        return list(SlaClock.objects.filter(ticket=ticket))
+        return _denormalize(ticket, list(SlaClock.objects.filter(ticket=ticket)))
+
+
+def open_breach_at(clock: SlaClock) -> datetime | None:
+    """When ``clock`` breaches or breached, while that is still open: running, or breached and
+    not met since (None otherwise)."""
+    if clock.state == ClockState.RUNNING or (clock.state == ClockState.BREACHED and clock.fulfilled_at is None):
+        return clock.breach_at
+    return None
+
+
+def _denormalize(ticket: Ticket, found: list[SlaClock]) -> list[SlaClock]:
+    """Keep ``Ticket.sla_breach_at`` (the queue's "Next breach") in line with the clocks; a
+    change expires the queue counts. The sweeper needs no such step: breaching a clock keeps its
+    breach_at, still open."""
+    due = [at for at in map(open_breach_at, found) if at is not None]
+    earliest = min(due) if due else None
+    if ticket.sla_breach_at != earliest:
+        Ticket.objects.filter(pk=ticket.pk).update(sla_breach_at=earliest)
+        ticket.sla_breach_at = earliest
+        caching.tickets_changed(statistics=False, teams=[ticket.team_id], people=[ticket.assignee_id])
+    return found
 
 
 def _refresh_one(

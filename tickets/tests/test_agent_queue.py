@@ -57,6 +57,8 @@ def test_view_counts_in_one_query(agent, customer, admin, django_assert_num_quer
         "pending": 1,
         "on_hold": 1,
         "solved": 1,
+        "sla_breaching": 0,  # no SLA policy
+        "sla_breached": 0,
         "all": 5,
     }
 
@@ -295,6 +297,8 @@ def test_queue_page_shows_the_list_first_and_counts_when_known(client, agent, cu
             "pending": 0,
             "on_hold": 0,
             "solved": 0,
+            "sla_breaching": 0,
+            "sla_breached": 0,
             "all": 1,
         },
         "cap": queue.COUNT_CAP,

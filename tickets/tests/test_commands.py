@@ -77,6 +77,14 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     for customer in User.objects.filter(role=Role.CUSTOMER):
         for ticket in permissions.visible_tickets(customer):
             assert not any(m.internal for m in selectors.messages_for(customer, ticket))
+    # SLA: office hours, one policy for every ticket, clocks from the history (issue 17).
+    from tickets.sla.models import ClockState, Schedule, SlaClock, SlaPolicy
+
+    assert Schedule.objects.get(is_default=True).intervals.count() == 5
+    assert SlaPolicy.objects.get().targets.count() == 12
+    assert Ticket.objects.filter(sla_breach_at__isnull=False, status=Status.OPEN).exists()  # the queue's column
+    states = set(SlaClock.objects.values_list("state", flat=True))
+    assert {ClockState.FULFILLED, ClockState.BREACHED} <= states
     # Team-scoped agents see only their team's tickets.
     ben = User.objects.get(email="ben@example.com")
     assert set(permissions.visible_tickets(ben).values_list("team__name", flat=True)) == {"Billing"}

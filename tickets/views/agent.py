@@ -35,6 +35,7 @@ from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
 from tickets.selectors import custom_fields as custom_field_selectors
 from tickets.services import macros as macro_services
+from tickets.sla import selectors as sla_selectors
 from tickets.views import custom_fields as custom_field_views
 
 
@@ -118,7 +119,9 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "label": v.label,
             "count": counts.get(v.key),
             "capped": counts.get(v.key, 0) >= queue.COUNT_CAP,
-            "url": "?" + urlencode({"view": v.key} if v.saved else {"view": v.key, "sort": sort}),
+            # Saved and SLA views open in their own order; the others keep the current one.
+            "url": "?"
+            + urlencode({"view": v.key} if v.saved or v.sort != queue.DEFAULT_SORT else {"view": v.key, "sort": sort}),
             "saved": v.saved,
         }
         for v in views
@@ -275,6 +278,7 @@ def _render_ticket(
             "stale_changes": stale_changes,
             "macros": macro_services.macros_for(user),
             **custom_field_views.page_context(user, ticket, custom_fields_form),
+            "sla": sla_selectors.ticket_sla(user, ticket),  # tickets.sla.selectors: agents only
         },
         status=status,
     )

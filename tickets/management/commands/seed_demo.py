@@ -163,6 +163,7 @@ class Command(BaseCommand):
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
             self._rules(people)  # after the history: the demo tickets stay as they were
+            self._sla()  # and SLA clocks from that history, so the queue shows its Next breach column
         self.stdout.write(self.style.SUCCESS(f"Demo desk ready: {Ticket.objects.count()} tickets."))
         self._print_logins()
 
@@ -357,6 +358,30 @@ class Command(BaseCommand):
                 "closed_at",
             ]
         )
+
+    @staticmethod
+    def _sla() -> None:
+        """Office hours (Mon–Fri 09:00–17:00 in the desk's time zone) and one policy for every
+        ticket with targets per priority; then every ticket's clocks from its history."""
+        from datetime import time
+
+        from tickets.sla import services as sla_services
+        from tickets.sla.models import Metric
+        from tickets.sla.refresh import sla_refresh
+
+        office = [(day, time(9), time(17)) for day in range(5)]
+        sla_services.schedule_save(name="Office hours", time_zone=settings.TIME_ZONE, is_default=True, intervals=office)
+        hours = {"urgent": (1, 8), "high": (4, 24), "normal": (8, 40), "low": (24, 80)}  # first reply, resolution
+        targets = []
+        for priority, (first, resolution) in hours.items():
+            targets += [
+                (priority, Metric.FIRST_REPLY_TIME, first * 60, True),
+                (priority, Metric.NEXT_REPLY_TIME, first * 2 * 60, True),
+                (priority, Metric.RESOLUTION_TIME, resolution * 60, True),
+            ]
+        sla_services.policy_save(name="Standard support", description="Every ticket.", targets=targets)
+        for ticket in Ticket.objects.order_by("pk"):
+            sla_refresh(ticket)
 
     @staticmethod
     def _rules(people: dict) -> None:

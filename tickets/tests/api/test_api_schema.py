@@ -80,7 +80,7 @@ def test_schema_agrees_with_api_md(client):
     assert set(ticket) == {
         "id", "url", "subject", "description", "status", "priority", "category", "channel", "tags", "requester",
         "assignee", "team", "organization", "created_at", "updated_at", "first_response_at", "solved_at",
-        "closed_at", "message_count", "custom_fields",
+        "closed_at", "message_count", "custom_fields", "sla",
     }  # fmt: skip
     assert set(components["MessageOut"]["properties"]) == {
         "id", "ticket", "author", "body", "internal", "attachments", "created_at"
@@ -96,6 +96,7 @@ def test_schema_agrees_with_api_md(client):
     assert params >= {
         "status", "priority", "assignee", "team", "requester", "organization", "tag", "category", "channel", "q",
         "created_after", "created_before", "updated_after", "updated_before", "ordering", "cursor", "page_size",
+        "sla_breached", "sla_breach_before",
     }  # fmt: skip
     envelope = components["PaginatedTicketOutList"]
     assert set(envelope["properties"]) == {"next", "previous", "results"}

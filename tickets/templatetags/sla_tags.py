@@ -1,0 +1,26 @@
+"""``{% sla_due ticket.sla_breach_at %}``: a breach time worded and coloured (``tickets.sla.display``)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+
+from tickets.sla import display
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def sla_due(context, at):
+    """Nothing for nothing due; else ``<time>`` with the words and the tone's class. ``now`` is
+    read once per page (``context["sla_now"]`` when the view gives it)."""
+    found = display.due(at, context.get("sla_now"))
+    if found is None:
+        return ""
+    return format_html(
+        '<time class="sla-due sla-{}" datetime="{}" title="{}">{}</time>',
+        found.tone,
+        found.at.isoformat(),
+        found.at.strftime("%Y-%m-%d %H:%M %Z"),
+        found.text,
+    )
