@@ -133,7 +133,7 @@ def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
     values.update({key: value for key, value in changes.items() if key in values})
     parsed = _clean(actor=actor, **values)
     with transaction.atomic():
-        macro = Macro.objects.select_for_update().select_related("team").get(pk=macro.pk)
+        macro = Macro.objects.select_for_update(of=("self",)).select_related("team").get(pk=macro.pk)
         before = audit_values(macro) if macro.shared else None
         macro.name = values["name"].strip()
         macro.description = values["description"].strip()
