@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Team
@@ -16,12 +17,17 @@ from tickets.rules import actions as rule_actions
 from tickets.rules import placeholders
 from tickets.services.macros import DESCRIPTION_MAX, NAME_MAX
 
-#: What a new macro's actions start as.
-EXAMPLE = [
-    {"action": "add_reply", "value": "Hello {{requester.first_name}}, thanks for writing. We are on it."},
-    {"action": "set_status", "value": "pending"},
-    {"action": "add_tags", "value": ["answered"]},
-]
+
+def example() -> list[dict[str, Any]]:
+    """What a new macro's actions start as, its reply in the reader's language."""
+    reply = _("Hello {{requester.first_name}}, thanks for writing. We are on it.")
+    return [
+        {"action": "add_reply", "value": reply},
+        {"action": "set_status", "value": "pending"},
+        {"action": "add_tags", "value": [_("answered")]},
+    ]
+
+
 SHARED_SCOPES = [(MacroScope.TEAM.value, MacroScope.TEAM.label), (MacroScope.EVERYONE.value, MacroScope.EVERYONE.label)]
 
 

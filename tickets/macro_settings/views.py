@@ -31,7 +31,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.settings_pages import common
 from helpdesk.forms import apply_errors, error_text
 from tickets import permissions
-from tickets.macro_settings.forms import EXAMPLE, ActiveForm, MacroForm, action_reference, placeholder_reference
+from tickets.macro_settings.forms import ActiveForm, MacroForm, action_reference, example, placeholder_reference
 from tickets.models import Macro, MacroScope
 from tickets.rule_settings.forms import as_text
 from tickets.services import macros as macro_services
@@ -104,7 +104,7 @@ def _form(place: Place, macro: Macro | None, data: Any = None) -> MacroForm:
     if data is not None:
         return MacroForm(data, personal=place.personal)
     if macro is None:
-        initial = {"scope": MacroScope.EVERYONE.value, "actions": as_text(EXAMPLE)}
+        initial = {"scope": MacroScope.EVERYONE.value, "actions": as_text(example())}
     else:
         initial = {"name": macro.name, "description": macro.description, "scope": macro.scope,
                    "team": macro.team_id, "actions": as_text(macro.actions)}  # fmt: skip
