@@ -157,10 +157,10 @@ def test_a_section_is_one_line(settings):
     """The registry: a registered section appears in the side navigation, before the audit log."""
     before = list(SECTIONS)
     try:
-        register(Section("macros", "Macros", "settings:teams", "accounts.settings_pages.teams"))
-        assert [s.slug for s in SECTIONS][-2:] == ["macros", "audit"]
+        register(Section("canned", "Canned", "settings:teams", "accounts.settings_pages.teams"))
+        assert [s.slug for s in SECTIONS][-2:] == ["canned", "audit"]
         with pytest.raises(ValueError):
-            register(Section("macros", "Macros", "settings:teams", "accounts.settings_pages.teams"))
+            register(Section("canned", "Canned", "settings:teams", "accounts.settings_pages.teams"))
     finally:
         SECTIONS[:] = before
 
