@@ -44,6 +44,8 @@ WORD_FIELDS = {
     "Default priority", "Allow unknown senders", "Cc as collaborators", "IMAP security", "IMAP password", "State",
     # tickets.services.ticket_fields: ticket field definitions.
     "Type", "Visible to customers", "Required in the portal", "Required before solving",
+    # tickets.services.macros: shared macros.
+    "Shared with",
 }  # fmt: skip
 
 

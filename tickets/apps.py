@@ -53,3 +53,6 @@ class TicketsConfig(AppConfig):
         from tickets.rule_settings import register_sections  # Settings → Triggers and Automations
 
         register_sections()
+        from tickets.macro_settings import register_section  # Settings → Macros (shared macros)
+
+        register_section()

@@ -85,6 +85,9 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 
     schedule = weekday_schedule()
     sla_policy = policy(schedule=schedule)
+    from tickets.services.macros import macro_create
+
+    macro = macro_create(actor=admin, name="M", actions=[{"action": "add_tags", "value": ["m"]}], scope="everyone")
     ids = {"pk": None, "user_id": agent.pk}
     urls = []
     for name, params in _settings_routes():
@@ -99,6 +102,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "sla_schedule": schedule,  # the SLA sections (tickets.sla.settings, tickets.sla.policy_settings)
             "sla_policy": sla_policy,
             **rules,  # tickets.rule_settings
+            "macro": macro,  # the shared macros (tickets.macro_settings)
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -109,9 +113,9 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    # The index and 48 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
-    # 6 the SLA sections, 12 the triggers and automations): each is checked below.
-    assert len(names) == 49
+    # The index and 53 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
+    # 6 the SLA sections, 12 the triggers and automations, 5 the shared macros): each is checked below.
+    assert len(names) == 54
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])
@@ -153,10 +157,10 @@ def test_a_section_is_one_line(settings):
     """The registry: a registered section appears in the side navigation, before the audit log."""
     before = list(SECTIONS)
     try:
-        register(Section("macros", "Macros", "settings:teams", "accounts.settings_pages.teams"))
-        assert [s.slug for s in SECTIONS][-2:] == ["macros", "audit"]
+        register(Section("canned", "Canned", "settings:teams", "accounts.settings_pages.teams"))
+        assert [s.slug for s in SECTIONS][-2:] == ["canned", "audit"]
         with pytest.raises(ValueError):
-            register(Section("macros", "Macros", "settings:teams", "accounts.settings_pages.teams"))
+            register(Section("canned", "Canned", "settings:teams", "accounts.settings_pages.teams"))
     finally:
         SECTIONS[:] = before
 

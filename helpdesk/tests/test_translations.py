@@ -240,6 +240,8 @@ AGENT_PAGES = {
     "agent queue": lambda t: reverse("agent:queue") + "?view=all",
     "agent ticket": lambda t: reverse("agent:ticket", args=[t.pk]),
     "agent profile": lambda t: reverse("accounts:profile"),
+    "my macros": lambda t: reverse("agent:my_macros"),
+    "new personal macro": lambda t: reverse("agent:my_macro_new"),
 }
 
 
@@ -388,6 +390,10 @@ SETTINGS_PAGES = {
     "refuse deleting the default automation": lambda ids: reverse(
         "settings:automation_delete", args=[ids["autoclose"]]
     ),
+    "macros": lambda ids: reverse("settings:macros"),
+    "a macro": lambda ids: reverse("settings:macro", args=[ids["macro"]]),
+    "new macro": lambda ids: reverse("settings:macro_new"),
+    "confirm deleting a macro": lambda ids: reverse("settings:macro_delete", args=[ids["macro"]]),
 }
 
 
@@ -399,12 +405,19 @@ def _rule_ids(admin) -> dict[str, int]:
     trigger, _ = Trigger.objects.get_or_create(
         name="Refunds", owner=admin, defaults={"failure_count": 1, "last_error": "Refunds: no such team"}
     )
-    return {"trigger": trigger.pk, "autoclose": default_autoclose().pk}
+    from tickets.models import Macro
+    from tickets.services.macros import macro_create
+
+    macro = Macro.objects.filter(name="Refund sent").first() or macro_create(
+        actor=admin, name="Refund sent", actions=[{"action": "add_tags", "value": ["refund"]}], scope="everyone"
+    )
+    return {"trigger": trigger.pk, "autoclose": default_autoclose().pk, "macro": macro.pk}
 
 
 SETTINGS_DATA = [*DATA, "Bob Colleague", "bob@acme.test", "Technical", "Returns", "Parcels", "Globex", "Initech"]
 SETTINGS_DATA += ["eve@globex.test", "newbie@desk.test", "root@desk.test", "Eve Outsider"]
 SETTINGS_DATA += ["Refunds: no such team", "Refunds"]  # a trigger and its last error
+SETTINGS_DATA += ["Refund sent"]  # a shared macro
 
 
 @pytest.mark.parametrize("language", ["es", "en"])

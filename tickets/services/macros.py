@@ -10,6 +10,7 @@ says "via macro …".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import audit
 from accounts.models import Team, User
 from helpdesk.forms import error_text
 from tickets import permissions
@@ -31,6 +33,20 @@ from tickets.services.validation import MAX_BULK_TICKETS, require_signed_in
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 300
+
+
+@audit.untranslated
+def audit_values(macro: Macro) -> audit.Values:
+    """A shared macro as the audit log shows it (personal macros are their owner's tools, not
+    the desk's settings, and are not logged)."""
+    return {
+        "Name": macro.name,
+        "Description": macro.description,
+        "Shared with": str(macro.get_scope_display()),
+        "Team": macro.team.name if macro.team_id else "",
+        "Actions": json.dumps(macro.actions, ensure_ascii=False),
+        "Active": audit._yes_no(macro.active),
+    }
 
 
 def _clean(
@@ -81,17 +97,21 @@ def macro_create(
     if not permissions.works_tickets(actor):
         raise PermissionDenied("Only agents and administrators have macros.")
     parsed = _clean(actor=actor, name=name, description=description, actions=actions, scope=scope, team=team)
-    return Macro.objects.create(
-        name=name.strip(),
-        description=description.strip(),
-        actions=[action.as_json() for action in parsed],
-        scope=scope,
-        owner=actor if scope == MacroScope.PERSONAL else None,
-        team=team if scope == MacroScope.TEAM else None,
-        active=active,
-        position=position,
-        created_by=actor,
-    )
+    with transaction.atomic():
+        macro = Macro.objects.create(
+            name=name.strip(),
+            description=description.strip(),
+            actions=[action.as_json() for action in parsed],
+            scope=scope,
+            owner=actor if scope == MacroScope.PERSONAL else None,
+            team=team if scope == MacroScope.TEAM else None,
+            active=active,
+            position=position,
+            created_by=actor,
+        )
+        if macro.shared:
+            audit.record_addition(actor, macro, audit_values(macro))
+    return macro
 
 
 def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
@@ -113,7 +133,8 @@ def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
     values.update({key: value for key, value in changes.items() if key in values})
     parsed = _clean(actor=actor, **values)
     with transaction.atomic():
-        macro = Macro.objects.select_for_update().get(pk=macro.pk)
+        macro = Macro.objects.select_for_update(of=("self",)).select_related("team").get(pk=macro.pk)
+        before = audit_values(macro) if macro.shared else None
         macro.name = values["name"].strip()
         macro.description = values["description"].strip()
         macro.actions = [action.as_json() for action in parsed]
@@ -128,6 +149,8 @@ def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
         if "position" in changes:
             macro.position = int(changes["position"] or 0)
         macro.save()
+        if before is not None or macro.shared:
+            audit.record_change(actor, macro, before or {}, audit_values(macro))
     return macro
 
 
@@ -135,7 +158,10 @@ def macro_delete(*, actor: User, macro: Macro) -> None:
     actor = require_signed_in(actor)
     if not permissions.may_manage_macro(actor, macro):
         raise PermissionDenied("You may not delete this macro.")
-    macro.delete()
+    with transaction.atomic():
+        if macro.shared:
+            audit.record_deletion(actor, macro, audit_values(macro))
+        macro.delete()
 
 
 def macros_for(agent: User) -> list[Macro]:
@@ -164,6 +190,25 @@ def macro_preview(*, actor: User, macro: Macro, ticket: Ticket) -> dict[str, Any
     """What applying ``macro`` to ``ticket`` would change, without writing (``actions.preview``)."""
     actor = require_signed_in(actor)
     parsed = _actions_of(actor, macro)
+    if not permissions.can(actor, permissions.Action.VIEW, ticket):
+        raise Http404("No such ticket.")
+    return rule_actions.preview(parsed, ticket=ticket, actor=actor)
+
+
+def macro_preview_draft(*, actor: User, actions: Any, ticket: Ticket) -> dict[str, Any]:
+    """What a macro being written (``actions``, not saved) would change on ``ticket``, as
+    ``macro_preview`` says it; writes nothing. ``ValidationError`` on "actions" in the engine's
+    words; ``Http404`` for a ticket ``actor`` may not see."""
+    actor = require_signed_in(actor)
+    if not permissions.may_create_macro(actor, MacroScope.PERSONAL):
+        raise PermissionDenied("Only agents and administrators have macros.")
+    try:
+        parsed = rule_actions.parse(actions)
+        if not parsed:
+            raise ValidationError(_("Add at least one action."))
+        rule_actions.check_owner(parsed, actor)
+    except ValidationError as exc:
+        raise ValidationError({"actions": exc.messages}) from None
     if not permissions.can(actor, permissions.Action.VIEW, ticket):
         raise Http404("No such ticket.")
     return rule_actions.preview(parsed, ticket=ticket, actor=actor)

@@ -236,6 +236,10 @@ TRIGGER_FORM = {
     "name": "Refunds", "description": "", "on": "created", "owner": "1",
     "conditions": json.dumps(TRIGGER_JSON["conditions"]), "actions": json.dumps(TRIGGER_JSON["actions"]),
 }  # fmt: skip
+MACRO_FORM = {
+    "name": "Ask for the model", "description": "", "scope": "everyone", "team": "", "preview_ticket": "",
+    "actions": json.dumps([{"action": "add_reply", "value": "Which model, {{requester.first_name}}?"}]),
+}  # fmt: skip
 AUTOMATION_FORM = {
     "name": "Quiet", "description": "", "owner": "1",
     "conditions": json.dumps(AUTOMATION_JSON["conditions"]), "actions": json.dumps(AUTOMATION_JSON["actions"]),
@@ -331,6 +335,11 @@ ROUTES: dict[str, Route] = {
     "agent:macro_preview": Route(path={"pk": _ticket, "macro_id": _pk("macro")}, query=("fragment",)),
     "agent:macro_apply": Route(path={"pk": _ticket, "macro_id": _pk("macro")}, get=False, form={"reply": "Hello"}),
     "agent:macro_bulk": Route(get=False, form={"macro": "1", "ids": "1", "next": "/agent/"}),
+    "agent:my_macros": Route(),
+    "agent:my_macro_new": Route(form=MACRO_FORM),
+    "agent:my_macro": Route(path={"pk": _pk("my_macro")}, form={**MACRO_FORM, "preview": "1", "preview_ticket": "1"}),
+    "agent:my_macro_active": Route(path={"pk": _pk("my_macro")}, get=False, form={"active": "0", "back": "macro"}),
+    "agent:my_macro_delete": Route(path={"pk": _pk("my_macro")}, form={"confirmed": "1"}),
     "attachments:download": Route(path={"pk": _pk("attachment")}),
     "attachments:preview": Route(path={"pk": _pk("attachment")}),
     "live:events": Route(query=("after", "ticket")),
@@ -405,6 +414,11 @@ ROUTES: dict[str, Route] = {
     "settings:trigger_move": Route(path={"pk": _pk("trigger")}, get=False, form={"direction": "up"}),
     "settings:trigger_active": Route(path={"pk": _pk("trigger")}, get=False, form={"active": "0", "back": "rule"}),
     "settings:trigger_delete": Route(path={"pk": _pk("trigger")}, form={"confirmed": "1"}),
+    "settings:macros": Route(),
+    "settings:macro_new": Route(form=MACRO_FORM),
+    "settings:macro": Route(path={"pk": _pk("macro")}, form={**MACRO_FORM, "preview": "1", "preview_ticket": "1"}),
+    "settings:macro_active": Route(path={"pk": _pk("macro")}, get=False, form={"active": "0", "back": "macro"}),
+    "settings:macro_delete": Route(path={"pk": _pk("macro")}, form={"confirmed": "1"}),
     "settings:automations": Route(),
     "settings:automation_new": Route(form=AUTOMATION_FORM),
     "settings:automation": Route(path={"pk": _pk("automation")}, form=AUTOMATION_FORM),
@@ -744,6 +758,9 @@ def make_world() -> World:
         ],
         scope="everyone",
     )
+    my_macro = macro_create(  # Alice's own (My macros)
+        actor=agent, name="My printer reply", actions=[{"action": "add_reply", "value": "Which printer is it?"}]
+    )
     saved_view = saved_view_create(
         actor=agent, name="Urgent", conditions={"all": [{"field": "priority", "operator": "is", "value": "urgent"}]}
     )
@@ -764,6 +781,7 @@ def make_world() -> World:
         "trigger": trigger,
         "automation": automation,
         "macro": macro,
+        "my_macro": my_macro,
         "saved_view": saved_view,
         "schedule": schedule,
         "sla_policy": sla_policy,

@@ -1,7 +1,9 @@
 """The agent workspace, mounted at /agent/ (namespace ``agent``)."""
 
-from django.urls import path
+from django.urls import include, path
 
+from tickets.macro_settings.views import PERSONAL
+from tickets.macro_settings.views import urlpatterns_for as macro_pages
 from tickets.views import agent, custom_fields, macros, saved_views, stats, trend
 
 app_name = "agent"
@@ -10,6 +12,7 @@ urlpatterns = [
     path("", agent.queue_page, name="queue"),
     path("bulk/", agent.bulk_update, name="bulk"),
     path("bulk/macro/", macros.macro_bulk_apply, name="macro_bulk"),
+    path("macros/", include(macro_pages(PERSONAL))),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/export/", trend.stats_export, name="stats_export"),
     path("counts/", agent.view_counts, name="counts"),
