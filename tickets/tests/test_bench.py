@@ -47,6 +47,26 @@ def test_explain_hot_queries_writes_one_plan_per_query(desk, tmp_path, capsys):
     assert "200 tickets" in index
 
 
+def test_explain_hot_queries_adds_the_custom_field_plans_once_prepared(desk, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's")
+    _load("loadtest/prepare.py").main(tmp_path / "bench")
+    call_command("explain_hot_queries", out=str(tmp_path))
+    plans = {p.name.removesuffix(".txt") for p in tmp_path.glob("*.txt")}
+    extra = {
+        "saved_view_page_agent",
+        "saved_view_page_team_agent",
+        "saved_view_count_agent",
+        "saved_view_count_team_agent",
+        "api_list_custom_field",
+        "saved_view_page_plan_set",
+    }
+    assert len(plans) == 15 + len(extra) and extra <= plans
+    page = (tmp_path / "saved_view_page_agent.txt").read_text()
+    assert """custom_fields" @> '{"plan": "gold"}'""" in page and "Execution Time:" in page
+    assert """custom_fields" ? 'plan'""" in (tmp_path / "saved_view_page_plan_set.txt").read_text()
+
+
 def test_bench_accounts_and_long_timelines(desk, tmp_path):
     prepare = _load("loadtest/prepare.py")
     prepare.main(tmp_path)
