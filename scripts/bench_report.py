@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
             views=_saved_views(accounts),
         ),
         "",
-        f"**Machine**: {machine}.",
+        f"**Machine**: {machine}.{_load(folder / 'loadavg.txt')}",
         END,
     ]
     section = "\n".join(lines)
@@ -147,6 +147,16 @@ def main(argv: list[str] | None = None) -> None:
     print("\n".join(lines[5 : 7 + len(rows)]))
     print(f"\n{total:,} requests, {total / args.seconds:.1f} req/s, {errors} failed; worker peak RSS {rss}")
     print(f"targets missed: {', '.join(misses) if misses else 'none'}")
+
+
+def _load(path: Path) -> str:
+    """The load average (1, 5, 15 min) as the load started and ended, from scripts/bench.sh."""
+    seen = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+    seen = [parts for parts in seen if len(parts) == 4]
+    if not seen:
+        return ""
+    shown = "; ".join(f"{parts[0]} {' / '.join(parts[1:])}" for parts in seen)
+    return f" Load average (1 / 5 / 15 min, {os.cpu_count()} cores, other work included): {shown}."
 
 
 def _saved_views(accounts: dict) -> str:

@@ -124,6 +124,7 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     samples += [{"name": "stats, 30 days", "ms": 900.0, "ok": True, "status": 200, "queries": 9, "db_ms": 800.0}] * 30
     (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
     (tmp_path / "rss.txt").write_text("101 81920\n102 92160\n101 102400\n")
+    (tmp_path / "loadavg.txt").write_text("start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n")
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
@@ -133,4 +134,5 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 |" in text
     assert "100 MiB, 90 MiB (per worker)" in text
     assert "200 tickets" in text
+    assert "start 1.50 / 1.20 / 0.90; end 3.10 / 2.00 / 1.10." in text
     assert "`saved-5` of the agent, 1,234 matching tickets; `saved-6` of the team agent, 56 matching" in text
