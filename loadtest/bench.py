@@ -1,4 +1,4 @@
-"""`make bench`: a fixed set of closed-loop clients over the ten measured requests (issue 6).
+"""`make bench`: a fixed set of closed-loop clients over the measured requests (issues 6 and 16).
 
 Each simulated client signs in as three people (an agent who sees every ticket, a team-only
 agent and the customer with the most tickets) and, with no pause between requests, picks one of
@@ -139,6 +139,24 @@ class Client(HttpUser):
     @task
     def view_counts(self):
         self.team_agent.get("/agent/counts/", name="queue view counts (team agent)")
+
+    @task
+    def saved_view(self):
+        view = ACCOUNTS["saved_views"]["agent"]["id"]
+        self.agent.get(f"/agent/?view=saved-{view}", name="saved view (3 conditions incl. custom field)")
+
+    @task
+    def team_saved_view(self):
+        view = ACCOUNTS["saved_views"]["team_agent"]["id"]
+        self.team_agent.get(
+            f"/agent/?view=saved-{view}", name="saved view (3 conditions incl. custom field), team agent"
+        )
+
+    @task
+    def api_custom_field(self):
+        self.client.get(
+            "/api/v1/tickets/?cf_plan=gold", headers=self.agent_api, name="API list filtered by custom field"
+        )
 
     @task
     def stats(self):

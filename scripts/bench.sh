@@ -29,6 +29,7 @@ step "database ${DB##*/}"
 createdb -h 127.0.0.1 -U postgres "${DB##*/}" 2>/dev/null || true
 $PY manage.py migrate --no-input -v0
 $PY manage.py collectstatic --no-input -v0
+rm -f "$OUT/generate.log"  # the report's "generating the data" line is this run's, or none
 have=$($PY manage.py shell -v 0 -c 'from tickets.models import Ticket; print(Ticket.objects.count())')
 if [ "$have" -lt "$TICKETS" ]; then
   step "generating $((TICKETS - have)) tickets (have $have)"
@@ -60,8 +61,11 @@ for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2
 SAMPLER=$!
 
 step "load: $CLIENTS clients for ${SECONDS_TO_RUN}s"
+# The machine's load average as the load starts and ends (the report prints it: a shared machine skews the figures).
+echo "start $(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/loadavg.txt"
 .venv/bin/locust -f loadtest/bench.py --headless --host "http://127.0.0.1:$PORT" -u "$CLIENTS" -r "$CLIENTS" \
   -t "${SECONDS_TO_RUN}s" --only-summary --exit-code-on-error 0 > "$OUT/locust.log" 2>&1
+echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/loadavg.txt"
 kill $SAMPLER 2>/dev/null || true
 
 step "report"

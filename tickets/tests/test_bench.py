@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from tickets.generate import generate
-from tickets.models import Ticket
+from tickets.models import SavedView, Ticket, TicketField
 
 pytestmark = pytest.mark.django_db(transaction=False)
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,26 @@ def test_explain_hot_queries_writes_one_plan_per_query(desk, tmp_path, capsys):
     assert "200 tickets" in index
 
 
+def test_explain_hot_queries_adds_the_custom_field_plans_once_prepared(desk, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's")
+    _load("loadtest/prepare.py").main(tmp_path / "bench")
+    call_command("explain_hot_queries", out=str(tmp_path))
+    plans = {p.name.removesuffix(".txt") for p in tmp_path.glob("*.txt")}
+    extra = {
+        "saved_view_page_agent",
+        "saved_view_page_team_agent",
+        "saved_view_count_agent",
+        "saved_view_count_team_agent",
+        "api_list_custom_field",
+        "saved_view_page_plan_set",
+    }
+    assert len(plans) == 15 + len(extra) and extra <= plans
+    page = (tmp_path / "saved_view_page_agent.txt").read_text()
+    assert """custom_fields" @> '{"plan": "gold"}'""" in page and "Execution Time:" in page
+    assert """custom_fields" ? 'plan'""" in (tmp_path / "saved_view_page_plan_set.txt").read_text()
+
+
 def test_bench_accounts_and_long_timelines(desk, tmp_path):
     prepare = _load("loadtest/prepare.py")
     prepare.main(tmp_path)
@@ -55,9 +76,31 @@ def test_bench_accounts_and_long_timelines(desk, tmp_path):
     for pk in accounts["long_tickets"]:
         ticket = Ticket.objects.get(pk=pk)
         assert ticket.messages.count() + ticket.events.count() >= prepare.ENTRIES
-    # A second run reuses the long tickets instead of growing new ones.
+    # Custom field values: a plan on ids ending in 0, an order number on ids ending in 0, 3 or 6.
+    ids = list(Ticket.objects.values_list("pk", "custom_fields"))
+    planned = {pk for pk, values in ids if "plan" in values}
+    numbered = {pk for pk, values in ids if "order_number" in values}
+    assert planned == {pk for pk, _v in ids if pk % 10 == 0}
+    assert numbered == {pk for pk, _v in ids if pk % 10 in (0, 3, 6)}
+    assert accounts["custom_field_values"] == {"plan": len(planned), "order_number": len(numbered)}
+    assert {values["plan"] for pk, values in ids if pk in planned} <= set(prepare.PLANS)
+    assert all(re.fullmatch(r"ORD-\d{7}", values["order_number"]) for pk, values in ids if pk in numbered)
+    assert set(TicketField.objects.values_list("key", flat=True)) >= {"plan", "order_number"}
+    # Each agent's saved view: three conditions, one of them on the custom field.
+    for role in ("agent", "team_agent"):
+        view = SavedView.objects.get(pk=accounts["saved_views"][role]["id"])
+        assert view.owner.email == accounts[role]["email"]
+        assert len(view.conditions["all"]) == 3 and view.conditions["all"][2]["field"] == "custom.plan"
+    gold = [pk for pk, values in ids if values.get("plan") == "gold"]
+    matching = Ticket.objects.filter(status__in=["open", "pending"], priority="high", pk__in=gold)
+    assert accounts["saved_views"]["agent"]["matches"] == matching.count()  # the agent sees every ticket
+    # A second run reuses the long tickets, the fields, their values and the views.
     prepare.main(tmp_path)
-    assert json.loads((tmp_path / "accounts.json").read_text())["long_tickets"] == accounts["long_tickets"]
+    again = json.loads((tmp_path / "accounts.json").read_text())
+    assert again["long_tickets"] == accounts["long_tickets"]
+    assert again["custom_field_values"] == {"plan": 0, "order_number": 0}
+    assert again["saved_views"] == accounts["saved_views"]
+    assert SavedView.objects.count() == 2 and TicketField.objects.count() == 2
 
 
 def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsys):
@@ -71,6 +114,7 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
                 },
                 "long_tickets": [1, 2],
                 "rare_number": "4242",
+                "saved_views": {"agent": {"id": 5, "matches": 1234}, "team_agent": {"id": 6, "matches": 56}},
             }
         )
     )
@@ -80,6 +124,7 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     samples += [{"name": "stats, 30 days", "ms": 900.0, "ok": True, "status": 200, "queries": 9, "db_ms": 800.0}] * 30
     (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
     (tmp_path / "rss.txt").write_text("101 81920\n102 92160\n101 102400\n")
+    (tmp_path / "loadavg.txt").write_text("start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n")
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
@@ -89,3 +134,5 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 |" in text
     assert "100 MiB, 90 MiB (per worker)" in text
     assert "200 tickets" in text
+    assert "start 1.50 / 1.20 / 0.90; end 3.10 / 2.00 / 1.10." in text
+    assert "`saved-5` of the agent, 1,234 matching tickets; `saved-6` of the team agent, 56 matching" in text

@@ -5,6 +5,11 @@ agent who sees every ticket, an agent who sees their teams' tickets, and the cus
 most tickets. Writes one text file per query to ``--out`` (default docs/perf) and an index, and
 with ``--check`` fails if any plan reads the tickets, messages or events table sequentially.
 PostgreSQL only; run it on a large desk (``make bench`` generates one).
+
+When the desk has the drop-down custom field ``plan`` with the option ``gold`` (``make bench``'s
+``loadtest/prepare.py`` makes it and fills it in), also the saved-view and custom-field queries of
+issue 16: a view "status in open/pending, priority high, custom.plan gold" (page and capped count)
+for both agents, the API list filtered by ``cf_plan=gold``, and a view "custom.plan is set".
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, TicketScope, User
-from tickets import permissions, queue, selectors
-from tickets.models import Notification, Ticket
+from tickets import permissions, queue, queue_views, selectors
+from tickets.models import Notification, SavedView, Ticket, TicketField
+from tickets.selectors.custom_fields import FieldFilter
 
 # Tables a hot path must never read from end to end.
 BIG_TABLES = ("tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_searchdocument")
@@ -185,5 +191,65 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
         "unread_notifications": (
             "The bell: unread notifications of an agent",
             lambda: Notification.objects.filter(recipient=agent, read_at__isnull=True).values("id")[:100],
+        ),
+        **_custom_field_queries(people, first_page, api_list),
+    }
+
+
+#: The saved view measured by ``make bench`` (``loadtest/prepare.py`` saves the same conditions).
+GOLD_VIEW = {
+    "all": [
+        {"field": "status", "operator": "in", "value": ["open", "pending"]},
+        {"field": "priority", "operator": "is", "value": "high"},
+        {"field": "custom.plan", "operator": "is", "value": "gold"},
+    ]
+}
+PLAN_SET_VIEW = {"all": [{"field": "custom.plan", "operator": "present"}]}
+
+
+def _custom_field_queries(people: dict[str, User], first_page, api_list) -> dict:
+    plan = TicketField.objects.filter(key="plan", active=True).first()
+    if plan is None or "gold" not in plan.option_values:
+        return {}
+
+    def view(conditions: dict) -> queue_views.ViewDefinition:
+        return queue_views.definition(SavedView(name="explain", conditions=conditions, sort="-updated"))
+
+    def page(user: User, conditions: dict) -> QuerySet:
+        return first_page(queue_views.filtered(user, view(conditions), {"sort": "-updated"}))
+
+    def count(user: User, conditions: dict) -> tuple[str, list]:
+        # The saved view's sub-count as ``queue.view_counts_sql`` writes it (no order, capped).
+        where = queue_views.view_q(view(conditions), user)
+        capped = permissions.visible_tickets(user).order_by().filter(where).values("pk")[: queue.COUNT_CAP]
+        sql, params = capped.query.sql_with_params()
+        return f"SELECT COUNT(*) FROM ({sql}) AS v", list(params)  # noqa: S608 - compiled by the ORM
+
+    agent, team_agent = people["agent"], people["team_agent"]
+    gold = "status in open/pending, priority high, custom.plan gold"
+    return {
+        "saved_view_page_agent": (
+            f"Saved view ({gold}), first page, all-tickets agent",
+            lambda: page(agent, GOLD_VIEW),
+        ),
+        "saved_view_page_team_agent": (
+            f"Saved view ({gold}), first page, team-only agent",
+            lambda: page(team_agent, GOLD_VIEW),
+        ),
+        "saved_view_count_agent": (
+            "That saved view's capped count (its part of the view-counts query), all-tickets agent",
+            lambda: count(agent, GOLD_VIEW),
+        ),
+        "saved_view_count_team_agent": (
+            "That saved view's capped count, team-only agent",
+            lambda: count(team_agent, GOLD_VIEW),
+        ),
+        "api_list_custom_field": (
+            "API ticket list, cf_plan=gold, agent",
+            lambda: api_list(agent, custom_fields=(FieldFilter("plan", "gold"),)),
+        ),
+        "saved_view_page_plan_set": (
+            "Saved view 'custom.plan is set' (custom_fields ? 'plan'), first page, all-tickets agent",
+            lambda: page(agent, PLAN_SET_VIEW),
         ),
     }
