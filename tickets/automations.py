@@ -138,7 +138,8 @@ def run_one(
     matching = Ticket.objects.filter(condition_set.q(now=now)).values("pk")
     TicketAutomationRun.objects.filter(automation=automation).exclude(ticket__in=matching).delete()
     already = TicketAutomationRun.objects.filter(automation=automation, ticket=OuterRef("pk"))
-    acted, refused = 0, set()
+    acted = 0
+    refused: set[int] = set()
     while True:
         with transaction.atomic():
             due = (
@@ -185,10 +186,11 @@ def _act(automation: Automation, actions: list[rule_actions.Action], conditions:
         return None
     try:
         with transaction.atomic():
-            if automation.owner_id is None:
+            owner = automation.owner
+            if owner is None:
                 _close_as_system(automation, ticket, now)
             else:
-                rule_actions.apply(actions, ticket=ticket, actor=automation.owner, kind=AUTOMATION, rule=automation)
+                rule_actions.apply(actions, ticket=ticket, actor=owner, kind=AUTOMATION, rule=automation)
     except REFUSALS as error:
         log.warning("Automation %s (%s) failed on ticket %s: %s", automation.pk, automation.name, ticket.pk, error)
         return _message(error)

@@ -148,7 +148,8 @@ def compile_conditions(data: dict[str, Any] | None, custom: list[TicketField]) -
     groups: dict[str, list[Condition]] = {"all": [], "any": []}
     for group in groups:
         for item in (data or {}).get(group) or []:
-            found = available.get(item.get("field")) if isinstance(item, dict) else None
+            field = item.get("field") if isinstance(item, dict) else None
+            found = available.get(field) if isinstance(field, str) else None
             if found is None or item.get("operator") not in found.operators:
                 raise BrokenView(str(item.get("field") if isinstance(item, dict) else item))
             operator, value = item["operator"], item.get("value")

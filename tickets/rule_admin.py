@@ -32,7 +32,7 @@ def values(rule: Trigger | Automation) -> audit.Values:
         "Actions": json.dumps(rule.actions, ensure_ascii=False),
         "Position": str(rule.position),
         "Active": audit._yes_no(rule.active),
-        "Acts as": rule.owner.email if rule.owner_id else "System",
+        "Acts as": rule.owner.email if rule.owner is not None else "System",
     }
     if isinstance(rule, Trigger):
         shown["Runs when"] = str(rule.get_on_display())
@@ -44,7 +44,10 @@ def _check(rule: Trigger | Automation) -> None:
     if not (rule.name or "").strip():
         errors["name"] = [_("Give it a name.")]
     try:
-        (triggers.check if isinstance(rule, Trigger) else automations.check)(rule)
+        if isinstance(rule, Trigger):
+            triggers.check(rule)
+        else:
+            automations.check(rule)
     except ValidationError as error:
         errors.update(error.message_dict)
     if errors:

@@ -104,13 +104,16 @@ def _load() -> list[Compiled]:
     custom = active_fields()
     compiled = []
     for trigger in Trigger.objects.filter(active=True, owner__isnull=False).order_by("position", "id"):
+        owner_id = trigger.owner_id
+        if owner_id is None:  # never: the query excludes ownerless triggers
+            continue
         try:
             compiled.append(
                 Compiled(
                     trigger.pk,
                     trigger.name,
                     trigger.on,
-                    trigger.owner_id,
+                    owner_id,
                     rule_conditions.parse(trigger.conditions, custom=custom),
                     rule_actions.parse(trigger.actions, custom=custom),
                 )
@@ -127,7 +130,7 @@ def change_kinds(change: TicketChange) -> set[str]:
     kinds = {event.kind for event in change.events}
     if EventKind.CREATED in kinds:
         return {TriggerOn.CREATED}
-    answered = {TriggerOn.UPDATED}
+    answered: set[str] = {TriggerOn.UPDATED}
     if any(event.kind == EventKind.MESSAGE_ADDED and event.public for event in change.events):
         staff = change.actor is not None and permissions.counts_as_staff_activity(change.actor)
         answered.add(TriggerOn.AGENT_REPLY if staff else TriggerOn.REQUESTER_REPLY)

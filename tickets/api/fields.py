@@ -39,7 +39,9 @@ class ReadAllManagersWrite(BasePermission):
 
 class OptionIO(serializers.Serializer):
     value = serializers.CharField(help_text="Lower-case letters, digits, '-' and '_': what tickets store.")
-    label = serializers.CharField(help_text="What people see.")
+    # A declared field named ``label``: DRF takes declared fields off the class, but the stubs
+    # see it overriding ``Field.label`` (a str).
+    label = serializers.CharField(help_text="What people see.")  # type: ignore[assignment]  # stub limitation
 
 
 class TicketFieldOut(serializers.ModelSerializer):
@@ -70,7 +72,7 @@ class TicketFieldOut(serializers.ModelSerializer):
 class TicketFieldIn(serializers.Serializer):
     key = serializers.CharField(max_length=40, help_text="Fixed once created.")
     field_type = serializers.ChoiceField(choices=FieldType.choices, help_text="Fixed once created.")
-    label = serializers.CharField(max_length=100)
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]  # as OptionIO.label: not Field.label
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
     options = OptionIO(many=True, required=False, help_text="Drop-down and multi-select fields.")
     pattern = serializers.CharField(

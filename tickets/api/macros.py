@@ -9,6 +9,8 @@ not change is 403. Customers get 403 everywhere.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, PolymorphicProxySerializer, extend_schema
@@ -156,7 +158,7 @@ class MacroList(generics.GenericAPIView):
 
 class MacroScoped(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsStaff]
-    serializer_class = MacroOut
+    serializer_class: type[serializers.BaseSerializer[Any]] = MacroOut  # MacroApply: MacroApplyIn
 
     def get_macro(self) -> Macro:
         from django.http import Http404

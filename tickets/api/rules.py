@@ -79,7 +79,13 @@ EXAMPLE_AUTOMATION = {
 RULE_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The rule id.")
 
 
-def _make_views(model: type, out: type, given: type, noun: str, example: dict[str, Any]) -> tuple[type, type]:
+def _make_views(
+    model: type[Trigger] | type[Automation],
+    out: type[serializers.ModelSerializer],
+    given: type[_RuleIn],
+    noun: str,
+    example: dict[str, Any],
+) -> tuple[type[generics.GenericAPIView], type[generics.GenericAPIView]]:
     def queryset():
         return model.objects.select_related("owner").order_by("position", "id")
 

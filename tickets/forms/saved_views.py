@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from tickets.queue_views import ViewDefinition
 
 
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A choice field of ``form`` (``columns`` is a MultipleChoiceField, a ChoiceField too), to set its choices."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class SavedViewForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     scope = forms.ChoiceField(label=_("Shared with"), choices=ViewScope.choices)
@@ -43,9 +50,9 @@ class SavedViewForm(forms.Form):
     def __init__(self, *args, manager: bool, custom: list[TicketField], **kwargs):
         super().__init__(*args, **kwargs)
         if not manager:  # agents keep views for themselves; desk managers share them
-            self.fields["scope"].choices = [(ViewScope.PERSONAL, ViewScope.PERSONAL.label)]
+            _choice_field(self, "scope").choices = [(ViewScope.PERSONAL, ViewScope.PERSONAL.label)]
             del self.fields["team"]
-        self.fields["columns"].choices = [
+        _choice_field(self, "columns").choices = [
             *[(key, label) for key, label in COLUMNS.items() if key != "subject"],
             *[(rule_fields.CUSTOM_PREFIX + f.key, f.label) for f in custom],
         ]
@@ -63,7 +70,8 @@ class SavedViewForm(forms.Form):
             ) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns
         if data.get("scope") == ViewScope.TEAM and not data.get("team"):
             self.add_error("team", gettext("Choose the team the view is shared with."))
         return data
@@ -111,12 +119,12 @@ def from_queue(user: User, view: ViewDefinition, data: dict[str, Any], sort_give
         all_.append({"field": "assignee", "operator": "is", "value": rule_fields.CURRENT_USER})
     elif assignee == "none":
         all_.append({"field": "assignee", "operator": "not_present"})
-    elif assignee not in (None, "", "anyone"):
+    elif assignee is not None and assignee not in ("", "anyone"):
         all_.append({"field": "assignee", "operator": "is", "value": int(assignee)})
     team = data.get("team")
     if team == "none":
         all_.append({"field": "team", "operator": "not_present"})
-    elif team not in (None, ""):
+    elif team is not None and team != "":
         all_.append({"field": "team", "operator": "is", "value": int(team)})
     if data.get("tag"):
         all_.append({"field": "tags", "operator": "includes", "value": [data["tag"]]})

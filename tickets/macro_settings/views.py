@@ -103,6 +103,7 @@ def macro_list(request: AuthenticatedHttpRequest, place: Place) -> HttpResponse:
 def _form(place: Place, macro: Macro | None, data: Any = None) -> MacroForm:
     if data is not None:
         return MacroForm(data, personal=place.personal)
+    initial: dict[str, Any]
     if macro is None:
         initial = {"scope": MacroScope.EVERYONE.value, "actions": as_text(example())}
     else:

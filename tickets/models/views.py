@@ -8,10 +8,15 @@ Conditions, columns and sort are checked by ``tickets.services.saved_views`` bef
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ViewScope(models.TextChoices):
@@ -21,7 +26,7 @@ class ViewScope(models.TextChoices):
 
 
 #: The queue's columns a view may show, in the order the queue shows them; plus ``custom.<key>``.
-COLUMNS: dict[str, str] = {
+COLUMNS: dict[str, StrOrPromise] = {
     "subject": _("Subject"),
     "requester": _("Requester"),
     "organization": _("Organization"),
@@ -33,7 +38,7 @@ COLUMNS: dict[str, str] = {
     "sla": _("Next breach"),
     "created": _("Created"),
     "updated": _("Updated"),
-}  # type: ignore[dict-item]
+}
 DEFAULT_COLUMNS = [
     "subject",
     "requester",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -127,7 +128,7 @@ def visible_custom_field_keys(user: Person, ticket: Ticket | None = None) -> set
     return set(fields.values_list("key", flat=True))
 
 
-def shown_custom_fields(values: dict, *, every: bool, customer_keys: set[str]) -> dict:
+def shown_custom_fields(values: dict[str, Any] | None, *, every: bool, customer_keys: set[str]) -> dict[str, Any]:
     """Of a ticket's stored ``values``, those a reader may see: all of them when ``every``
     (``sees_every_custom_field``), else only the keys of ``customer_keys`` (the fields
     ``visible_to_customers``)."""

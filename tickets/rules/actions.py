@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,6 +45,8 @@ LABELS = {
     ADD_NOTE: gettext_lazy("Add internal note"),
     ADD_COLLABORATOR: gettext_lazy("Add collaborator"),
 }
+#: The choices of the ticket's choice columns (the ``choices`` of its model fields).
+_CHOICES: dict[str, type[models.TextChoices]] = {"status": Status, "priority": Priority, "category": Category}
 #: One of each at most: two statuses or two replies in one rule is a mistake, not a plan.
 SINGLE = (SET_STATUS, SET_PRIORITY, SET_CATEGORY, SET_TEAM, SET_ASSIGNEE, ADD_REPLY, ADD_NOTE)
 MAX_ACTIONS = 20
@@ -146,7 +148,8 @@ def _parse_one(item: Any, available: dict[str, f.Field]) -> Action:
     field = available.get(f"{f.CUSTOM_PREFIX}{key}")
     if field is None:
         raise ValidationError(_('unknown field "%(field)s".') % {"field": key})
-    return Action(name, value, field=key)
+    # The field was found under CUSTOM_PREFIX + key: its name without the prefix is ``key``.
+    return Action(name, value, field=field.name.removeprefix(f.CUSTOM_PREFIX))
 
 
 def _reference(name: str, value: Any) -> Any:
@@ -238,16 +241,22 @@ def preview(actions: list[Action], *, ticket: Ticket, actor: User) -> dict[str, 
         if name in ("status", "priority", "category"):
             old = getattr(ticket, name)
             if old != value:
-                display = dict(ticket._meta.get_field(name).choices)
+                display = dict(_CHOICES[name].choices)
                 shown.append(
                     {"field": name, "old": display.get(old, old or ""), "new": display.get(value, value or "")}
                 )
         elif name == "team" and (value.pk if value else None) != ticket.team_id:
+            old_team = ticket.team
             shown.append(
-                {"field": "team", "old": ticket.team.name if ticket.team_id else "", "new": value.name if value else ""}
+                {
+                    "field": "team",
+                    "old": old_team.name if old_team is not None else "",
+                    "new": value.name if value else "",
+                }
             )
         elif name == "assignee" and (value.pk if value else None) != ticket.assignee_id:
-            old = ticket.assignee.name if ticket.assignee_id else ""
+            old_assignee = ticket.assignee
+            old = old_assignee.name if old_assignee is not None else ""
             shown.append({"field": "assignee", "old": old, "new": value.name if value else ""})
         elif name == "add_tags":
             added = [t for t in value if t not in current_tags]

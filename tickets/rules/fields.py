@@ -118,7 +118,8 @@ BUILT_IN: dict[str, Field] = {
     )
 }
 
-_CUSTOM_TYPES = {
+#: Keyed by ``FieldType`` values (``TicketField.field_type`` is read back as a plain ``str``).
+_CUSTOM_TYPES: dict[str, str] = {
     FieldType.TEXT: TEXT,
     FieldType.REGEX: TEXT,
     FieldType.DROPDOWN: CHOICE,

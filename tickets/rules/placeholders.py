@@ -37,7 +37,7 @@ def _values(ticket: Ticket, actor: User | None) -> dict[str, Any]:
         "requester.email": requester.email,
         "assignee.name": assignee.name if assignee else "",
         "assignee.first_name": _first_name(assignee),
-        "team.name": ticket.team.name if ticket.team_id else "",
+        "team.name": ticket.team.name if ticket.team is not None else "",
         "current_user.name": actor.name if actor else "",
         "current_user.first_name": _first_name(actor),
     }

@@ -391,7 +391,9 @@ class TicketFilterForm(forms.Form):
             return []
         filters, errors = custom_field_filters(given)
         for name, message in errors.items():
-            self._errors[name] = self.error_class([message])  # also for the dynamic cf_<key> names
+            # Not add_error: it only takes declared fields, and these are the dynamic cf_<key> names.
+            # (Called from clean(), so ``errors`` is the form's error dict, already made.)
+            self.errors[name] = self.error_class([message])
         return filters
 
     def filters(self) -> TicketFilters:

@@ -34,7 +34,7 @@ NUMBER_MAX = 10**15
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Option values (``TicketField.options``): what rules, filters and the API match on.
 OPTION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-EMPTY = (None, "", [], ())
+EMPTY: tuple[Any, ...] = (None, "", [], ())
 
 
 def error_key(key: str) -> str:

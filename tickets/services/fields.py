@@ -128,7 +128,7 @@ def ticket_update(
             validate_assignee(assignee, ticket.team)
             assign(change, assignee)
         if custom_fields is not _UNSET:
-            _change_custom_fields(change, custom_fields)
+            _change_custom_fields(change, actor, custom_fields)
         if "status" in clean and clean["status"] != ticket.status:
             check_transition(actor, ticket, clean["status"])
             set_status(change, clean["status"])
@@ -140,13 +140,14 @@ def ticket_update(
     return ticket
 
 
-def _change_custom_fields(change: TicketChange, values: Any) -> None:
+def _change_custom_fields(change: TicketChange, actor: User, values: Any) -> None:
     """Merge ``values`` into the ticket's custom fields (checked against its team, after a move
-    in the same change), one history event per field that changed."""
+    in the same change, and against what ``actor`` — the change's actor — may set), one history
+    event per field that changed."""
     ticket = change.ticket
     old = dict(ticket.custom_fields or {})
     new = cf.clean_custom_fields(
-        values, ticket_team=ticket.team_id, actor=change.actor, partial=True, existing=old, ticket=ticket
+        values, ticket_team=ticket.team_id, actor=actor, partial=True, existing=old, ticket=ticket
     )
     if new != old:
         cf.record_changes(change, old, new)

@@ -43,7 +43,7 @@ def audit_values(macro: Macro) -> audit.Values:
         "Name": macro.name,
         "Description": macro.description,
         "Shared with": str(macro.get_scope_display()),
-        "Team": macro.team.name if macro.team_id else "",
+        "Team": macro.team.name if macro.team is not None else "",
         "Actions": json.dumps(macro.actions, ensure_ascii=False),
         "Active": audit._yes_no(macro.active),
     }

@@ -54,7 +54,7 @@ def clean_columns(value: Any, *, custom: list[TicketField] | None = None) -> lis
 def clean_sort(value: Any) -> str:
     if value in (None, ""):
         return "-updated"
-    if value not in SORT_KEYS:
+    if not isinstance(value, str) or value not in SORT_KEYS:
         raise ValidationError(_("Sort by one of: %(sorts)s.") % {"sorts": ", ".join(SORT_KEYS)})
     return value
 
@@ -62,10 +62,10 @@ def clean_sort(value: Any) -> str:
 def clean_name(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(_("Give the view a name."))
-    value = " ".join(value.split())
-    if len(value) > 100:
+    name = " ".join(value.split())
+    if len(name) > 100:
         raise ValidationError(_("Use at most %(count)d characters.") % {"count": 100})
-    return value
+    return name
 
 
 def _clean_scope(actor: User, scope: Any, team: Any) -> tuple[str, Team | None]:
@@ -186,9 +186,9 @@ def saved_view_delete(*, actor: User, view: SavedView) -> None:
 
 
 def _clean_position(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
-        raise ValidationError(_("A position is a whole number from 0 to 10000."))
-    return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000:
+        return value
+    raise ValidationError(_("A position is a whole number from 0 to 10000."))
 
 
 def _clean_bool(value: Any) -> bool:

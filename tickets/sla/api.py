@@ -64,8 +64,14 @@ class ScheduleIn(serializers.Serializer):
     is_default = serializers.BooleanField(required=False, default=False)
     country = serializers.CharField(max_length=3, allow_blank=True, required=False, default="")
     subdivision = serializers.CharField(max_length=10, allow_blank=True, required=False, default="")
-    intervals = IntervalIO(many=True, max_length=services.MAX_INTERVALS)
-    holidays = HolidayIO(many=True, required=False, default=list, max_length=services.MAX_HOLIDAYS)
+    # ``X(many=True, ...)`` builds exactly this ListSerializer, but the stubs check its arguments
+    # against ``X.__init__``, which has no ``max_length``: spelled out, they are checked as the list's.
+    intervals: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=IntervalIO(), max_length=services.MAX_INTERVALS
+    )
+    holidays: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=HolidayIO(), required=False, default=list, max_length=services.MAX_HOLIDAYS
+    )
 
 
 class ScheduleOut(ScheduleIn):
@@ -98,7 +104,9 @@ class PolicyIn(serializers.Serializer):
         required=False, default=dict, help_text='Rules-engine conditions: {"all": [...], "any": [...]}.'
     )
     schedule = ScheduleField(required=False, allow_null=True, default=None, help_text="Null: the default schedule.")
-    targets = TargetIO(many=True, required=False, default=list, max_length=5 * 4)
+    targets: serializers.ListSerializer[Any] = serializers.ListSerializer(
+        child=TargetIO(), required=False, default=list, max_length=5 * 4
+    )
 
 
 class PolicyOut(serializers.Serializer):

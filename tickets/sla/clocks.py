@@ -32,13 +32,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from tickets.models import Status
 from tickets.sla.models import Metric
 
-NONE, RUNNING, PAUSED, DONE = "none", "running", "paused", "done"
 PhaseKind = Literal["none", "running", "paused", "done"]
+NONE: Final = "none"
+RUNNING: Final = "running"
+PAUSED: Final = "paused"
+DONE: Final = "done"
 
 FINISHED = (Status.SOLVED, Status.CLOSED)
 #: Per metric, the statuses that pause its clock.

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import ProtectedError
+from django.db import models, transaction
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,6 +34,8 @@ MAX_INTERVALS = 7 * 6
 MAX_HOLIDAYS = 500
 MAX_TARGET_MINUTES = 60 * 24 * 365
 
+_M = TypeVar("_M", bound=models.Model)
+
 
 def _check_holiday_region(country: str, subdivision: str) -> dict[str, str]:
     import holidays
@@ -50,12 +52,25 @@ def _check_holiday_region(country: str, subdivision: str) -> dict[str, str]:
     return {}
 
 
+def _others(rows: QuerySet[_M], pk: Any) -> QuerySet[_M]:
+    """``rows`` but the one with ``pk`` (all of them when it is None: the object is not saved yet)."""
+    return rows if pk is None else rows.exclude(pk=pk)
+
+
+def _forget_cached(instance: models.Model, attribute: str, empty: object) -> None:
+    """Reset a cache kept on a saved instance: ``Schedule.calendar()``'s ``_calendar`` (None: build
+    again) or Django's ``_prefetched_objects_cache`` (empty: related managers query again). Neither
+    is a declared attribute (the model infers ``_calendar`` as a Calendar, django-stubs leaves the
+    prefetch cache out), so the value is written to the instance's ``__dict__``, as ``=`` would."""
+    vars(instance)[attribute] = empty
+
+
 def _clean_schedule(data: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, Any] = {}
     name = (data.get("name") or "").strip()
     if not name or len(name) > 100:
         errors["name"] = _("Give the schedule a name of up to 100 characters.")
-    elif Schedule.objects.filter(name=name).exclude(pk=data.get("pk")).exists():
+    elif _others(Schedule.objects.all(), data.get("pk")).filter(name=name).exists():
         errors["name"] = _("Another schedule has this name.")
     zone = data.get("time_zone") or ""
     if zone not in zoneinfo.available_timezones():
@@ -97,10 +112,11 @@ def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
     The first schedule becomes the default; making one default unsets the other."""
     clean = _clean_schedule({**data, "pk": schedule.pk if schedule else None})
     intervals, holidays = clean.pop("intervals"), clean.pop("holidays")
-    if not Schedule.objects.exclude(pk=schedule.pk if schedule else None).filter(is_default=True).exists():
+    others = _others(Schedule.objects.all(), schedule.pk if schedule else None)
+    if not others.filter(is_default=True).exists():
         clean["is_default"] = True
     if clean["is_default"]:
-        Schedule.objects.exclude(pk=schedule.pk if schedule else None).filter(is_default=True).update(is_default=False)
+        others.filter(is_default=True).update(is_default=False)
     if schedule is None:
         schedule = Schedule(**clean)
     else:
@@ -114,8 +130,8 @@ def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
         [ScheduleInterval(schedule=schedule, weekday=d, start=s, end=e) for d, s, e in intervals]
     )
     ScheduleHoliday.objects.bulk_create([ScheduleHoliday(schedule=schedule, date=d, name=n) for d, n in holidays])
-    schedule._calendar = None
-    schedule._prefetched_objects_cache = {}
+    _forget_cached(schedule, "_calendar", None)
+    _forget_cached(schedule, "_prefetched_objects_cache", {})
     return schedule
 
 
@@ -149,7 +165,7 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
     name = (data.get("name") or "").strip()
     if not name or len(name) > 100:
         errors["name"] = _("Give the policy a name of up to 100 characters.")
-    elif SlaPolicy.objects.filter(name=name).exclude(pk=policy.pk if policy else None).exists():
+    elif _others(SlaPolicy.objects.all(), policy.pk if policy else None).filter(name=name).exists():
         errors["name"] = _("Another policy has this name.")
     description = data.get("description") or ""
     if len(description) > 1000:
@@ -186,7 +202,7 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
     SlaTarget.objects.bulk_create(
         [SlaTarget(policy=policy, priority=p, metric=m, minutes=n, business_hours=b) for p, m, n, b in targets]
     )
-    policy._prefetched_objects_cache = {}
+    _forget_cached(policy, "_prefetched_objects_cache", {})
     return policy
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -98,7 +99,7 @@ def desk(db, custom, customer, org_member, other_customer, agent, team_agent, bi
 def values_for(field: f.Field, desk, refs) -> list:
     """Values worth trying for ``field``: ones some tickets have, one none has."""
     if field.custom is not None:
-        return {
+        custom_values: dict[str, list[Any]] = {
             "order": ["AB-12", "ab-12", "ZZ-1"],
             "note": ["call back", "Nothing", "absent"],
             "plan": ["gold", "free-tier"],
@@ -106,7 +107,8 @@ def values_for(field: f.Field, desk, refs) -> list:
             "renewal": ["2026-01-15", "2026-06-30", "2030-01-01"],
             "vip": [True, False],
             "modules": ["api", "mail_in"],
-        }[field.custom.key]
+        }
+        return custom_values[field.custom.key]
     return {
         "status": Status.values,
         "priority": ["low", "urgent"],

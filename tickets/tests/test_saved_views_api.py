@@ -27,12 +27,13 @@ def test_list_has_built_ins_then_saved_views(team_agent, as_user):
     mine = view_services.saved_view_create(actor=team_agent, name="My urgent", sort="priority")
     listed = as_user(team_agent).get("/api/v1/views/").json()
     keys = [v["key"] for v in listed]
-    assert keys[:8] == ["unassigned", "mine", "my_teams", "open", "pending", "on_hold", "solved", "all"]
-    assert keys[8:] == [mine.key]
+    built_ins = ["unassigned", "mine", "my_teams", "open", "pending", "on_hold", "solved"]
+    assert keys[:10] == [*built_ins, "sla_breaching", "sla_breached", "all"]
+    assert keys[10:] == [mine.key]
     built_in = listed[1]
     assert built_in["builtin"] and built_in["id"] is None and not built_in["editable"]
     assert built_in["conditions"]["all"][0] == {"field": "assignee", "operator": "is", "value": "current_user"}
-    assert listed[8]["editable"] and listed[8]["sort"] == "priority"
+    assert listed[10]["editable"] and listed[10]["sort"] == "priority"
 
 
 def test_a_views_tickets_and_count_are_within_what_the_caller_sees(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import statistics
 import time
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,7 +27,10 @@ BILLING_WORDS = {
 
 
 def _billing_trigger(admin, billing_team, requester=None) -> Trigger:
-    conditions = {"all": [{"field": "channel", "operator": "in", "value": ["web", "api", "email"]}], **BILLING_WORDS}
+    conditions: dict[str, list[dict[str, Any]]] = {
+        "all": [{"field": "channel", "operator": "in", "value": ["web", "api", "email"]}],
+        **BILLING_WORDS,
+    }
     if requester is not None:
         conditions["any"] = [*conditions["any"], {"field": "requester", "operator": "is", "value": requester.pk}]
     return Trigger.objects.create(
