@@ -49,8 +49,13 @@ def test_fifty_messages_flow_and_the_poisoned_one_is_quarantined(listener):
 
 
 def test_the_bench_command_reports_and_checks_its_run(transactional_db):
+    from django.conf import settings
+
+    backend = settings.EMAIL_BACKEND
     out = io.StringIO()
     call_command("bench_mail", "--count", "30", "--senders", "6", stdout=out)
     text = out.getvalue()
     assert "Sent 30 messages by SMTP" in text and "messages/s" in text
     assert "1 quarantined" in text and bench.POISON_REASON in text
+    # The dummy backend was the run's only: later tests in this process still see their mail.
+    assert backend == settings.EMAIL_BACKEND
