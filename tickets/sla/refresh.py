@@ -192,11 +192,11 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
             work = _Clockwork(desk.calendar(policy), now)
             facts = facts_for(ticket)
             for metric, target in targets.items():
-                clock = _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
-                if clock is None:
+                kept = _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
+                if kept is None:
                     existing.pop(metric, None)
                 else:
-                    existing[metric] = clock
+                    existing[metric] = kept
         return _denormalize(ticket, [existing[metric] for metric in sorted(existing)])
 
 
