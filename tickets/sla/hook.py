@@ -6,14 +6,18 @@ trigger that raises the priority retargets the clocks). The refresh itself is
 ``tickets.sla.refresh.sla_refresh``: idempotent, so a trigger chain refreshing several times
 costs time, never a wrong clock.
 
-Cost for a desk without SLA policies: one cache read. Whether any policy is active is remembered
-per process and per version of the policies (``policies_changed`` bumps the version on every
-save or delete of a policy or a target, as ``tickets.triggers`` does for its definitions).
+Cost for a desk without SLA policies: one cache read. What the refresh needs of the policies
+(``desk()``: the active policies with their parsed conditions, their targets by priority and
+metric, the schedule ids and each schedule's ``Calendar``) is remembered per process and per
+version of the policies and schedules (``policies_changed`` bumps the version on every save or
+delete of a policy, a target, a schedule, an interval or a holiday, as ``tickets.triggers`` does
+for its definitions) and of the custom field definitions (the conditions may name them).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -23,32 +27,96 @@ from django.dispatch import receiver
 from tickets import caching
 
 if TYPE_CHECKING:
+    from tickets.rules.conditions import ConditionSet
     from tickets.services.changes import TicketChange
+    from tickets.sla.businesstime import Calendar
+    from tickets.sla.models import SlaPolicy, SlaTarget
 
 log = logging.getLogger("tickets.sla")
 
 VERSION_KEY = "helpdesk:sla:policies:version"
-_memo: dict[int, bool] = {}
+
+
+@dataclass
+class Desk:
+    """The active policies as the refresh reads them (pure data, shared by the process)."""
+
+    # In position order, with their parsed conditions (a policy that no longer parses is left out).
+    policies: list[tuple[SlaPolicy, ConditionSet]]
+    # (policy id, priority) -> metric -> target, in metric order.
+    targets: dict[tuple[int, str], dict[str, SlaTarget]]
+    default_schedule_id: int | None
+    # Whether any policy is active at all (even one whose conditions no longer parse).
+    any_active: bool
+    calendars: dict[int, Calendar] = field(default_factory=dict)
+
+    def targets_for(self, policy: SlaPolicy, priority: str) -> dict[str, SlaTarget]:
+        return self.targets.get((policy.pk, priority), {})
+
+    def calendar(self, policy: SlaPolicy) -> Calendar | None:
+        """The calendar of the policy's schedule, or the default one's (None: no schedule)."""
+        from tickets.sla.models import Schedule
+
+        schedule_id = policy.schedule_id or self.default_schedule_id
+        if schedule_id is None:
+            return None
+        found = self.calendars.get(schedule_id)
+        if found is None:
+            schedule = Schedule.objects.filter(pk=schedule_id).first()
+            if schedule is None:
+                return None
+            found = self.calendars[schedule_id] = schedule.calendar()
+        return found
+
+
+_memo: dict[tuple[int, ...], Desk] = {}
 
 
 def policies_changed() -> None:
-    """Policies or targets changed: every process asks again whether any policy is active.
-    Bumped at once (this transaction's readers) and again at commit (other processes')."""
+    """Policies, targets or schedules changed: every process reads them again. Bumped at once
+    (this transaction's readers) and again at commit (other processes')."""
     caching._bump([VERSION_KEY])
     transaction.on_commit(lambda: caching._bump([VERSION_KEY]), robust=True)
 
 
-def any_active() -> bool:
-    """Whether any SLA policy is active (one cache read; one query per new version)."""
-    from tickets.sla.models import SlaPolicy
+def desk() -> Desk:
+    """The active policies, compiled (one cache read; a few queries per new version)."""
+    from tickets.selectors.custom_fields import DEFINITIONS_KEY
 
-    current = caching.version(VERSION_KEY)
+    current = tuple(caching.versions([VERSION_KEY, DEFINITIONS_KEY]))
     found = _memo.get(current)
     if found is None:
-        found = SlaPolicy.objects.filter(active=True).exists()
+        found = _load()
         _memo.clear()
         _memo[current] = found
     return found
+
+
+def _load() -> Desk:
+    from django.core.exceptions import ValidationError
+
+    from tickets.rules import conditions
+    from tickets.sla.models import Schedule, SlaPolicy, SlaTarget
+
+    policies = []
+    active = list(SlaPolicy.objects.filter(active=True).order_by("position", "id"))
+    for policy in active:
+        try:
+            policies.append((policy, conditions.parse(policy.conditions, allow_current_user=False)))
+        except ValidationError:  # e.g. a custom field since deactivated: the policy cannot match
+            log.warning("SLA policy %s has conditions that no longer parse", policy.pk)
+    if not policies:
+        return Desk([], {}, None, bool(active))
+    targets: dict[tuple[int, str], dict[str, SlaTarget]] = {}
+    for target in SlaTarget.objects.filter(policy__in=[p for p, _rule in policies]).order_by("metric", "priority"):
+        targets.setdefault((target.policy_id, target.priority), {})[target.metric] = target
+    default = Schedule.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    return Desk(policies, targets, default, True)
+
+
+def any_active() -> bool:
+    """Whether any SLA policy is active (one cache read; one query per new version)."""
+    return desk().any_active
 
 
 def after_change(change: TicketChange) -> None:
@@ -75,8 +143,8 @@ def _changed(sender, **kwargs) -> None:
 
 
 def connect() -> None:
-    from tickets.sla.models import SlaPolicy, SlaTarget
+    from tickets.sla.models import Schedule, ScheduleHoliday, ScheduleInterval, SlaPolicy, SlaTarget
 
-    for model in (SlaPolicy, SlaTarget):
+    for model in (SlaPolicy, SlaTarget, Schedule, ScheduleInterval, ScheduleHoliday):
         receiver(post_save, sender=model, dispatch_uid=f"sla-hook-save-{model.__name__}")(_changed)
         receiver(post_delete, sender=model, dispatch_uid=f"sla-hook-delete-{model.__name__}")(_changed)

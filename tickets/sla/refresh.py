@@ -8,17 +8,16 @@ sweeper marks breaches in between (``tickets.sla.sweeper``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Exists, Max, Min, Q, Subquery
 from django.utils import timezone
 
 from tickets import caching
 from tickets.models import EventKind, Message, Ticket, TicketEvent
-from tickets.rules import conditions
-from tickets.sla import clocks
+from tickets.sla import clocks, hook
 from tickets.sla.businesstime import Calendar, add_time, time_between
 from tickets.sla.models import ClockState, Schedule, SlaClock, SlaPolicy, SlaTarget
 
@@ -30,14 +29,10 @@ ACTIVE = (ClockState.RUNNING, ClockState.PAUSED)
 
 
 def policy_for(ticket: Ticket, *, now: datetime | None = None) -> SlaPolicy | None:
-    """The first active policy, by position, whose conditions match ``ticket``."""
+    """The first active policy, by position, whose conditions match ``ticket`` (compiled once
+    per version of the policies: ``tickets.sla.hook.desk``)."""
     now = now or timezone.now()
-    for policy in SlaPolicy.objects.filter(active=True).select_related("schedule").order_by("position", "id"):
-        try:
-            rule = conditions.parse(policy.conditions, allow_current_user=False)
-        except ValidationError:  # e.g. a custom field since deactivated: the policy cannot match
-            log.warning("SLA policy %s has conditions that no longer parse", policy.pk)
-            continue
+    for policy, rule in hook.desk().policies:
         if rule.matches(ticket, now=now):
             return policy
     return None
@@ -49,15 +44,17 @@ def schedule_of(policy: SlaPolicy) -> Schedule | None:
 
 
 def facts_for(ticket: Ticket) -> clocks.Facts:
-    """The facts the clocks are decided from (two queries over the ticket's messages)."""
+    """The facts the clocks are decided from (one query over the ticket's messages)."""
     public = Message.objects.filter(ticket=ticket, internal=False)
-    last_support = public.filter(author_role__in=SUPPORT_ROLES).aggregate(at=Max("created_at"))["at"]
-    unanswered = None
-    if ticket.first_response_at is not None:
-        customer = public.filter(author_role="customer")
-        if last_support is not None:
-            customer = customer.filter(created_at__gt=last_support)
-        unanswered = customer.aggregate(at=Min("created_at"))["at"]
+    support = public.filter(author_role__in=SUPPORT_ROLES)
+    last = Subquery(support.order_by("-created_at").values("created_at")[:1])
+    after_last = Q(created_at__gt=last) | ~Q(Exists(support))
+    found = public.aggregate(
+        last_support=Max("created_at", filter=Q(author_role__in=SUPPORT_ROLES)),
+        unanswered=Min("created_at", filter=Q(author_role="customer") & after_last),
+    )
+    last_support = found["last_support"]
+    unanswered = found["unanswered"] if ticket.first_response_at is not None else None
     finished = ticket.solved_at or ticket.closed_at
     return clocks.Facts(
         status=ticket.status,
@@ -82,7 +79,13 @@ def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
     return _event(clock.ticket, kind, data, at)
 
 
-def _applied_policy_id(ticket: Ticket) -> int | None:
+def _applied_policy_id(ticket: Ticket, existing: Iterable[SlaClock]) -> int | None:
+    """The policy the last "policy applied" event named. Every running or paused clock carries
+    it (a refresh deletes or retargets them all), so they answer without a query; finished
+    clocks may carry an older one, so without an unfinished clock the events answer."""
+    unfinished = {clock.policy_id for clock in existing if clock.state in ACTIVE}
+    if len(unfinished) == 1 and None not in unfinished:
+        return next(iter(unfinished))
     last = (
         TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_POLICY_APPLIED)
         .order_by("-created_at", "-id")
@@ -171,25 +174,30 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
     now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        desk = hook.desk()
         policy = policy_for(ticket, now=now)
         existing = {c.metric: c for c in SlaClock.objects.select_for_update().filter(ticket=ticket)}
-        if (policy.pk if policy else None) != _applied_policy_id(ticket):
+        for clock in existing.values():
+            clock.ticket = ticket  # the row just locked: its events need no query for it
+        if (policy.pk if policy else None) != _applied_policy_id(ticket, existing.values()):
             data = {"policy": {"id": policy.pk, "name": policy.name} if policy else None}
             _event(ticket, EventKind.SLA_POLICY_APPLIED, data, now)
-        targets: dict[str, SlaTarget] = {}
-        if policy is not None:
-            targets = {t.metric: t for t in SlaTarget.objects.filter(policy=policy, priority=ticket.priority)}
-        for metric, clock in existing.items():
+        targets = desk.targets_for(policy, ticket.priority) if policy is not None else {}
+        for metric, clock in list(existing.items()):
             if metric not in targets and clock.state in ACTIVE:
                 clock.delete()  # no target any more: an unfinished clock has nothing to measure
-        if not targets:
-            return _denormalize(ticket, list(SlaClock.objects.filter(ticket=ticket)))
-        schedule = schedule_of(policy) if policy else None
-        work = _Clockwork(schedule.calendar() if schedule else None, now)
-        facts = facts_for(ticket)
-        for metric, target in targets.items():
-            _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
-        return _denormalize(ticket, list(SlaClock.objects.filter(ticket=ticket)))
+                del existing[metric]
+        if targets:
+            assert policy is not None
+            work = _Clockwork(desk.calendar(policy), now)
+            facts = facts_for(ticket)
+            for metric, target in targets.items():
+                kept = _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
+                if kept is None:
+                    existing.pop(metric, None)
+                else:
+                    existing[metric] = kept
+        return _denormalize(ticket, [existing[metric] for metric in sorted(existing)])
 
 
 def open_breach_at(clock: SlaClock) -> datetime | None:
@@ -220,19 +228,24 @@ def _refresh_one(
     target: SlaTarget,
     clock: SlaClock | None,
     facts: clocks.Facts,
-) -> None:
+) -> SlaClock | None:
+    """Bring one metric's clock in line; returns it (None: it was deleted or never started).
+    Writes only what changed, and nothing when nothing did."""
     phase = clocks.decide(target.metric, facts)
     if phase.kind == clocks.NONE:
         if clock is not None and clock.state in ACTIVE:
             clock.delete()
-        return
+            return None
+        return clock
+    before: dict[str, object] | None = None
     if clock is None:
         if phase.cycle_start is None:  # a cyclic metric with no open cycle: nothing to measure
-            return
+            return None
         clock = SlaClock(ticket=ticket, metric=target.metric, started_at=phase.cycle_start)
         clock.policy, clock.target_minutes, clock.business_hours = policy, target.minutes, target.business_hours
         work.start(clock, phase.cycle_start)
     else:
+        before = _fields(clock)
         # A changed policy or priority retargets the clock; ``run`` recomputes its breach_at.
         clock.policy, clock.target_minutes, clock.business_hours = policy, target.minutes, target.business_hours
         new_cycle = phase.cycle_start is not None and clock.started_at != phase.cycle_start
@@ -247,4 +260,16 @@ def _refresh_one(
         work.pause(clock)
     elif phase.kind == clocks.DONE and phase.done_at is not None:
         work.fulfil(clock, phase.done_at)
-    clock.save()
+    if before is None:
+        clock.save()
+    else:
+        after = _fields(clock)
+        changed = [name for name, value in after.items() if before[name] != value]
+        if changed:
+            clock.save(update_fields=changed)
+    return clock
+
+
+def _fields(clock: SlaClock) -> dict[str, object]:
+    """The clock's stored values by field name (what a save would write)."""
+    return {f.name: getattr(clock, f.attname) for f in SlaClock._meta.concrete_fields if not f.primary_key}

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 from accounts import audit
 from tickets.models import Priority
 from tickets.rules import conditions as rule_conditions
+from tickets.sla import hook
 from tickets.sla.businesstime import Calendar, Interval, add_time
 from tickets.sla.models import (
     Metric,
@@ -132,6 +133,7 @@ def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
     ScheduleHoliday.objects.bulk_create([ScheduleHoliday(schedule=schedule, date=d, name=n) for d, n in holidays])
     _forget_cached(schedule, "_calendar", None)
     _forget_cached(schedule, "_prefetched_objects_cache", {})
+    hook.policies_changed()  # bulk_create sends no signal: the refresh's cached calendars go
     return schedule
 
 
@@ -203,6 +205,7 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
         [SlaTarget(policy=policy, priority=p, metric=m, minutes=n, business_hours=b) for p, m, n, b in targets]
     )
     _forget_cached(policy, "_prefetched_objects_cache", {})
+    hook.policies_changed()  # bulk_create sends no signal: the refresh's cached targets go
     return policy
 
 

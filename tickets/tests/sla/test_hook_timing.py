@@ -1,4 +1,10 @@
-"""What the hook adds to a write: printed (``-s``) for the report; asserted only on queries."""
+"""What the hook adds to a write: printed (``-s``) for the report; asserted only on queries.
+
+The first write after the policies change compiles them (a few queries, once per version and
+process); every later write pays the refresh alone: at most 8 queries under a policy (the
+savepoint and its release, the ticket's lock, its clocks, one aggregate over its messages, the
+clocks that changed and the events they record, the ticket's next breach), none without one.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +37,8 @@ def _writes(ticket, customer, agent, capture, rounds=15):
                 services.message_add(actor=customer if index % 2 else agent, ticket=ticket, body=f"Reply {index}")
             timings.append(time.perf_counter() - start)
         queries.append(len(seen))
-    return min(timings), statistics.median(timings), max(queries)
+    # Steady state: the rounds after the first (which may fill per-version caches).
+    return min(timings), statistics.median(timings), max(queries[1:])
 
 
 @pytest.mark.django_db
@@ -45,8 +52,9 @@ def test_time_added_per_write(customer, agent, django_capture_on_commit_callback
     policy("Everyone", position=2, targets=TARGETS)
     with_policies = _writes(ticket, customer, agent, django_capture_on_commit_callbacks)
     print(
-        f"\nper write, no policy: fastest {bare[0] * 1000:.1f} ms, median {bare[1] * 1000:.1f} ms, {bare[2]} queries"
+        f"\nper write, no policy: fastest {bare[0] * 1000:.1f} ms, median {bare[1] * 1000:.1f} ms, {bare[2]} queries at most"
         f"\nper write, 3 policies: fastest {with_policies[0] * 1000:.1f} ms, median {with_policies[1] * 1000:.1f} ms,"
-        f" {with_policies[2]} queries"
+        f" {with_policies[2]} queries at most (+{with_policies[2] - bare[2]})"
     )
     assert with_policies[2] > bare[2]  # the refresh ran
+    assert with_policies[2] - bare[2] <= 8  # a regression in the refresh's queries fails here
