@@ -25,6 +25,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
+from accounts.settings_pages.forms import RecordsChoiceField
 from helpdesk.forms import apply_errors
 from tickets.models import FieldType, TicketField
 from tickets.services import ticket_fields as definitions
@@ -62,7 +63,7 @@ class TicketFieldForm(forms.Form):
         label=gettext_lazy("Required when a customer files a ticket"), required=False
     )
     required_on_solve = forms.BooleanField(label=gettext_lazy("Required before solving"), required=False)
-    teams = forms.ModelMultipleChoiceField(
+    teams = RecordsChoiceField(
         label=gettext_lazy("Teams"),
         queryset=Team.objects.order_by("name"),
         required=False,

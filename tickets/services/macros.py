@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.models import Team, User
 from helpdesk.forms import error_text
+from helpdesk.ids import parse_id
 from tickets import permissions
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.models import Macro, MacroScope, Ticket
@@ -171,7 +172,6 @@ def macros_for(agent: User) -> list[Macro]:
 
 def macro_usable_or_404(user: User, pk: object) -> Macro:
     """The macro ``pk`` if ``user`` may apply it, else 404 (a macro one may not use does not exist)."""
-    from helpdesk.ids import parse_id
 
     pk_int = parse_id(pk)
     macro = permissions.usable_macros(user).filter(pk=pk_int).first() if pk_int is not None else None
@@ -238,10 +238,10 @@ def macro_apply_bulk(*, actor: User, macro: Macro, ticket_ids: Iterable[Any]) ->
     if not permissions.may_change_in_bulk(actor):
         raise PermissionDenied("Only agents can change tickets in bulk.")
     parsed = _actions_of(actor, macro)
-    try:
-        ids = sorted({int(pk) for pk in ticket_ids})
-    except (TypeError, ValueError):
-        raise ValidationError({"ids": [_("Ticket ids must be whole numbers.")]}) from None
+    given = [parse_id(pk) for pk in ticket_ids]
+    if any(pk is None for pk in given):  # not digits, or past any id (refused before the database)
+        raise ValidationError({"ids": [_("Ticket ids must be whole numbers.")]})
+    ids = sorted({pk for pk in given if pk is not None})
     if not ids:
         raise ValidationError({"ids": [_("Select at least one ticket.")]})
     if len(ids) > MAX_BULK_TICKETS:

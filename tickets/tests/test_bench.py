@@ -47,9 +47,8 @@ def test_explain_hot_queries_writes_one_plan_per_query(desk, tmp_path, capsys):
     assert "200 tickets" in index
 
 
+@pytest.mark.postgres  # EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's; deselected on SQLite
 def test_explain_hot_queries_adds_the_custom_field_plans_once_prepared(desk, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's")
     _load("loadtest/prepare.py").main(tmp_path / "bench")
     call_command("explain_hot_queries", out=str(tmp_path))
     plans = {p.name.removesuffix(".txt") for p in tmp_path.glob("*.txt")}
