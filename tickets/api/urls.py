@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from tickets.api import fields, macros, rules, saved_views, stats, views
+from tickets.api import fields, files, macros, rules, saved_views, stats, views
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -27,6 +27,6 @@ urlpatterns = [
     path("triggers/<id:pk>/", rules.TriggerDetail.as_view(), name="trigger-detail"),
     path("automations/", rules.AutomationList.as_view(), name="automation-list"),
     path("automations/<id:pk>/", rules.AutomationDetail.as_view(), name="automation-detail"),
-    path("attachments/<id:pk>/download/", views.AttachmentDownload.as_view(), name="attachment-download"),
-    path("attachments/<id:pk>/preview/", views.AttachmentPreview.as_view(), name="attachment-preview"),
+    path("attachments/<id:pk>/download/", files.AttachmentDownload.as_view(), name="attachment-download"),
+    path("attachments/<id:pk>/preview/", files.AttachmentPreview.as_view(), name="attachment-preview"),
 ]

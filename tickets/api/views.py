@@ -14,7 +14,7 @@ import json
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, renderers, status
+from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -27,11 +27,9 @@ from helpdesk.api.parsers import JSONParser, MultiPartParser
 from tickets import permissions, selectors, services
 from tickets.api import serializers as s
 from tickets.api.filters import ticket_list_parameters
-from tickets.downloads import download_response
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
-from tickets.thumbnails import thumbnail_response
 
 # --- permission classes: every decision is tickets.permissions' --------------------------------
 
@@ -446,56 +444,3 @@ class EventList(TicketScoped, generics.GenericAPIView):
     def get(self, request, pk):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.EventOut(page, many=True, context=self.get_serializer_context()).data)
-
-
-class AnyMediaRenderer(renderers.BaseRenderer):
-    """Lets a download be asked for with any Accept header; errors still go out as JSON."""
-
-    media_type = "*/*"
-    format = "bin"
-    charset = None
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return b"" if data is None else json.dumps(data).encode()
-
-
-class FileEndpoint(generics.GenericAPIView):
-    """An endpoint that answers a file (any Accept header is fine) or a JSON error — sent as
-    ``application/json`` whatever the request asked for, so a client can always read it."""
-
-    renderer_classes = [renderers.JSONRenderer, AnyMediaRenderer]
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response) and response.exception:
-            request.accepted_renderer = renderers.JSONRenderer()
-            request.accepted_media_type = "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)
-
-
-class AttachmentDownload(FileEndpoint):
-    @extend_schema(
-        summary="Download a file",
-        description="The stored bytes as an attachment, with the content type detected at upload. With S3 "
-        "storage: a 302 to a short-lived signed URL that answers with the same type and file name.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment id.")],
-        responses={
-            (200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, "The file."),
-            302: OpenApiResponse(description="Redirect to a signed URL (S3 storage)."),
-        },
-    )
-    def get(self, request, pk):
-        # The same response as the pages' download (tickets.downloads): headers and signed URL alike.
-        return download_response(selectors.attachment_get_for_user(request.user, pk))
-
-
-class AttachmentPreview(FileEndpoint):
-    @extend_schema(
-        summary="Preview an image",
-        description="A small preview (at most 320 px on each side, upright) of an image attachment: JPEG for "
-        "JPEG photos, PNG otherwise. Asks the download's question first; 404 for a file that is not an image "
-        "or cannot be read as one.",
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The attachment id.")],
-        responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY, "The preview.")},
-    )
-    def get(self, request, pk):
-        return thumbnail_response(selectors.attachment_get_for_user(request.user, pk))
