@@ -11,7 +11,7 @@ endpoint, selector, service, template (through context) and admin asks these nam
 - ``grants``: giving and taking access as tickets are created and moved (services only).
 """
 
-from accounts.permissions import administers, signed_in, staff_members, uses_portal, works_tickets
+from accounts.permissions import active_admins, administers, signed_in, staff_members, uses_portal, works_tickets
 from tickets.permissions.access import (
     audience,
     authorize,
@@ -132,6 +132,7 @@ __all__ = [
     "shown_custom_fields",
     "signed_in",
     "staff_members",
+    "active_admins",
     "stats_sees_everyone",
     "stats_visible_agents",
     "stats_visible_teams",

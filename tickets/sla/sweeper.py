@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from tickets import permissions
 from tickets.models import EventKind, Notification, NotificationKind, TicketEvent
 from tickets.sla.models import ClockState, SlaClock
 from tickets.sla.refresh import clock_event
@@ -85,10 +86,10 @@ def recipients(clock: SlaClock) -> list[User]:
     if ticket.assignee is not None and ticket.assignee.is_active:
         return [ticket.assignee]
     if ticket.team is not None:
-        members = list(ticket.team.members.filter(is_active=True, role__in=[Role.AGENT, Role.ADMIN]))
+        members = list(permissions.staff_members().filter(pk__in=ticket.team.members.values("pk")))
         if members:
             return members
-    return list(User.objects.filter(is_active=True, role=Role.ADMIN))
+    return list(permissions.active_admins())
 
 
 def notify(clock: SlaClock, event: TicketEvent, kind: str) -> None:
