@@ -48,7 +48,9 @@ def job_json(view: ZendeskView, job: ApiJob) -> dict[str, Any]:
 def _start(view: ZendeskView, kind: str, items: list[dict[str, Any]]) -> Response:
     from tickets.zendesk.tasks import run_api_job
 
-    job = ApiJob.objects.create(kind=kind, creator=signed_in(view.request.user), payload={"items": items}, total=len(items))
+    job = ApiJob.objects.create(
+        kind=kind, creator=signed_in(view.request.user), payload={"items": items}, total=len(items)
+    )
     transaction.on_commit(lambda: run_api_job.delay(job.pk))
     job.refresh_from_db()
     return Response({"job_status": job_json(view, job)})

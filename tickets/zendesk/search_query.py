@@ -94,6 +94,8 @@ def parse(text: str) -> list[Term]:
             if keyword not in KEYWORDS:
                 known = ", ".join(sorted(KEYWORDS))
                 raise QueryError(f"Unknown search keyword '{keyword}'. Use one of: {known}; or quote the text.")
+            if value == "" and text.startswith('"', position):
+                raise QueryError('Close the quoted phrase: every " needs its partner.')
             if value == "":
                 raise QueryError(f"'{keyword}{op}' needs a value, e.g. {keyword}{op}something.")
             if op != ":" and keyword not in COMPARABLE:
