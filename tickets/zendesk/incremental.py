@@ -39,7 +39,7 @@ class TicketExport(ZendeskView):
         keys = selectors.sort_keys("updated_at", request.user)  # (activity column, id) ascending
         qs = tickets_for(request.user)
         if start is not None:
-            if not start.isascii() or not start.isdigit() or int(start) > MAX_START:
+            if not start.isascii() or not start.isdigit() or len(start) > 12 or int(start) > MAX_START:
                 raise errors.ZendeskError(400, "InvalidValue", "start_time is a Unix time in seconds.")
             since = datetime.fromtimestamp(int(start), tz=UTC)
             qs = qs.filter(**{f"{permissions.activity_column(request.user)}__gte": since})
