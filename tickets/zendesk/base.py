@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext as _
 from rest_framework import renderers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -39,7 +40,7 @@ class ZendeskView(APIView):
         data = self.request.data
         value = data.get(key) if isinstance(data, dict) else None
         if not isinstance(value, dict):
-            raise errors.ZendeskError(400, "InvalidRequest", f'Send a JSON object {{"{key}": {{...}}}}.')
+            raise errors.ZendeskError(400, "InvalidRequest", _('Send a JSON object {"%(key)s": {...}}.') % {"key": key})
         return value
 
 
@@ -50,7 +51,11 @@ def int_param(request: Request, name: str, *, default: int, low: int, high: int)
         return default
     number = parse_id(raw) if raw != "0" else 0
     if number is None or not low <= number <= high:
-        raise errors.ZendeskError(400, "InvalidPaginationParameter", f"{name} must be a number from {low} to {high}.")
+        raise errors.ZendeskError(
+            400,
+            "InvalidPaginationParameter",
+            _("%(name)s must be a number from %(low)d to %(high)d.") % {"name": name, "low": low, "high": high},
+        )
     return number
 
 
@@ -63,12 +68,12 @@ def id_list(raw: str | None, *, limit: int = 100) -> list[int]:
             continue
         number = parse_id(part)
         if number is None:
-            raise errors.ZendeskError(400, "InvalidRequest", "ids must be a comma-separated list of numeric ids.")
+            raise errors.ZendeskError(400, "InvalidRequest", _("ids must be a comma-separated list of numeric ids."))
         ids.append(number)
     if not ids:
-        raise errors.ZendeskError(400, "InvalidRequest", "Give ids=1,2,3.")
+        raise errors.ZendeskError(400, "InvalidRequest", _("Give ids=1,2,3."))
     if len(ids) > limit:
-        raise errors.ZendeskError(400, "TooManyValues", f"At most {limit} ids at once.")
+        raise errors.ZendeskError(400, "TooManyValues", _("At most %(count)d ids at once.") % {"count": limit})
     return list(dict.fromkeys(ids))
 
 
@@ -100,4 +105,4 @@ def cursor_page(view: ZendeskView, qs, keys):
     try:
         return keyset.page(qs, keys, cursor=cursor, size=size), size
     except keyset.BadCursor:
-        raise errors.ZendeskError(400, "InvalidPaginationParameter", "That page cursor is not valid.") from None
+        raise errors.ZendeskError(400, "InvalidPaginationParameter", _("That page cursor is not valid.")) from None

@@ -1,7 +1,7 @@
 """Errors in Zendesk's shape, from the same exceptions the v1 API answers.
 
     {"error": "RecordNotFound", "description": "Not found"}                          404
-    {"error": "RecordInvalid", "description": "Record validation errors",
+    {"error": "RecordInvalid", "description": _("Record validation errors"),
      "details": {"subject": [{"description": "...", "error": "InvalidValue"}]}}     422 (413, 415 keep theirs)
     {"error": "Forbidden", "description": "..."}                                     403
     {"error": "Couldn't authenticate you", "description": "..."}                     401
@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -52,7 +53,7 @@ class ZendeskError(Exception):
 
 def invalid(field: str, message: str) -> ZendeskError:
     """A 422 ``RecordInvalid`` about one field."""
-    return ZendeskError(422, "RecordInvalid", "Record validation errors", _details({field: [message]}))
+    return ZendeskError(422, "RecordInvalid", _("Record validation errors"), _details({field: [message]}))
 
 
 def _details(fields: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
@@ -91,7 +92,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError) and not isinstance(exc, HttpError):
         fields = validation_data(exc)
         set_rollback()
-        return Response(body(422, "RecordInvalid", "Record validation errors", _details(fields)), status=422)
+        return Response(body(422, "RecordInvalid", _("Record validation errors"), _details(fields)), status=422)
     response = v1_exception_handler(exc, context)
     if response is None:
         return None
@@ -100,12 +101,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if record_invalid and isinstance(data, dict | list):
         fields = data if isinstance(data, dict) else {"base": data}
         code = 422 if code == status.HTTP_400_BAD_REQUEST else code
-        response.data = body(code, "RecordInvalid", "Record validation errors", _details(fields))
+        response.data = body(code, "RecordInvalid", _("Record validation errors"), _details(fields))
         response.status_code = code
         return response
     description = _text(data.get("detail", data)) if isinstance(data, dict) else _text(data)
     if code == 404:
-        description = "Not found"
+        description = _("Not found")
     response.data = body(code, NAMES.get(code, "Error"), description)
     if isinstance(exc, exceptions.Throttled):
         # Zendesk's clients sleep for Retry-After whole seconds: never 0, never a fraction.

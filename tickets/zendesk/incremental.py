@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from helpdesk import keyset
@@ -28,25 +29,25 @@ MAX_START = 253402300799  # 9999-12-31T23:59:59Z
 class TicketExport(ZendeskView):
     def get(self, request):
         if not permissions.works_tickets(request.user):
-            raise errors.ZendeskError(403, "Forbidden", "Only agents and admins can export tickets.")
+            raise errors.ZendeskError(403, "Forbidden", _("Only agents and admins can export tickets."))
         per_page = int_param(request, "per_page", default=1000, low=1, high=1000)
         cursor = request.query_params.get("cursor") or None
         start = request.query_params.get("start_time")
         if (cursor is None) == (start is None):
             raise errors.ZendeskError(
-                400, "InvalidPaginationParameter", "Give either start_time (a Unix time) or cursor."
+                400, "InvalidPaginationParameter", _("Give either start_time (a Unix time) or cursor.")
             )
         keys = selectors.sort_keys("updated_at", request.user)  # (activity column, id) ascending
         qs = tickets_for(request.user)
         if start is not None:
             if not start.isascii() or not start.isdigit() or len(start) > 12 or int(start) > MAX_START:
-                raise errors.ZendeskError(400, "InvalidValue", "start_time is a Unix time in seconds.")
+                raise errors.ZendeskError(400, "InvalidValue", _("start_time is a Unix time in seconds."))
             since = datetime.fromtimestamp(int(start), tz=UTC)
             qs = qs.filter(**{f"{permissions.activity_column(request.user)}__gte": since})
         try:
             page = keyset.page(qs, keys, cursor=cursor, size=per_page)
         except keyset.BadCursor:
-            raise errors.ZendeskError(400, "InvalidPaginationParameter", "That cursor is not valid.") from None
+            raise errors.ZendeskError(400, "InvalidPaginationParameter", _("That cursor is not valid.")) from None
         after = page.next_cursor or (keyset.encode(keyset.NEXT, keys, page.items[-1]) if page.items else cursor)
         shapes = Shapes(request, request.user)
         path = reverse("api:zendesk-incremental-tickets")

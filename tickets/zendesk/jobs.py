@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from accounts.http import signed_in
@@ -59,15 +60,17 @@ def _start(view: ZendeskView, kind: str, items: list[dict[str, Any]]) -> Respons
 def _items(data: Any, key: str) -> list[dict[str, Any]]:
     items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
-        raise errors.ZendeskError(400, "InvalidRequest", f'Send {{"{key}": [{{...}}, ...]}} with at least one ticket.')
+        raise errors.ZendeskError(
+            400, "InvalidRequest", _('Send {"%(key)s": [{...}, ...]} with at least one ticket.') % {"key": key}
+        )
     if len(items) > MAX_ITEMS:
-        raise errors.ZendeskError(400, "TooManyValues", f"At most {MAX_ITEMS} tickets a job.")
+        raise errors.ZendeskError(400, "TooManyValues", _("At most %(count)d tickets a job.") % {"count": MAX_ITEMS})
     return items
 
 
 def _staff(view: ZendeskView) -> None:
     if not permissions.may_change_in_bulk(view.request.user):
-        raise errors.ZendeskError(403, "Forbidden", "Only agents can create or change tickets in bulk.")
+        raise errors.ZendeskError(403, "Forbidden", _("Only agents can create or change tickets in bulk."))
 
 
 class CreateMany(ZendeskView):
@@ -87,7 +90,7 @@ class UpdateMany(ZendeskView):
         else:
             items = _items(request.data, "tickets")
             if not all(isinstance(i.get("id"), int) and not isinstance(i.get("id"), bool) for i in items):
-                raise errors.invalid("id", "Each ticket of update_many needs its id.")
+                raise errors.invalid("id", _("Each ticket of update_many needs its id."))
         return _start(self, "update_many", items)
 
 
@@ -95,7 +98,7 @@ class JobStatusDetail(ZendeskView):
     def get(self, request, job_id: str):
         job = ApiJob.objects.filter(pk=job_id[:32]).first()
         if job is None or not (job.creator_id == request.user.pk or administers(request.user)):
-            raise errors.ZendeskError(404, "RecordNotFound", "Not found")
+            raise errors.ZendeskError(404, "RecordNotFound", _("Not found"))
         return Response({"job_status": job_json(self, job)})
 
 
@@ -106,11 +109,11 @@ def _failure(index: int, pk: Any, action: str, exc: Exception) -> dict[str, Any]
     if isinstance(exc, errors.ZendeskError):
         error, details = exc.error, exc.description + (f" {exc.details}" if exc.details else "")
     elif isinstance(exc, Http404):
-        error, details = "RecordNotFound", "Not found"
+        error, details = "RecordNotFound", _("Not found")
     elif isinstance(exc, ValidationError):
         error, details = "RecordInvalid", "; ".join(f"{k}: {v}" for k, v in validation_data(exc).items())
     elif isinstance(exc, PermissionDenied):
-        error, details = "Forbidden", str(exc) or "Not allowed"
+        error, details = "Forbidden", str(exc) or _("Not allowed")
     else:
         error, details = "Conflict", str(exc)
     return {"index": index, "id": pk, "action": action, "success": False, "status": "Failed", "error": error,
@@ -133,7 +136,7 @@ def run(job_id: str) -> None:
         pk = item.pop("id", None) if action == "update" else None
         try:
             if not actor.is_active:
-                raise PermissionDenied("The job's creator is no longer active.")
+                raise PermissionDenied(_("The job's creator is no longer active."))
             if action == "create":
                 pk = writes.create_ticket(actor, item, shapes).pk
                 result = {"index": index, "id": pk, "action": action, "success": True, "status": "Created"}
@@ -149,5 +152,9 @@ def run(job_id: str) -> None:
         job.save(update_fields=["results", "progress", "updated_at"])
     failed = sum(1 for r in job.results if not r.get("success"))
     job.state = JobState.COMPLETED
-    job.message = f"Completed at {timezone.now():%Y-%m-%d %H:%M:%S} UTC: {job.total - failed} done, {failed} failed."
+    job.message = _("Completed at %(at)s UTC: %(done)d done, %(failed)d failed.") % {
+        "at": f"{timezone.now():%Y-%m-%d %H:%M:%S}",
+        "done": job.total - failed,
+        "failed": failed,
+    }
     job.save(update_fields=["state", "message", "updated_at"])

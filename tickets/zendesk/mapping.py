@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from tickets.models import Channel, Priority, Status, TicketField
@@ -63,7 +64,7 @@ def status_in(value: Any, current: str | None = None) -> str | None:
     """Our status for Zendesk's ``value``; None when it is what ``current`` already means
     (``open`` on a ticket in progress stays in progress)."""
     if not isinstance(value, str) or value not in STATUS_IN:
-        raise invalid("status", f"Status must be one of {', '.join(STATUS_ORDER)}.")
+        raise invalid("status", _("Status must be one of %(values)s.") % {"values": ", ".join(STATUS_ORDER)})
     ours = STATUS_IN[value]
     if current is not None and ours == Status.OPEN and current in (Status.OPEN, Status.IN_PROGRESS):
         return None
@@ -74,7 +75,9 @@ def priority_in(value: Any) -> str:
     if value is None:
         return Priority.NORMAL  # Zendesk's "no priority" is our default
     if not isinstance(value, str) or value not in Priority.values:
-        raise invalid("priority", f"Priority must be one of {', '.join(reversed(PRIORITY_ORDER))}.")
+        raise invalid(
+            "priority", _("Priority must be one of %(values)s.") % {"values": ", ".join(reversed(PRIORITY_ORDER))}
+        )
     return value
 
 
@@ -106,15 +109,15 @@ class Shapes:
     def custom_fields_in(self, given: Any) -> dict[str, Any]:
         """Zendesk's ``[{"id", "value"}]`` as our ``{"key": value}``; 422 for an unknown id."""
         if not isinstance(given, list):
-            raise invalid("custom_fields", 'Send a list of {"id": field id, "value": value}.')
+            raise invalid("custom_fields", _('Send a list of {"id": field id, "value": value}.'))
         by_id = {f.pk: f.key for f in self.fields()}
         out: dict[str, Any] = {}
         for item in given:
             if not isinstance(item, dict) or "id" not in item:
-                raise invalid("custom_fields", 'Each custom field is {"id": field id, "value": value}.')
+                raise invalid("custom_fields", _('Each custom field is {"id": field id, "value": value}.'))
             key = by_id.get(item["id"]) if isinstance(item["id"], int) else None
             if key is None:
-                raise invalid("custom_fields", f"No ticket field has the id {item['id']!r}.")
+                raise invalid("custom_fields", _("No ticket field has the id %(id)r.") % {"id": item["id"]})
             out[key] = item.get("value")
         return out
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -18,12 +19,15 @@ from tickets.zendesk.base import ZendeskView, cursor_answer, cursor_page, int_pa
 from tickets.zendesk.mapping import ROLE_IN, Shapes
 
 BY_ID = keyset.ordering_keys({"id": "id"}, "id")
-NOT_FOUND = errors.ZendeskError(404, "RecordNotFound", "Not found")
+
+
+def _not_found() -> errors.ZendeskError:
+    return errors.ZendeskError(404, "RecordNotFound", _("Not found"))
 
 
 def _staff_only(user) -> None:
     if not may_read_directory(user):
-        raise errors.ZendeskError(403, "Forbidden", "Only agents can read other people's records.")
+        raise errors.ZendeskError(403, "Forbidden", _("Only agents can read other people's records."))
 
 
 class Me(ZendeskView):
@@ -37,7 +41,7 @@ class UserDetail(ZendeskView):
             _staff_only(request.user)
         user = User.objects.filter(pk=pk).first()
         if user is None:
-            raise NOT_FOUND
+            raise _not_found()
         return Response({"user": Shapes(request, request.user).user(user)})
 
 
@@ -51,7 +55,7 @@ class UserList(ZendeskView):
         if roles:
             unknown = [r for r in roles if r not in ROLE_IN]
             if unknown:
-                raise errors.invalid("role", f"role is one of {', '.join(ROLE_IN)}.")
+                raise errors.invalid("role", _("role is one of %(values)s.") % {"values": ", ".join(ROLE_IN)})
             qs = qs.filter(role__in=[ROLE_IN[r] for r in roles])
         page, size = cursor_page(self, qs, BY_ID)
         shapes = Shapes(request, request.user)
@@ -67,7 +71,7 @@ class UserSearch(ZendeskView):
         _staff_only(request.user)
         query = (request.query_params.get("query") or request.query_params.get("email") or "").strip()
         if not query or len(query) > 254:
-            raise errors.ZendeskError(400, "InvalidRequest", "Give query= (an email, or part of a name or email).")
+            raise errors.ZendeskError(400, "InvalidRequest", _("Give query= (an email, or part of a name or email)."))
         query = query.removeprefix("email:").strip('"')
         per_page = int_param(request, "per_page", default=100, low=1, high=100)
         page = int_param(request, "page", default=1, low=1, high=10)
@@ -108,14 +112,14 @@ class OrganizationList(ZendeskView):
 
     def post(self, request):
         if not may_manage_people(request.user):
-            raise errors.ZendeskError(403, "Forbidden", "Only admins can create organizations.")
+            raise errors.ZendeskError(403, "Forbidden", _("Only admins can create organizations."))
         data = self.body_object("organization")
         name = data.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 200:
-            raise errors.invalid("name", "An organization needs a name of 1–200 characters.")
+            raise errors.invalid("name", _("An organization needs a name of 1–200 characters."))
         shared = data.get("shared_tickets", False)
         if not isinstance(shared, bool):
-            raise errors.invalid("shared_tickets", "shared_tickets is true or false.")
+            raise errors.invalid("shared_tickets", _("shared_tickets is true or false."))
         organization = account_services.organization_create(name=name.strip(), share_tickets=shared)
         return Response(
             {"organization": Shapes(request, request.user).organization(organization)}, status=status.HTTP_201_CREATED
@@ -126,7 +130,7 @@ class OrganizationDetail(ZendeskView):
     def get(self, request, pk: int):
         organization = _organizations_for(request.user).filter(pk=pk).first()
         if organization is None:
-            raise NOT_FOUND
+            raise _not_found()
         return Response({"organization": Shapes(request, request.user).organization(organization)})
 
 
@@ -148,5 +152,5 @@ class GroupDetail(ZendeskView):
         _staff_only(request.user)
         team = Team.objects.filter(pk=pk).first()
         if team is None:
-            raise NOT_FOUND
+            raise _not_found()
         return Response({"group": Shapes(request, request.user).group(team)})

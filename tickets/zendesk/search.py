@@ -11,6 +11,7 @@ treats that answer as the end of the results). A query the desk cannot run is a 
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework.response import Response
 
 from tickets.zendesk import errors
@@ -26,7 +27,7 @@ class Search(ZendeskView):
     def get(self, request):
         query = request.query_params.get("query")
         if query is None or not query.strip():
-            raise errors.ZendeskError(400, "InvalidSearchQuery", "Give query=, e.g. query=type:ticket status:open")
+            raise errors.ZendeskError(400, "InvalidSearchQuery", _("Give query=, e.g. query=type:ticket status:open"))
         per_page = int_param(request, "per_page", default=100, low=1, high=100)
         page = int_param(request, "page", default=1, low=1, high=10**6)
         if (page - 1) * per_page >= RESULT_LIMIT:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from accounts.addresses import normalize_email
 from helpdesk.ids import parse_id
@@ -77,7 +78,7 @@ def parse(text: str) -> list[Term]:
     """The terms of ``text``; ``QueryError`` for an unclosed quote, an unknown keyword, a keyword
     without a value or an operator the keyword does not take."""
     if len(text) > MAX_LENGTH:
-        raise QueryError(f"A search can be at most {MAX_LENGTH} characters.")
+        raise QueryError(_("A search can be at most %(count)d characters.") % {"count": MAX_LENGTH})
     terms: list[Term] = []
     position = 0
     while position < len(text):
@@ -85,7 +86,7 @@ def parse(text: str) -> list[Term]:
             break
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise QueryError('Close the quoted phrase: every " needs its partner.')
+            raise QueryError(_('Close the quoted phrase: every " needs its partner.'))
         position = match.end()
         negated = bool(match["neg"])
         if match["key"] is not None:
@@ -93,22 +94,28 @@ def parse(text: str) -> list[Term]:
             value = match["qval"] if match["qval"] is not None else match["val"]
             if keyword not in KEYWORDS:
                 known = ", ".join(sorted(KEYWORDS))
-                raise QueryError(f"Unknown search keyword '{keyword}'. Use one of: {known}; or quote the text.")
+                raise QueryError(
+                    _("Unknown search keyword '%(keyword)s'. Use one of: %(known)s; or quote the text.")
+                    % {"keyword": keyword, "known": known}
+                )
             if value == "" and text.startswith('"', position):
-                raise QueryError('Close the quoted phrase: every " needs its partner.')
+                raise QueryError(_('Close the quoted phrase: every " needs its partner.'))
             if value == "":
-                raise QueryError(f"'{keyword}{op}' needs a value, e.g. {keyword}{op}something.")
+                raise QueryError(_("'%(term)s' needs a value, e.g. %(term)ssomething.") % {"term": keyword + op})
             if op != ":" and keyword not in COMPARABLE:
-                raise QueryError(f"'{keyword}' takes ':' only; <, >, <= and >= are for status, priority and dates.")
+                raise QueryError(
+                    _("'%(keyword)s' takes ':' only; <, >, <= and >= are for status, priority and dates.")
+                    % {"keyword": keyword}
+                )
             if negated and keyword in ("type", "order_by", "sort"):
-                raise QueryError(f"'{keyword}' cannot be negated.")
+                raise QueryError(_("'%(keyword)s' cannot be negated.") % {"keyword": keyword})
             terms.append(Term(keyword, op, value, negated))
         else:
             value = match["phrase"] if match["phrase"] is not None else match["word"]
             if value.strip():
                 terms.append(Term(None, ":", value.strip(), negated))
         if len(terms) > MAX_TERMS:
-            raise QueryError(f"A search can have at most {MAX_TERMS} terms.")
+            raise QueryError(_("A search can have at most %(count)d terms.") % {"count": MAX_TERMS})
     return terms
 
 
@@ -118,7 +125,10 @@ def parse(text: str) -> list[Term]:
 def _ordered(values: list[str], term: Term, name: str) -> list[str]:
     value = term.value.lower()
     if value not in values:
-        raise QueryError(f"{name} is one of {', '.join(values)} (got '{term.value}').")
+        raise QueryError(
+            _("%(name)s is one of %(values)s (got '%(value)s').")
+            % {"name": name, "values": ", ".join(values), "value": term.value}
+        )
     index = values.index(value)
     pick = {
         ":": lambda i: i == index,
@@ -157,7 +167,9 @@ def _moment(value: str) -> tuple[datetime, datetime | None]:
     if isinstance(day, date):
         start = timezone.make_aware(datetime.combine(day, time.min))
         return start, start + timedelta(days=1)
-    raise QueryError(f"'{value}' is not a date: write 2026-01-31, 2026-01-31T09:00:00Z or an age like 4hours.")
+    raise QueryError(
+        _("'%(value)s' is not a date: write 2026-01-31, 2026-01-31T09:00:00Z or an age like 4hours.") % {"value": value}
+    )
 
 
 def _date_q(column: str, term: Term) -> Q:
@@ -225,9 +237,11 @@ def _term_q(term: Term, user: User) -> Q:
     if key == "via":
         channels = {"web": [Channel.WEB, Channel.AGENT], "api": [Channel.API], "email": [Channel.EMAIL]}
         if term.value.lower() not in channels:
-            raise QueryError("via is one of web, api, email.")
+            raise QueryError(_("via is one of web, api, email."))
         return Q(channel__in=channels[term.value.lower()])
-    raise QueryError(f"Unknown search keyword '{key}'.")  # pragma: no cover (parse() refuses it first)
+    raise QueryError(
+        _("Unknown search keyword '%(keyword)s'.") % {"keyword": key}
+    )  # pragma: no cover (parse() refuses it first)
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -245,13 +259,13 @@ def _sort(terms: list[Term], params: dict[str, Any], text: str) -> str:
     order = next((t.value.lower() for t in terms if t.keyword == "order_by"), None) or params.get("sort_by")
     direction = next((t.value.lower() for t in terms if t.keyword == "sort"), None) or params.get("sort_order")
     if direction not in (None, "", "asc", "desc"):
-        raise QueryError("sort is asc or desc.")
+        raise QueryError(_("sort is asc or desc."))
     if order in (None, "", "relevance"):
         return selectors.SEARCH_SORT if text else "-updated_at"
     if order in ("created_at", "updated_at"):
         order = order.removesuffix("_at")
     if order not in ORDERS:
-        raise QueryError(f"order_by is one of {', '.join(ORDERS)}.")
+        raise QueryError(_("order_by is one of %(values)s.") % {"values": ", ".join(ORDERS)})
     column = ORDERS[order]
     ascending = direction == "asc"
     if order == "priority":  # ours lists urgent first; Zendesk's descending is urgent first
@@ -264,10 +278,10 @@ def ticket_search(user: User, text: str, params: dict[str, Any] | None = None) -
     terms = parse(text)
     for term in terms:
         if term.keyword == "type" and term.value.lower() != "ticket":
-            raise QueryError("Only tickets can be searched here: use type:ticket (users: users/search.json).")
+            raise QueryError(_("Only tickets can be searched here: use type:ticket (users: users/search.json)."))
     used = {t.keyword for t in terms if t.keyword in INTERNAL}
     if used and permissions.refused_list_filters(user, ["tag"]):
-        raise QueryError("Only people who work tickets can search by tags or group.")
+        raise QueryError(_("Only people who work tickets can search by tags or group."))
     free = " ".join(t.value for t in terms if t.keyword is None and not t.negated)
     sort = _sort(terms, params or {}, free)
     from tickets.zendesk.tickets import tickets_for

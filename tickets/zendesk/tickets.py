@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -44,7 +45,7 @@ def tickets_for(user: User) -> QuerySet[Ticket]:
 def ticket_or_404(user: User, pk: int) -> Ticket:
     ticket = tickets_for(user).filter(pk=pk).first()
     if ticket is None:
-        raise errors.ZendeskError(404, "RecordNotFound", "Not found")
+        raise errors.ZendeskError(404, "RecordNotFound", _("Not found"))
     return ticket
 
 
@@ -72,14 +73,16 @@ class TicketList(ZendeskView):
         size = int_param(request, "page[size]", default=100, low=1, high=100)
         sort = request.query_params.get("sort") or "id"
         if sort not in SORTS:
-            raise errors.ZendeskError(400, "InvalidPaginationParameter", f"sort must be one of {', '.join(SORTS)}.")
+            raise errors.ZendeskError(
+                400, "InvalidPaginationParameter", _("sort must be one of %(values)s.") % {"values": ", ".join(SORTS)}
+            )
         cursor = request.query_params.get("page[after]") or request.query_params.get("page[before]") or None
         ours = SORTS[sort]
         qs = selectors.ticket_list(request.user, sort=ours, tickets=tickets_for(request.user))
         try:
             page = selectors.ticket_page(qs, sort=ours, cursor=cursor, size=size, user=request.user)
         except keyset.BadCursor:
-            raise errors.ZendeskError(400, "InvalidPaginationParameter", "That page cursor is not valid.") from None
+            raise errors.ZendeskError(400, "InvalidPaginationParameter", _("That page cursor is not valid.")) from None
         shapes = Shapes(request, request.user)
         items = [shapes.ticket(t) for t in page.items]
         params = {"page[size]": size, "sort": sort}

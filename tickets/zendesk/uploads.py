@@ -18,6 +18,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import parsers, status
 from rest_framework.response import Response
 
@@ -48,14 +49,14 @@ def _read_body(request) -> tempfile.SpooledTemporaryFile:
     limit = settings.HELPDESK_MAX_ATTACHMENT_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isdigit() and int(declared) > limit:
-        raise AttachmentTooLarge({"file": [f"Files can be at most {limit} bytes."]})
+        raise AttachmentTooLarge({"file": [_("Files can be at most %(count)d bytes.") % {"count": limit}]})
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115  # the caller closes it
     total = 0
     while chunk := request._request.read(64 * 1024):
         total += len(chunk)
         if total > limit:
             spool.close()
-            raise AttachmentTooLarge({"file": [f"Files can be at most {limit} bytes."]})
+            raise AttachmentTooLarge({"file": [_("Files can be at most %(count)d bytes.") % {"count": limit}]})
         spool.write(chunk)
     spool.seek(0)
     return spool
@@ -69,15 +70,17 @@ class Uploads(ZendeskView):
     def post(self, request):
         filename = (request.query_params.get("filename") or "").strip()
         if not filename:
-            raise errors.invalid("filename", "Name the file: uploads.json?filename=report.pdf")
+            raise errors.invalid("filename", _("Name the file: uploads.json?filename=report.pdf"))
         token = (request.query_params.get("token") or "").strip()
         if token:
             earlier = PendingUpload.objects.filter(token=token, uploaded_by=request.user)
             count = earlier.count()
             if count == 0:
-                raise errors.ZendeskError(404, "RecordNotFound", "Not found")
+                raise errors.ZendeskError(404, "RecordNotFound", _("Not found"))
             if count >= MAX_TOKENS:
-                raise errors.invalid("token", f"At most {MAX_TOKENS} files share one upload token.")
+                raise errors.invalid(
+                    "token", _("At most %(count)d files share one upload token.") % {"count": MAX_TOKENS}
+                )
         body = _read_body(request)
         try:
             upload = UploadedFile(body, name=filename, size=None)
@@ -116,7 +119,7 @@ class UploadDetail(ZendeskView):
     def delete(self, request, token: str):
         pending = list(PendingUpload.objects.filter(token=token, uploaded_by=request.user))
         if not pending:
-            raise errors.ZendeskError(404, "RecordNotFound", "Not found")
+            raise errors.ZendeskError(404, "RecordNotFound", _("Not found"))
         with transaction.atomic():
             PendingUpload.objects.filter(pk__in=[p.pk for p in pending]).delete()
             delete_after_commit([p.file.name for p in pending])
@@ -144,13 +147,13 @@ def files_for_tokens(user, tokens: Any) -> tuple[list[File], list[PendingUpload]
     if tokens in (None, []):
         return [], []
     if not isinstance(tokens, list) or not all(isinstance(t, str) and 0 < len(t) <= 64 for t in tokens):
-        raise errors.invalid("uploads", "uploads is a list of upload tokens.")
+        raise errors.invalid("uploads", _("uploads is a list of upload tokens."))
     pending = list(
         PendingUpload.objects.filter(token__in=tokens, uploaded_by=user, expires_at__gt=timezone.now()).order_by("pk")
     )
     missing = set(tokens) - {p.token for p in pending}
     if missing:
-        raise errors.invalid("uploads", f"Unknown or expired upload token: {sorted(missing)[0]}")
+        raise errors.invalid("uploads", _("Unknown or expired upload token: %(token)s") % {"token": sorted(missing)[0]})
     files = []
     for item in pending:
         handle = default_storage.open(item.file.name, "rb")

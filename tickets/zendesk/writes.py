@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from accounts.models import Team
 from accounts.permissions import staff_members
 from tickets import services
@@ -40,14 +42,14 @@ def _check_keys(data: dict[str, Any], *, creating: bool) -> None:
             continue
         if name in ("description",) and creating:
             continue
-        raise invalid(name, f"This desk has no ticket field {name!r} that can be set.")
+        raise invalid(name, _("This desk has no ticket field %(name)r that can be set.") % {"name": name})
 
 
 def _user_id(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise invalid(field, f"{field} is a user id.")
+        raise invalid(field, _("%(field)s is a user id.") % {"field": field})
     return value
 
 
@@ -56,14 +58,14 @@ def _assignee(data: dict[str, Any]):
         email = data["assignee_email"]
         found = staff_members(active=False).filter(email__iexact=str(email)).first() if email else None
         if email and found is None:
-            raise invalid("assignee_email", "No agent has that email.")
+            raise invalid("assignee_email", _("No agent has that email."))
         return found
     pk = _user_id(data["assignee_id"], "assignee_id")
     if pk is None:
         return None
     found = staff_members(active=False).filter(pk=pk).first()
     if found is None:
-        raise invalid("assignee_id", "No agent has that id.")
+        raise invalid("assignee_id", _("No agent has that id."))
     return found
 
 
@@ -72,7 +74,7 @@ def _team(value: Any) -> Team | None:
         return None
     found = Team.objects.filter(pk=value).first() if isinstance(value, int) and not isinstance(value, bool) else None
     if found is None:
-        raise invalid("group_id", "No group has that id.")
+        raise invalid("group_id", _("No group has that id."))
     return found
 
 
@@ -80,7 +82,7 @@ def _tags(value: Any, field: str) -> list[str]:
     if isinstance(value, str):
         value = value.split()
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise invalid(field, f"{field} is a list of tags.")
+        raise invalid(field, _("%(field)s is a list of tags.") % {"field": field})
     return [t.strip().lower() for t in value if t.strip()]
 
 
@@ -91,13 +93,13 @@ def _comment(data: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(comment, str):
         comment = {"body": comment}
     if not isinstance(comment, dict):
-        raise invalid("comment", 'comment is {"body": "...", "public": true|false, "uploads": [tokens]}.')
+        raise invalid("comment", _('comment is {"body": "...", "public": true|false, "uploads": [tokens]}.'))
     body = comment.get("body", comment.get("html_body"))
     if not isinstance(body, str):
-        raise invalid("comment", "A comment needs a body.")
+        raise invalid("comment", _("A comment needs a body."))
     public = comment.get("public", True)
     if not isinstance(public, bool):
-        raise invalid("comment", "comment.public is true or false.")
+        raise invalid("comment", _("comment.public is true or false."))
     return {"body": body, "internal": not public, "uploads": comment.get("uploads")}
 
 
@@ -144,7 +146,8 @@ def _collaborator_emails(data: dict[str, Any]) -> list[tuple[str, str]]:
             out.append((item["email"], str(item.get("name") or "")))
         else:
             raise invalid(
-                "collaborators", f"Unknown collaborator {item!r}: give a user id, an email or {{name, email}}."
+                "collaborators",
+                _("Unknown collaborator %(item)r: give a user id, an email or {name, email}.") % {"item": item},
             )
     return out
 
@@ -154,21 +157,21 @@ def create_ticket(actor, data: dict[str, Any], shapes: mapping.Shapes) -> Ticket
     _check_keys(data, creating=True)
     comment = _comment(data)
     if comment is not None and comment["internal"]:
-        raise invalid("comment", "A new ticket's first comment is its description, which is public here.")
+        raise invalid("comment", _("A new ticket's first comment is its description, which is public here."))
     description = comment["body"] if comment else data.get("description")
     if not isinstance(description, str):
-        raise invalid("comment", "A new ticket needs comment.body (its description).")
+        raise invalid("comment", _("A new ticket needs comment.body (its description)."))
     subject = data.get("subject")
     if subject is None:
         subject = description.strip().splitlines()[0][:150] if description.strip() else ""
     kwargs = field_changes({k: v for k, v in data.items() if k != "subject"}, shapes, None)
     for ours, theirs in (("add_tags", "additional_tags"), ("remove_tags", "remove_tags")):
         if ours in kwargs:
-            raise invalid(theirs, "A new ticket takes tags, not changes to them.")
+            raise invalid(theirs, _("A new ticket takes tags, not changes to them."))
     if "requester" in data:
         requester = data["requester"]
         if not isinstance(requester, dict) or not isinstance(requester.get("email"), str):
-            raise invalid("requester", 'requester is {"name": "...", "email": "..."}.')
+            raise invalid("requester", _('requester is {"name": "...", "email": "..."}.'))
         kwargs["requester"] = {"email": requester["email"], "name": str(requester.get("name") or "")}
     elif data.get("requester_id") is not None:
         from accounts.models import User
@@ -176,7 +179,7 @@ def create_ticket(actor, data: dict[str, Any], shapes: mapping.Shapes) -> Ticket
         requester_id = _user_id(data["requester_id"], "requester_id")
         found = User.objects.filter(pk=requester_id).first() if requester_id is not None else None
         if found is None:
-            raise invalid("requester_id", "No user has that id.")
+            raise invalid("requester_id", _("No user has that id."))
         kwargs["requester"] = found
     collaborators = _collaborator_emails(data)
     files, pending = files_for_tokens(actor, comment["uploads"] if comment else None)
@@ -199,9 +202,9 @@ def update_ticket(actor, ticket: Ticket, data: dict[str, Any], shapes: mapping.S
     collaborators: all in one transaction. Returns the comment's message, if any."""
     _check_keys(data, creating=False)
     if data.get("requester_id") not in (None, ticket.requester_id) or "requester" in data:
-        raise invalid("requester_id", "A ticket's requester does not change.")
+        raise invalid("requester_id", _("A ticket's requester does not change."))
     if "organization_id" in data and data["organization_id"] != ticket.organization_id:
-        raise invalid("organization_id", "A ticket's organization is its requester's.")
+        raise invalid("organization_id", _("A ticket's organization is its requester's."))
     comment = _comment(data)
     changes = field_changes(data, shapes, ticket)
     collaborators = _collaborator_emails(data) if ("collaborator_ids" in data or "collaborators" in data) else None

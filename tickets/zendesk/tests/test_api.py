@@ -339,3 +339,12 @@ def test_people_endpoints(client, customer, org_member, other_customer, agent, a
     assert [g["name"] for g in groups] == ["Billing"]
     assert call(client, customer, "get", "/api/v2/groups.json").status_code == 403
     assert call(client, agent, "get", f"/api/v2/groups/{billing_team.pk}.json").json()["group"]["id"] == billing_team.pk
+
+
+def test_errors_speak_the_token_owners_language(client, customer):
+    account_services.user_set_locale(user=customer, language="es", time_zone="Europe/Madrid")
+    response = client.get("/api/v2/search.json", {"query": "colour:blue"}, **bearer(customer))
+    assert response.status_code == 400
+    assert response.json()["description"].startswith("Palabra clave de búsqueda desconocida 'colour'")
+    missing = call(client, customer, "get", TICKET.format(999999))
+    assert missing.json() == {"error": "RecordNotFound", "description": "No encontrado"}
