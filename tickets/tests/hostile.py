@@ -512,7 +512,7 @@ ROUTES: dict[str, Route] = {
     "api:zendesk-tickets-update-many": Route(
         query=("ids",), get=False, json={"tickets": [{"id": 1, "priority": "high"}]}, json_methods=("put",)
     ),
-    "api:zendesk-ticket": Route(path=PK_TICKET, json=ZD_UPDATE, json_methods=("put",)),
+    "api:zendesk-ticket": Route(path=PK_TICKET, json=ZD_UPDATE, json_methods=("put", "delete")),
     "api:zendesk-ticket-comments": Route(path=PK_TICKET, query=(*ZD_CURSOR, "sort_order")),
     "api:zendesk-job-status": Route(path={"job_id": lambda world: "0" * 32}),
     "api:zendesk-search": Route(query=("query", "page", "per_page", "sort_by", "sort_order")),
@@ -531,6 +531,7 @@ ROUTES: dict[str, Route] = {
     "api:zendesk-organization": Route(path={"pk": _organization}),
     "api:zendesk-groups": Route(query=ZD_CURSOR),
     "api:zendesk-group": Route(path={"pk": _pk("team")}),
+    "api:zendesk-group-memberships": Route(query=ZD_CURSOR),
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
     "api:docs": Route(query=("script",), personas=("anonymous",)),
 }

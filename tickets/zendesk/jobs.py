@@ -102,6 +102,16 @@ class JobStatusDetail(ZendeskView):
         return Response({"job_status": job_json(self, job)})
 
 
+def forget_old_jobs(days: int = 7) -> int:
+    """Remove finished jobs older than ``days`` (hourly, from beat). Returns how many."""
+    from datetime import timedelta
+
+    old = ApiJob.objects.filter(
+        state__in=[JobState.COMPLETED, JobState.FAILED], updated_at__lt=timezone.now() - timedelta(days=days)
+    )
+    return old.delete()[0]
+
+
 # --- the work (run by tickets.zendesk.tasks.run_api_job) ---------------------------------------
 
 

@@ -89,7 +89,7 @@ class UserSearch(ZendeskView):
                 "previous_page": self.absolute(path, {"query": query, "page": page - 1, "per_page": per_page})
                 if page > 1
                 else None,
-                "count": (page - 1) * per_page + len(rows[:per_page]) + (1 if more else 0),
+                "count": qs.count() if more or page > 1 else len(rows),
             }
         )
 
@@ -154,3 +154,25 @@ class GroupDetail(ZendeskView):
         if team is None:
             raise _not_found()
         return Response({"group": Shapes(request, request.user).group(team)})
+
+
+class GroupMemberships(ZendeskView):
+    """GET group_memberships.json (agents): who is in which team, for importers."""
+
+    def get(self, request):
+        _staff_only(request.user)
+        rows = User.groups.through.objects.filter(group__team__isnull=False).select_related("group__team")
+        page, size = cursor_page(self, rows, BY_ID)
+        items = [
+            {
+                "id": row.pk,
+                "user_id": row.user_id,
+                "group_id": row.group.team.pk,
+                "default": False,
+                "created_at": None,
+                "updated_at": None,
+            }
+            for row in page.items
+        ]
+        path = reverse("api:zendesk-group-memberships")
+        return Response(cursor_answer(self, "group_memberships", items, page, path, {"page[size]": size}))

@@ -11,3 +11,11 @@ def run_api_job(job_id: str) -> None:
     from tickets.zendesk import jobs
 
     jobs.run(job_id)
+
+
+@shared_task
+def forget_expired() -> dict[str, int]:
+    """Remove uploads never attached once they expire, and bulk job statuses a week old."""
+    from tickets.zendesk import jobs, uploads
+
+    return {"uploads": uploads.forget_expired_uploads(), "jobs": jobs.forget_old_jobs()}

@@ -1,5 +1,5 @@
 """Ticket endpoints: ``tickets.json`` (cursor list, create), ``tickets/{id}.json`` (show, partial
-update), ``tickets/show_many.json``, ``tickets/{id}/comments.json``.
+update, delete), ``tickets/show_many.json``, ``tickets/{id}/comments.json``.
 
 Reads: ``selectors.ticket_list_for_api`` (scoped by ``tickets.permissions``: a ticket the caller
 may not see is ``RecordNotFound``) and ``selectors.messages_for`` (no internal notes for people
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import status
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from helpdesk import keyset
-from tickets import selectors
+from tickets import selectors, services
 from tickets.models import Ticket, TicketEvent
 from tickets.zendesk import errors, writes
 from tickets.zendesk.base import ZendeskView, cursor_answer, cursor_page, id_list, int_param
@@ -55,12 +55,16 @@ def _audit_id(ticket: Ticket) -> int:
 
 def ticket_answer(shapes: Shapes, ticket: Ticket, before: dict[str, Any] | None, message=None) -> dict[str, Any]:
     """``{"ticket", "audit"}`` after a create (``before`` None) or an update."""
-    after = shapes.ticket(ticket_or_404(shapes.viewer, ticket.pk))
+    # As v1 answers a write: the result of what the caller just did, once, even where it moved the
+    # ticket out of their sight (filed into a team they do not work).
+    fresh = selectors.ticket_for_api(shapes.viewer, ticket.pk)
+    prefetch_related_objects([fresh], Prefetch("collaborators", queryset=User.objects.only("pk")))
+    after = shapes.ticket(fresh)
     events = []
     if message is not None:
-        fresh = selectors.messages_for(shapes.viewer, ticket).filter(pk=message.pk).first()
-        if fresh is not None:
-            events.append(shapes.comment(fresh))
+        comment = selectors.messages_for(shapes.viewer, ticket).filter(pk=message.pk).first()
+        if comment is not None:
+            events.append(shapes.comment(comment))
     events += change_events(before, after)
     return {"ticket": after, "audit": shapes.audit(after, audit_id=_audit_id(ticket), events=events)}
 
@@ -108,6 +112,10 @@ class TicketDetail(ZendeskView):
         before = shapes.ticket(ticket_or_404(request.user, pk))
         message = writes.update_ticket(request.user, ticket, self.body_object("ticket"), shapes)
         return Response(ticket_answer(shapes, ticket, before, message))
+
+    def delete(self, request, pk: int):
+        services.ticket_delete(actor=request.user, ticket=selectors.ticket_get_for_user(request.user, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ShowMany(ZendeskView):

@@ -168,6 +168,14 @@ def forget_uploads(pending: list[PendingUpload]) -> None:
         delete_after_commit([p.file.name for p in pending])
 
 
+def forget_expired_uploads() -> int:
+    """Remove uploads whose token expired unused (hourly, from beat). Returns how many."""
+    expired = list(PendingUpload.objects.filter(expires_at__lte=timezone.now()).order_by("pk")[:1000])
+    with transaction.atomic():
+        forget_uploads(expired)
+    return len(expired)
+
+
 def close_files(files: list[File]) -> None:
     for item in files:
         item.close()

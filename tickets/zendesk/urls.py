@@ -28,4 +28,5 @@ urlpatterns = [
     path("organizations/<id:pk>.json", people.OrganizationDetail.as_view(), name="zendesk-organization"),
     path("groups.json", people.GroupList.as_view(), name="zendesk-groups"),
     path("groups/<id:pk>.json", people.GroupDetail.as_view(), name="zendesk-group"),
+    path("group_memberships.json", people.GroupMemberships.as_view(), name="zendesk-group-memberships"),
 ]

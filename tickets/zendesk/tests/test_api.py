@@ -348,3 +348,34 @@ def test_errors_speak_the_token_owners_language(client, customer):
     assert response.json()["description"].startswith("Palabra clave de búsqueda desconocida 'colour'")
     missing = call(client, customer, "get", TICKET.format(999999))
     assert missing.json() == {"error": "RecordNotFound", "description": "No encontrado"}
+
+
+def test_an_agent_filing_into_another_team_sees_the_result_once(client, customer, team_agent, tech_team):
+    created = _new(client, team_agent, requester_id=customer.pk, group_id=tech_team.pk)
+    assert created["ticket"]["group_id"] == tech_team.pk
+    assert call(client, team_agent, "get", TICKET.format(created["ticket"]["id"])).status_code == 404
+
+
+def test_only_admins_delete_tickets(client, customer, agent, admin):
+    ticket = _new(client, customer)["ticket"]["id"]
+    assert call(client, agent, "delete", TICKET.format(ticket)).status_code == 403
+    assert call(client, admin, "delete", TICKET.format(ticket)).status_code == 204
+    assert call(client, admin, "get", TICKET.format(ticket)).status_code == 404
+
+
+def test_group_memberships_and_cleanup(client, agent, team_agent, billing_team, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.zendesk.tasks import forget_expired
+
+    rows = call(client, agent, "get", "/api/v2/group_memberships.json").json()["group_memberships"]
+    assert [(r["user_id"], r["group_id"]) for r in rows] == [(team_agent.pk, billing_team.pk)]
+    assert call(client, customer, "get", "/api/v2/group_memberships.json").status_code == 403
+    token = _upload(client, customer, "notes.txt", b"hello").json()["upload"]["token"]
+    PendingUpload.objects.filter(token=token).update(expires_at=timezone.now() - timedelta(seconds=1))
+    ApiJob.objects.create(kind="update_many", creator=agent, state="completed")
+    ApiJob.objects.update(updated_at=timezone.now() - timedelta(days=8))
+    assert forget_expired() == {"uploads": 1, "jobs": 1}
+    assert not PendingUpload.objects.exists() and not ApiJob.objects.exists()
