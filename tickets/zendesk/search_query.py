@@ -156,7 +156,10 @@ def _moment(value: str) -> tuple[datetime, datetime | None]:
     """(start, end of day) for a date, (instant, None) for an instant or a relative age."""
     relative = _RELATIVE.match(value.lower())
     if relative:
-        return timezone.now() - timedelta(days=int(relative[1]) * _UNITS[relative[2]]), None
+        try:
+            return timezone.now() - timedelta(days=int(relative[1]) * _UNITS[relative[2]]), None
+        except OverflowError:
+            raise QueryError(_("'%(value)s' reaches back too far.") % {"value": value}) from None
     try:
         instant = parse_datetime(value)
         day = None if instant else parse_date(value)

@@ -265,6 +265,8 @@ def test_search_keywords_and_the_result_cap(client, customer, agent):
     assert ids("jams", user=customer) == [jam]
     refused = client.get("/api/v2/search.json", {"query": "tags:supplies"}, **bearer(customer))
     assert refused.status_code == 400 and "tags" in refused.json()["description"]
+    too_old = client.get("/api/v2/search.json", {"query": "created>999999years"}, **bearer(agent))
+    assert too_old.status_code == 400 and "too far" in too_old.json()["description"]
     unknown = client.get("/api/v2/search.json", {"query": "colour:blue"}, **bearer(agent))
     assert unknown.status_code == 400 and unknown.json()["error"] == "InvalidSearchQuery"
     paged = client.get("/api/v2/search.json", {"query": "type:ticket", "per_page": 1}, **bearer(agent)).json()
