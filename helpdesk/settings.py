@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
     "run-automations": {"task": "tickets.tasks.run_automations", "schedule": 300.0},
     # SLA breaches and "breaches in 30 min" warnings (tickets.sla.sweeper; cron: manage.py sla_sweep).
     "sla-sweep": {"task": "tickets.sla.sweep", "schedule": 60.0},
+    # The Zendesk-compatible API: uploads never attached (after 3 days) and old bulk job statuses.
+    "zendesk-api-cleanup": {"task": "tickets.zendesk.tasks.forget_expired", "schedule": 3600.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------

@@ -1,4 +1,5 @@
-"""The REST API: version 1 under /api/v1/, the OpenAPI schema and its interactive docs.
+"""The REST API: version 1 under /api/v1/, the Zendesk-compatible /api/v2/ (``tickets.zendesk``),
+the OpenAPI schema and its interactive docs.
 
 API views authenticate themselves (token or session) and answer 401/403 as JSON, so they are
 exempt from the site's LoginRequiredMiddleware, which would redirect to the sign-in page.
@@ -44,6 +45,8 @@ v1 = [
 urlpatterns = _public(
     [
         path("v1/", include(v1)),
+        # The Zendesk-compatible API (tickets.zendesk): a translation layer over the same services.
+        path("v2/", include("tickets.zendesk.urls")),
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
         # The split view serves its start-up script as a file: the site's CSP forbids inline scripts.
         path(

@@ -453,6 +453,7 @@ class IdempotencyKey(models.Model):
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
 from tickets.models.automation import Automation, TicketAutomationRun, Trigger, TriggerOn  # noqa: E402, F401
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
+from tickets.models.integrations import ApiJob, JobState, PendingUpload  # noqa: E402, F401
 from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
 from tickets.models.views import COLUMNS, DEFAULT_COLUMNS, SavedView, ViewScope  # noqa: E402, F401

@@ -184,6 +184,15 @@ TICKET_FILTERS = (
     "created_after", "created_before", "updated_after", "updated_before", "field", "value", "cf_order_number",
 )  # fmt: skip
 PK_TICKET: dict[str, Callable[[World], Any]] = {"pk": _ticket}
+ZD_CURSOR = ("page[size]", "page[after]", "page[before]", "sort")
+ZD_TICKET = {
+    "ticket": {"subject": "Printer", "priority": "normal", "tags": ["a"], "comment": {"body": "It jams on every page."},
+               "custom_fields": [{"id": 1, "value": "AB-1234"}], "requester": {"email": "x@example.com", "name": "X"}},
+}  # fmt: skip
+ZD_UPDATE = {
+    "ticket": {"status": "open", "priority": "high", "tags": ["a"], "assignee_id": None, "group_id": None,
+               "comment": {"body": "Hello", "public": False, "uploads": []}},
+}  # fmt: skip
 MACRO_JSON = {
     "name": "Tag it", "description": "d", "actions": [{"action": "add_tags", "value": ["a"]}], "scope": "personal",
     "team": None, "active": True, "position": 0,
@@ -496,6 +505,33 @@ ROUTES: dict[str, Route] = {
     "api:sla-policy-list": Route(json=POLICY_JSON),
     "api:sla-policy-detail": Route(path={"pk": _pk("sla_policy")}, json=POLICY_JSON, json_methods=("patch", "delete")),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
+    # The Zendesk-compatible API (tickets.zendesk), with a Bearer token (``_client``).
+    "api:zendesk-tickets": Route(query=ZD_CURSOR, json=ZD_TICKET),
+    "api:zendesk-tickets-show-many": Route(query=("ids",)),
+    "api:zendesk-tickets-create-many": Route(get=False, json={"tickets": [ZD_TICKET["ticket"]]}),
+    "api:zendesk-tickets-update-many": Route(
+        query=("ids",), get=False, json={"tickets": [{"id": 1, "priority": "high"}]}, json_methods=("put",)
+    ),
+    "api:zendesk-ticket": Route(path=PK_TICKET, json=ZD_UPDATE, json_methods=("put", "delete")),
+    "api:zendesk-ticket-comments": Route(path=PK_TICKET, query=(*ZD_CURSOR, "sort_order")),
+    "api:zendesk-job-status": Route(path={"job_id": lambda world: "0" * 32}),
+    "api:zendesk-search": Route(query=("query", "page", "per_page", "sort_by", "sort_order")),
+    "api:zendesk-incremental-tickets": Route(query=("start_time", "cursor", "per_page")),
+    "api:zendesk-uploads": Route(query=("filename", "token"), get=False, json={"x": 1}),
+    "api:zendesk-upload": Route(path={"token": lambda world: "token"}, get=False, json={}, json_methods=("delete",)),
+    "api:zendesk-attachment": Route(path={"pk": _pk("attachment")}),
+    "api:zendesk-attachment-download": Route(path={"pk": _pk("attachment")}),
+    "api:zendesk-me": Route(),
+    "api:zendesk-users": Route(query=(*ZD_CURSOR, "role", "role[]")),
+    "api:zendesk-user-search": Route(query=("query", "email", "page", "per_page")),
+    "api:zendesk-user": Route(path={"pk": _person("customer")}),
+    "api:zendesk-organizations": Route(
+        query=ZD_CURSOR, json={"organization": {"name": "Initech", "shared_tickets": False}}
+    ),
+    "api:zendesk-organization": Route(path={"pk": _organization}),
+    "api:zendesk-groups": Route(query=ZD_CURSOR),
+    "api:zendesk-group": Route(path={"pk": _pk("team")}),
+    "api:zendesk-group-memberships": Route(query=ZD_CURSOR),
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
     "api:docs": Route(query=("script",), personas=("anonymous",)),
 }
@@ -839,6 +875,9 @@ def _client(world: World, persona: str, path: str) -> Any:
     if path.startswith("/api/v1/"):
         token = account_services.api_token_get_or_create(user=user)
         client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    elif path.startswith("/api/v2/"):  # the Zendesk-compatible API takes no session
+        token = account_services.api_token_get_or_create(user=user)
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token.key}"
     else:
         client.force_login(user)
     return client

@@ -150,7 +150,27 @@ def _pages(world) -> list[str]:
         "/api/v1/stats/trend/",
         "/api/v1/views/",
         "/api/v1/views/all/tickets/",
+        # The Zendesk-compatible API (with a Bearer token: ``_headers``).
+        "/api/v2/tickets.json",
+        f"/api/v2/tickets/{t1}.json",
+        f"/api/v2/tickets/{t2}.json",
+        f"/api/v2/tickets/show_many.json?ids={t1},{t2}",
+        f"/api/v2/tickets/{t1}/comments.json",
+        f"/api/v2/tickets/{t2}/comments.json",
+        "/api/v2/search.json?query=CANARY",
+        "/api/v2/search.json?query=type:ticket",
+        "/api/v2/incremental/tickets/cursor.json?start_time=0",
+        *[f"/api/v2/attachments/{pk}.json" for pk in files],
+        *[f"/api/v2/attachments/{pk}/content" for pk in files],
     ]
+
+
+def _headers(world, identity, path) -> dict[str, str]:
+    """/api/v2/ takes no session: the identity's API token instead."""
+    if not path.startswith("/api/v2/") or identity == "anonymous":
+        return {}
+    token = account_services.api_token_get_or_create(user=world["people"][identity])
+    return {"HTTP_AUTHORIZATION": f"Bearer {token.key}"}
 
 
 def _body(response) -> str:
@@ -166,7 +186,7 @@ def test_no_canary_reaches_anyone_who_may_not_see_it(client, world, identity):
     client = _client(client, world, identity)
     leaks = []
     for path in _pages(world):
-        response = client.get(path, follow=False)
+        response = client.get(path, follow=False, **_headers(world, identity, path))
         assert response.status_code < 500, (identity, path, response.status_code)
         body = _body(response)
         for canary, allowed in CANARIES.items():
@@ -179,8 +199,13 @@ def test_no_canary_reaches_anyone_who_may_not_see_it(client, world, identity):
 def test_denied_reads_are_404_and_never_403(client, world, identity):
     client = _client(client, world, identity)
     for ticket, seers in ((world["t1"], SEES_T1), (world["t2"], SEES_T2)):
-        for path in (f"/agent/tickets/{ticket}/", f"/portal/tickets/{ticket}/", f"/api/v1/tickets/{ticket}/"):
-            status = client.get(path).status_code
+        for path in (
+            f"/agent/tickets/{ticket}/",
+            f"/portal/tickets/{ticket}/",
+            f"/api/v1/tickets/{ticket}/",
+            f"/api/v2/tickets/{ticket}.json",
+        ):
+            status = client.get(path, **_headers(world, identity, path)).status_code
             if identity in ("anonymous", "inactive"):
                 assert status in (302, 401), (path, status)
             elif path.startswith("/portal/") and identity in AGENTS:
