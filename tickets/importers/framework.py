@@ -379,7 +379,7 @@ class ImportSession:
         model: type[M],
         digest: str,
         create: Callable[[], M | Matched[M]],
-        update: Callable[[M], None],
+        update: Callable[[M], object],
     ) -> M | None:
         """The local row of source record ``key`` of ``kind``: ``create()``d and linked the first
         time (or linked to the existing row it returns as ``Matched``); ``update(row)``d when the source changed since (``digest``); left alone otherwise.

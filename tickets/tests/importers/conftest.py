@@ -78,7 +78,7 @@ class Source:
         """Change the source database (as django-helpdesk would, between two imports)."""
         if self.vendor == "postgresql":
             with psycopg.connect(self.url.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-                conn.execute(sql, params)  # type: ignore[arg-type]
+                conn.execute(sql, params)
         else:
             path = self.url.removeprefix("sqlite://")
             with contextlib.closing(sqlite3.connect(path)) as conn:

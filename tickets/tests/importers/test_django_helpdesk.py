@@ -82,7 +82,6 @@ def test_every_record_arrives_with_its_mapping(dh_source):
     billing = account_services.team_create(name="Billing")  # a team the desk already has
     output = run_import(dh_source)
     manifest = dh_source.manifest
-    users = {u["id"]: u for u in manifest["users"]}
 
     # Queues → teams: the existing Billing is used, not duplicated.
     assert Team.objects.count() == 2
