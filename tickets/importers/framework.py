@@ -39,6 +39,11 @@ M = TypeVar("M", bound=models.Model)
 T = TypeVar("T")
 
 
+EXAMPLES = 5  # source keys kept per reason
+MAX_REASONS = 50  # different reasons kept per kind and outcome
+OTHER_REASONS = "other reasons"
+
+
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -96,17 +101,23 @@ class Report:
         per_kind = self.counts.setdefault(kind, {})
         per_kind[outcome.value] = per_kind.get(outcome.value, 0) + 1
         if reason:
-            entry = self.reasons.setdefault((kind, outcome.value, reason), [0, []])
-            entry[0] += 1
-            if key is not None and len(entry[1]) < 5:
-                entry[1].append(str(key))
+            self.note(kind, outcome, reason, key=key)
 
-    def note(self, kind: str, outcome: Outcome, reason: str, *, key: Any = None) -> None:
+    def note(self, kind: str, outcome: Outcome, reason: str, *, key: Any = None, count: int = 1) -> None:
         """Give a reason for a record already counted (e.g. created, but under a made-up address)."""
-        entry = self.reasons.setdefault((kind, outcome.value, reason), [0, []])
-        entry[0] += 1
-        if key is not None and len(entry[1]) < 5:
+        entry = self._entry(kind, outcome.value, reason)
+        entry[0] += count
+        if key is not None and len(entry[1]) < EXAMPLES:
             entry[1].append(str(key))
+
+    def _entry(self, kind: str, outcome: str, reason: str) -> list[Any]:
+        # The report is saved with every record: past MAX_REASONS different reasons for one kind
+        # and outcome (say, a file name in each), the rest are counted together.
+        if (kind, outcome, reason) not in self.reasons:
+            same = sum(1 for k, o, _r in self.reasons if (k, o) == (kind, outcome))
+            if same >= MAX_REASONS:
+                reason = OTHER_REASONS
+        return self.reasons.setdefault((kind, outcome, reason), [0, []])
 
     def get(self, kind: str, outcome: Outcome) -> int:
         return self.counts.get(kind, {}).get(outcome.value, 0)
@@ -117,10 +128,10 @@ class Report:
             for outcome, count in per_kind.items():
                 target = result.counts.setdefault(kind, {})
                 target[outcome] = target.get(outcome, 0) + count
-        for reason_key, (count, examples) in other.reasons.items():
-            entry = result.reasons.setdefault(reason_key, [0, []])
+        for (kind, outcome, reason), (count, examples) in other.reasons.items():
+            entry = result._entry(kind, outcome, reason)
             entry[0] += count
-            entry[1] = (entry[1] + [e for e in examples if e not in entry[1]])[:5]
+            entry[1] = (entry[1] + [e for e in examples if e not in entry[1]])[:EXAMPLES]
         return result
 
     def as_dict(self) -> dict[str, Any]:

@@ -22,52 +22,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Role, Team, User
 from accounts.permissions import holds_staff_role
-from tickets.attachments import check_upload, clean_filename
 from tickets.importers import writer
 from tickets.importers.django_helpdesk import mapping
-from tickets.importers.django_helpdesk.source import SourceDatabase
+from tickets.importers.django_helpdesk.parts import TicketParts
+from tickets.importers.django_helpdesk.source import Bundle, SourceDatabase
 from tickets.importers.framework import ImportSession, Matched, Outcome, Skip, describe_error, fingerprint
 from tickets.importers.models import ImportLink
 from tickets.importers.people import People, usable_email
-from tickets.models import Attachment, Channel, EventKind, Message, Status, Ticket, TicketEvent
-from tickets.services.changes import person, team_ref
+from tickets.models import Channel, EventKind, Status, Ticket
+from tickets.services.changes import person
+from tickets.services.validation import tag_objects
 
 SOURCE = "django-helpdesk"
-
-
-@dataclass
-class Bundle:
-    """One source ticket with everything that hangs off it."""
-
-    ticket: dict[str, Any]
-    followups: list[dict[str, Any]] = field(default_factory=list)
-    changes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by follow-up id
-    attachments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by follow-up id
-    ccs: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def opening(self) -> dict[str, Any] | None:
-        """django-helpdesk's opening follow-up (it repeats the description), if there is one."""
-        if not self.followups:
-            return None
-        first = self.followups[0]
-        text = (first["comment"] or "").strip()
-        return first if text and first["public"] and text == (self.ticket["description"] or "").strip() else None
-
-    def digest(self) -> str:
-        return fingerprint([self.ticket, self.followups, self.changes, self.attachments, self.ccs])
 
 
 class DjangoHelpdeskImporter:
@@ -79,6 +55,7 @@ class DjangoHelpdeskImporter:
         self.media_root = media_root.resolve() if media_root is not None else None
         self.since = since
         self.people = People(session)
+        self.parts = TicketParts(self)
         self._teams: dict[int, Team | None] = {}
         self._users: dict[int, User | None] = {}
         self._usernames: dict[str, int] = {}
@@ -185,33 +162,18 @@ class DjangoHelpdeskImporter:
         )
 
     def _bundles(self, after: int) -> Iterator[Bundle]:
-        while True:
-            page = self.db.tickets(after, self.since)
-            if not page:
-                return
-            ids = [row["id"] for row in page]
-            children = self.db.children(ids)
-            bundles = {row["id"]: Bundle(ticket=row) for row in page}
-            for followup in children["followups"]:
-                bundles[followup["ticket_id"]].followups.append(followup)
-            ticket_of = {followup["id"]: followup["ticket_id"] for followup in children["followups"]}
-            for change in children["changes"]:
-                bundles[ticket_of[change["followup_id"]]].changes.setdefault(change["followup_id"], []).append(change)
-            for item in children["attachments"]:
-                target = bundles[ticket_of[item["followup_id"]]].attachments
-                target.setdefault(item["followup_id"], []).append(item)
-            for cc in children["ccs"]:
-                bundles[cc["ticket_id"]].ccs.append(cc)
+        links = self.session.links
+        for page in self.db.ticket_pages(after, self.since):
             # One query per kind for the page's links; what the previous page needed is let go.
-            self.session.links.forget()
-            links = self.session.links
+            links.forget()
+            ids = [bundle.ticket["id"] for bundle in page]
+            followups = [f for bundle in page for f in bundle.followups]
             links.preload("ticket", ids)
-            links.preload("message", [f["id"] for f in children["followups"]] + [f"description-{i}" for i in ids])
-            links.preload("event", [c["id"] for c in children["changes"]])
-            links.preload("attachment", [a["id"] for a in children["attachments"]])
-            links.preload("collaborator", [c["id"] for c in children["ccs"]])
-            yield from bundles.values()
-            after = ids[-1]
+            links.preload("message", [f["id"] for f in followups] + [f"description-{i}" for i in ids])
+            links.preload("event", [c["id"] for b in page for changes in b.changes.values() for c in changes])
+            links.preload("attachment", [a["id"] for b in page for items in b.attachments.values() for a in items])
+            links.preload("collaborator", [c["id"] for b in page for c in b.ccs])
+            yield from page
 
     def _ticket(self, bundle: Bundle) -> None:
         self.session.upsert(
@@ -312,7 +274,7 @@ class DjangoHelpdeskImporter:
         created = writer.event_write(
             ticket,
             kind=EventKind.CREATED,
-            actor=self._author(opening, requester) if opening else requester,
+            actor=self.author(opening, requester) if opening else requester,
             data={
                 "subject": ticket.subject,
                 "status": ticket.status,
@@ -324,7 +286,7 @@ class DjangoHelpdeskImporter:
             public=True,
             at=ticket.created_at,
         )
-        first = self._children(ticket, bundle)
+        first = self.parts.write(ticket, bundle)
         if first is not None:
             created.data["message_id"] = first.pk
             created.save(update_fields=["data"])
@@ -333,157 +295,12 @@ class DjangoHelpdeskImporter:
 
     def _update_ticket(self, bundle: Bundle, ticket: Ticket) -> None:
         writer.ticket_rewrite(ticket, **self._fields(bundle, ticket.requester))
-        self._children(ticket, bundle)
+        if bundle.ticket["status"] == mapping.DUPLICATE:
+            ticket.tags.add(*tag_objects(["duplicate"]))
+        self.parts.write(ticket, bundle)
         writer.reindex(ticket)
 
-    def _author(self, followup: dict[str, Any] | None, requester: User) -> User:
+    def author(self, followup: dict[str, Any] | None, requester: User) -> User:
         """Who wrote a follow-up: its user, or the requester (email replies have no user)."""
         user = self.user(followup["user_id"]) if followup is not None else None
         return user or requester
-
-    # --- what hangs off a ticket --------------------------------------------------------------
-
-    def _children(self, ticket: Ticket, bundle: Bundle) -> Message | None:
-        """Upsert the ticket's messages, files, history and collaborators; returns its first message."""
-        upsert = self.session.upsert
-        requester = ticket.requester
-        opening = bundle.opening
-        first: Message | None = None
-        if opening is None:
-            text = (bundle.ticket["description"] or "").strip() or _("(No description in django-helpdesk.)")
-            body, _short = writer.body_from(text)
-            first = upsert(
-                "message",
-                f"description-{bundle.ticket['id']}",
-                model=Message,
-                digest=fingerprint(body),
-                create=lambda: writer.message_write(
-                    ticket, author=requester, body=body, internal=False, at=ticket.created_at
-                ),
-                update=lambda message: writer.message_rewrite(message, body=body, internal=False),
-            )
-        for followup in bundle.followups:
-            message = self._message(ticket, followup, requester)
-            first = first or message
-            for item in bundle.attachments.get(followup["id"], []):
-                upsert(
-                    "attachment",
-                    item["id"],
-                    model=Attachment,
-                    digest="",
-                    create=functools.partial(self._attachment, ticket, item, followup, message),
-                    update=lambda attachment: None,
-                )
-            for change in bundle.changes.get(followup["id"], []):
-                upsert(
-                    "event",
-                    change["id"],
-                    model=TicketEvent,
-                    digest="",
-                    create=functools.partial(self._event, ticket, change, followup),
-                    update=lambda event: None,
-                )
-        for cc in bundle.ccs:
-            upsert(
-                "collaborator",
-                cc["id"],
-                model=User,
-                digest="",
-                create=functools.partial(self._collaborator, ticket, cc),
-                update=lambda user: None,
-            )
-        return first
-
-    def _message(self, ticket: Ticket, followup: dict[str, Any], requester: User) -> Message | None:
-        text = (followup["comment"] or "").strip()
-        if not text:
-            return None  # a change without words: only its history
-        body, shortened = writer.body_from(text)
-        if shortened:
-            self.session.report.note("message", Outcome.CREATED, _("longer than a message may be: shortened"))
-        internal = not followup["public"]
-        return self.session.upsert(
-            "message",
-            followup["id"],
-            model=Message,
-            digest=fingerprint([body, internal]),
-            create=lambda: writer.message_write(
-                ticket, author=self._author(followup, requester), body=body, internal=internal, at=followup["date"]
-            ),
-            update=lambda message: writer.message_rewrite(message, body=body, internal=internal),
-        )
-
-    def _attachment(
-        self, ticket: Ticket, item: dict[str, Any], followup: dict[str, Any], message: Message | None
-    ) -> Attachment:
-        if self.media_root is None:
-            raise Skip(_("no --media-root given, so the file cannot be read"))
-        path = (self.media_root / item["file"]).resolve()
-        if not path.is_relative_to(self.media_root):
-            raise Skip(_("its path leads out of --media-root"))
-        if not path.is_file():
-            raise Skip(_("the file is not in --media-root"))
-        name = clean_filename(item["filename"] or path.name)
-        with path.open("rb") as handle:
-            upload = File(handle, name=name)
-            try:
-                checked = check_upload(upload, field="attachment")
-            except ValidationError as exc:
-                raise Skip(describe_error(exc)) from None
-            return writer.attachment_write(
-                ticket,
-                checked,
-                message=message,
-                internal=not followup["public"],
-                uploaded_by=self._author(followup, ticket.requester),
-                at=followup["date"],
-            )
-
-    def _event(self, ticket: Ticket, change: dict[str, Any], followup: dict[str, Any]) -> TicketEvent:
-        kind = mapping.field_kind(change["field"])
-        if kind is None:
-            raise Skip(_("the field %(field)s has no history here") % {"field": change["field"]})
-        old, new = change["old_value"], change["new_value"]
-        data: dict[str, Any]
-        if mapping.is_on_hold_field(change["field"]):
-            held = [Status.ON_HOLD if mapping.truthy(value) else Status.OPEN for value in (old, new)]
-            data = {"old": held[0], "new": held[1]}
-        elif kind == EventKind.STATUS_CHANGED:
-            data = {"old": mapping.status_from_label(old), "new": mapping.status_from_label(new)}
-        elif kind == EventKind.PRIORITY_CHANGED:
-            data = {"old": mapping.priority_from_label(old), "new": mapping.priority_from_label(new)}
-        elif kind == EventKind.ASSIGNED:
-            data = {"old": self.owner(old), "new": self.owner(new)}
-        elif kind == EventKind.TEAM_CHANGED:
-            data = {"old": self._queue_ref(old), "new": self._queue_ref(new)}
-        else:
-            data = {"old": old or "", "new": new or ""}
-        if kind in (EventKind.STATUS_CHANGED, EventKind.PRIORITY_CHANGED) and data["new"] is None:
-            raise Skip(_("%(value)s is not a value we know for %(field)s") % {"value": new, "field": change["field"]})
-        return writer.event_write(
-            ticket,
-            kind=kind,
-            actor=self.user(followup["user_id"]),
-            data=data,
-            public=kind != EventKind.TEAM_CHANGED,
-            at=followup["date"],
-        )
-
-    def _queue_ref(self, value: str | None) -> dict[str, Any] | None:
-        try:
-            queue_id = int(value or "")
-        except ValueError:
-            return None
-        team = self.team(queue_id)
-        return team_ref(team) if team is not None else {"id": None, "name": str(value)}
-
-    def _collaborator(self, ticket: Ticket, cc: dict[str, Any]) -> User:
-        user = self.user(cc["user_id"]) if cc["user_id"] else self.people.customer(cc["email"])
-        if user is None:
-            raise Skip(_("neither an imported user nor a usable address"))
-        if holds_staff_role(user):
-            raise Skip(_("an agent: agents see tickets through their teams and scope"))
-        if user.pk == ticket.requester_id:
-            raise Skip(_("the requester already"))
-        writer.collaborator_write(ticket, user, at=ticket.created_at)
-        return user

@@ -11,7 +11,10 @@ and adapted for sqlite3's ``?``.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,33 @@ FROM helpdesk_followupattachment a JOIN helpdesk_followup f ON f.id = a.followup
 WHERE f.ticket_id IN ({ids}) ORDER BY a.id
 """
 CCS = "SELECT id, ticket_id, user_id, email FROM helpdesk_ticketcc WHERE ticket_id IN ({ids}) ORDER BY id"
+
+
+@dataclass
+class Bundle:
+    """One source ticket with everything that hangs off it."""
+
+    ticket: dict[str, Any]
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    changes: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by follow-up id
+    attachments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # by follow-up id
+    ccs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def opening(self) -> dict[str, Any] | None:
+        """django-helpdesk's opening follow-up (it repeats the description), if there is one."""
+        if not self.followups:
+            return None
+        first = self.followups[0]
+        text = (first["comment"] or "").strip()
+        return first if text and first["public"] and text == (self.ticket["description"] or "").strip() else None
+
+    def digest(self) -> str:
+        """A digest of everything imported from this ticket: unchanged means nothing to do."""
+        text = json.dumps(
+            [self.ticket, self.followups, self.changes, self.attachments, self.ccs], sort_keys=True, default=str
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class SourceError(Exception):
@@ -169,3 +199,26 @@ class SourceDatabase:
         for name in names:
             row[name] = bool(row[name])
         return row
+
+    def ticket_pages(self, after: int, since: datetime | None) -> Iterator[list[Bundle]]:
+        """The tickets after source id ``after`` (changed since ``since``), a page at a time, each
+        with its follow-ups, changes, attachments and CCs: five queries a page."""
+        while True:
+            page = self.tickets(after, since)
+            if not page:
+                return
+            children = self.children([row["id"] for row in page])
+            bundles = {row["id"]: Bundle(ticket=row) for row in page}
+            ticket_of = {}
+            for followup in children["followups"]:
+                bundles[followup["ticket_id"]].followups.append(followup)
+                ticket_of[followup["id"]] = followup["ticket_id"]
+            for change in children["changes"]:
+                bundles[ticket_of[change["followup_id"]]].changes.setdefault(change["followup_id"], []).append(change)
+            for item in children["attachments"]:
+                target = bundles[ticket_of[item["followup_id"]]].attachments
+                target.setdefault(item["followup_id"], []).append(item)
+            for cc in children["ccs"]:
+                bundles[cc["ticket_id"]].ccs.append(cc)
+            yield list(bundles.values())
+            after = page[-1]["id"]

@@ -149,3 +149,14 @@ def test_the_report_reads_as_a_table_with_reasons():
     assert lines[1].split() == ["ticket", "6", "0", "0", "0", "0"]
     assert "attachment skipped ×2: type refused (e.g. 7)" in merged.render()
     assert Report.from_dict(merged.as_dict()).as_dict() == merged.as_dict()
+
+
+def test_the_report_keeps_a_bounded_number_of_reasons():
+    report = Report()
+    for n in range(60):
+        report.add("attachment", Outcome.SKIPPED, reason=f"refused file {n}", key=n)
+    reasons = [key for key in report.reasons if key[:2] == ("attachment", "skipped")]
+    assert len(reasons) == 51
+    assert report.reasons[("attachment", "skipped", "other reasons")][0] == 10
+    assert report.get("attachment", Outcome.SKIPPED) == 60
+    assert Report().merged(report).reasons == report.reasons
