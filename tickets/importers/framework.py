@@ -44,6 +44,15 @@ MAX_REASONS = 50  # different reasons kept per kind and outcome
 OTHER_REASONS = "other reasons"
 
 
+#: The order kinds are listed in (the report is stored as JSON, which keeps no order): the
+#: order an import goes in, then any other kind by name.
+KIND_ORDER = ["team", "user", "person", "ticket", "message", "attachment", "event", "collaborator"]
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    return (KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER), kind)
+
+
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
@@ -156,7 +165,7 @@ class Report:
         headings = [_("created"), _("updated"), _("unchanged"), _("skipped"), _("failed")]
         width = max([len(_("kind"))] + [len(kind) for kind in self.counts]) + 2
         lines = [_("kind").ljust(width) + "".join(h.rjust(max(len(h), 7) + 2) for h in headings)]
-        for kind, per_kind in self.counts.items():
+        for kind, per_kind in sorted(self.counts.items(), key=lambda item: _kind_order(item[0])):
             cells = [per_kind.get(outcome.value, 0) for outcome in Outcome]
             lines.append(
                 kind.ljust(width)

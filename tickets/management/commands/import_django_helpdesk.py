@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, time
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_date, parse_datetime
@@ -70,9 +70,8 @@ class Command(BaseCommand):
             instance=db.instance,
             label=db.label,
             dry_run=options["dry_run"],
-            progress=False if options["no_progress"] else None,
+            progress=False if options["no_progress"] else None,  # bars on the terminal's stderr
             fail_after=options["fail_after"],
-            progress_file=cast(IO[str], self.stderr),
         )
         importer = DjangoHelpdeskImporter(db, session, media_root=media_root, since=options["since"])
         try:

@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Role, Team, User
@@ -78,9 +79,11 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_every_record_arrives_with_its_mapping(dh_source):
+def test_every_record_arrives_with_its_mapping(dh_source, django_capture_on_commit_callbacks):
     billing = account_services.team_create(name="Billing")  # a team the desk already has
-    output = run_import(dh_source)
+    # What would run at commit runs here (notifications, triggers, SLA clocks, if anything asked).
+    with django_capture_on_commit_callbacks(execute=True):
+        output = run_import(dh_source)
     manifest = dh_source.manifest
 
     # Queues → teams: the existing Billing is used, not duplicated.
@@ -220,6 +223,18 @@ def test_every_record_arrives_with_its_mapping(dh_source):
     assert report["collaborator"] == [2, 0, 0, 2, 0]
     run = ImportRun.objects.get()
     assert run.finished_at is not None and run.checkpoints["ticket"] == 14
+
+
+def test_imported_tickets_read_as_usual_in_the_portal_and_the_workspace(dh_source, client):
+    run_import(dh_source)
+    printer = Ticket.objects.get(pk=local("ticket", 1))
+    client.force_login(printer.requester)  # imported accounts have no password: a reset comes first
+    page = client.get(reverse("portal:ticket", args=[printer.pk])).content.decode()
+    assert "Please unplug it and step away" in page and "damage.png" in page
+    assert "known fan fault" not in page and "printer.log" not in page  # the internal note and its file
+    client.force_login(printer.assignee)
+    page = client.get(reverse("agent:ticket", args=[printer.pk])).content.decode()
+    assert "known fan fault" in page and "printer.log" in page and "damage.png" in page
 
 
 def test_running_again_updates_and_never_duplicates(dh_source):
