@@ -303,6 +303,14 @@ def generate() -> None:
         t = ticket(f"Question number {n}", billing, day=n, submitter=f"user{n}@customer.example", description=text)
         followup(t, day=n, comment=text, title="Ticket Opened")
 
+    # DH_SOURCE_BULK=N more tickets (a reply and an internal note each): for timing an import.
+    for n in range(int(os.environ.get("DH_SOURCE_BULK") or 0)):
+        text = f"Bulk question {n}: the export button does nothing on the reports page."
+        t = ticket(f"Bulk question {n}", tech, day=20, submitter=f"bulk{n % 200}@customer.example", description=text)
+        followup(t, day=20, comment=text, title="Ticket Opened")
+        followup(t, day=20.1, comment="Fixed in today's release; please try again.", user=alice)
+        followup(t, day=20.2, comment="Customer on the old plan.", public=False, user=alice)
+
     # Last activity as django-helpdesk keeps it (FollowUp.save stamps "now").
     for t in ticket_model.objects.all():
         last = followup_model.objects.filter(ticket=t).order_by("-date").values_list("date", flat=True).first()
