@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 from tqdm import tqdm
 
 from tickets import caching
@@ -59,6 +60,15 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     SKIPPED = "skipped"
     FAILED = "failed"
+
+
+OUTCOME_LABELS = {
+    Outcome.CREATED: pgettext_lazy("import report", "created"),
+    Outcome.UPDATED: pgettext_lazy("import report", "updated"),
+    Outcome.UNCHANGED: pgettext_lazy("import report", "unchanged"),
+    Outcome.SKIPPED: pgettext_lazy("import report", "skipped"),
+    Outcome.FAILED: pgettext_lazy("import report", "failed"),
+}
 
 
 class Skip(Exception):  # noqa: N818 - it is not an error: the record is left out, with a reason
@@ -162,9 +172,10 @@ class Report:
 
     def render(self) -> str:
         """The report as a table of counts per kind, then the reasons for anything left out."""
-        headings = [_("created"), _("updated"), _("unchanged"), _("skipped"), _("failed")]
-        width = max([len(_("kind"))] + [len(kind) for kind in self.counts]) + 2
-        lines = [_("kind").ljust(width) + "".join(h.rjust(max(len(h), 7) + 2) for h in headings)]
+        headings = [str(OUTCOME_LABELS[outcome]) for outcome in Outcome]
+        kind_heading = pgettext("import report", "kind")
+        width = max([len(kind_heading)] + [len(kind) for kind in self.counts]) + 2
+        lines = [kind_heading.ljust(width) + "".join(h.rjust(max(len(h), 7) + 2) for h in headings)]
         for kind, per_kind in sorted(self.counts.items(), key=lambda item: _kind_order(item[0])):
             cells = [per_kind.get(outcome.value, 0) for outcome in Outcome]
             lines.append(
@@ -173,10 +184,10 @@ class Report:
             )
         if self.reasons:
             lines.append("")
-            lines.append(_("Why:"))
+            lines.append(pgettext("import report", "Why:"))
             for (kind, outcome, reason), (count, examples) in sorted(self.reasons.items()):
                 sample = _(" (e.g. %(keys)s)") % {"keys": ", ".join(examples)} if examples else ""
-                lines.append(f"  {kind} {_(outcome)} ×{count}: {reason}{sample}")
+                lines.append(f"  {kind} {OUTCOME_LABELS[Outcome(outcome)]} ×{count}: {reason}{sample}")
         return "\n".join(lines)
 
 
