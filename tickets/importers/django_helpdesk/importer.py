@@ -197,7 +197,7 @@ class DjangoHelpdeskImporter:
             user = self.people.unknown_requester()
         return user
 
-    def _fields(self, bundle: Bundle, requester: User) -> dict[str, Any]:
+    def _fields(self, bundle: Bundle) -> dict[str, Any]:
         row = bundle.ticket
         status = mapping.status(row["status"], on_hold=row["on_hold"])
         team = self.team(row["queue_id"])
@@ -261,7 +261,7 @@ class DjangoHelpdeskImporter:
 
     def _create_ticket(self, bundle: Bundle) -> Ticket:
         requester = self._requester(bundle)
-        fields = self._fields(bundle, requester)
+        fields = self._fields(bundle)
         opening = bundle.opening
         channel = Channel.EMAIL if opening is not None and opening["message_id"] else Channel.WEB
         ticket = writer.ticket_write(
@@ -294,7 +294,7 @@ class DjangoHelpdeskImporter:
         return ticket
 
     def _update_ticket(self, bundle: Bundle, ticket: Ticket) -> None:
-        writer.ticket_rewrite(ticket, **self._fields(bundle, ticket.requester))
+        writer.ticket_rewrite(ticket, **self._fields(bundle))
         if bundle.ticket["status"] == mapping.DUPLICATE:
             ticket.tags.add(*tag_objects(["duplicate"]))
         self.parts.write(ticket, bundle)

@@ -123,16 +123,22 @@ class SourceDatabase:
                 )
         except (psycopg.Error, sqlite3.Error) as exc:
             raise SourceError(_("Cannot open the source database: %(error)s") % {"error": exc}) from exc
-        # Which database this is, without its password: the key links and runs are kept under.
+        # Which database this is, for people (no password in it).
         self.label = f"{self.vendor}:{location}"
-        self.instance = hashlib.sha256(self.label.encode()).hexdigest()[:32]
         try:
-            self.rows("SELECT id FROM helpdesk_ticket WHERE id < 0")
+            first = self.rows("SELECT secret_key FROM helpdesk_ticket ORDER BY id LIMIT 1")
         except (psycopg.Error, sqlite3.Error) as exc:
             self.close()
             raise SourceError(
                 _("%(label)s has no django-helpdesk tables (%(error)s).") % {"label": self.label, "error": exc}
             ) from exc
+        # Which desk this is: the key its links and runs are kept under. Not the URL (the same
+        # database reached as localhost or by its address, or restored elsewhere from a dump, is
+        # the same desk) but the random secret key django-helpdesk gave its first ticket. A desk
+        # without tickets yet goes by its URL; its queues and people are matched by name and
+        # address later, so nothing is duplicated when its first ticket changes the key.
+        identity = f"ticket:{first[0]['secret_key']}" if first else self.label
+        self.instance = hashlib.sha256(identity.encode()).hexdigest()[:32]
 
     def rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
         if self._placeholder != "%s":

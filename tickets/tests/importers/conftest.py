@@ -85,6 +85,29 @@ class Source:
                 conn.execute(sql.replace("%s", "?"), params)
                 conn.commit()
 
+    def copy(self, name: str) -> str:
+        """A copy of the source database (as a restored dump would be); returns its URL."""
+        if self.vendor == "postgresql":
+            _db, base = _postgres_admin()
+            admin_url = f"{base}/postgres".replace("postgres://", "postgresql://", 1)
+            source_name = self.url.rsplit("/", 1)[-1]
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source_name}"')
+            return f"{base}/{name}"
+        path = Path(self.url.removeprefix("sqlite://"))
+        target = path.with_name(f"{name}.sqlite3")
+        shutil.copyfile(path, target)
+        return f"sqlite://{target}"
+
+    def drop_copy(self, name: str) -> None:
+        if self.vendor == "postgresql":
+            _db, base = _postgres_admin()
+            with psycopg.connect(
+                f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     def tickets(self, **match: Any) -> list[dict[str, Any]]:
         return [t for t in self.manifest["tickets"] if all(t[k] == v for k, v in match.items())]
 

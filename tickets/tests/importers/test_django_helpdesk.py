@@ -258,6 +258,28 @@ def test_running_again_updates_and_never_duplicates(dh_source):
     assert mail.outbox == []
 
 
+def test_the_same_desk_restored_elsewhere_is_not_imported_twice(dh_source):
+    run_import(dh_source)
+    before = counts()
+    name = f"{dh_source.url.rsplit('/', 1)[-1].removesuffix('.sqlite3')}_restored"
+    url = dh_source.copy(name)
+    try:
+        out = StringIO()
+        call_command(
+            "import_django_helpdesk",
+            "--database",
+            url,
+            "--media-root",
+            str(dh_source.media_root),
+            "--no-progress",
+            stdout=out,
+        )
+    finally:
+        dh_source.drop_copy(name)
+    assert counts() == before
+    assert table(out.getvalue())["ticket"] == [0, 0, 14, 0, 0]
+
+
 def test_an_interrupted_import_is_taken_up_where_it_stopped(dh_source):
     files_before = stored_files()
     with pytest.raises(CommandError, match="run the same command again"):
