@@ -2,9 +2,8 @@
 
 The real package (``django-helpdesk==2.6.1``) is installed into a throwaway virtualenv under
 ``var/`` (kept between runs, keyed by the version and the Python), which migrates an empty
-database — PostgreSQL ``helpdesk_dh_source_<worker>`` on the test server when the suite runs on
-PostgreSQL, an SQLite file otherwise — and fills it through django-helpdesk's own models
-(``dh_source.py``). Without network or pip the tests skip on a developer's machine and fail
+database — on PostgreSQL runs ``<test database>_dh_source_<worker>`` on the test server, else an
+SQLite file — and fills it through django-helpdesk's own models (``dh_source.py``). Without network or pip the tests skip on a developer's machine and fail
 under CI=true.
 """
 
@@ -127,7 +126,9 @@ def dh_source(tmp_path_factory) -> Any:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     media = tmp_path_factory.mktemp("dh-media")
     vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-    name = f"helpdesk_dh_source_{worker}"
+    # Beside this run's own test database (its name says branch and worker): another checkout's
+    # tests on the same server never meet this one.
+    name = f"{settings.DATABASES['default']['NAME']}_dh_source_{worker}"[-63:]
     if vendor == "postgresql":
         _db, base = _postgres_admin()
         admin_url = f"{base}/postgres".replace("postgres://", "postgresql://", 1)
