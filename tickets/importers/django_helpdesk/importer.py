@@ -191,7 +191,7 @@ class DjangoHelpdeskImporter:
             self.session.report.note(
                 "ticket",
                 Outcome.CREATED,
-                _("no submitter address: filed under Unknown requester"),
+                _("no usable submitter address: filed under Unknown requester"),
                 key=bundle.ticket["id"],
             )
             user = self.people.unknown_requester()
@@ -294,7 +294,13 @@ class DjangoHelpdeskImporter:
         return ticket
 
     def _update_ticket(self, bundle: Bundle, ticket: Ticket) -> None:
-        writer.ticket_rewrite(ticket, **self._fields(bundle))
+        """The source changed since the last import: it wins for the fields it has. Metadata keys
+        and activity times added here since are kept (times only move forward)."""
+        fields = self._fields(bundle)
+        fields["metadata"] = {**ticket.metadata, **fields["metadata"]}
+        for name in ("updated_at", "public_activity_at"):
+            fields[name] = max(fields[name], getattr(ticket, name))
+        writer.ticket_rewrite(ticket, **fields)
         if bundle.ticket["status"] == mapping.DUPLICATE:
             ticket.tags.add(*tag_objects(["duplicate"]))
         self.parts.write(ticket, bundle)

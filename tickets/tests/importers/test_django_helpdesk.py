@@ -247,12 +247,17 @@ def test_running_again_updates_and_never_duplicates(dh_source):
     assert table(again) == {"team": [0, 0, 2, 0, 0], "user": [0, 0, 5, 0, 0], "ticket": [0, 0, 14, 0, 0]}
     assert ImportRun.objects.filter(finished_at__isnull=False).count() == 2
 
+    eleven = Ticket.objects.get(pk=local("ticket", 11))
+    eleven.metadata = {**eleven.metadata, "crm_id": "C-11"}  # added here after the import
+    eleven.save(update_fields=["metadata"])
     dh_source.execute("UPDATE helpdesk_ticket SET title = %s WHERE id = 11", ("Question eleven, reworded",))
     try:
         output = run_import(dh_source)
     finally:
         dh_source.execute("UPDATE helpdesk_ticket SET title = %s WHERE id = 11", ("Question number 11",))
-    assert Ticket.objects.get(pk=local("ticket", 11)).subject == "Question eleven, reworded"
+    eleven.refresh_from_db()
+    assert eleven.subject == "Question eleven, reworded"
+    assert eleven.metadata["crm_id"] == "C-11" and eleven.metadata["django_helpdesk_id"] == 11
     assert counts() == before
     assert table(output)["ticket"] == [0, 1, 13, 0, 0]  # created, updated, unchanged, skipped, failed
     assert mail.outbox == []
