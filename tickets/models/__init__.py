@@ -450,6 +450,7 @@ class IdempotencyKey(models.Model):
 
 # The email channel's models (tickets.mail) belong to this app: imported here so Django finds them.
 # Defined beside the models they belong with; imported here so ``tickets.models`` names them all.
+from tickets.importers.models import ImportLink, ImportRun  # noqa: E402, F401
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
 from tickets.models.automation import Automation, TicketAutomationRun, Trigger, TriggerOn  # noqa: E402, F401
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
