@@ -225,7 +225,7 @@ class Shapes:
             "locale": user.language or "en-US",
             "time_zone": user.time_zone or "UTC",
             "restricted_agent": False,
-            "moderator": user.role == Role.ADMIN,
+            "moderator": ROLE_OUT.get(Role(user.role)) == "admin",
             "only_private_comments": False,
             "tags": [],
             "user_fields": {},
