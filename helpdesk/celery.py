@@ -16,3 +16,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])  # the email channel's tasks (a sub-package of tickets)
 app.autodiscover_tasks(["tickets.sla"])  # the SLA sweeper (a sub-package of tickets)
+app.autodiscover_tasks(["tickets.webhooks"])  # the outgoing webhooks' sender
