@@ -67,11 +67,10 @@ def endpoints(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _edit_page(request: AuthenticatedHttpRequest, endpoint: WebhookEndpoint | None, form: EndpointForm, status: int):
-    recent = list(endpoint.deliveries.order_by("-created_at", "-id")[:5]) if endpoint else []
     return common.render_page(
         request,
         "settings/webhook.html",
-        {"endpoint": endpoint, "form": form, "recent": recent},
+        {"endpoint": endpoint, "form": form},
         section=SECTION,
         status=status,
     )
