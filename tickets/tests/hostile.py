@@ -419,6 +419,7 @@ ROUTES: dict[str, Route] = {
     "settings:webhook": Route(path=WEBHOOK, form=WEBHOOK_FORM),
     "settings:webhook_active": Route(path=WEBHOOK, get=False, form={"active": "0"}),
     "settings:webhook_test": Route(path=WEBHOOK, get=False, form={}),
+    "settings:webhook_secret": Route(path=WEBHOOK, get=False, form={}),
     "settings:webhook_delete": Route(path=WEBHOOK, form={"confirmed": "1"}),
     "settings:webhook_deliveries": Route(path=WEBHOOK, query=("state", "page")),
     "settings:webhook_redeliver": Route(path=WEBHOOK_DELIVERY, get=False, form={}),
@@ -512,6 +513,7 @@ ROUTES: dict[str, Route] = {
     "api:webhook-list": Route(query=LIST, json=WEBHOOK_JSON),
     "api:webhook-detail": Route(path=WEBHOOK, json=WEBHOOK_JSON, json_methods=("patch", "delete")),
     "api:webhook-test": Route(path=WEBHOOK, get=False, json={}),
+    "api:webhook-secret": Route(path=WEBHOOK, get=False, json={}),
     "api:webhook-deliveries": Route(path=WEBHOOK, query=LIST),
     "api:webhook-redeliver": Route(path=WEBHOOK_DELIVERY, get=False, json={}),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
@@ -837,7 +839,10 @@ def webhook_world() -> tuple[Any, Any]:
         secret=signing.seal(signing.new_secret()),
     )
     delivery = WebhookDelivery.objects.create(
-        endpoint=endpoint, message_id=signing.new_message_id(), event_type="webhook.test", payload={"type": "webhook.test"}
+        endpoint=endpoint,
+        message_id=signing.new_message_id(),
+        event_type="webhook.test",
+        payload={"type": "webhook.test"},
     )
     return endpoint, delivery
 

@@ -353,6 +353,7 @@ ROUTES = {
     "settings:webhook": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     "settings:webhook_active": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     "settings:webhook_test": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_secret": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     "settings:webhook_delete": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     "settings:webhook_deliveries": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     "settings:webhook_redeliver": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",

@@ -148,6 +148,20 @@ class DeliveryRedeliver(generics.GenericAPIView):
         return Response(DeliveryOut(services.redeliver(delivery)).data, status=status.HTTP_202_ACCEPTED)
 
 
+class SecretOut(serializers.Serializer):
+    secret = serializers.CharField(help_text="The new signing secret (whsec_…): shown in this answer only.")
+
+
+class EndpointSecret(generics.GenericAPIView):
+    serializer_class = SecretOut
+    permission_classes = [IsAuthenticated, IsAdministrator]
+
+    @extend_schema(summary="Replace the signing secret; the new one is in this answer only (admins)", request=None)
+    def post(self, request, pk):
+        endpoint = generics.get_object_or_404(_endpoints(), pk=pk)
+        return Response(SecretOut({"secret": services.endpoint_rotate_secret(endpoint, actor=request.user)}).data)
+
+
 class EndpointTest(generics.GenericAPIView):
     serializer_class = DeliveryOut
     permission_classes = [IsAuthenticated, IsAdministrator]
@@ -162,6 +176,7 @@ urlpatterns = [
     path("webhooks/", EndpointList.as_view(), name="webhook-list"),
     path("webhooks/<id:pk>/", EndpointDetail.as_view(), name="webhook-detail"),
     path("webhooks/<id:pk>/test/", EndpointTest.as_view(), name="webhook-test"),
+    path("webhooks/<id:pk>/secret/", EndpointSecret.as_view(), name="webhook-secret"),
     path("webhooks/<id:pk>/deliveries/", DeliveryList.as_view(), name="webhook-deliveries"),
     path(
         "webhooks/<id:pk>/deliveries/<id:delivery_id>/redeliver/",

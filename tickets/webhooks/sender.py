@@ -121,7 +121,7 @@ def deliver(delivery: WebhookDelivery) -> bool:
     status: int | None = None
     excerpt = error = ""
     if secret is None:
-        error = _("The signing secret cannot be read (was SECRET_KEY changed?): rotate the endpoint's secret.")
+        error = _("The signing secret cannot be read (was SECRET_KEY changed?): replace the endpoint's secret.")
     else:
         body = body_of(delivery)
         try:

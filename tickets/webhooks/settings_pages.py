@@ -150,6 +150,14 @@ def endpoint_test(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @settings_view
+@require_POST
+def endpoint_secret(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A new signing secret, shown this once; the old one signs nothing more."""
+    found = common.get_or_404(_endpoints(), pk)
+    return _secret_page(request, found, services.endpoint_rotate_secret(found, actor=request.user))
+
+
+@settings_view
 @require_http_methods(["GET", "POST"])
 def endpoint_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     found = common.get_or_404(_endpoints(), pk)
@@ -204,6 +212,7 @@ urlpatterns = [
     path("<int:pk>/", endpoint, name="webhook"),
     path("<int:pk>/active/", endpoint_active, name="webhook_active"),
     path("<int:pk>/test/", endpoint_test, name="webhook_test"),
+    path("<int:pk>/secret/", endpoint_secret, name="webhook_secret"),
     path("<int:pk>/delete/", endpoint_delete, name="webhook_delete"),
     path("<int:pk>/deliveries/", deliveries, name="webhook_deliveries"),
     path("<int:pk>/deliveries/<int:delivery_id>/redeliver/", delivery_redeliver, name="webhook_redeliver"),

@@ -618,6 +618,7 @@ ROWS += [
     Row("webhooks", "redeliver", "POST", "/api/v1/webhooks/{webhook}/deliveries/{webhook_delivery}/redeliver/",
         by_persona(403, 403, 403, 403, 403, 403, 202), setup=_webhook),
     Row("webhooks", "test", "POST", "/api/v1/webhooks/{webhook}/test/", ADMINS_READ, setup=_webhook),
+    Row("webhooks", "new secret", "POST", "/api/v1/webhooks/{webhook}/secret/", ADMINS_READ, setup=_webhook),
 ]  # fmt: skip
 
 

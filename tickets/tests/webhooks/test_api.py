@@ -97,5 +97,14 @@ def test_the_schema_documents_the_webhook_endpoints(client):
         "/api/v1/webhooks/{id}/deliveries/",
         "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver/",
         "/api/v1/webhooks/{id}/test/",
+        "/api/v1/webhooks/{id}/secret/",
     ):
         assert path in schema["paths"], path
+
+
+def test_a_new_secret_is_returned_once(admin):
+    endpoint, _delivery = __import__("tickets.tests.hostile", fromlist=["x"]).webhook_world()
+    response = token_client(admin).post(f"/api/v1/webhooks/{endpoint.pk}/secret/")
+    assert response.status_code == 200
+    endpoint.refresh_from_db()
+    assert signing.reveal(endpoint.secret) == response.json()["secret"]

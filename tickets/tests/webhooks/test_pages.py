@@ -55,7 +55,9 @@ def test_mistakes_come_back_on_the_form(admin_client, change, message):
 def test_edit_pause_resume_and_delete(admin_client):
     endpoint, _delivery = webhook_world()
     url = f"/settings/webhooks/{endpoint.pk}/"
-    edited = admin_client.post(url, {**FORM, "name": "Renamed", "internal": "on", "events": ["ticket.internal_note_added"]})
+    edited = admin_client.post(
+        url, {**FORM, "name": "Renamed", "internal": "on", "events": ["ticket.internal_note_added"]}
+    )
     assert edited.status_code == 302
     endpoint.refresh_from_db()
     assert endpoint.name == "Renamed" and endpoint.internal and endpoint.events == ["ticket.internal_note_added"]
@@ -109,7 +111,9 @@ def test_everyone_else_gets_404(request, client, persona):
     ):
         assert client.get(url).status_code == 404, url
     for url in ("test/", "active/", f"deliveries/{delivery.pk}/redeliver/", "delete/"):
-        assert client.post(f"/settings/webhooks/{endpoint.pk}/{url}", {"active": "0", "confirmed": "1"}).status_code == 404
+        assert (
+            client.post(f"/settings/webhooks/{endpoint.pk}/{url}", {"active": "0", "confirmed": "1"}).status_code == 404
+        )
     endpoint.refresh_from_db()
     assert endpoint.active and WebhookDelivery.objects.filter(state=DeliveryState.PENDING).count() == 1
 
@@ -129,3 +133,16 @@ def test_query_budgets_do_not_grow_with_rows(admin_client, django_assert_max_num
     ):
         with django_assert_max_num_queries(6):  # 3, 3 and 5 today
             assert admin_client.get(url).status_code == 200
+
+
+def test_replacing_the_secret_shows_the_new_one_once(admin_client):
+    from tickets.webhooks import signing
+
+    endpoint, _delivery = webhook_world()
+    old = signing.reveal(endpoint.secret)
+    response = admin_client.post(f"/settings/webhooks/{endpoint.pk}/secret/")
+    assert response.status_code == 201 and response["Cache-Control"] == "no-store"
+    endpoint.refresh_from_db()
+    new = signing.reveal(endpoint.secret)
+    assert new != old and new in response.content.decode()
+    assert new not in admin_client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
