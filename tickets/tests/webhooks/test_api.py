@@ -9,6 +9,7 @@ from django.contrib.admin.models import LogEntry
 from tickets import services
 from tickets.tests.api.support import _fresh_throttles, as_user, people, token_client, world  # noqa: F401
 from tickets.tests.api.table import case_id, cases, run
+from tickets.tests.hostile import webhook_world
 from tickets.webhooks import sender, signing
 from tickets.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 
@@ -84,7 +85,7 @@ def test_patch_pauses_changes_and_redeliver_resends(admin, customer, settings):
     assert paused.json()["name"] == "Old CRM"
     assert WebhookDelivery.objects.filter(state=DeliveryState.DELIVERED).count() == 2
     # Another endpoint's delivery is not this one's: 404.
-    other, _ = __import__("tickets.tests.hostile", fromlist=["x"]).webhook_world()
+    other, _ = webhook_world()
     delivery = other.deliveries.get()
     assert client.post(f"/api/v1/webhooks/{body['id']}/deliveries/{delivery.pk}/redeliver/").status_code == 404
 
@@ -103,7 +104,7 @@ def test_the_schema_documents_the_webhook_endpoints(client):
 
 
 def test_a_new_secret_is_returned_once(admin):
-    endpoint, _delivery = __import__("tickets.tests.hostile", fromlist=["x"]).webhook_world()
+    endpoint, _delivery = webhook_world()
     response = token_client(admin).post(f"/api/v1/webhooks/{endpoint.pk}/secret/")
     assert response.status_code == 200
     endpoint.refresh_from_db()

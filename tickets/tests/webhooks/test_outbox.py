@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tickets import services
 from tickets.models import Status
+from tickets.webhooks import services as webhooks
 from tickets.webhooks.models import DeliveryState, EventType, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
@@ -112,8 +113,7 @@ def test_an_endpoint_gets_only_the_events_it_chose(customer, agent, make_endpoin
 
 def test_paused_endpoints_get_nothing_new(customer, admin, make_endpoint):
     endpoint, _ = make_endpoint()
-    services_ = __import__("tickets.webhooks.services", fromlist=["x"])
-    services_.endpoint_set_active(endpoint, actor=admin, active=False)
+    webhooks.endpoint_set_active(endpoint, actor=admin, active=False)
     services.ticket_create(actor=customer, subject="Invoice page broken", description=DESCRIPTION)
     assert not WebhookDelivery.objects.exists()
 
