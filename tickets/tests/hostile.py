@@ -834,7 +834,7 @@ def webhook_world() -> tuple[Any, Any]:
 
     endpoint = WebhookEndpoint.objects.create(
         name="Refused receiver",
-        url="http://127.0.0.1:9/hooks",
+        url="http://127.0.0.1:9/hooks/helpdesk/incoming-ticket-events?token=abcdefghijklmnopqrstuvwxyz0123456789",
         events=["ticket.created"],
         secret=signing.seal(signing.new_secret()),
     )
