@@ -17,3 +17,4 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["tickets.mail"])  # the email channel's tasks (a sub-package of tickets)
 app.autodiscover_tasks(["tickets.sla"])  # the SLA sweeper (a sub-package of tickets)
 app.autodiscover_tasks(["tickets.zendesk"])  # the Zendesk-compatible API's bulk jobs
+app.autodiscover_tasks(["tickets.webhooks"])  # the outgoing webhooks' sender

@@ -211,6 +211,8 @@ CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "tickets.sla.sweep", "schedule": 60.0},
     # The Zendesk-compatible API: uploads never attached (after 3 days) and old bulk job statuses.
     "zendesk-api-cleanup": {"task": "tickets.zendesk.tasks.forget_expired", "schedule": 3600.0},
+    # Outgoing webhooks due now (tickets.webhooks.sender; or `manage.py send_webhooks` as a service).
+    "send-webhooks": {"task": "tickets.webhooks.send", "schedule": 10.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------
@@ -364,6 +366,20 @@ ANYMAIL: dict[str, Any] = {
     "WEBHOOK_SECRET": env.string_list("ANYMAIL_WEBHOOK_SECRET", []),
     "MAILGUN_WEBHOOK_SIGNING_KEY": env.raw("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY") or None,
 }
+# --- Outgoing webhooks (tickets.webhooks) ---
+# Receivers on private, loopback or link-local addresses are refused unless named here:
+# comma-separated host names or networks (e.g. "hooks.intranet,10.20.0.0/16,127.0.0.1").
+HELPDESK_WEBHOOK_ALLOWED_HOSTS = env.string_list("HELPDESK_WEBHOOK_ALLOWED_HOSTS", [])
+for _allowed in HELPDESK_WEBHOOK_ALLOWED_HOSTS:
+    if not re.fullmatch(r"[0-9A-Za-z.:/_-]+", _allowed):
+        raise ImproperlyConfigured(
+            f"HELPDESK_WEBHOOK_ALLOWED_HOSTS: {_allowed!r} is neither a host name nor a network (e.g. 10.0.0.0/8)."
+        )
+# Seconds to wait for a receiver; deliveries a worker claims at once; failed attempts in a row
+# after which an endpoint is disabled (a 410 Gone disables it at once).
+HELPDESK_WEBHOOK_TIMEOUT = env.integer("HELPDESK_WEBHOOK_TIMEOUT", 10, minimum=1)
+HELPDESK_WEBHOOK_BATCH = env.integer("HELPDESK_WEBHOOK_BATCH", 20, minimum=1)
+HELPDESK_WEBHOOK_MAX_FAILURES = env.integer("HELPDESK_WEBHOOK_MAX_FAILURES", 50, minimum=1)
 # Django rejects bigger request bodies before our views see them; keep room for 10 files of 10 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -24,7 +24,10 @@ export HELPDESK_SITE_URL="${HELPDESK_SITE_URL:-http://127.0.0.1:${PORT}}"
 SMTP_PORT="${HELPDESK_SMTP_PORT:-2525}"
 .venv/bin/python manage.py receive_mail --smtp "127.0.0.1:${SMTP_PORT}" &
 SMTP_PID=$!
-trap 'kill "$SMTP_PID" 2>/dev/null || true' EXIT
+# The outgoing webhooks' sender (README, Webhooks): sends what admins' endpoints are due.
+.venv/bin/python manage.py send_webhooks &
+WEBHOOKS_PID=$!
+trap 'kill "$SMTP_PID" "$WEBHOOKS_PID" 2>/dev/null || true' EXIT
 echo
 echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
 echo "Mail to support@localhost by SMTP on 127.0.0.1:${SMTP_PORT} becomes tickets."

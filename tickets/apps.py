@@ -35,6 +35,10 @@ class TicketsConfig(AppConfig):
         from tickets.sla import hook as sla_hook
 
         sla_hook.connect()
+        # Saved or deleted webhook endpoints: the outbox asks for the active ones again.
+        from tickets.webhooks import outbox as webhook_outbox
+
+        webhook_outbox.connect()
         # The email channel's settings page joins the settings area (accounts never imports tickets).
         if not any(section.slug == "mailboxes" for section in SECTIONS):
             register(Section("mailboxes", _("Mailboxes"), "settings:mailboxes", "tickets.mail.settings"))
@@ -56,3 +60,6 @@ class TicketsConfig(AppConfig):
         from tickets.macro_settings import register_section  # Settings → Macros (shared macros)
 
         register_section()
+        # Outgoing webhooks (tickets.webhooks): Settings → Webhooks.
+        if not any(section.slug == "webhooks" for section in SECTIONS):
+            register(Section("webhooks", _("Webhooks"), "settings:webhooks", "tickets.webhooks.settings_pages"))

@@ -88,7 +88,10 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
     from tickets.services.macros import macro_create
 
     macro = macro_create(actor=admin, name="M", actions=[{"action": "add_tags", "value": ["m"]}], scope="everyone")
-    ids = {"pk": None, "user_id": agent.pk}
+    from tickets.tests.hostile import webhook_world
+
+    webhook, webhook_delivery = webhook_world()
+    ids = {"pk": None, "user_id": agent.pk, "delivery_id": webhook_delivery.pk}
     urls = []
     for name, params in _settings_routes():
         target = {
@@ -103,6 +106,7 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
             "sla_policy": sla_policy,
             **rules,  # tickets.rule_settings
             "macro": macro,  # the shared macros (tickets.macro_settings)
+            "webhook": webhook,  # outgoing webhooks (tickets.webhooks.settings_pages)
         }
         pk = next((obj.pk for key, obj in target.items() if name.startswith(f"settings:{key}")), None)
         kwargs = {p: (pk if p == "pk" else ids[p]) for p in params}
@@ -113,9 +117,10 @@ def every_settings_url(admin, agent, customer, billing_team, acme, invite):
 def test_the_route_list_covers_every_section():
     names = {name for name, _ in _settings_routes()}
     assert {section.url_name for section in SECTIONS} <= names
-    # The index and 53 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
-    # 6 the SLA sections, 12 the triggers and automations, 5 the shared macros): each is checked below.
-    assert len(names) == 54
+    # The index and 62 pages (5 of them the mailboxes section, 1 the shared views, 4 the ticket fields,
+    # 6 the SLA sections, 12 the triggers and automations, 5 the shared macros, 9 the webhooks): each
+    # is checked below.
+    assert len(names) == 63
 
 
 @pytest.mark.parametrize("persona", ["customer", "agent", "team_agent"])

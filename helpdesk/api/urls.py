@@ -40,6 +40,7 @@ v1 = [
     path("", include("tickets.api.urls")),
     path("", include("accounts.api")),
     path("", include("tickets.sla.api")),
+    path("", include("tickets.webhooks.api")),
 ]
 
 urlpatterns = _public(

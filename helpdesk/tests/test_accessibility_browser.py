@@ -137,6 +137,11 @@ PAGES: dict[str, Page] = {
     "settings-automation-new": Page("settings:automation_new", "admin"),
     "settings-automation": Page("settings:automation", "admin", lambda w: {"pk": w["automation"].pk}),
     "settings-automation-delete": Page("settings:automation_delete", "admin", lambda w: {"pk": w["automation"].pk}),
+    "settings-webhooks": Page("settings:webhooks", "admin"),
+    "settings-webhook-new": Page("settings:webhook_new", "admin"),
+    "settings-webhook": Page("settings:webhook", "admin", lambda w: {"pk": w["webhook"].pk}),
+    "settings-webhook-delete": Page("settings:webhook_delete", "admin", lambda w: {"pk": w["webhook"].pk}),
+    "settings-webhook-deliveries": Page("settings:webhook_deliveries", "admin", lambda w: {"pk": w["webhook"].pk}),
     # The admin.
     "admin-login": Page("admin:login", "anonymous"),
     "admin-index": Page("admin:index", "admin"),

@@ -468,3 +468,9 @@ from tickets.sla.models import (  # noqa: E402, F401
     SlaPolicy,
     SlaTarget,
 )
+from tickets.webhooks.models import (  # noqa: E402, F401
+    DeliveryState,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+)

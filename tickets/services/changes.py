@@ -24,6 +24,7 @@ from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.rules import context as rule_context
 from tickets.sla import hook as sla_hook
+from tickets.webhooks import outbox as webhook_outbox
 
 # What the statistics count (tickets.stats): solves and reopens, who holds which open ticket and
 # in which team, and staff replies (replies, first responses). Nothing else changes a figure.
@@ -125,7 +126,12 @@ class TicketChange:
         (``tickets.live``: sent at commit, dropped on rollback), and so do the triggers
         (``tickets.triggers``: run once committed, each at most once per change), and then the
         ticket's SLA clocks are refreshed (``tickets.sla.hook``: after the triggers, so their
-        changes count; one cache read when no policy is active)."""
+        changes count; one cache read when no policy is active).
+
+        Unlike the rest, the webhook deliveries are written now, in this transaction
+        (``tickets.webhooks.outbox``: the transactional outbox; one cache read when no endpoint
+        is active), so they commit or roll back with the change."""
+        webhook_outbox.after_change(self)
         if self.events:
             live.ticket_changed(self.ticket.pk)
         if notify:

@@ -254,6 +254,11 @@ AUTOMATION_FORM = {
     "conditions": json.dumps(AUTOMATION_JSON["conditions"]), "actions": json.dumps(AUTOMATION_JSON["actions"]),
 }  # fmt: skip
 
+WEBHOOK_FORM = {"name": "CRM", "url": "https://hooks.example.com/in", "events": "ticket.created", "internal": ""}
+WEBHOOK_JSON = {"name": "CRM", "url": "https://hooks.example.com/in", "events": ["ticket.created"], "internal": False}
+WEBHOOK = {"pk": _pk("webhook")}
+WEBHOOK_DELIVERY = {"pk": _pk("webhook"), "delivery_id": _pk("webhook_delivery")}
+
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
@@ -417,6 +422,16 @@ ROUTES: dict[str, Route] = {
     "mail:inbound_amazon_ses": Route(
         get=False, json={"Type": "Notification", "Message": "{}"}, personas=("anonymous",)
     ),
+    # Outgoing webhooks (tickets.webhooks.settings_pages); the world's endpoint is on a refused address.
+    "settings:webhooks": Route(),
+    "settings:webhook_new": Route(form=WEBHOOK_FORM),
+    "settings:webhook": Route(path=WEBHOOK, form=WEBHOOK_FORM),
+    "settings:webhook_active": Route(path=WEBHOOK, get=False, form={"active": "0"}),
+    "settings:webhook_test": Route(path=WEBHOOK, get=False, form={}),
+    "settings:webhook_secret": Route(path=WEBHOOK, get=False, form={}),
+    "settings:webhook_delete": Route(path=WEBHOOK, form={"confirmed": "1"}),
+    "settings:webhook_deliveries": Route(path=WEBHOOK, query=("state", "page")),
+    "settings:webhook_redeliver": Route(path=WEBHOOK_DELIVERY, get=False, form={}),
     "settings:triggers": Route(),
     "settings:trigger_new": Route(form=TRIGGER_FORM),
     "settings:trigger": Route(path={"pk": _pk("trigger")}, form={**TRIGGER_FORM, "test": "1"}),
@@ -504,6 +519,12 @@ ROUTES: dict[str, Route] = {
     "api:schedule-detail": Route(path={"pk": _pk("schedule")}, json=SCHEDULE_JSON, json_methods=("patch", "delete")),
     "api:sla-policy-list": Route(json=POLICY_JSON),
     "api:sla-policy-detail": Route(path={"pk": _pk("sla_policy")}, json=POLICY_JSON, json_methods=("patch", "delete")),
+    "api:webhook-list": Route(query=LIST, json=WEBHOOK_JSON),
+    "api:webhook-detail": Route(path=WEBHOOK, json=WEBHOOK_JSON, json_methods=("patch", "delete")),
+    "api:webhook-test": Route(path=WEBHOOK, get=False, json={}),
+    "api:webhook-secret": Route(path=WEBHOOK, get=False, json={}),
+    "api:webhook-deliveries": Route(path=WEBHOOK, query=LIST),
+    "api:webhook-redeliver": Route(path=WEBHOOK_DELIVERY, get=False, json={}),
     # Public and the same for everyone (and the schema is slow to build): anonymous only.
     # The Zendesk-compatible API (tickets.zendesk), with a Bearer token (``_client``).
     "api:zendesk-tickets": Route(query=ZD_CURSOR, json=ZD_TICKET),
@@ -813,7 +834,10 @@ def make_world() -> World:
 
     schedule = weekday_schedule()
     sla_policy = policy(schedule=schedule)
+    webhook, webhook_delivery = webhook_world()
     return {
+        "webhook": webhook,
+        "webhook_delivery": webhook_delivery,
         "trigger": trigger,
         "automation": automation,
         "macro": macro,
@@ -836,6 +860,27 @@ def make_world() -> World:
         "emailed": emailed,
         "ticket_field": ticket_field,
     }
+
+
+def webhook_world() -> tuple[Any, Any]:
+    """A webhook endpoint on an address the SSRF guard refuses (a test event is never sent
+    anywhere) with one delivery in its log."""
+    from tickets.webhooks import signing
+    from tickets.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        name="Refused receiver",
+        url="http://127.0.0.1:9/hooks/helpdesk/incoming-ticket-events?token=abcdefghijklmnopqrstuvwxyz0123456789",
+        events=["ticket.created"],
+        secret=signing.seal(signing.new_secret()),
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        message_id=signing.new_message_id(),
+        event_type="webhook.test",
+        payload={"type": "webhook.test"},
+    )
+    return endpoint, delivery
 
 
 def _mail(ticket: Any) -> tuple[Any, Any, Any]:

@@ -372,6 +372,16 @@ ROUTES = {
     "settings:sla_policies": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
     "settings:sla_policy_new": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
     "settings:sla_policy": "accounts/tests/test_settings_pages.py, tickets/tests/sla/test_settings.py",
+    # Outgoing webhooks (tickets.webhooks.settings_pages): admins only, 404 for everyone else.
+    "settings:webhooks": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_new": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_active": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_test": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_secret": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_delete": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_deliveries": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
+    "settings:webhook_redeliver": "accounts/tests/test_settings_pages.py, tickets/tests/webhooks/test_pages.py",
     # Provider webhooks: no session; basic auth and signatures (404 until configured).
     "mail:inbound_mailgun": "tickets/tests/mail/test_webhooks.py",
     "mail:inbound_mailgun_mime": "tickets/tests/mail/test_webhooks.py",

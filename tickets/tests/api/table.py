@@ -597,6 +597,31 @@ ROWS += [
 ]
 
 
+# --- outgoing webhooks (tickets.webhooks.api): admins only, 403 for everyone else.
+def _webhook(world: dict) -> None:
+    from tickets.tests.hostile import webhook_world
+
+    endpoint, delivery = webhook_world()  # on an address the SSRF guard refuses: nothing is sent
+    world.setdefault("ids", {}).update(webhook=endpoint.pk, webhook_delivery=delivery.pk)
+
+
+WEBHOOK = {"name": "CRM", "url": "https://hooks.example.com/in", "events": ["ticket.created"]}
+ROWS += [
+    Row("webhooks", "list", "GET", "/api/v1/webhooks/", ADMINS_READ),
+    Row("webhooks", "create", "POST", "/api/v1/webhooks/", ADMINS_CREATE, body=lambda w: dict(WEBHOOK)),
+    Row("webhooks", "detail", "GET", "/api/v1/webhooks/{webhook}/", ADMINS_READ, setup=_webhook),
+    Row("webhooks", "change", "PATCH", "/api/v1/webhooks/{webhook}/", ADMINS_CHANGE, setup=_webhook,
+        body=lambda w: {"active": False}),
+    Row("webhooks", "delete", "DELETE", "/api/v1/webhooks/{webhook}/", by_persona(403, 403, 403, 403, 403, 403, 204),
+        setup=_webhook),
+    Row("webhooks", "deliveries", "GET", "/api/v1/webhooks/{webhook}/deliveries/", ADMINS_READ, setup=_webhook),
+    Row("webhooks", "redeliver", "POST", "/api/v1/webhooks/{webhook}/deliveries/{webhook_delivery}/redeliver/",
+        by_persona(403, 403, 403, 403, 403, 403, 202), setup=_webhook),
+    Row("webhooks", "test", "POST", "/api/v1/webhooks/{webhook}/test/", ADMINS_READ, setup=_webhook),
+    Row("webhooks", "new secret", "POST", "/api/v1/webhooks/{webhook}/secret/", ADMINS_READ, setup=_webhook),
+]  # fmt: skip
+
+
 def cases(resource: str) -> list[tuple[Row, str, int]]:
     """(row, persona, expected status) for every row of ``resource`` and every persona."""
     return [

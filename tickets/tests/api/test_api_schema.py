@@ -155,6 +155,9 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
     schedule = sla_support.weekday_schedule()  # SLA schedules and policies (tickets.sla.api)
     ids["/api/v1/schedules/"] = schedule.pk
     ids["/api/v1/sla-policies/"] = sla_support.policy(schedule=schedule).pk
+    from tickets.tests.hostile import webhook_world  # outgoing webhooks (tickets.webhooks.api): admins only
+
+    ids["/api/v1/webhooks/"] = webhook_world()[0].pk
     with _same_connection():
         schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
         operations = [result.ok() for result in schema.get_all_operations()]
