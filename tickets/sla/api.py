@@ -102,6 +102,15 @@ class StaffField(ObjectIdField):
         return staff_members()
 
 
+class AudienceField(serializers.ListField):
+    """Some of ``assignee``, ``team``, ``admins`` (``SlaAudienceEnum`` in the schema)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.ChoiceField(choices=Audience.choices), max_length=len(Audience.values), **kwargs
+        )
+
+
 AUDIENCE_HELP = (
     "Any of assignee, team (the team's active agents), admins. Empty: the assignee; without one, "
     "the team's members; without those, the administrators."
@@ -127,20 +136,8 @@ class PolicyIn(serializers.Serializer):
         default=services.DEFAULT_WARNING_MINUTES,
         help_text="How long before a breach the warning goes out; 0: no warning.",
     )
-    warning_recipients = serializers.ListField(
-        child=serializers.ChoiceField(choices=Audience.choices),
-        required=False,
-        default=list,
-        max_length=len(Audience.values),
-        help_text=AUDIENCE_HELP,
-    )
-    breach_recipients = serializers.ListField(
-        child=serializers.ChoiceField(choices=Audience.choices),
-        required=False,
-        default=list,
-        max_length=len(Audience.values),
-        help_text=AUDIENCE_HELP,
-    )
+    warning_recipients = AudienceField(required=False, default=list, help_text=AUDIENCE_HELP)
+    breach_recipients = AudienceField(required=False, default=list, help_text=AUDIENCE_HELP)
     breach_actions = serializers.JSONField(
         required=False,
         default=list,

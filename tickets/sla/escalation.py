@@ -33,7 +33,7 @@ from django.http import Http404
 from tickets import permissions
 from tickets.exceptions import Conflict
 from tickets.models import Notification, NotificationKind, TicketEvent
-from tickets.notifications.dispatch import announce_after_commit
+from tickets.notifications.dispatch import announce_after_commit, is_muted
 from tickets.rules import actions as rule_actions
 from tickets.rules.context import SLA_POLICY
 from tickets.sla.models import Audience, SlaClock, SlaPolicy
@@ -99,7 +99,10 @@ def notify(
     recorded: list[tuple[SlaClock, TicketEvent]], kind: str, *, breach: bool, recipients: Recipients | None = None
 ) -> int:
     """The events' in-app notifications (once per recipient: the table's unique key), one
-    insert for them all, and after commit their email. Returns how many notifications."""
+    insert for them all, and after commit their email. Returns how many notifications (none
+    inside ``tickets.notifications.muted()``: demo data, imports)."""
+    if is_muted():
+        return 0
     recipients = recipients or Recipients()
     rows = [
         Notification(recipient=user, ticket=clock.ticket, event=event, kind=kind, created_at=event.created_at)
