@@ -140,7 +140,7 @@ class PolicyIn(serializers.Serializer):
     breach_recipients = AudienceField(required=False, default=list, help_text=AUDIENCE_HELP)
     breach_actions = serializers.JSONField(
         required=False,
-        default=list,
+        default=list,  # type: ignore[arg-type]  # the stubs want a mapping; any JSON value is accepted
         help_text='Rules-engine actions, as triggers hold them: [{"action": "set_priority", "value": "urgent"}, ...].',
     )
     acts_as = StaffField(

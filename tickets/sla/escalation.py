@@ -62,7 +62,7 @@ class Recipients:
         return self._admins
 
     def team(self, ticket: Ticket) -> list[User]:
-        if ticket.team_id is None:
+        if ticket.team_id is None or ticket.team is None:
             return []
         found = self._teams.get(ticket.team_id)
         if found is None:

@@ -108,8 +108,7 @@ class PolicyForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("Choose a person"),
         help_text=gettext_lazy(
-            "The actions are made with this person's permissions; the history shows them as theirs, "
-            "via this policy."
+            "The actions are made with this person's permissions; the history shows them as theirs, via this policy."
         ),
     )
 

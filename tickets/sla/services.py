@@ -199,7 +199,7 @@ def _clean_escalation(data: dict[str, Any], errors: dict[str, Any]) -> dict[str,
     clean["breach_actions"] = [action.as_json() for action in actions]
     if actions and acts_as is None:
         errors["acts_as"] = _("Name the person the breach actions act as.")
-    elif actions:
+    elif actions and acts_as is not None:
         try:
             rule_actions.check_owner(actions, acts_as)
         except ValidationError as exc:

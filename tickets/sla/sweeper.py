@@ -24,6 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -60,7 +61,7 @@ def sweep_sla(now: datetime | None = None, batch: int = 500) -> SweepResult:
         .order_by()
     )
     for minutes in list(leads):
-        _drain(lambda minutes=minutes: _warn_batch(now, batch, minutes, result), batch)
+        _drain(partial(_warn_batch, now, batch, minutes, result), batch)
     return result
 
 
