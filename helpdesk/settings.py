@@ -443,5 +443,6 @@ SPECTACULAR_SETTINGS = {
         "TicketScopeEnum": "accounts.models.TicketScope",
         "MacroScopeEnum": "tickets.models.MacroScope",
         "ViewScopeEnum": "tickets.models.ViewScope",
+        "SlaAudienceEnum": "tickets.sla.models.Audience",
     },
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from tickets.models import Category, EventKind, Priority, Status, TicketEvent
 
@@ -121,7 +121,12 @@ def _sla(kind: str, data: dict) -> str:
     if kind == EventKind.SLA_FULFILLED:
         return _("recorded the %(target)s target as met") % {"target": target}
     if kind == EventKind.SLA_WARNING:
-        return _("warned that the %(target)s target breaches within 30 minutes") % {"target": target}
+        minutes = data.get("warning_minutes") or 30
+        return ngettext(
+            "warned that the %(target)s target breaches within %(minutes)s minute",
+            "warned that the %(target)s target breaches within %(minutes)s minutes",
+            minutes,
+        ) % {"target": target, "minutes": minutes}
     return _("recorded the %(target)s target as breached") % {"target": target}
 
 
@@ -139,6 +144,8 @@ def via(event: TicketEvent) -> str:
         return _(" (via trigger “%(name)s”)") % {"name": rule["name"]}
     if kind == "automation":
         return _(" (via automation “%(name)s”)") % {"name": rule["name"]}
+    if kind == "sla_policy":
+        return _(" (via SLA policy “%(name)s”)") % {"name": rule["name"]}
     return ""
 
 

@@ -20,8 +20,8 @@ class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", _("Ticket assigned to you")
     REQUESTER_REPLIED = "requester_replied", _("The requester replied")
     TEAM_TICKET = "team_ticket", _("New ticket for your team")
-    # In the app only (tickets.sla.sweeper): no email templates.
-    SLA_WARNING = "sla_warning", _("An SLA target breaches in 30 minutes")
+    # Who hears of these: the SLA policy says (tickets.sla.escalation).
+    SLA_WARNING = "sla_warning", _("An SLA target breaches soon")
     SLA_BREACHED = "sla_breached", _("An SLA target was breached")
 
 

@@ -33,6 +33,12 @@ def muted() -> Iterator[None]:
         _muted.reset(token)
 
 
+def is_muted() -> bool:
+    """Whether changes made now notify nobody (inside ``muted()``): for code that stores its
+    notifications itself (``tickets.sla.escalation``)."""
+    return _muted.get()
+
+
 def announce_after_commit(event_id: int) -> None:
     """Notify about history event ``event_id`` once the transaction commits (robustly: a failure
     to queue never reaches the user), unless inside ``muted()``."""

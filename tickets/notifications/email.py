@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
+from typing import Any
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.languages import speaking_to
 from tickets import history, permissions
-from tickets.models import Message, Notification, NotificationKind, Status, Ticket
+from tickets.models import Message, Notification, NotificationKind, Status, Ticket, TicketEvent
 from tickets.notifications import mailthread
 
 
@@ -69,7 +74,7 @@ def _context(notification: Notification) -> dict:
         message = Message.objects.filter(pk=message_id, internal=False).first()
     site = settings.HELPDESK_SITE_URL.rstrip("/")
     path = permissions.ticket_path_for(recipient, ticket.pk)
-    return {
+    context = {
         "ticket": ticket,
         "subject": " ".join(ticket.subject.split()),
         "event": event,
@@ -78,4 +83,27 @@ def _context(notification: Notification) -> dict:
         "ticket_url": f"{site}{path}",
         "status_label": Status(ticket.status).label,
         "actor_name": history.actor_name(event),
+    }
+    if notification.kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED):
+        context["sla"] = _sla(event)
+    return context
+
+
+def _sla(event: TicketEvent) -> dict[str, Any]:
+    """What an SLA warning or breach mail says: the target (its label, in the language being
+    written), the policy, when it falls or fell due, and how far ahead the warning comes. Read
+    off the event the sweeper recorded, so the mail says what happened then."""
+    from tickets.sla.models import Metric
+
+    data = event.data or {}
+    metric = data.get("metric")
+    due = event.created_at
+    if data.get("due"):
+        with contextlib.suppress(ValueError, TypeError):
+            due = datetime.fromisoformat(data["due"])
+    return {
+        "metric": str(Metric(metric).label).lower() if metric in Metric.values else _("SLA"),
+        "policy": ((data.get("policy") or {}).get("name") or "") if isinstance(data.get("policy"), dict) else "",
+        "due": due,
+        "minutes": data.get("warning_minutes") or 30,
     }

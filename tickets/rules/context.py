@@ -15,6 +15,8 @@ from typing import Any
 _via: ContextVar[dict[str, Any] | None] = ContextVar("helpdesk_rule_via", default=None)
 
 MACRO, TRIGGER, AUTOMATION = "macro", "trigger", "automation"
+#: An SLA policy's breach actions (``tickets.sla.escalation``).
+SLA_POLICY = "sla_policy"
 
 
 @contextlib.contextmanager

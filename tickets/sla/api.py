@@ -19,11 +19,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 
 from accounts import audit
-from accounts.permissions import can_manage_desk, works_tickets
+from accounts.permissions import can_manage_desk, staff_members, works_tickets
 from helpdesk.api.fields import ObjectIdField
 from tickets.models import Priority
 from tickets.sla import services
-from tickets.sla.models import Metric, Schedule, SlaPolicy
+from tickets.sla.models import MAX_WARNING_MINUTES, Audience, Metric, Schedule, SlaPolicy
 
 
 class AgentsReadManagersWrite(BasePermission):
@@ -95,6 +95,28 @@ class ScheduleField(ObjectIdField):
         return Schedule.objects.all()
 
 
+class StaffField(ObjectIdField):
+    missing = _("No such agent or administrator.")
+
+    def get_queryset(self):
+        return staff_members()
+
+
+class AudienceField(serializers.ListField):
+    """Some of ``assignee``, ``team``, ``admins`` (``SlaAudienceEnum`` in the schema)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=serializers.ChoiceField(choices=Audience.choices), max_length=len(Audience.values), **kwargs
+        )
+
+
+AUDIENCE_HELP = (
+    "Any of assignee, team (the team's active agents), admins. Empty: the assignee; without one, "
+    "the team's members; without those, the administrators."
+)
+
+
 class PolicyIn(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=1000, allow_blank=True, required=False, default="")
@@ -107,6 +129,26 @@ class PolicyIn(serializers.Serializer):
     targets: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=TargetIO(), required=False, default=list, max_length=5 * 4
     )
+    warning_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_WARNING_MINUTES,
+        required=False,
+        default=services.DEFAULT_WARNING_MINUTES,
+        help_text="How long before a breach the warning goes out; 0: no warning.",
+    )
+    warning_recipients = AudienceField(required=False, default=list, help_text=AUDIENCE_HELP)
+    breach_recipients = AudienceField(required=False, default=list, help_text=AUDIENCE_HELP)
+    breach_actions = serializers.JSONField(
+        required=False,
+        default=list,  # type: ignore[arg-type]  # the stubs want a mapping; any JSON value is accepted
+        help_text='Rules-engine actions, as triggers hold them: [{"action": "set_priority", "value": "urgent"}, ...].',
+    )
+    acts_as = StaffField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The agent or admin the breach actions act as (required with actions).",
+    )
 
 
 class PolicyOut(serializers.Serializer):
@@ -118,6 +160,11 @@ class PolicyOut(serializers.Serializer):
     conditions = serializers.JSONField()
     schedule = serializers.IntegerField(source="schedule_id", allow_null=True)
     targets = TargetIO(many=True)
+    warning_minutes = serializers.IntegerField()
+    warning_recipients = serializers.ListField(child=serializers.CharField())
+    breach_recipients = serializers.ListField(child=serializers.CharField())
+    breach_actions = serializers.JSONField()
+    acts_as = serializers.IntegerField(source="acts_as_id", allow_null=True)
 
 
 def _object_body(request: Any) -> dict[str, Any]:
@@ -188,6 +235,11 @@ def _current_policy(policy: SlaPolicy) -> dict[str, Any]:
             {"priority": t.priority, "metric": t.metric, "minutes": t.minutes, "business_hours": t.business_hours}
             for t in policy.targets.all()
         ],
+        "warning_minutes": policy.warning_minutes,
+        "warning_recipients": policy.warning_recipients,
+        "breach_recipients": policy.breach_recipients,
+        "breach_actions": policy.breach_actions,
+        "acts_as": policy.acts_as_id,
     }
 
 

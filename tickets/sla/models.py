@@ -12,6 +12,7 @@ import zoneinfo
 from datetime import date
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -133,8 +134,27 @@ class Metric(models.TextChoices):
     RESOLUTION_TIME = "resolution_time", _("Resolution time")
 
 
+class Audience(models.TextChoices):
+    """Who hears of a clock about to breach, or breached (``tickets.sla.escalation``)."""
+
+    ASSIGNEE = "assignee", _("The assignee")
+    TEAM = "team", _("The team's members")
+    ADMINS = "admins", _("The administrators")
+
+
+#: The longest warning lead time: a week.
+MAX_WARNING_MINUTES = 7 * 24 * 60
+
+
 class SlaPolicy(models.Model):
-    """Targets for the tickets its conditions match; the first active match by position applies."""
+    """Targets for the tickets its conditions match; the first active match by position applies.
+
+    Escalation (``tickets.sla.escalation``): ``warning_minutes`` ahead of a breach (0: no
+    warning) the ``warning_recipients`` hear of it, and at the breach the ``breach_recipients``;
+    both are lists of ``Audience`` values, empty meaning the first of assignee → team's members →
+    administrators there is. At the breach the sweeper also carries out ``breach_actions`` (the
+    rules engine's actions JSON, as triggers hold it) as ``acts_as``.
+    """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True, max_length=1000)
@@ -151,6 +171,20 @@ class SlaPolicy(models.Model):
         related_name="policies",
         help_text=_("Business hours of the targets; empty: the default schedule."),
     )
+    warning_minutes = models.PositiveIntegerField(_("warn this many minutes ahead"), default=30)
+    warning_recipients = models.JSONField(_("warned"), default=list, blank=True)
+    breach_recipients = models.JSONField(_("told of a breach"), default=list, blank=True)
+    breach_actions = models.JSONField(_("actions on a breach"), default=list, blank=True)
+    # The person the breach actions act as (permissions and history as theirs, "via SLA policy").
+    # None with actions: the account was deleted — the actions wait for a new one.
+    acts_as = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("breach actions act as"),
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -158,6 +192,11 @@ class SlaPolicy(models.Model):
         ordering = ["position", "id"]
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warning_minutes__lte=MAX_WARNING_MINUTES), name="sla_policy_warning_at_most_a_week"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,6 +1,8 @@
 """Settings → SLA policies: the ordered policies, their conditions (the rules engine's JSON),
 schedule and a per-priority grid of targets, with a preview of the due times for a ticket created
-now (``tickets.sla.services.preview``, the business-time arithmetic itself).
+now (``tickets.sla.services.preview``, the business-time arithmetic itself), and their escalation:
+the warning time, who hears of warnings and breaches, and the breach actions (the rules engine's
+actions JSON, in the same text area as a trigger's, with the person they act as).
 """
 
 from __future__ import annotations
@@ -22,15 +24,21 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import audit
 from accounts.http import AuthenticatedHttpRequest
+from accounts.permissions import staff_members
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
 from accounts.settings_pages.forms import RecordChoiceField
 from helpdesk.forms import apply_errors
 from tickets.models import Priority
+from tickets.rule_settings.forms import JSONTextField, as_text
 from tickets.sla import services
-from tickets.sla.models import Metric, Schedule, SlaPolicy
+from tickets.sla.models import MAX_WARNING_MINUTES, Audience, Metric, Schedule, SlaPolicy
 
 SECTION = "sla-policies"
+ESCALATION = ("warning_minutes", "warning_recipients", "breach_recipients", "breach_actions", "acts_as")
+AUDIENCE_HELP = gettext_lazy(
+    "None ticked: the assignee; without one, the team's members; without those, the administrators."
+)
 
 
 class PolicyForm(forms.Form):
@@ -63,8 +71,50 @@ class PolicyForm(forms.Form):
         ),
     )
 
+    warning_minutes = forms.IntegerField(
+        label=gettext_lazy("Warn this many minutes ahead"),
+        min_value=0,
+        max_value=MAX_WARNING_MINUTES,
+        required=False,
+        initial=services.DEFAULT_WARNING_MINUTES,
+        help_text=gettext_lazy("0: no warning. Empty: 30."),
+    )
+    warning_recipients = forms.MultipleChoiceField(
+        label=gettext_lazy("Who is warned"),
+        choices=Audience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=AUDIENCE_HELP,
+    )
+    breach_recipients = forms.MultipleChoiceField(
+        label=gettext_lazy("Who is told of a breach"),
+        choices=Audience.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=AUDIENCE_HELP,
+    )
+    breach_actions = JSONTextField(
+        label=gettext_lazy("Actions on a breach"),
+        empty=[],
+        help_text=gettext_lazy(
+            'JSON, as in triggers: a list of actions, each with "action" and "value", e.g. '
+            '[{"action": "set_priority", "value": "urgent"}, {"action": "set_team", "value": 3}]. '
+            "Empty: no actions."
+        ),
+    )
+    acts_as = RecordChoiceField(
+        label=gettext_lazy("Breach actions act as"),
+        queryset=staff_members().order_by("name", "id"),
+        required=False,
+        empty_label=gettext_lazy("Choose a person"),
+        help_text=gettext_lazy(
+            "The actions are made with this person's permissions; the history shows them as theirs, via this policy."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["breach_actions"].widget.attrs["rows"] = 4
         for metric in Metric:
             self.fields[f"business_{metric.value}"] = forms.BooleanField(
                 label=gettext_lazy("Business hours"), required=False, initial=True
@@ -86,6 +136,10 @@ class PolicyForm(forms.Form):
             }
             for metric in Metric
         ]
+
+    def clean_warning_minutes(self) -> int:
+        minutes = self.cleaned_data.get("warning_minutes")
+        return services.DEFAULT_WARNING_MINUTES if minutes is None else minutes
 
     def clean_conditions(self) -> Any:
         text = (self.cleaned_data.get("conditions") or "").strip()
@@ -109,13 +163,15 @@ class PolicyForm(forms.Form):
             for priority in Priority
             if data.get(f"target_{metric.value}_{priority.value}")
         ]
-        fields = ("name", "description", "position", "active", "schedule", "conditions")
+        fields = ("name", "description", "position", "active", "schedule", "conditions", *ESCALATION)
         return {**{key: data[key] for key in fields}, "targets": targets}
 
 
 def _initial(policy: SlaPolicy | None) -> dict[str, Any]:
     if policy is None:
-        return {"position": 0, "active": True} | {f"business_{m.value}": True for m in Metric}
+        return {"position": 0, "active": True, "warning_minutes": services.DEFAULT_WARNING_MINUTES} | {
+            f"business_{m.value}": True for m in Metric
+        }
     initial: dict[str, Any] = {
         "name": policy.name,
         "description": policy.description,
@@ -123,6 +179,11 @@ def _initial(policy: SlaPolicy | None) -> dict[str, Any]:
         "active": policy.active,
         "schedule": policy.schedule_id,
         "conditions": json.dumps(policy.conditions) if policy.conditions else "",
+        "warning_minutes": policy.warning_minutes,
+        "warning_recipients": policy.warning_recipients,
+        "breach_recipients": policy.breach_recipients,
+        "breach_actions": as_text(policy.breach_actions) if policy.breach_actions else "",
+        "acts_as": policy.acts_as_id,
     }
     initial |= {f"business_{m.value}": True for m in Metric}
     for target in policy.targets.all():

@@ -8,7 +8,7 @@ sweeper marks breaches in between (``tickets.sla.sweeper``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -73,10 +73,39 @@ def _event(ticket: Ticket, kind: str, data: dict, at: datetime) -> TicketEvent:
 
 
 def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
-    data = {"metric": clock.metric, "target_minutes": clock.target_minutes, "business_hours": clock.business_hours}
-    if clock.policy_id is not None:
-        data["policy"] = {"id": clock.policy_id, "name": clock.policy.name if clock.policy else ""}
-    return _event(clock.ticket, kind, data, at)
+    return clock_events([clock], kind, lambda _clock: at)[0]
+
+
+def clock_events(
+    clocks: list[SlaClock], kind: str, at: Callable[[SlaClock], datetime], *, warning_minutes: int | None = None
+) -> list[TicketEvent]:
+    """The clocks' history events, one insert for them all; a warning also says how far ahead
+    it warns and when the target falls due (what the warning's mail tells)."""
+    rows = []
+    for clock in clocks:
+        data: dict[str, object] = {
+            "metric": clock.metric,
+            "target_minutes": clock.target_minutes,
+            "business_hours": clock.business_hours,
+        }
+        if clock.policy_id is not None:
+            data["policy"] = {"id": clock.policy_id, "name": clock.policy.name if clock.policy else ""}
+        if warning_minutes is not None and clock.breach_at is not None:
+            data["warning_minutes"] = warning_minutes
+            data["due"] = clock.breach_at.isoformat()
+        when = at(clock)
+        rows.append(
+            TicketEvent(
+                ticket=clock.ticket,
+                actor=None,
+                actor_name="System",
+                kind=kind,
+                data=data,
+                public=False,
+                created_at=when,
+            )
+        )
+    return TicketEvent.objects.bulk_create(rows)
 
 
 def _applied_policy_id(ticket: Ticket, existing: Iterable[SlaClock]) -> int | None:
@@ -101,6 +130,8 @@ class _Clockwork:
     def __init__(self, calendar: Calendar | None, now: datetime):
         self.calendar = calendar
         self.now = now
+        # The breaches this refresh recorded: escalated once every clock is saved.
+        self.breaches: list[tuple[SlaClock, TicketEvent]] = []
 
     def between(self, clock: SlaClock, a: datetime, b: datetime) -> timedelta:
         return time_between(self.calendar, a, b, business=clock.business_hours) if b > a else ZERO
@@ -127,7 +158,7 @@ class _Clockwork:
         """Mark a running clock breached if its breach_at is at or before ``by``."""
         if clock.state == ClockState.RUNNING and clock.breach_at is not None and clock.breach_at <= by:
             clock.state, clock.breached_at = ClockState.BREACHED, clock.breach_at
-            clock_event(clock, EventKind.SLA_BREACHED, clock.breach_at)
+            self.breaches.append((clock, clock_event(clock, EventKind.SLA_BREACHED, clock.breach_at)))
             return True
         return False
 
@@ -170,7 +201,12 @@ class _Clockwork:
 
 def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
     """Apply the ticket's policy and bring every metric's clock to where its facts say; returns
-    the ticket's clocks. Records policy applied / fulfilled / breached history events."""
+    the ticket's clocks. Records policy applied / fulfilled / breached history events; a breach
+    found here is notified and escalated as the sweeper's are (``tickets.sla.escalation``).
+
+    When no policy applies any more (none matches, or every policy is off) the SLA leaves the
+    ticket: its unfinished clocks are deleted and it has no "next breach"; clocks already met
+    or breached stay as the record of what happened."""
     now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
@@ -197,7 +233,13 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
                     existing.pop(metric, None)
                 else:
                     existing[metric] = kept
-        return _denormalize(ticket, [existing[metric] for metric in sorted(existing)])
+            if work.breaches:
+                from tickets.sla import escalation
+
+                escalation.on_breaches(work.breaches, escalation.Escalator())
+        found = [existing[metric] for metric in sorted(existing)]
+        _denormalize(ticket, found if policy is not None else [])
+        return found
 
 
 def open_breach_at(clock: SlaClock) -> datetime | None:
@@ -208,17 +250,16 @@ def open_breach_at(clock: SlaClock) -> datetime | None:
     return None
 
 
-def _denormalize(ticket: Ticket, found: list[SlaClock]) -> list[SlaClock]:
-    """Keep ``Ticket.sla_breach_at`` (the queue's "Next breach") in line with the clocks; a
-    change expires the queue counts. The sweeper needs no such step: breaching a clock keeps its
-    breach_at, still open."""
+def _denormalize(ticket: Ticket, found: list[SlaClock]) -> None:
+    """Keep ``Ticket.sla_breach_at`` (the queue's "Next breach") in line with ``found``, the
+    clocks still under a policy (none without one); a change expires the queue counts. The
+    sweeper needs no such step: breaching a clock keeps its breach_at, still open."""
     due = [at for at in map(open_breach_at, found) if at is not None]
     earliest = min(due) if due else None
     if ticket.sla_breach_at != earliest:
         Ticket.objects.filter(pk=ticket.pk).update(sla_breach_at=earliest)
         ticket.sla_breach_at = earliest
         caching.tickets_changed(statistics=False, teams=[ticket.team_id], people=[ticket.assignee_id])
-    return found
 
 
 def _refresh_one(

@@ -17,10 +17,13 @@ from django.utils.translation import gettext_noop
 
 from accounts import audit
 from tickets.models import Priority
+from tickets.rules import actions as rule_actions
 from tickets.rules import conditions as rule_conditions
 from tickets.sla import hook
 from tickets.sla.businesstime import Calendar, Interval, add_time
 from tickets.sla.models import (
+    MAX_WARNING_MINUTES,
+    Audience,
     Metric,
     Schedule,
     ScheduleHoliday,
@@ -34,6 +37,7 @@ from tickets.sla.refresh import schedule_of
 MAX_INTERVALS = 7 * 6
 MAX_HOLIDAYS = 500
 MAX_TARGET_MINUTES = 60 * 24 * 365
+DEFAULT_WARNING_MINUTES = 30
 
 _M = TypeVar("_M", bound=models.Model)
 
@@ -160,9 +164,53 @@ def _clean_targets(targets: Any) -> list[tuple[str, str, int, bool]]:
     return out
 
 
+def _clean_audience(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list | tuple) or any(item not in Audience.values for item in value):
+        raise ValidationError(
+            _("Choose among: %(choices)s.") % {"choices": ", ".join(Audience.values)}, code="recipients"
+        )
+    return [a for a in Audience.values if a in value]  # in a fixed order, each once
+
+
+def _clean_escalation(data: dict[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
+    """The policy's warning time, who hears of warnings and breaches, and its breach actions with
+    the person they act as (checked by the rules engine as a trigger's are). Adds to ``errors``."""
+    clean: dict[str, Any] = {}
+    minutes = data.get("warning_minutes", DEFAULT_WARNING_MINUTES)
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_WARNING_MINUTES:
+        errors["warning_minutes"] = _("Whole minutes from 0 (no warning) to %(limit)s (a week).") % {
+            "limit": MAX_WARNING_MINUTES
+        }
+    clean["warning_minutes"] = minutes
+    for name in ("warning_recipients", "breach_recipients"):
+        try:
+            clean[name] = _clean_audience(data.get(name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    acts_as = data.get("acts_as")
+    clean["acts_as"] = acts_as
+    try:
+        actions = rule_actions.parse(data.get("breach_actions"))
+    except ValidationError as exc:
+        errors["breach_actions"] = exc.messages
+        return clean
+    clean["breach_actions"] = [action.as_json() for action in actions]
+    if actions and acts_as is None:
+        errors["acts_as"] = _("Name the person the breach actions act as.")
+    elif actions and acts_as is not None:
+        try:
+            rule_actions.check_owner(actions, acts_as)
+        except ValidationError as exc:
+            errors["acts_as"] = exc.messages
+    return clean
+
+
 @transaction.atomic
 def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
-    """Create or replace a policy and its targets (conditions checked by the rules engine)."""
+    """Create or replace a policy, its targets and its escalation (conditions and breach
+    actions checked by the rules engine)."""
     errors: dict[str, Any] = {}
     name = (data.get("name") or "").strip()
     if not name or len(name) > 100:
@@ -183,6 +231,7 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
         targets = _clean_targets(data.get("targets"))
     except ValidationError as exc:
         errors.update(exc.message_dict)
+    escalation = _clean_escalation(data, errors)
     if errors:
         raise ValidationError(errors)
     fields = {
@@ -192,6 +241,7 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
         "active": bool(data.get("active", True)),
         "conditions": parsed.as_json(),
         "schedule": data.get("schedule"),
+        **escalation,
     }
     if policy is None:
         policy = SlaPolicy(**fields)
@@ -257,6 +307,11 @@ def policy_values(policy: SlaPolicy) -> audit.Values:
         gettext_noop("Conditions"): str(policy.conditions),
         gettext_noop("Schedule"): policy.schedule.name if policy.schedule else "—",
         gettext_noop("Targets"): targets or "—",
+        gettext_noop("Warning minutes"): str(policy.warning_minutes),
+        gettext_noop("Warned"): ", ".join(policy.warning_recipients) or gettext_noop("Default"),
+        gettext_noop("Told of a breach"): ", ".join(policy.breach_recipients) or gettext_noop("Default"),
+        gettext_noop("Actions on a breach"): str(policy.breach_actions) if policy.breach_actions else "—",
+        gettext_noop("Breach actions act as"): policy.acts_as.email if policy.acts_as else "—",
     }
 
 

@@ -11,4 +11,9 @@ from tickets.sla.sweeper import sweep_sla
 @shared_task(name="tickets.sla.sweep", acks_late=True)
 def sweep() -> dict[str, int]:
     result = sweep_sla()
-    return {"breached": result.breached, "warned": result.warned}
+    return {
+        "breached": result.breached,
+        "warned": result.warned,
+        "escalated": result.escalated,
+        "retired": result.retired,
+    }

@@ -1,8 +1,10 @@
 """manage.py sla_sweep [--batch N]
 
-Marks every running SLA clock whose breach time has passed as breached (history event and in-app
-notifications, once each) and warns about those breaching within 30 minutes. For cron, where no
-Celery beat runs (beat runs the same job every minute). Safe to run from several hosts at once.
+Marks every running SLA clock whose breach time has passed as breached (history event,
+notifications and the policy's breach actions, once each), warns about those breaching within
+their policy's warning time, and takes the SLA off tickets whose policy was turned off. For cron,
+where no Celery beat runs (beat runs the same job every minute). Safe to run from several hosts
+at once.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from tickets.sla.sweeper import sweep_sla
 
 
 class Command(BaseCommand):
-    help = "Mark due SLA clocks breached and warn about those breaching within 30 minutes."
+    help = "Mark due SLA clocks breached, escalate them, and warn about those breaching soon."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=500, help="Clocks locked and handled per transaction.")
@@ -22,4 +24,7 @@ class Command(BaseCommand):
         batch = options["batch"]
         assert isinstance(batch, int)
         result = sweep_sla(batch=max(1, batch))
-        self.stdout.write(f"{result.breached} breached, {result.warned} warned")
+        self.stdout.write(
+            f"{result.breached} breached, {result.warned} warned, {result.escalated} escalated, "
+            f"{result.retired} tickets off their policy"
+        )

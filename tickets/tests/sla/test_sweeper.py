@@ -1,5 +1,6 @@
 """The sweeper: due clocks breached, recorded and notified exactly once — by two workers racing
-on PostgreSQL (SKIP LOCKED), one after the other on SQLite — and warnings 30 minutes ahead."""
+on PostgreSQL (SKIP LOCKED), one after the other on SQLite — and warnings ahead of the breach,
+once. (10,000 clocks: ``test_sweeper_concurrency``; recipients and actions: ``test_escalation``.)"""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from accounts.models import Role
 from tickets.models import EventKind, Notification, NotificationKind, Ticket, TicketEvent
 from tickets.sla.models import ClockState, Metric, SlaClock
 from tickets.sla.sweeper import sweep_sla
+from tickets.tests.sla.support import policy
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 METRICS = list(Metric.values)
 
 
 def _due_clocks(requester, tickets: int, *, breach_at=NOW - timedelta(minutes=1)) -> list[int]:
+    standard = policy("Standard")
     made = Ticket.objects.bulk_create(
         [
             Ticket(subject=f"Due ticket {i}", requester=requester, created_at=NOW - timedelta(days=1))
@@ -32,6 +35,7 @@ def _due_clocks(requester, tickets: int, *, breach_at=NOW - timedelta(minutes=1)
         [
             SlaClock(
                 ticket=t,
+                policy=standard,
                 metric=m,
                 target_minutes=60,
                 started_at=NOW - timedelta(hours=2),
@@ -108,8 +112,10 @@ def test_sequential_sweeps_process_each_clock_once(customer):
 def test_not_yet_due_clocks_are_left_and_warned_once(customer, agent):
     _admins(1)
     ticket = Ticket.objects.create(subject="Soon due ticket", requester=customer, assignee=agent)
+    standard = policy("Standard")
     clock = SlaClock.objects.create(
         ticket=ticket,
+        policy=standard,
         metric=Metric.RESOLUTION_TIME,
         target_minutes=60,
         started_at=NOW - timedelta(minutes=40),
@@ -118,6 +124,7 @@ def test_not_yet_due_clocks_are_left_and_warned_once(customer, agent):
     )
     paused = SlaClock.objects.create(
         ticket=ticket,
+        policy=standard,
         metric=Metric.REQUESTER_WAIT_TIME,
         target_minutes=60,
         state=ClockState.PAUSED,
