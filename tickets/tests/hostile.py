@@ -248,6 +248,8 @@ AUTOMATION_FORM = {
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
+    "ready": Route(),
+    "metrics": Route(),
     "favicon": Route(),
     # Accounts (the views belong to the authentication work; only their input is fuzzed here).
     "accounts:login": Route(query=("next",), form={"username": "ada@acme.test", "password": "x", "next": "/"}),
