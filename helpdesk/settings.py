@@ -91,10 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: the request id and the access line (helpdesk.logs), then the request metrics
-    # (django-prometheus: its "before" half here, its "after" half last of all).
+    # Outermost: the request id and the access line (helpdesk.logs).
     "helpdesk.logs.RequestContextMiddleware",
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "helpdesk.memo.RequestMemoMiddleware",  # answers remembered for one request only
     "helpdesk.middleware.QueryMonitorMiddleware",
     "helpdesk.middleware.AsyncFileStreamMiddleware",  # ASGI: files stream from a thread, not memory
@@ -114,8 +112,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Request metrics by view and status (django-prometheus's "after" half: the view is resolved).
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # Request metrics by view and status (django-prometheus, trimmed: helpdesk.metrics).
+    "helpdesk.metrics.RequestMetricsMiddleware",
     # Last, so it turns a login refused by the throttle into our "try again later" page.
     "axes.middleware.AxesMiddleware",
 ]
