@@ -226,16 +226,17 @@ def test_readyz_fails_when_postgresql_stops_and_healthz_does_not(tmp_path):
             )
         base = f"http://127.0.0.1:{web_port}"
         try:
-            deadline = time.monotonic() + 60
+            # Started, then ready: on a busy machine a worker's first migration check may take past
+            # the deadline (it answers 503 "timeout" and finishes in the background), so ask again.
+            deadline = time.monotonic() + 120
             while True:
-                with contextlib.suppress(requests.ConnectionError):
-                    if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
+                with contextlib.suppress(requests.RequestException):
+                    ready = requests.get(f"{base}/readyz", timeout=10)
+                    if ready.status_code == 200:
                         break
-                assert time.monotonic() < deadline, "the server did not start"
+                assert time.monotonic() < deadline, "the server did not become ready"
                 assert server.poll() is None, "the server exited"
-                time.sleep(0.3)
-            ready = requests.get(f"{base}/readyz", timeout=10)
-            assert ready.status_code == 200, ready.text
+                time.sleep(0.5)
             assert ready.json()["checks"]["database:default"]["ok"] is True
 
             stop_postgres()
@@ -246,8 +247,8 @@ def test_readyz_fails_when_postgresql_stops_and_healthz_does_not(tmp_path):
             checks = unready.json()["checks"]
             assert checks["database:default"]["ok"] is False
             assert checks["cache"]["ok"] is True and checks["storage"]["ok"] is True
-            assert took < 4.0, took
-            assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+            assert took < 5.0, took  # the deadline is 2 s; the rest is a busy test machine
+            assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
         finally:
             server.terminate()
             server.wait(timeout=30)
