@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo screens dev worker check-deploy stress bench bench-mail test test-postgres test-sqlite lint format check venv clean-venv messages
+.PHONY: run reset-demo screens dev worker backup restore check-deploy stress bench bench-mail test test-postgres test-sqlite lint format check venv clean-venv messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,19 @@ dev: $(VENV)/.installed-dev
 worker: $(VENV)/.installed
 	@test -n "$${REDIS_URL}$${CELERY_BROKER_URL}" || { echo "make worker: set REDIS_URL (or CELERY_BROKER_URL); without a broker jobs run in the web process."; exit 2; }
 	$(BIN)/celery -A helpdesk worker --beat --loglevel INFO --concurrency 2 --schedule var/celerybeat-schedule
+
+## make backup: the database and every stored file it refers to, consistently, with a manifest of
+## checksums, into a new directory (BACKUP_DIR; default var/backups/<UTC time>). Uses the same
+## settings as the app (DATABASE_URL, S3_*...); PostgreSQL needs pg_dump (postgresql-client).
+BACKUP_DIR ?= var/backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup --output $(BACKUP_DIR)
+
+## make restore BACKUP=DIR: put a backup into the configured (new, empty) database and storage,
+## after checking every checksum; then `manage.py migrate` if this code is newer than the backup.
+restore: $(VENV)/.installed
+	@test -n "$(BACKUP)" || { echo "make restore: say which backup, e.g. make restore BACKUP=var/backups/20260101T000000Z"; exit 2; }
+	$(BIN)/python manage.py restore --input $(BACKUP)
 
 ## make test: the whole suite on PostgreSQL, then on SQLite
 test: $(VENV)/.installed-dev

@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
 
 
@@ -5,3 +6,17 @@ class AdminConfig(DjangoAdminConfig):
     """Django's admin with ``helpdesk.admin_site.HelpdeskAdminSite`` as ``admin.site``."""
 
     default_site = "helpdesk.admin_site.HelpdeskAdminSite"
+
+
+class HelpdeskConfig(AppConfig):
+    """The project package as an app: its management commands (``backup``, ``restore``) and, in a
+    web worker under ``helpdesk.gunicorn``, the metrics sampler. It has no models."""
+
+    name = "helpdesk"
+    verbose_name = "Helpdesk"
+
+    def ready(self) -> None:
+        from helpdesk import metrics
+
+        if metrics.multiprocess_mode():
+            metrics.start_sampler()  # web workers under helpdesk.gunicorn: per-process gauges

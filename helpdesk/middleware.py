@@ -1,5 +1,6 @@
-"""Query monitoring: SQL count and time per request, a Server-Timing header for agents, and a
-log line for slow requests with the slowest statements (issue 6).
+"""Query monitoring: SQL count and time per request, a Server-Timing header for agents, a log
+line for slow requests with the slowest statements (issue 6), and the count into the metrics
+(``helpdesk_sql_queries_per_request``, issue 19).
 
 Thresholds: HELPDESK_SLOW_REQUEST_MS (default 500) and HELPDESK_SLOW_REQUEST_QUERIES (default 30).
 HELPDESK_SERVER_TIMING: "agents" (default) or "everyone" (benchmarks only).
@@ -19,6 +20,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+
+from helpdesk.metrics import SQL_QUERIES
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -57,6 +60,7 @@ class QueryMonitorMiddleware:
             response = self.get_response(request)
         total_ms = (time.perf_counter() - started) * 1000
         db_ms = recorder.seconds * 1000
+        SQL_QUERIES.observe(recorder.count)
         if settings.HELPDESK_SERVER_TIMING == "everyone" or _sees_timings(getattr(request, "user", None)):
             # Only staff see timings (they tell an outsider how much work a request caused), unless
             # HELPDESK_SERVER_TIMING=everyone, which `make bench` sets on its own loopback server.

@@ -8,6 +8,7 @@ EMAIL_URL and DJANGO_SECRET_KEY. `.env.example` lists every variable.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -84,11 +85,14 @@ INSTALLED_APPS = [
     "guardian",
     "csp",
     "axes",
+    "helpdesk.apps.HelpdeskConfig",  # plumbing: the backup and restore commands
     "accounts",
     "tickets",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the access line (helpdesk.logs).
+    "helpdesk.logs.RequestContextMiddleware",
     "helpdesk.memo.RequestMemoMiddleware",  # answers remembered for one request only
     "helpdesk.middleware.QueryMonitorMiddleware",
     "helpdesk.middleware.AsyncFileStreamMiddleware",  # ASGI: files stream from a thread, not memory
@@ -108,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Request metrics by view and status (django-prometheus, trimmed: helpdesk.metrics).
+    "helpdesk.metrics.RequestMetricsMiddleware",
     # Last, so it turns a login refused by the throttle into our "try again later" page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -320,11 +326,23 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging --------------------------------------------------------------------------------
+# HELPDESK_LOG_FORMAT=json: one JSON object a line (helpdesk.logs.JsonFormatter), for a log
+# collector; "plain" (default) for people. Either way every line logged while a request is served
+# carries its request id (helpdesk.logs), and each request ends with one line on helpdesk.access
+# (HELPDESK_ACCESS_LOG=0 turns those off, e.g. when the proxy in front already writes them).
+HELPDESK_LOG_FORMAT = env.choice("HELPDESK_LOG_FORMAT", ("plain", "json"), "plain")
+HELPDESK_ACCESS_LOG = env.boolean("HELPDESK_ACCESS_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "helpdesk.logs.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"()": "helpdesk.logs.PlainFormatter"},
+        "json": {"()": "helpdesk.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": HELPDESK_LOG_FORMAT, "filters": ["request"]}
+    },
     "root": {"handlers": ["console"], "level": env.raw("DJANGO_LOG_LEVEL") or "INFO"},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
@@ -336,6 +354,27 @@ HELPDESK_AUTOCLOSE_DAYS = env.integer("HELPDESK_AUTOCLOSE_DAYS", 4, minimum=1)
 HELPDESK_SITE_URL = env.raw("HELPDESK_SITE_URL") or "http://127.0.0.1:8000"
 HELPDESK_SLOW_REQUEST_MS = env.integer("HELPDESK_SLOW_REQUEST_MS", 500, minimum=1)
 HELPDESK_SLOW_REQUEST_QUERIES = env.integer("HELPDESK_SLOW_REQUEST_QUERIES", 30, minimum=1)
+# --- Operations: readiness, metrics (helpdesk.health, helpdesk.metrics) ---
+# /readyz answers within this many seconds whatever hangs (a check not done by then fails).
+HELPDESK_READY_TIMEOUT_SECONDS = env.integer("HELPDESK_READY_TIMEOUT_SECONDS", 2, minimum=1)
+# /metrics answers these addresses or networks (comma-separated; default the loopback addresses),
+# and anyone sending "Authorization: Bearer <HELPDESK_METRICS_TOKEN>" when a token is set.
+HELPDESK_METRICS_ALLOWED_IPS = env.string_list("HELPDESK_METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+HELPDESK_METRICS_TOKEN = env.raw("HELPDESK_METRICS_TOKEN") or ""
+for _network in HELPDESK_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HELPDESK_METRICS_ALLOWED_IPS: {_network!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+        ) from None
+# The desk's own gauges (tickets.metrics): per web process (summed over processes), and read when scraped.
+HELPDESK_METRICS_PROCESS_GAUGES = {
+    "helpdesk_live_streams": ("Live-update streams open.", "tickets.metrics.open_streams"),
+}
+HELPDESK_METRICS_DESK_GAUGES = "tickets.metrics.desk_gauges"
+# django-prometheus: latency buckets (seconds) for the request histograms.
+PROMETHEUS_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, float("inf"))
 # Who gets the Server-Timing header: "agents" (staff only), or "everyone" for benchmarks.
 HELPDESK_SERVER_TIMING = env.choice("HELPDESK_SERVER_TIMING", ("agents", "everyone"), "agents")
 # Who counts as "agents" for that: the permission layer's predicate (plumbing reads no roles).

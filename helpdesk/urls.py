@@ -4,11 +4,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import URLResolver, include, path
 
 from accounts import views as account_views
-from helpdesk import views
+from helpdesk import health, metrics, views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    path("healthz", views.health, name="health"),
+    path("healthz", health.healthz, name="health"),
+    path("readyz", health.readyz, name="ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/", include("accounts.urls")),
     path("portal/", include("tickets.urls.portal")),

@@ -33,6 +33,7 @@ echo "Helpdesk is running at http://127.0.0.1:${PORT}/  (Ctrl-C to stop)"
 echo "Mail to support@localhost by SMTP on 127.0.0.1:${SMTP_PORT} becomes tickets."
 echo
 # ASGI under uvicorn workers: live-update streams wait without holding a thread. Not exec'd: the
-# trap above must outlive it to stop the mail listener.
-.venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 \
-  --access-logfile - --forwarded-allow-ips 127.0.0.1
+# trap above must outlive it to stop the mail listener. helpdesk.gunicorn: the workers share their
+# metrics (/metrics). The access log is the app's own (helpdesk.access: request id, user, timing).
+.venv/bin/gunicorn helpdesk.asgi:application -c python:helpdesk.gunicorn -k helpdesk.workers.UvicornWorker \
+  --bind "127.0.0.1:${PORT}" --workers "${WEB_CONCURRENCY:-2}" --keep-alive 75 --forwarded-allow-ips 127.0.0.1

@@ -159,6 +159,8 @@ PAGES: dict[str, Page] = {
 EXEMPT: dict[str, str] = {
     "home": "only redirects to the person's start page (portal, queue or sign-in)",
     "health": "a plain-text health check, not a page",
+    "ready": "a JSON readiness check, not a page",
+    "metrics": "Prometheus's text format, not a page",
     "favicon": "redirects to the favicon image, not a page",
     "agent:counts": "JSON for the queue's live counts",
     "agent:stats_export": "a CSV download",

@@ -262,6 +262,8 @@ WEBHOOK_DELIVERY = {"pk": _pk("webhook"), "delivery_id": _pk("webhook_delivery")
 ROUTES: dict[str, Route] = {
     "home": Route(),
     "health": Route(),
+    "ready": Route(),
+    "metrics": Route(),
     "favicon": Route(),
     # Accounts (the views belong to the authentication work; only their input is fuzzed here).
     "accounts:login": Route(query=("next",), form={"username": "ada@acme.test", "password": "x", "next": "/"}),

@@ -278,6 +278,8 @@ def test_page_writes(client, world, name, build, data, allowed, identity):
 ROUTES = {
     "home": "canary sweep",
     "health": "helpdesk/tests/test_site.py",
+    "ready": "helpdesk/tests/test_health.py",
+    "metrics": "helpdesk/tests/test_metrics.py (loopback or token only)",
     "favicon": "helpdesk/tests/test_site.py",
     "accounts:login": "canary sweep (anonymous) and accounts tests",
     "accounts:logout": "accounts tests",
