@@ -43,6 +43,7 @@ from tickets.models import (
     TicketGroupPermission,
     TicketUserPermission,
 )
+from tickets.satisfaction.models import SatisfactionRating
 from tickets.services.saved_views import saved_view_create
 from tickets.tests.api.support import token_client
 
@@ -56,7 +57,9 @@ FEW, MANY = 3, 60
 # The agent ticket page is the queue's twelve plus two: the macros the agent may apply, in one
 # query however many there are (personal, their teams' and everyone's; ``macros_for``), and the
 # desk's custom fields of the ticket's team (issue 16), one query whatever the number of fields.
-PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 14}
+# Customer satisfaction (issue 18 §4) adds one to each: the CSAT section's grouped count, and the
+# ticket's latest survey for the side card (the portal asks it only of a solved or closed ticket).
+PAGE_BUDGETS = {"/agent/stats/": 14, "/agent/tickets/{ticket}/": 15}
 
 # (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
 # /api/ are read with the person's API token, all others with a signed-in browser session.
@@ -118,6 +121,9 @@ BUDGETS = [
     ("admin", "/api/v1/stats/agents/?since=2000-01-01&until=2099-12-31&team={team}"),
     ("team_agent", "/api/v1/stats/trend/"),
     ("admin", "/api/v1/stats/trend/?since=2025-01-01&until=2025-12-31&granularity=day&team={team}"),
+    ("team_agent", "/api/v1/stats/satisfaction/"),
+    ("admin", "/api/v1/stats/satisfaction/?since=2000-01-01&until=2099-12-31&team={team}"),
+    ("team_agent", "/api/v1/tickets/?satisfaction=good"),
 ]
 
 
@@ -190,7 +196,7 @@ def grow(desk, total: int) -> None:
             for t in tickets
         ]
     )
-    TicketEvent.objects.bulk_create(
+    solves = TicketEvent.objects.bulk_create(
         [
             TicketEvent(
                 ticket=t,
@@ -202,6 +208,24 @@ def grow(desk, total: int) -> None:
             )
             for i, t in enumerate(tickets)
             if t.status == Status.SOLVED
+        ]
+    )
+    # Their satisfaction surveys (issue 18 §4): answered good, bad or not yet, credited to Tom.
+    SatisfactionRating.objects.bulk_create(
+        [
+            SatisfactionRating(
+                ticket_id=e.ticket_id,
+                solve_event=e,
+                requester=customer,
+                assignee=tom,
+                team=team,
+                score=("good", "bad", "offered")[i % 3],
+                comment="Fine." if i % 3 == 0 else "",
+                created_at=e.created_at,
+                rated_at=None if i % 3 == 2 else e.created_at,
+                updated_at=e.created_at,
+            )
+            for i, e in enumerate(solves)
         ]
     )
 
