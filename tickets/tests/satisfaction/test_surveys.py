@@ -358,3 +358,30 @@ def test_no_links_when_surveys_are_off_or_on_other_mail(
         solve(ticket, team_agent)
     assert len(_mails_to(customer.email)) == 2  # pending, then solved
     assert not any(_survey_links(m.body + m.alternatives[0][0]) for m in mail.outbox)
+
+
+# --- the permission rules -----------------------------------------------------------------------------
+
+
+def test_who_may_rate_and_who_sees_ratings(
+    solved, customer, org_member, other_customer, agent, team_agent, other_team_agent, admin
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    from tickets import permissions
+
+    assert permissions.may_rate(customer, customer.pk, solved)
+    for outsider in (org_member, other_customer, agent, team_agent, admin, AnonymousUser(), None):
+        assert not permissions.may_rate(outsider, customer.pk, solved)
+    assert not permissions.may_rate(customer, org_member.pk, solved)  # a survey sent to someone else
+    customer.is_active = False
+    assert not permissions.may_rate(customer, customer.pk, solved)
+    customer.is_active = True
+    solved.requester_id = org_member.pk  # the ticket changed hands since the survey went out
+    assert not permissions.may_rate(customer, customer.pk, solved)
+    solved.requester_id = customer.pk
+
+    for seer in (customer, agent, team_agent, admin):
+        assert permissions.sees_satisfaction(seer, solved), seer
+    for outsider in (org_member, other_customer, other_team_agent, AnonymousUser()):
+        assert not permissions.sees_satisfaction(outsider, solved), outsider
