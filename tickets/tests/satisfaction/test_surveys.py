@@ -16,6 +16,7 @@ from tickets.models import EventKind, Status, TicketEvent
 from tickets.satisfaction import links
 from tickets.satisfaction import services as satisfaction_services
 from tickets.satisfaction.models import SatisfactionRating, Score
+from tickets.tests.api.support import token_client
 from tickets.tests.satisfaction.support import solve, survey
 
 pytestmark = pytest.mark.django_db
@@ -278,6 +279,11 @@ def test_colleagues_and_outsiders_never_see_a_rating(solved, customer, org_membe
     client.force_login(org_member)
     page = client.get(f"/portal/tickets/{solved.pk}/").content.decode()
     assert "SECRET-FEEDBACK" not in page and "How was our support?" not in page
+    assert "rated the support" not in page  # nor the history line
+    kinds = [e["kind"] for e in token_client(org_member).get(f"/api/v1/tickets/{solved.pk}/events/").json()["results"]]
+    assert "status_changed" in kinds and "satisfaction_rated" not in kinds
+    mine = [e["kind"] for e in token_client(customer).get(f"/api/v1/tickets/{solved.pk}/events/").json()["results"]]
+    assert "satisfaction_rated" in mine
     client.force_login(other_customer)
     assert client.get(f"/portal/tickets/{solved.pk}/").status_code == 404
     assert client.get(f"/api/v1/tickets/{solved.pk}/").status_code == 404
