@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/", include("accounts.settings_pages.urls")),
     path("api/", include("helpdesk.api.urls")),
     path("mail/", include("tickets.urls.mail")),
+    path("satisfaction/", include("tickets.satisfaction.urls")),
     path("admin/", admin.site.urls),
 ]
 

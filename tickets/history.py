@@ -101,6 +101,8 @@ def describe(event: TicketEvent) -> str:
         return _custom_field(data)
     if kind in _SLA_KINDS:
         return _sla(kind, data)
+    if kind == EventKind.SATISFACTION_RATED:
+        return _satisfaction(data)
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
@@ -128,6 +130,20 @@ def _sla(kind: str, data: dict) -> str:
             minutes,
         ) % {"target": target, "minutes": minutes}
     return _("recorded the %(target)s target as breached") % {"target": target}
+
+
+def _satisfaction(data: dict) -> str:
+    """The requester's answer to a satisfaction survey (``tickets.satisfaction``); the comment
+    stays on the rating, shown to the people who may see it."""
+    from tickets.satisfaction.models import Score
+
+    new, old = data.get("score"), data.get("old")
+    if old and old != new:
+        return _("changed the satisfaction rating from %(old)s to %(new)s") % {
+            "old": _label(Score, old),
+            "new": _label(Score, new),
+        }
+    return _("rated the support: %(score)s") % {"score": _label(Score, new)}
 
 
 def via(event: TicketEvent) -> str:

@@ -58,6 +58,9 @@ PAGES: dict[str, Page] = {
     "signup": Page("accounts:signup", "anonymous"),
     "signup-confirm": Page("accounts:signup_confirm", "anonymous", lambda w: {"token": w["signup"]}),
     "invite-accept": Page("accounts:invite_accept", "anonymous", lambda w: {"token": w["invite"].token}),
+    "satisfaction-rate": Page("satisfaction:rate", "anonymous", lambda w: {"token": w["survey"]}, query="?score=good"),
+    "portal-ticket-survey": Page("portal:ticket", "customer", lambda w: {"pk": w["solved_ticket"].pk}),
+    "agent-ticket-survey": Page("agent:ticket", "agent", lambda w: {"pk": w["solved_ticket"].pk}),
     "password-reset": Page("accounts:password_reset", "anonymous"),
     "password-reset-done": Page("accounts:password_reset_done", "anonymous"),
     "password-reset-confirm": Page(

@@ -21,6 +21,9 @@ from accounts.models import User
 from helpdesk.api.fields import IdField, NamedOut, ObjectIdField, PersonOut
 from tickets import permissions, services
 from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
+from tickets.satisfaction import api as satisfaction_api
+from tickets.satisfaction import selectors as satisfaction_selectors
+from tickets.satisfaction.api import SatisfactionRatingOut
 from tickets.sla.models import ClockState, Metric, SlaClock
 
 # --- small shapes --------------------------------------------------------------------------------
@@ -171,6 +174,10 @@ class TicketOut(serializers.ModelSerializer):
         help_text="The SLA policy and each metric's clock (null: no SLA applies). Only for people who work "
         "the ticket; on the list as on the detail."
     )
+    satisfaction_rating = serializers.SerializerMethodField(
+        help_text="The requester's answer to the satisfaction survey of the ticket's latest solve (null: none "
+        "given, or not yours to see: the requester and the people who work the ticket see it)."
+    )
     custom_fields = serializers.SerializerMethodField(
         help_text='The desk\'s own fields, `{"key": value}` (GET /api/v1/ticket-fields/ says which). '
         "A field without a value is left out; customers see only fields visible to customers."
@@ -200,6 +207,7 @@ class TicketOut(serializers.ModelSerializer):
             "message_count",
             "custom_fields",
             "sla",
+            "satisfaction_rating",
         ]
 
     @extend_schema_field(OpenApiTypes.URI)
@@ -227,6 +235,14 @@ class TicketOut(serializers.ModelSerializer):
         if cached is not None:  # the list prefetches them: one query a page
             return sla_block(list(cached))
         return sla_block(list(SlaClock.objects.filter(ticket=obj).select_related("policy")))
+
+    @extend_schema_field(SatisfactionRatingOut(allow_null=True))
+    def get_satisfaction_rating(self, obj: Ticket) -> dict[str, Any] | None:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not permissions.sees_satisfaction(user, obj, internal=getattr(obj, "reads_internal", None)):
+            return None
+        return satisfaction_api.rating_out(satisfaction_selectors.latest_from_prefetch(obj))
 
     #: The ticket's internal fields: shown only to people who may read its internal side (the
     #: selectors' ``reads_internal``), so a customer's copy — and its ETag — does not change when

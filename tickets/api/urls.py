@@ -3,6 +3,7 @@
 from django.urls import path
 
 from tickets.api import fields, files, macros, rules, saved_views, stats, views
+from tickets.satisfaction import api as satisfaction_api
 
 urlpatterns = [
     path("tickets/", views.TicketList.as_view(), name="ticket-list"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("ticket-fields/<id:pk>/", fields.TicketFieldDetail.as_view(), name="ticket-field-detail"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
+    path("stats/satisfaction/", satisfaction_api.SatisfactionStats.as_view(), name="stats-satisfaction"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),
     path("triggers/<id:pk>/", rules.TriggerDetail.as_view(), name="trigger-detail"),
     path("automations/", rules.AutomationList.as_view(), name="automation-list"),

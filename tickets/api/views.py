@@ -30,6 +30,7 @@ from tickets.api.filters import ticket_list_parameters
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
+from tickets.satisfaction import selectors as satisfaction_selectors
 
 # --- permission classes: every decision is tickets.permissions' --------------------------------
 
@@ -156,7 +157,8 @@ class TicketList(generics.GenericAPIView):
             )
         except keyset.BadOrdering as exc:
             raise ValidationError({"ordering": [str(exc)]}) from None
-        page = self.paginate_queryset(s.with_sla(queryset, request.user))  # the ``sla`` blocks: one query
+        # The ``sla`` blocks and the ``satisfaction_rating``s: one query each.
+        page = self.paginate_queryset(satisfaction_selectors.with_latest(s.with_sla(queryset, request.user)))
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -336,6 +338,7 @@ class TicketBulk(generics.GenericAPIView):
             actor=request.user, ticket_ids=given.validated_data["ids"], changes=dict(given.validated_data["changes"])
         )
         tickets = selectors.ticket_list_for_api(request.user).filter(pk__in=[t.pk for t in updated]).order_by("pk")
+        tickets = satisfaction_selectors.with_latest(tickets)
         return Response({"results": s.TicketOut(tickets, many=True, context=self.get_serializer_context()).data})
 
 

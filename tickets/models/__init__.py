@@ -339,6 +339,8 @@ class EventKind(models.TextChoices):
     SLA_FULFILLED = "sla_fulfilled", _("SLA target fulfilled")
     SLA_WARNING = "sla_warning", _("SLA target breaches soon")
     SLA_BREACHED = "sla_breached", _("SLA target breached")
+    # Customer satisfaction (tickets.satisfaction): the requester answered the survey of a solve.
+    SATISFACTION_RATED = "satisfaction_rated", _("Satisfaction rated")
 
 
 class TicketEvent(models.Model):
@@ -458,6 +460,7 @@ from tickets.models.integrations import ApiJob, JobState, PendingUpload  # noqa:
 from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
 from tickets.models.views import COLUMNS, DEFAULT_COLUMNS, SavedView, ViewScope  # noqa: E402, F401
+from tickets.satisfaction.models import SatisfactionRating, Score  # noqa: E402, F401
 from tickets.sla.models import (  # noqa: E402, F401
     ClockState,
     Metric,

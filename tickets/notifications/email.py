@@ -16,6 +16,7 @@ from accounts.languages import speaking_to
 from tickets import history, permissions
 from tickets.models import Message, Notification, NotificationKind, Status, Ticket, TicketEvent
 from tickets.notifications import mailthread
+from tickets.satisfaction import selectors as satisfaction_selectors
 
 
 def send_email(notification: Notification) -> bool:
@@ -83,6 +84,10 @@ def _context(notification: Notification) -> dict:
         "ticket_url": f"{site}{path}",
         "status_label": Status(ticket.status).label,
         "actor_name": history.actor_name(event),
+        # The mail about a solve asks the requester to rate it (tickets.satisfaction): two links.
+        "survey": satisfaction_selectors.survey_for_notification(notification)
+        if notification.kind in (NotificationKind.STATUS_CHANGED, NotificationKind.AGENT_REPLIED)
+        else None,
     }
     if notification.kind in (NotificationKind.SLA_WARNING, NotificationKind.SLA_BREACHED):
         context["sla"] = _sla(event)

@@ -51,6 +51,32 @@ def may_attach_to(actor: Person, message: Message) -> bool:
     return message.author_id == getattr(actor, "pk", None) or works_tickets(actor)
 
 
+# --- satisfaction surveys (tickets.satisfaction) -----------------------------------------------------
+
+
+def may_rate(user: Person, requester_id: int, ticket: Ticket) -> bool:
+    """Whether ``user`` may answer the satisfaction survey sent to ``requester_id`` about
+    ``ticket``: only that person, active, and still the ticket's requester (a survey link names
+    its requester; a ticket handed to another requester since takes no more answers to it)."""
+    pk = getattr(user, "pk", None)
+    return (
+        pk is not None
+        and getattr(user, "is_active", False)
+        and pk == requester_id
+        and ticket.requester_id == requester_id
+    )
+
+
+def sees_satisfaction(user: Person, ticket: Ticket, *, internal: bool | None = None) -> bool:
+    """Whether ``user`` sees ``ticket``'s satisfaction rating and its comment: the people who work
+    the ticket, and the requester who gave it. Feedback to the support team is not shared with
+    organization colleagues or collaborators (who see only the public history line). ``internal``:
+    ``internal_visible(user, ticket)`` when the caller has it already (a list's annotation)."""
+    if getattr(user, "pk", None) == ticket.requester_id:
+        return True
+    return internal_visible(user, ticket) if internal is None else internal
+
+
 # --- "last updated": which activity a person may see ------------------------------------------------
 
 #: The ticket column that holds every change (agents' "last updated").
@@ -85,7 +111,7 @@ STAFF_ONLY_CREATE_FIELDS = ("requester", "assignee", "team", "status", "channel"
 
 #: List filters on internal fields (``INTERNAL_TICKET_FIELDS``): refused to people who do not
 #: work tickets, so a customer cannot learn a ticket's tags or team by filtering on them.
-INTERNAL_LIST_FILTERS = ("team", "tag", "sla_breached", "sla_breach_before")
+INTERNAL_LIST_FILTERS = ("team", "tag", "sla_breached", "sla_breach_before", "satisfaction")
 
 
 def refused_list_filters(user: Person, given: Iterable[str]) -> list[str]:

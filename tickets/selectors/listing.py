@@ -40,6 +40,7 @@ from helpdesk import keyset
 from helpdesk.ids import parse_id
 from tickets import permissions, search
 from tickets.models import Category, Channel, Priority, Status, Ticket
+from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.selectors.custom_fields import CUSTOM_PREFIX, FieldFilter, custom_field_filters
 
 if TYPE_CHECKING:
@@ -116,6 +117,8 @@ class TicketFilters:
     #: breach before this instant (``Ticket.sla_breach_at``, its index).
     sla_breached: bool | None = None
     sla_breach_before: datetime | None = None
+    #: The answer to the ticket's latest satisfaction survey: good, bad or unrated (agents only).
+    satisfaction: str = ""
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> TicketFilters:
@@ -134,6 +137,7 @@ class TicketFilters:
             q=(data.get("q") or "").strip(),
             custom_fields=tuple(data.get("custom_fields") or ()),
             sla_breached=data.get("sla_breached"),
+            satisfaction=data.get("satisfaction") or "",
             **bounds,
         )
 
@@ -158,7 +162,10 @@ class TicketFilters:
             where &= Q(sla_breach_at__lte=timezone.now())
         elif self.sla_breached is False:
             where &= Q(sla_breach_at__isnull=True) | Q(sla_breach_at__gt=timezone.now())
-        sla = self.sla_breached is not None or self.sla_breach_before is not None
+        if self.satisfaction:
+            where &= satisfaction_selectors.ticket_condition(self.satisfaction)
+        # SLA and satisfaction are internal too: filtering by them is for the people who work the ticket.
+        sla = self.sla_breached is not None or self.sla_breach_before is not None or bool(self.satisfaction)
         if sla or self.team is not None or self.tag or any(not f.visible_to_customers for f in self.custom_fields):
             # Team, tags and agents-only custom fields are internal: they never make a ticket turn up for someone who may not
             # read its internal side (a customer asking ``?tag=vip`` learns nothing).
@@ -359,6 +366,12 @@ class TicketFilterForm(forms.Form):
         required=False,
         help_text="Tickets whose next SLA breach (still to come, or past and not met) is before this moment. "
         "Agents only.",
+    )
+    satisfaction = forms.ChoiceField(
+        choices=[("", _("Any")), *[(str(v), str(v)) for v in satisfaction_selectors.FILTER_VALUES]],
+        required=False,
+        help_text="The answer to the satisfaction survey of the ticket's latest solve: `good`, `bad`, or "
+        "`unrated` (sent, not answered). Agents only.",
     )
 
     def clean(self) -> dict[str, Any]:

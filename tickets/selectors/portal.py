@@ -36,6 +36,7 @@ PORTAL_HISTORY_KINDS = (
     "collaborator_added",
     "collaborator_removed",
     "custom_field_changed",
+    "satisfaction_rated",
 )
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from tickets import permissions
-from tickets.models import Attachment, InboundMessage, Message, Ticket, TicketEvent
+from tickets.models import Attachment, EventKind, InboundMessage, Message, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -84,6 +84,9 @@ def events_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     qs = ticket.events.select_related("actor").order_by("created_at", "id")
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(public=True)
+        if not permissions.sees_satisfaction(user, ticket, internal=False):
+            # A satisfaction answer is the requester's word to the support team: not for colleagues.
+            qs = qs.exclude(kind=EventKind.SATISFACTION_RATED)
     return qs
 
 

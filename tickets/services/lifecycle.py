@@ -15,6 +15,7 @@ from tickets import caching, permissions, thumbnails
 from tickets.attachments import delete_after_commit
 from tickets.models import EventKind, Status, Ticket
 from tickets.permissions import Action
+from tickets.satisfaction import services as satisfaction_services
 from tickets.services.changes import TicketChange, lock
 from tickets.services.custom_fields import check_solvable
 from tickets.services.validation import clean_choice, require_signed_in
@@ -49,7 +50,9 @@ def set_status(change: TicketChange, new: str) -> None:
     if new == Status.CLOSED:
         change.set("closed_at", change.at)
     change.set("status", new)
-    change.record(EventKind.STATUS_CHANGED, {"old": old, "new": new}, public=True)
+    event = change.record(EventKind.STATUS_CHANGED, {"old": old, "new": new}, public=True)
+    if new == Status.SOLVED:
+        satisfaction_services.offer(change, event)  # every solve offers its requester a survey
 
 
 def check_transition(actor: User, ticket: Ticket, new: str) -> None:

@@ -363,6 +363,12 @@ ROUTES: dict[str, Route] = {
     "notifications:list": Route(query=("before",)),
     "notifications:open": Route(path={"pk": _pk("notification")}, get=False, form={"next": "/"}),
     "notifications:read_all": Route(get=False, form={"next": "/"}),
+    # The satisfaction survey (the signed token is the credential; GET confirms, POST records).
+    "satisfaction:rate": Route(
+        path={"token": lambda w: w["survey"]},
+        query=("score", "saved"),
+        form={"score": "good", "comment": "Quick and kind.", "from": "portal"},
+    ),
     # The settings area (admins; everyone else gets a 404 at the door).
     "settings:index": Route(),
     "settings:people": Route(query=("q", "role", "state", "organization", "page")),
@@ -491,6 +497,7 @@ ROUTES: dict[str, Route] = {
         json_methods=("patch", "delete"),
     ),
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
+    "api:stats-satisfaction": Route(query=("since", "until", "team")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
     "api:attachment-preview": Route(path={"pk": _pk("attachment")}),
@@ -837,9 +844,12 @@ def make_world() -> World:
     schedule = weekday_schedule()
     sla_policy = policy(schedule=schedule)
     webhook, webhook_delivery = webhook_world()
+    solved, survey = _solved_with_survey(customer, agent)
     return {
         "webhook": webhook,
         "webhook_delivery": webhook_delivery,
+        "solved_ticket": solved,
+        "survey": survey,
         "trigger": trigger,
         "automation": automation,
         "macro": macro,
@@ -883,6 +893,20 @@ def webhook_world() -> tuple[Any, Any]:
         payload={"type": "webhook.test"},
     )
     return endpoint, delivery
+
+
+def _solved_with_survey(customer: Any, agent: Any) -> tuple[Any, str]:
+    """Ada's second ticket, solved by Alice: its satisfaction survey's signed token (issue 18 §4)."""
+    from tickets import services
+    from tickets.satisfaction import links
+    from tickets.satisfaction.models import SatisfactionRating
+
+    solved = services.ticket_create(
+        actor=customer, subject="Paper tray squeaks", description="The paper tray squeaks when it opens."
+    )
+    services.ticket_change_status(actor=agent, ticket=solved, status="solved")
+    solved.refresh_from_db()
+    return solved, links.make_token(SatisfactionRating.objects.get(ticket=solved))
 
 
 def _mail(ticket: Any) -> tuple[Any, Any, Any]:

@@ -43,6 +43,7 @@ from tickets.models import (
     TicketGroupPermission,
     TicketUserPermission,
 )
+from tickets.satisfaction.models import SatisfactionRating
 from tickets.services.saved_views import saved_view_create
 from tickets.tests.api.support import token_client
 
@@ -56,7 +57,12 @@ FEW, MANY = 3, 60
 # The agent ticket page is the queue's twelve plus two: the macros the agent may apply, in one
 # query however many there are (personal, their teams' and everyone's; ``macros_for``), and the
 # desk's custom fields of the ticket's team (issue 16), one query whatever the number of fields.
-PAGE_BUDGETS = {"/agent/stats/": 13, "/agent/tickets/{ticket}/": 14}
+# Customer satisfaction (issue 18 §4) adds one to each: the CSAT section's grouped count, and the
+# ticket's latest survey for the side card — which the portal asks only for the requester of a
+# solved or closed ticket ({solved}: Ada's other ticket, solved by Tom): that page is the portal's
+# twelve, plus the survey, plus the one UPDATE that marks read the notifications Ada still has
+# unread (``grow`` fills her bell with notifications about her first ticket, read only there).
+PAGE_BUDGETS = {"/agent/stats/": 14, "/agent/tickets/{ticket}/": 15, "/portal/tickets/{solved}/": 14}
 
 # (who, address). {ticket} is Ada's Billing ticket, {team} the Billing team; addresses under
 # /api/ are read with the person's API token, all others with a signed-in browser session.
@@ -68,6 +74,7 @@ BUDGETS = [
     ("customer", "/portal/tickets/new/"),
     ("customer", "/portal/tickets/{ticket}/"),
     ("org_member", "/portal/tickets/{ticket}/"),
+    ("customer", "/portal/tickets/{solved}/"),
     ("customer", "/notifications/"),
     ("customer", "/accounts/profile/"),
     # the agent workspace: the queue, plain, sorted and filtered
@@ -101,6 +108,7 @@ BUDGETS = [
     ("team_agent", "/api/v1/tickets/?tag=bulk&assignee=none&ordering=-created_at"),
     ("admin", "/api/v1/tickets/?q=ticket&team={team}"),
     ("customer", "/api/v1/tickets/{ticket}/"),
+    ("customer", "/api/v1/tickets/{solved}/"),
     ("team_agent", "/api/v1/tickets/{ticket}/"),
     ("customer", "/api/v1/tickets/{ticket}/messages/"),
     ("team_agent", "/api/v1/tickets/{ticket}/messages/"),
@@ -118,6 +126,9 @@ BUDGETS = [
     ("admin", "/api/v1/stats/agents/?since=2000-01-01&until=2099-12-31&team={team}"),
     ("team_agent", "/api/v1/stats/trend/"),
     ("admin", "/api/v1/stats/trend/?since=2025-01-01&until=2025-12-31&granularity=day&team={team}"),
+    ("team_agent", "/api/v1/stats/satisfaction/"),
+    ("admin", "/api/v1/stats/satisfaction/?since=2000-01-01&until=2099-12-31&team={team}"),
+    ("team_agent", "/api/v1/tickets/?satisfaction=good"),
 ]
 
 
@@ -142,7 +153,12 @@ def desk(customer, org_member, agent, team_agent, admin, ticket, billing_team):
         columns=["subject", "status", "custom.plan", "tags"],
     )
     Ticket.objects.filter(pk=ticket.pk).update(custom_fields={"plan": "gold"})
-    return {"ticket": ticket, "team": billing_team, "people": people, "grown": 0, "view": view}
+    solved = services.ticket_create(
+        actor=customer, subject="Paper tray squeaks", description="It squeaks every time it opens."
+    )
+    services.ticket_update(actor=admin, ticket=solved, team=billing_team, assignee=team_agent)
+    services.ticket_change_status(actor=team_agent, ticket=solved, status=Status.SOLVED)  # a survey offered
+    return {"ticket": ticket, "team": billing_team, "people": people, "grown": 0, "view": view, "solved": solved}
 
 
 def grow(desk, total: int) -> None:
@@ -190,7 +206,7 @@ def grow(desk, total: int) -> None:
             for t in tickets
         ]
     )
-    TicketEvent.objects.bulk_create(
+    solves = TicketEvent.objects.bulk_create(
         [
             TicketEvent(
                 ticket=t,
@@ -202,6 +218,24 @@ def grow(desk, total: int) -> None:
             )
             for i, t in enumerate(tickets)
             if t.status == Status.SOLVED
+        ]
+    )
+    # Their satisfaction surveys (issue 18 §4): answered good, bad or not yet, credited to Tom.
+    SatisfactionRating.objects.bulk_create(
+        [
+            SatisfactionRating(
+                ticket_id=e.ticket_id,
+                solve_event=e,
+                requester=customer,
+                assignee=tom,
+                team=team,
+                score=("good", "bad", "offered")[i % 3],
+                comment="Fine." if i % 3 == 0 else "",
+                created_at=e.created_at,
+                rated_at=None if i % 3 == 2 else e.created_at,
+                updated_at=e.created_at,
+            )
+            for i, e in enumerate(solves)
         ]
     )
 
@@ -295,7 +329,13 @@ def grow(desk, total: int) -> None:
 def first_look(desk, persona: str, address: str) -> int:
     """Queries of ``persona``'s first request to ``address`` after signing in, with an empty cache."""
     user = desk["people"][persona]
-    url = address.format(ticket=desk["ticket"].pk, team=desk["team"].pk, view=desk["view"].key, view_id=desk["view"].pk)
+    url = address.format(
+        ticket=desk["ticket"].pk,
+        team=desk["team"].pk,
+        view=desk["view"].key,
+        view_id=desk["view"].pk,
+        solved=desk["solved"].pk,
+    )
     cache.clear()
     if url.startswith("/api/"):
         client = token_client(user)

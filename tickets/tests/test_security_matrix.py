@@ -334,6 +334,7 @@ ROUTES = {
     "notifications:list": "canary sweep",
     "notifications:open": "test_notifications.py",
     "notifications:read_all": "test_notifications.py",
+    "satisfaction:rate": "tickets/tests/satisfaction/test_surveys.py (token, wrong user, CSRF, window)",
     # The settings area: admins only, 404 for everyone else on every route, GET and POST.
     "settings:index": "accounts/tests/test_settings_pages.py",
     "settings:people": "accounts/tests/test_settings_pages.py",

@@ -33,6 +33,7 @@ from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketF
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
 from tickets.models import InboundMessage, Status, Ticket
 from tickets.permissions import Action
+from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.selectors import custom_fields as custom_field_selectors
 from tickets.services import macros as macro_services
 from tickets.sla import selectors as sla_selectors
@@ -279,6 +280,7 @@ def _render_ticket(
             "macros": macro_services.macros_for(user),
             **custom_field_views.page_context(user, ticket, custom_fields_form),
             "sla": sla_selectors.ticket_sla(user, ticket),  # tickets.sla.selectors: agents only
+            "satisfaction": satisfaction_selectors.for_page(user, ticket),  # the latest survey: one query
         },
         status=status,
     )

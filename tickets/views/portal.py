@@ -27,6 +27,7 @@ from tickets.forms import custom_fields as custom_fields_form
 from tickets.forms.portal import ReplyForm, TicketForm
 from tickets.models import Status, Ticket
 from tickets.permissions import Action
+from tickets.satisfaction import forms as satisfaction_forms
 from tickets.selectors import custom_fields as custom_field_selectors
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ def _render_ticket(
         "is_requester": ticket.requester_id == user.pk,
         "follow_up_of": _follow_up_reference(ticket),
         "custom_fields": [f for f in custom_field_selectors.fields_for_ticket(user, ticket) if f.value is not None],
+        **satisfaction_forms.portal_context(user, ticket),  # the survey card (tickets.satisfaction)
         "Status": Status,
         "nav": "my_tickets",
     }

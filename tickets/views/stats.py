@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
 from tickets import permissions, stats
+from tickets.satisfaction import stats as satisfaction_stats
 from tickets.views import trend
 from tickets.views.agent import agent_required
 
@@ -94,6 +95,10 @@ def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "teams": teams,
             "sees_everyone": permissions.stats_sees_everyone(user),
             "trend": trend.section(user, since, until, picked.granularity, team),
+            # Customer satisfaction (tickets.satisfaction.stats): its own section and template.
+            "satisfaction": satisfaction_stats.page_section(
+                user, since, until, rows=rows, team_rows=team_rows, team=team
+            ),
             "export_query": request.GET.urlencode() if form.is_bound and form.is_valid() else "",
             "nav": "stats",
         },

@@ -18,7 +18,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
+from tickets import permissions
 from tickets.models import Channel, Priority, Status, TicketField
+from tickets.satisfaction import selectors as satisfaction_selectors
+from tickets.satisfaction import zendesk_shape
 from tickets.zendesk.errors import invalid
 
 if TYPE_CHECKING:
@@ -121,6 +124,12 @@ class Shapes:
             out[key] = item.get("value")
         return out
 
+    def satisfaction(self, ticket: Ticket, internal: bool) -> dict[str, Any] | None:
+        """The latest solve's survey in Zendesk's shape, for those who may see it (else null)."""
+        if not permissions.sees_satisfaction(self.viewer, ticket, internal=internal):
+            return None
+        return zendesk_shape(satisfaction_selectors.latest_from_prefetch(ticket))
+
     # --- objects -----------------------------------------------------------------------------
 
     def ticket(self, ticket: Ticket) -> dict[str, Any]:
@@ -153,7 +162,7 @@ class Shapes:
             "via": via(ticket.channel),
             "custom_fields": custom,
             "fields": custom,
-            "satisfaction_rating": None,  # satisfaction ratings are not part of this desk yet
+            "satisfaction_rating": self.satisfaction(ticket, internal),
             "sharing_agreement_ids": [],
             "followup_ids": [],
             "ticket_form_id": None,

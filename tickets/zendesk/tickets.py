@@ -20,6 +20,7 @@ from accounts.models import User
 from helpdesk import keyset
 from tickets import selectors, services
 from tickets.models import Ticket, TicketEvent
+from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.zendesk import errors, writes
 from tickets.zendesk.base import ZendeskView, cursor_answer, cursor_page, id_list, int_param
 from tickets.zendesk.mapping import Shapes, change_events
@@ -37,8 +38,10 @@ SORTS = {
 
 def tickets_for(user: User) -> QuerySet[Ticket]:
     """What every ticket answer here is read from: the API's scoped tickets, with collaborators."""
-    return selectors.ticket_list_for_api(user).prefetch_related(
-        Prefetch("collaborators", queryset=User.objects.only("pk"))
+    return satisfaction_selectors.with_latest(
+        selectors.ticket_list_for_api(user).prefetch_related(
+            Prefetch("collaborators", queryset=User.objects.only("pk"))
+        )
     )
 
 

@@ -162,6 +162,7 @@ class Command(BaseCommand):
             self._ticket_fields(people)
             for i in range(tickets):
                 self._ticket(rng, people, i, tickets)
+            _satisfaction()  # the solves' surveys dated with them, and some answered
             self._rules(people)  # after the history: the demo tickets stay as they were
             self._sla()  # and SLA clocks from that history, so the queue shows its Next breach column
         self.stdout.write(self.style.SUCCESS(f"Demo desk ready: {Ticket.objects.count()} tickets."))
@@ -430,6 +431,49 @@ class Command(BaseCommand):
             self.stdout.write(f"  agent     {email:<26} {name} ({team + ' team only' if team else 'all tickets'})")
         for email, name, org in PEOPLE["customers"]:
             self.stdout.write(f"  customer  {email:<26} {name}{' — ' + org if org else ''}")
+
+
+#: Answers to the demo's satisfaction surveys, in ticket order: mostly good, one bad with a comment.
+DEMO_RATINGS = [
+    ("good", "Quick and clear, thank you!"),
+    ("good", ""),
+    ("bad", "It took three replies before anyone read my first message properly."),
+    ("good", "Solved the same day."),
+    ("good", ""),
+    ("good", "Friendly and to the point."),
+]
+
+
+def _satisfaction() -> None:
+    """Customer satisfaction (tickets.satisfaction) for the demo desk: each survey dated with the
+    solve it asks about (the history was moved back in time after the services wrote it), and the
+    latest survey of the first few solved or closed tickets answered a few hours after the solve,
+    with its history entry — written as the answer service would have written it back then (its
+    seven-day window lies in the past now, so the service itself would refuse)."""
+    from tickets.models import EventKind
+    from tickets.satisfaction.models import SatisfactionRating
+
+    surveys = list(SatisfactionRating.objects.select_related("solve_event", "requester").order_by("ticket_id", "pk"))
+    latest: dict[int, SatisfactionRating] = {}
+    for survey in surveys:
+        survey.created_at = survey.updated_at = survey.solve_event.created_at
+        latest[survey.ticket_id] = survey
+    answerable = Ticket.objects.filter(pk__in=list(latest), status__in=(Status.SOLVED, Status.CLOSED))
+    chosen = [latest[pk] for pk in sorted(answerable.values_list("pk", flat=True))][: len(DEMO_RATINGS)]
+    now = timezone.now()
+    for survey, (score, comment) in zip(chosen, DEMO_RATINGS, strict=False):
+        at = min(survey.created_at + timedelta(hours=3), now)
+        survey.score, survey.comment, survey.rated_at, survey.updated_at = score, comment, at, at
+        TicketEvent.objects.create(
+            ticket_id=survey.ticket_id,
+            actor=survey.requester,
+            actor_name=survey.requester.name,
+            kind=EventKind.SATISFACTION_RATED,
+            data={"score": score, "old": None, "rating_id": survey.pk, "commented": bool(comment)},
+            public=True,
+            created_at=at,
+        )
+    SatisfactionRating.objects.bulk_update(surveys, ["created_at", "updated_at", "score", "comment", "rated_at"])
 
 
 def _take(rng: random.Random, choices: list[str]) -> str:

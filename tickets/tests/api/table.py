@@ -383,6 +383,22 @@ ROWS: list[Row] = [
         "/api/v1/stats/trend/?granularity=hour",
         by_persona(403, 403, 403, 400, 400, 400, 400),
     ),
+    # Customer satisfaction (issue 18 §4): a team's figures are for its members and admins.
+    Row("stats", "satisfaction", "GET", "/api/v1/stats/satisfaction/?since=2020-01-01&until=2099-12-31", AGENTS),
+    Row(
+        "stats",
+        "satisfaction of a team",
+        "GET",
+        "/api/v1/stats/satisfaction/?team={team}",
+        by_persona(403, 403, 403, 400, 200, 400, 200),
+    ),
+    Row(
+        "stats",
+        "satisfaction, bad period",
+        "GET",
+        "/api/v1/stats/satisfaction/?until=soon",
+        by_persona(403, 403, 403, 400, 400, 400, 400),
+    ),
     # --- views (issue 16): {view} is a view the admin shares with Billing
     Row("views", "list", "GET", "/api/v1/views/", AGENTS),
     Row(

@@ -80,7 +80,7 @@ def test_schema_agrees_with_api_md(client):
     assert set(ticket) == {
         "id", "url", "subject", "description", "status", "priority", "category", "channel", "tags", "requester",
         "assignee", "team", "organization", "created_at", "updated_at", "first_response_at", "solved_at",
-        "closed_at", "message_count", "custom_fields", "sla",
+        "closed_at", "message_count", "custom_fields", "sla", "satisfaction_rating",
     }  # fmt: skip
     assert set(components["MessageOut"]["properties"]) == {
         "id", "ticket", "author", "body", "internal", "attachments", "created_at"

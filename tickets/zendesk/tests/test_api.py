@@ -79,7 +79,7 @@ def test_create_answers_ticket_and_audit_and_maps_statuses(client, customer, age
     created = _new(client, customer, priority="urgent")
     ticket = created["ticket"]
     assert ticket["status"] == "new" and ticket["priority"] == "urgent" and ticket["via"]["channel"] == "api"
-    assert ticket["requester_id"] == customer.pk and ticket["satisfaction_rating"] is None
+    assert ticket["requester_id"] == customer.pk and ticket["satisfaction_rating"]["score"] == "unoffered"
     assert [e["type"] for e in created["audit"]["events"]][:2] == ["Comment", "Create"]
     path = TICKET.format(ticket["id"])
     held = call(client, agent, "put", path, {"ticket": {"status": "hold"}})
@@ -381,3 +381,27 @@ def test_group_memberships_and_cleanup(client, agent, team_agent, billing_team, 
     ApiJob.objects.update(updated_at=timezone.now() - timedelta(days=8))
     assert forget_expired() == {"uploads": 1, "jobs": 1}
     assert not PendingUpload.objects.exists() and not ApiJob.objects.exists()
+
+
+# --- satisfaction ------------------------------------------------------------------------------
+
+
+def test_satisfaction_rating_in_zendesks_shape_for_those_who_may_see_it(client, customer, agent):
+    from tickets.satisfaction import services as satisfaction
+    from tickets.satisfaction.models import SatisfactionRating
+
+    ticket = services.ticket_create(actor=customer, subject="Scanner is slow", description="It takes minutes for every page we scan.")
+    show = TICKET.format(ticket.pk)
+    assert call(client, customer, "get", show).json()["ticket"]["satisfaction_rating"]["score"] == "unoffered"
+
+    services.ticket_change_status(actor=agent, ticket=ticket, status=Status.SOLVED)
+    assert call(client, agent, "get", show).json()["ticket"]["satisfaction_rating"]["score"] == "offered"
+
+    rating = SatisfactionRating.objects.get(ticket=ticket)
+    satisfaction.rating_give(actor=customer, rating=rating, score="bad", comment="Took a week.")
+    for reader in (customer, agent):
+        shape = call(client, reader, "get", show).json()["ticket"]["satisfaction_rating"]
+        assert shape["id"] == rating.pk and shape["score"] == "bad" and shape["comment"] == "Took a week."
+        assert shape["created_at"].endswith("Z")
+    listed = call(client, agent, "get", "/api/v2/tickets.json").json()["tickets"]
+    assert [t["satisfaction_rating"]["score"] for t in listed if t["id"] == ticket.pk] == ["bad"]
