@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, Max, Min, Q, Subquery
@@ -72,10 +73,28 @@ def _event(ticket: Ticket, kind: str, data: dict, at: datetime) -> TicketEvent:
     )
 
 
+# Bumped when a clock is fulfilled or breached (by a refresh or by the sweeper): the SLA
+# statistics (``tickets.sla.stats``) are cached under it, and breaches happen with no ticket change.
+OUTCOMES_KEY = "helpdesk:sla:outcomes:version"
+OUTCOMES = (EventKind.SLA_FULFILLED, EventKind.SLA_BREACHED)
+
+
 def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
-    data = {"metric": clock.metric, "target_minutes": clock.target_minutes, "business_hours": clock.business_hours}
+    """The history event of ``clock``; an outcome (fulfilled, breached) also records the
+    ticket's priority then and, when fulfilled, the target time used (``elapsed_seconds``,
+    business or calendar seconds as the target counts them): what the SLA statistics read."""
+    data: dict[str, Any] = {
+        "metric": clock.metric,
+        "target_minutes": clock.target_minutes,
+        "business_hours": clock.business_hours,
+    }
     if clock.policy_id is not None:
         data["policy"] = {"id": clock.policy_id, "name": clock.policy.name if clock.policy else ""}
+    if kind in OUTCOMES:
+        data["priority"] = clock.ticket.priority
+        if kind == EventKind.SLA_FULFILLED:
+            data["elapsed_seconds"] = clock.used_seconds
+        transaction.on_commit(lambda: caching._bump([OUTCOMES_KEY]), robust=True)
     return _event(clock.ticket, kind, data, at)
 
 
