@@ -23,6 +23,9 @@ from accounts.permissions import IsStaff
 from helpdesk.api.fields import NamedOut
 from helpdesk.ids import parse_id
 from tickets import periods, stats, trends
+from tickets.models import Priority
+from tickets.sla import stats as sla_stats
+from tickets.sla.models import Metric
 
 DEFAULT_DAYS = periods.DEFAULT_DAYS
 
@@ -242,4 +245,126 @@ class TrendStats(generics.GenericAPIView):
                 "previous": None,
                 "results": TrendBucketOut(result["buckets"], many=True).data,
             }
+        )
+
+
+# --- SLA achievement ---------------------------------------------------------------------------------
+
+
+class PercentileOut(serializers.Serializer):
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Whole percentage of the target used (null: over target, or no data)."
+    )
+    over_target = serializers.BooleanField(help_text="The percentile falls among breached clocks.")
+
+
+class ElapsedOut(serializers.Serializer):
+    median = PercentileOut()
+    p90 = PercentileOut()
+
+
+class SlaFiguresOut(serializers.Serializer):
+    ended = serializers.IntegerField(help_text="Clocks that ended (fulfilled or breached) in the period.")
+    achieved = serializers.IntegerField(help_text="Of those, fulfilled within their target.")
+    breached = serializers.IntegerField(help_text="Of those, breached.")
+    achievement_percent = serializers.FloatField(
+        allow_null=True, help_text="achieved ÷ ended × 100, one decimal, rounded down; null when none ended."
+    )
+    elapsed_of_target = ElapsedOut(help_text="Target time used, as a percentage of each clock's target.")
+
+
+class SlaMetricOut(SlaFiguresOut):
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    name = serializers.CharField()
+
+
+class SlaTeamOut(SlaFiguresOut):
+    team = NamedOut()
+
+
+class SlaAgentOut(SlaFiguresOut):
+    agent = NamedOut()
+
+
+class SlaPriorityOut(SlaFiguresOut):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    name = serializers.CharField()
+
+
+class SlaStatsOut(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(help_text="The end of the period (exclusive).")
+    team = TrendTeamOut(allow_null=True)
+    policies_active = serializers.BooleanField(help_text="Whether any SLA policy is active now.")
+    overall = SlaFiguresOut()
+    metrics = SlaMetricOut(many=True)
+    teams = SlaTeamOut(many=True)
+    agents = SlaAgentOut(many=True)
+    priorities = SlaPriorityOut(many=True)
+
+
+_FIGURES = {
+    "ended": 40,
+    "achieved": 37,
+    "breached": 3,
+    "achievement_percent": 92.5,
+    "elapsed_of_target": {
+        "median": {"percent": 41, "over_target": False},
+        "p90": {"percent": 97, "over_target": False},
+    },
+}
+
+
+class SlaStats(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsStaff]
+    serializer_class = SlaStatsOut
+
+    @extend_schema(
+        summary="SLA achievement",
+        description="For the period [since, until): the SLA clocks that ended (fulfilled or breached), how many "
+        "met their target, the achievement rate, and the median and 90th percentile of the target used — overall "
+        "and per metric, team, agent (the ticket's current assignee) and priority (the ticket's when the clock "
+        "ended), over the tickets you may see. Next reply and periodic update count every cycle; the other "
+        "metrics once per ticket, by their last end in the period. Agents see their own row and their teams; "
+        f"admins every agent and team. Dates mean whole days; the default is the last {DEFAULT_DAYS} days.",
+        parameters=[
+            OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),
+            OpenApiParameter("until", str, description="End: a date (inclusive) or an ISO 8601 date-time."),
+            OpenApiParameter(
+                "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
+            ),
+        ],
+        responses={200: SlaStatsOut},
+        examples=[
+            OpenApiExample(
+                "One team",
+                response_only=True,
+                value={
+                    "since": "2026-11-01T00:00:00Z",
+                    "until": "2026-12-01T00:00:00Z",
+                    "team": {"id": 2, "name": "Billing"},
+                    "policies_active": True,
+                    "overall": _FIGURES,
+                    "metrics": [{"metric": "first_reply_time", "name": "First reply time", **_FIGURES}],
+                    "teams": [{"team": {"id": 2, "name": "Billing"}, **_FIGURES}],
+                    "agents": [{"agent": {"id": 3, "name": "Alice Agent"}, **_FIGURES}],
+                    "priorities": [{"priority": "urgent", "name": "Urgent", **_FIGURES}],
+                },
+            )
+        ],
+    )
+    def get(self, request):
+        start, stop = periods.period(_bound(request, "since"), _bound(request, "until"))
+        team = None
+        raw_team = request.query_params.get("team")
+        if raw_team not in (None, ""):
+            team_id = parse_id(raw_team)
+            if team_id is None:
+                raise ValidationError({"team": [_("Give a team id.")]})
+            team = trends.visible_team(request.user, team_id)
+            if team is None:
+                raise ValidationError({"team": [trends.NO_SUCH_TEAM]})
+        result = sla_stats.achievement(viewer=request.user, since=start, until=stop, team=team)
+        return Response(
+            SlaStatsOut({**result, "team": None if team is None else {"id": team.pk, "name": team.name}}).data
         )

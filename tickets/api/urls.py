@@ -23,6 +23,7 @@ urlpatterns = [
     path("ticket-fields/<id:pk>/", fields.TicketFieldDetail.as_view(), name="ticket-field-detail"),
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
+    path("stats/sla/", stats.SlaStats.as_view(), name="stats-sla"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),
     path("triggers/<id:pk>/", rules.TriggerDetail.as_view(), name="trigger-detail"),
     path("automations/", rules.AutomationList.as_view(), name="automation-list"),

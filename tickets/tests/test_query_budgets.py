@@ -93,6 +93,11 @@ BUDGETS = [
     ("admin", "/agent/stats/?period=custom&since=2025-01-01&until=2025-12-31&granularity=day"),
     ("team_agent", "/agent/stats/export/?table=trend"),
     ("admin", "/agent/stats/export/?table=agents&period=90&team={team}"),
+    ("team_agent", "/agent/stats/sla/"),
+    ("admin", "/agent/stats/sla/?period=custom&since=2000-01-01&until=2099-12-31"),
+    ("agent", "/agent/stats/sla/?period=7&team={team}"),
+    ("team_agent", "/agent/stats/sla/export/"),
+    ("admin", "/agent/stats/sla/export/?period=90&team={team}"),
     ("team_agent", "/notifications/"),
     ("team_agent", "/accounts/profile/"),
     # the API: every list and detail
@@ -118,6 +123,8 @@ BUDGETS = [
     ("admin", "/api/v1/stats/agents/?since=2000-01-01&until=2099-12-31&team={team}"),
     ("team_agent", "/api/v1/stats/trend/"),
     ("admin", "/api/v1/stats/trend/?since=2025-01-01&until=2025-12-31&granularity=day&team={team}"),
+    ("team_agent", "/api/v1/stats/sla/"),
+    ("admin", "/api/v1/stats/sla/?since=2000-01-01&until=2099-12-31&team={team}"),
 ]
 
 
@@ -202,6 +209,26 @@ def grow(desk, total: int) -> None:
             )
             for i, t in enumerate(tickets)
             if t.status == Status.SOLVED
+        ]
+    )
+    # SLA clock ends in the period (tickets.sla.stats), as the refresh and the sweeper record them.
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=t,
+                actor=None,
+                actor_name="System",
+                kind=EventKind.SLA_FULFILLED if i % 4 else EventKind.SLA_BREACHED,
+                data={
+                    "metric": "resolution_time",
+                    "target_minutes": 60,
+                    "priority": "normal",
+                    "elapsed_seconds": 60 * i,
+                },
+                public=False,
+                created_at=now - timedelta(minutes=i),
+            )
+            for i, t in enumerate(tickets)
         ]
     )
 
