@@ -1,5 +1,6 @@
-"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics"), and
-GET /api/v1/stats/trend/: the desk's figures per day or week (``tickets.trends``).
+"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics"),
+GET /api/v1/stats/trend/: the desk's figures per day or week (``tickets.trends``), and
+GET /api/v1/stats/sla/: SLA achievement per metric, team, agent and priority (``tickets.sla.stats``).
 
 The numbers and who may see whose row are ``tickets.stats``' (admins every agent; agents their
 own row only) and ``tickets.trends``' (the tickets the caller may see; a team only among
@@ -251,56 +252,56 @@ class TrendStats(generics.GenericAPIView):
 # --- SLA achievement ---------------------------------------------------------------------------------
 
 
-class PercentileOut(serializers.Serializer):
+class SlaPercentileOut(serializers.Serializer):
     percent = serializers.IntegerField(
         allow_null=True, help_text="Whole percentage of the target used (null: over target, or no data)."
     )
     over_target = serializers.BooleanField(help_text="The percentile falls among breached clocks.")
 
 
-class ElapsedOut(serializers.Serializer):
-    median = PercentileOut()
-    p90 = PercentileOut()
+class SlaElapsedOut(serializers.Serializer):
+    median = SlaPercentileOut()
+    p90 = SlaPercentileOut()
 
 
-class SlaFiguresOut(serializers.Serializer):
+class SlaAchievementFiguresOut(serializers.Serializer):
     ended = serializers.IntegerField(help_text="Clocks that ended (fulfilled or breached) in the period.")
     achieved = serializers.IntegerField(help_text="Of those, fulfilled within their target.")
     breached = serializers.IntegerField(help_text="Of those, breached.")
     achievement_percent = serializers.FloatField(
         allow_null=True, help_text="achieved ÷ ended × 100, one decimal, rounded down; null when none ended."
     )
-    elapsed_of_target = ElapsedOut(help_text="Target time used, as a percentage of each clock's target.")
+    elapsed_of_target = SlaElapsedOut(help_text="Target time used, as a percentage of each clock's target.")
 
 
-class SlaMetricOut(SlaFiguresOut):
+class SlaAchievementMetricOut(SlaAchievementFiguresOut):
     metric = serializers.ChoiceField(choices=Metric.choices)
     name = serializers.CharField()
 
 
-class SlaTeamOut(SlaFiguresOut):
+class SlaAchievementTeamOut(SlaAchievementFiguresOut):
     team = NamedOut()
 
 
-class SlaAgentOut(SlaFiguresOut):
+class SlaAchievementAgentOut(SlaAchievementFiguresOut):
     agent = NamedOut()
 
 
-class SlaPriorityOut(SlaFiguresOut):
+class SlaAchievementPriorityOut(SlaAchievementFiguresOut):
     priority = serializers.ChoiceField(choices=Priority.choices)
     name = serializers.CharField()
 
 
-class SlaStatsOut(serializers.Serializer):
+class SlaAchievementOut(serializers.Serializer):
     since = serializers.DateTimeField()
     until = serializers.DateTimeField(help_text="The end of the period (exclusive).")
     team = TrendTeamOut(allow_null=True)
     policies_active = serializers.BooleanField(help_text="Whether any SLA policy is active now.")
-    overall = SlaFiguresOut()
-    metrics = SlaMetricOut(many=True)
-    teams = SlaTeamOut(many=True)
-    agents = SlaAgentOut(many=True)
-    priorities = SlaPriorityOut(many=True)
+    overall = SlaAchievementFiguresOut()
+    metrics = SlaAchievementMetricOut(many=True)
+    teams = SlaAchievementTeamOut(many=True)
+    agents = SlaAchievementAgentOut(many=True)
+    priorities = SlaAchievementPriorityOut(many=True)
 
 
 _FIGURES = {
@@ -317,7 +318,7 @@ _FIGURES = {
 
 class SlaStats(generics.GenericAPIView):
     permission_classes = [IsAuthenticated, IsStaff]
-    serializer_class = SlaStatsOut
+    serializer_class = SlaAchievementOut
 
     @extend_schema(
         summary="SLA achievement",
@@ -334,7 +335,7 @@ class SlaStats(generics.GenericAPIView):
                 "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
             ),
         ],
-        responses={200: SlaStatsOut},
+        responses={200: SlaAchievementOut},
         examples=[
             OpenApiExample(
                 "One team",
@@ -366,5 +367,5 @@ class SlaStats(generics.GenericAPIView):
                 raise ValidationError({"team": [trends.NO_SUCH_TEAM]})
         result = sla_stats.achievement(viewer=request.user, since=start, until=stop, team=team)
         return Response(
-            SlaStatsOut({**result, "team": None if team is None else {"id": team.pk, "name": team.name}}).data
+            SlaAchievementOut({**result, "team": None if team is None else {"id": team.pk, "name": team.name}}).data
         )

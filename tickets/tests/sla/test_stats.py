@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role, User
 from tickets import services
-from tickets.models import EventKind, Priority, Status, TicketEvent
+from tickets.models import EventKind, Priority, Status, Ticket, TicketEvent
 from tickets.sla import stats as sla_stats
 from tickets.sla.models import Metric, SlaClock
 from tickets.sla.refresh import clock_event, sla_refresh
@@ -34,7 +34,7 @@ PRIORITIES = ["urgent", "high", "normal", "low"]
 class End:
     """One clock end as the test wrote it."""
 
-    ticket: object
+    ticket: Ticket
     metric: str
     fulfilled: bool
     target: int  # minutes
@@ -153,7 +153,7 @@ def _counted(ends: list[End], visible=None, team=None) -> list[End]:
 def _expected(ends: list[End]) -> dict:
     achieved = [e for e in ends if e.fulfilled]
     breached = [e for e in ends if not e.fulfilled]
-    ranked = sorted(e.elapsed * 100 // (e.target * 60) for e in achieved if e.elapsed is not None)
+    ranked: list[float] = sorted(e.elapsed * 100 // (e.target * 60) for e in achieved if e.elapsed is not None)
     ranked += [math.inf] * len(breached)
 
     def point(p):
