@@ -82,6 +82,8 @@ PAGES: dict[str, Page] = {
     "saved-view-new": Page("agent:view_new", "agent", query="?view=mine&status=open&q=printer"),
     "saved-view-edit": Page("agent:view_edit", "agent", lambda w: {"pk": w["saved_view"].pk}),
     "stats-weeks": Page("agent:stats", "admin", query="?period=90"),
+    "stats-sla": Page("agent:stats_sla", "admin"),
+    "stats-sla-agent": Page("agent:stats_sla", "agent", query="?period=7"),
     # The API's interactive docs (Swagger UI renders with JavaScript).
     "api-docs": Page("api:docs", "anonymous", ready=".swagger-ui .opblock"),
     # The settings area (admins).
@@ -167,6 +169,7 @@ EXEMPT: dict[str, str] = {
     "favicon": "redirects to the favicon image, not a page",
     "agent:counts": "JSON for the queue's live counts",
     "agent:stats_export": "a CSV download",
+    "agent:stats_sla_export": "a CSV download",
     "attachments:download": "a file download",
     "attachments:preview": "an image, not a page",
     "live:events": "a server-sent event stream",
@@ -237,6 +240,20 @@ def _decorate(world: hostile.World) -> None:
     services.message_add(actor=agent, ticket=ticket, body="Could you try once more?", status=Status.PENDING)
     event = ticket.events.order_by("-pk").first()
     Notification.objects.create(recipient=customer, ticket=ticket, event=event, kind="agent_replied")
+    # SLA achievement in each tone: first reply met (100 %), next reply 4 of 5 (80 %), resolution breached.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets.models import EventKind
+    from tickets.sla.models import SlaClock
+    from tickets.sla.refresh import clock_event
+
+    at = timezone.now() - timedelta(hours=2)
+    for metric, outcomes in (("first_reply_time", "F"), ("next_reply_time", "FFFFB"), ("resolution_time", "B")):
+        for outcome in outcomes:
+            clock = SlaClock(ticket=ticket, metric=metric, target_minutes=60, used_seconds=1500, started_at=at)
+            clock_event(clock, EventKind.SLA_FULFILLED if outcome == "F" else EventKind.SLA_BREACHED, at)
 
 
 def _violations(page, key: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics"), and
-GET /api/v1/stats/trend/: the desk's figures per day or week (``tickets.trends``).
+"""GET /api/v1/stats/agents/: agent performance over a period (API.md "Statistics"),
+GET /api/v1/stats/trend/: the desk's figures per day or week (``tickets.trends``), and
+GET /api/v1/stats/sla/: SLA achievement per metric, team, agent and priority (``tickets.sla.stats``).
 
 The numbers and who may see whose row are ``tickets.stats``' (admins every agent; agents their
 own row only) and ``tickets.trends``' (the tickets the caller may see; a team only among
@@ -23,6 +24,9 @@ from accounts.permissions import IsStaff
 from helpdesk.api.fields import NamedOut
 from helpdesk.ids import parse_id
 from tickets import periods, stats, trends
+from tickets.models import Priority
+from tickets.sla import stats as sla_stats
+from tickets.sla.models import Metric
 
 DEFAULT_DAYS = periods.DEFAULT_DAYS
 
@@ -242,4 +246,126 @@ class TrendStats(generics.GenericAPIView):
                 "previous": None,
                 "results": TrendBucketOut(result["buckets"], many=True).data,
             }
+        )
+
+
+# --- SLA achievement ---------------------------------------------------------------------------------
+
+
+class SlaPercentileOut(serializers.Serializer):
+    percent = serializers.IntegerField(
+        allow_null=True, help_text="Whole percentage of the target used (null: over target, or no data)."
+    )
+    over_target = serializers.BooleanField(help_text="The percentile falls among breached clocks.")
+
+
+class SlaElapsedOut(serializers.Serializer):
+    median = SlaPercentileOut()
+    p90 = SlaPercentileOut()
+
+
+class SlaAchievementFiguresOut(serializers.Serializer):
+    ended = serializers.IntegerField(help_text="Clocks that ended (fulfilled or breached) in the period.")
+    achieved = serializers.IntegerField(help_text="Of those, fulfilled within their target.")
+    breached = serializers.IntegerField(help_text="Of those, breached.")
+    achievement_percent = serializers.FloatField(
+        allow_null=True, help_text="achieved ÷ ended × 100, one decimal, rounded down; null when none ended."
+    )
+    elapsed_of_target = SlaElapsedOut(help_text="Target time used, as a percentage of each clock's target.")
+
+
+class SlaAchievementMetricOut(SlaAchievementFiguresOut):
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    name = serializers.CharField()
+
+
+class SlaAchievementTeamOut(SlaAchievementFiguresOut):
+    team = NamedOut()
+
+
+class SlaAchievementAgentOut(SlaAchievementFiguresOut):
+    agent = NamedOut()
+
+
+class SlaAchievementPriorityOut(SlaAchievementFiguresOut):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    name = serializers.CharField()
+
+
+class SlaAchievementOut(serializers.Serializer):
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField(help_text="The end of the period (exclusive).")
+    team = TrendTeamOut(allow_null=True)
+    policies_active = serializers.BooleanField(help_text="Whether any SLA policy is active now.")
+    overall = SlaAchievementFiguresOut()
+    metrics = SlaAchievementMetricOut(many=True)
+    teams = SlaAchievementTeamOut(many=True)
+    agents = SlaAchievementAgentOut(many=True)
+    priorities = SlaAchievementPriorityOut(many=True)
+
+
+_FIGURES = {
+    "ended": 40,
+    "achieved": 37,
+    "breached": 3,
+    "achievement_percent": 92.5,
+    "elapsed_of_target": {
+        "median": {"percent": 41, "over_target": False},
+        "p90": {"percent": 97, "over_target": False},
+    },
+}
+
+
+class SlaStats(generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsStaff]
+    serializer_class = SlaAchievementOut
+
+    @extend_schema(
+        summary="SLA achievement",
+        description="For the period [since, until): the SLA clocks that ended (fulfilled or breached), how many "
+        "met their target, the achievement rate, and the median and 90th percentile of the target used — overall "
+        "and per metric, team, agent (the ticket's current assignee) and priority (the ticket's when the clock "
+        "ended), over the tickets you may see. Next reply and periodic update count every cycle; the other "
+        "metrics once per ticket, by their last end in the period. Agents see their own row and their teams; "
+        f"admins every agent and team. Dates mean whole days; the default is the last {DEFAULT_DAYS} days.",
+        parameters=[
+            OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),
+            OpenApiParameter("until", str, description="End: a date (inclusive) or an ISO 8601 date-time."),
+            OpenApiParameter(
+                "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
+            ),
+        ],
+        responses={200: SlaAchievementOut},
+        examples=[
+            OpenApiExample(
+                "One team",
+                response_only=True,
+                value={
+                    "since": "2026-11-01T00:00:00Z",
+                    "until": "2026-12-01T00:00:00Z",
+                    "team": {"id": 2, "name": "Billing"},
+                    "policies_active": True,
+                    "overall": _FIGURES,
+                    "metrics": [{"metric": "first_reply_time", "name": "First reply time", **_FIGURES}],
+                    "teams": [{"team": {"id": 2, "name": "Billing"}, **_FIGURES}],
+                    "agents": [{"agent": {"id": 3, "name": "Alice Agent"}, **_FIGURES}],
+                    "priorities": [{"priority": "urgent", "name": "Urgent", **_FIGURES}],
+                },
+            )
+        ],
+    )
+    def get(self, request):
+        start, stop = periods.period(_bound(request, "since"), _bound(request, "until"))
+        team = None
+        raw_team = request.query_params.get("team")
+        if raw_team not in (None, ""):
+            team_id = parse_id(raw_team)
+            if team_id is None:
+                raise ValidationError({"team": [_("Give a team id.")]})
+            team = trends.visible_team(request.user, team_id)
+            if team is None:
+                raise ValidationError({"team": [trends.NO_SUCH_TEAM]})
+        result = sla_stats.achievement(viewer=request.user, since=start, until=stop, team=team)
+        return Response(
+            SlaAchievementOut({**result, "team": None if team is None else {"id": team.pk, "name": team.name}}).data
         )

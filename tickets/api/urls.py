@@ -25,6 +25,7 @@ urlpatterns = [
     path("stats/agents/", stats.AgentStats.as_view(), name="stats-agents"),
     path("stats/trend/", stats.TrendStats.as_view(), name="stats-trend"),
     path("stats/satisfaction/", satisfaction_api.SatisfactionStats.as_view(), name="stats-satisfaction"),
+    path("stats/sla/", stats.SlaStats.as_view(), name="stats-sla"),
     path("triggers/", rules.TriggerList.as_view(), name="trigger-list"),
     path("triggers/<id:pk>/", rules.TriggerDetail.as_view(), name="trigger-detail"),
     path("automations/", rules.AutomationList.as_view(), name="automation-list"),

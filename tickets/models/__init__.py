@@ -376,6 +376,12 @@ class TicketEvent(models.Model):
                 name="event_reopened_idx",
                 condition=models.Q(kind="status_changed", data__old="solved"),
             ),
+            # SLA statistics (tickets.sla.stats): the clocks fulfilled or breached in a period.
+            models.Index(
+                fields=["created_at"],
+                name="event_sla_outcome_idx",
+                condition=models.Q(kind__in=["sla_fulfilled", "sla_breached"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, Max, Min, Q, Subquery
@@ -72,6 +73,12 @@ def _event(ticket: Ticket, kind: str, data: dict, at: datetime) -> TicketEvent:
     )
 
 
+# Bumped when a clock is fulfilled or breached (by a refresh or by the sweeper): the SLA
+# statistics (``tickets.sla.stats``) are cached under it, and breaches happen with no ticket change.
+OUTCOMES_KEY = "helpdesk:sla:outcomes:version"
+OUTCOMES = (EventKind.SLA_FULFILLED, EventKind.SLA_BREACHED)
+
+
 def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
     return clock_events([clock], kind, lambda _clock: at)[0]
 
@@ -79,11 +86,14 @@ def clock_event(clock: SlaClock, kind: str, at: datetime) -> TicketEvent:
 def clock_events(
     clocks: list[SlaClock], kind: str, at: Callable[[SlaClock], datetime], *, warning_minutes: int | None = None
 ) -> list[TicketEvent]:
-    """The clocks' history events, one insert for them all; a warning also says how far ahead
-    it warns and when the target falls due (what the warning's mail tells)."""
+    """The clocks' history events, one insert for them all. A warning also says how far ahead
+    it warns and when the target falls due (what the warning's mail tells); an outcome
+    (fulfilled, breached) records the ticket's priority then and, when fulfilled, the target time
+    used (``elapsed_seconds``, business or calendar seconds as the target counts them): what the
+    SLA statistics read, whose cache an outcome makes stale."""
     rows = []
     for clock in clocks:
-        data: dict[str, object] = {
+        data: dict[str, Any] = {
             "metric": clock.metric,
             "target_minutes": clock.target_minutes,
             "business_hours": clock.business_hours,
@@ -93,7 +103,10 @@ def clock_events(
         if warning_minutes is not None and clock.breach_at is not None:
             data["warning_minutes"] = warning_minutes
             data["due"] = clock.breach_at.isoformat()
-        when = at(clock)
+        if kind in OUTCOMES:
+            data["priority"] = clock.ticket.priority
+            if kind == EventKind.SLA_FULFILLED:
+                data["elapsed_seconds"] = clock.used_seconds
         rows.append(
             TicketEvent(
                 ticket=clock.ticket,
@@ -102,9 +115,11 @@ def clock_events(
                 kind=kind,
                 data=data,
                 public=False,
-                created_at=when,
+                created_at=at(clock),
             )
         )
+    if rows and kind in OUTCOMES:
+        transaction.on_commit(lambda: caching._bump([OUTCOMES_KEY]), robust=True)
     return TicketEvent.objects.bulk_create(rows)
 
 

@@ -323,6 +323,8 @@ ROUTES: dict[str, Route] = {
     ),  # fmt: skip
     "agent:stats": Route(query=("period", "since", "until", "team", "granularity")),
     "agent:stats_export": Route(query=("table", "period", "since", "until", "team", "granularity")),
+    "agent:stats_sla": Route(query=("period", "since", "until", "team")),
+    "agent:stats_sla_export": Route(query=("period", "since", "until", "team")),
     "agent:counts": Route(),
     "agent:view_new": Route(query=("view", *TICKET_FILTERS, "sort"), form=VIEW_FORM),
     "agent:view_edit": Route(path={"pk": _pk("saved_view")}, form=VIEW_FORM),
@@ -499,6 +501,7 @@ ROUTES: dict[str, Route] = {
     "api:stats-agents": Route(query=("since", "until", "team", "period")),
     "api:stats-satisfaction": Route(query=("since", "until", "team")),
     "api:stats-trend": Route(query=("since", "until", "team", "granularity")),
+    "api:stats-sla": Route(query=("since", "until", "team")),
     "api:attachment-download": Route(path={"pk": _pk("attachment")}),
     "api:attachment-preview": Route(path={"pk": _pk("attachment")}),
     "api:auth-token": Route(get=False, json={"email": "ada@acme.test", "password": "x"}),

@@ -100,6 +100,11 @@ BUDGETS = [
     ("admin", "/agent/stats/?period=custom&since=2025-01-01&until=2025-12-31&granularity=day"),
     ("team_agent", "/agent/stats/export/?table=trend"),
     ("admin", "/agent/stats/export/?table=agents&period=90&team={team}"),
+    ("team_agent", "/agent/stats/sla/"),
+    ("admin", "/agent/stats/sla/?period=custom&since=2000-01-01&until=2099-12-31"),
+    ("agent", "/agent/stats/sla/?period=7&team={team}"),
+    ("team_agent", "/agent/stats/sla/export/"),
+    ("admin", "/agent/stats/sla/export/?period=90&team={team}"),
     ("team_agent", "/notifications/"),
     ("team_agent", "/accounts/profile/"),
     # the API: every list and detail
@@ -129,6 +134,8 @@ BUDGETS = [
     ("team_agent", "/api/v1/stats/satisfaction/"),
     ("admin", "/api/v1/stats/satisfaction/?since=2000-01-01&until=2099-12-31&team={team}"),
     ("team_agent", "/api/v1/tickets/?satisfaction=good"),
+    ("team_agent", "/api/v1/stats/sla/"),
+    ("admin", "/api/v1/stats/sla/?since=2000-01-01&until=2099-12-31&team={team}"),
 ]
 
 
@@ -236,6 +243,26 @@ def grow(desk, total: int) -> None:
                 updated_at=e.created_at,
             )
             for i, e in enumerate(solves)
+        ]
+    )
+    # SLA clock ends in the period (tickets.sla.stats), as the refresh and the sweeper record them.
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=t,
+                actor=None,
+                actor_name="System",
+                kind=EventKind.SLA_FULFILLED if i % 4 else EventKind.SLA_BREACHED,
+                data={
+                    "metric": "resolution_time",
+                    "target_minutes": 60,
+                    "priority": "normal",
+                    "elapsed_seconds": 60 * i,
+                },
+                public=False,
+                created_at=now - timedelta(minutes=i),
+            )
+            for i, t in enumerate(tickets)
         ]
     )
 

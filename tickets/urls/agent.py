@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from tickets.macro_settings.views import PERSONAL
 from tickets.macro_settings.views import urlpatterns_for as macro_pages
-from tickets.views import agent, custom_fields, macros, saved_views, stats, trend
+from tickets.views import agent, custom_fields, macros, saved_views, sla_stats, stats, trend
 
 app_name = "agent"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("macros/", include(macro_pages(PERSONAL))),
     path("stats/", stats.stats_page, name="stats"),
     path("stats/export/", trend.stats_export, name="stats_export"),
+    path("stats/sla/", sla_stats.sla_page, name="stats_sla"),
+    path("stats/sla/export/", sla_stats.sla_export, name="stats_sla_export"),
     path("counts/", agent.view_counts, name="counts"),
     path("views/new/", saved_views.view_new, name="view_new"),
     path("views/<int:pk>/", saved_views.view_edit, name="view_edit"),

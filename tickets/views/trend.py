@@ -72,7 +72,7 @@ def duration_text(seconds: int | None) -> str:
     return _("%(d)sd %(h)sh") % {"d": seconds // 86400, "h": seconds % 86400 // 3600}
 
 
-def _last_day(end: datetime) -> date:
+def last_day(end: datetime) -> date:
     """The last local day of a period or bucket that ends (exclusively) at ``end``."""
     return timezone.localtime(end - timedelta(microseconds=1)).date()
 
@@ -81,7 +81,7 @@ def bucket_label(bucket: dict[str, Any], granularity: str) -> str:
     first = timezone.localtime(bucket["start"]).date()
     if granularity == trends.DAY:
         return formats.date_format(first, "D j M")
-    last = _last_day(bucket["end"])
+    last = last_day(bucket["end"])
     return _("%(first)s – %(last)s") % {
         "first": formats.date_format(first, "j M"),
         "last": formats.date_format(last, "j M"),
@@ -292,7 +292,7 @@ def _hours_cell(seconds: int | None) -> str:
     return "" if seconds is None else f"{seconds / 3600:.2f}"
 
 
-def _csv_response(name: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
+def csv_response(name: str, header: list[str], rows: Iterable[list[Any]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -309,7 +309,7 @@ def export(viewer, table: str, since: date | datetime, until: date | datetime, g
     """One table of the statistics page as a CSV download, under the page's rules and period.
     Raises ``ValidationError`` (keyed like the page's form) for a period the table cannot take."""
     start, end = periods.period(since, until)
-    span = f"{timezone.localtime(start).date().isoformat()}_{_last_day(end).isoformat()}"
+    span = f"{timezone.localtime(start).date().isoformat()}_{last_day(end).isoformat()}"
     suffix = "" if team is None else f"-team-{team.pk}"
     if table == "trend":
         result = trends.trend(viewer=viewer, start=start, end=end, granularity=granularity or None, team=team)
@@ -336,7 +336,7 @@ def export(viewer, table: str, since: date | datetime, until: date | datetime, g
             ]
             for b in result["buckets"]
         ]
-        return _csv_response(f"statistics-over-time-{result['granularity']}-{span}{suffix}.csv", header, rows)
+        return csv_response(f"statistics-over-time-{result['granularity']}-{span}{suffix}.csv", header, rows)
     if table == "agents":
         people = stats.agent_stats(viewer=viewer, since=start, until=end, team=team)
         named = [(row["agent"]["name"], row) for row in people]
@@ -370,7 +370,7 @@ def export(viewer, table: str, since: date | datetime, until: date | datetime, g
         ]
         for name, row in named
     ]
-    return _csv_response(f"statistics-{table}-{span}{suffix}.csv", header, rows)
+    return csv_response(f"statistics-{table}-{span}{suffix}.csv", header, rows)
 
 
 @require_GET

@@ -399,6 +399,18 @@ ROWS: list[Row] = [
         "/api/v1/stats/satisfaction/?until=soon",
         by_persona(403, 403, 403, 400, 400, 400, 400),
     ),
+    Row("stats", "sla achievement", "GET", "/api/v1/stats/sla/?since=2020-01-01&until=2099-12-31", AGENTS),
+    # A team's SLA figures, like its trend: for its members and admins; others hear of no such team.
+    Row(
+        "stats", "sla of a team", "GET", "/api/v1/stats/sla/?team={team}", by_persona(403, 403, 403, 400, 200, 400, 200)
+    ),
+    Row(
+        "stats",
+        "sla, bad period",
+        "GET",
+        "/api/v1/stats/sla/?until=2020-13-01",
+        by_persona(403, 403, 403, 400, 400, 400, 400),
+    ),
     # --- views (issue 16): {view} is a view the admin shares with Billing
     Row("views", "list", "GET", "/api/v1/views/", AGENTS),
     Row(
