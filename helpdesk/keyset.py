@@ -55,21 +55,26 @@ class Page:
     previous_cursor: str | None
 
 
-def ordering_keys(fields: Mapping[str, str], wanted: str) -> list[Key]:
+def ordering_keys(fields: Mapping[str, str | tuple[str, ...]], wanted: str) -> list[Key]:
     """The keys of sort ``wanted`` (a public name from ``fields``, ``-`` reverses it).
 
-    ``fields`` maps public names to columns; a column written ``-column`` sorts descending by
-    default (e.g. relevance: best first). The primary key breaks ties in the same direction.
+    ``fields`` maps public names to a column, or to several (compared in turn, each in the
+    sort's direction); a column written ``-column`` sorts descending by default (e.g. relevance:
+    best first). The primary key breaks ties in the same direction.
     """
     name = wanted.removeprefix("-")
     if name not in fields:
         allowed = ", ".join(sorted(fields))
         raise BadOrdering(f"Cannot sort by {wanted!r}; use one of: {allowed} (with - to reverse).")
-    descending = wanted.startswith("-")
-    column = fields[name]
-    if column.startswith("-"):
-        column, descending = column[1:], not descending
-    return [(column, descending)] if column == "id" else [(column, descending), ("id", descending)]
+    reverse = wanted.startswith("-")
+    spec = fields[name]
+    keys: list[Key] = []
+    for column in (spec,) if isinstance(spec, str) else spec:
+        descending = reverse
+        if column.startswith("-"):
+            column, descending = column[1:], not descending
+        keys.append((column, descending))
+    return keys if keys[-1][0] == "id" else [*keys, ("id", reverse)]
 
 
 def order_by(keys: list[Key], qs: QuerySet | None = None) -> list[str | OrderBy]:

@@ -1,4 +1,4 @@
-"""`make bench`: a fixed set of closed-loop clients over the measured requests (issues 6 and 16).
+"""`make bench`: a fixed set of closed-loop clients over the measured requests (issues 6, 16, 17).
 
 Each simulated client signs in as three people (an agent who sees every ticket, a team-only
 agent and the customer with the most tickets) and, with no pause between requests, picks one of
@@ -157,6 +157,22 @@ class Client(HttpUser):
         self.client.get(
             "/api/v1/tickets/?cf_plan=gold", headers=self.agent_api, name="API list filtered by custom field"
         )
+
+    @task
+    def queue_next_breach(self):
+        self.agent.get("/agent/?view=open&sort=sla", name="agent queue, All open, Next breach first")
+
+    @task
+    def queue_most_urgent(self):
+        self.team_agent.get("/agent/?sort=priority", name="team agent queue, Most urgent first (SLA-aware)")
+
+    @task
+    def sla_breaching(self):
+        self.agent.get("/agent/?view=sla_breaching", name="SLA view: Breaching within 1 h")
+
+    @task
+    def sla_breached(self):
+        self.team_agent.get("/agent/?view=sla_breached", name="SLA view: Breached, team agent")
 
     @task
     def stats(self):

@@ -217,8 +217,10 @@ SORTS: dict[str, tuple[str | Promise, str]] = {
     "updated": (_("Least recently updated"), "updated_at"),
     "-created": (_("Newest"), "-created_at"),
     "created": (_("Oldest"), "created_at"),
-    "priority": (_("Most urgent first"), "priority"),
-    "-priority": (_("Least urgent first"), "-priority"),
+    # SLA-aware (``listing.SORTS["urgency"]``): overdue first, then the next breach, then by
+    # priority and age for tickets with nothing due.
+    "priority": (_("Most urgent first"), "urgency"),
+    "-priority": (_("Least urgent first"), "-urgency"),
     "status": (_("Status: open first"), "status"),
     "-status": (_("Status: closed first"), "-status"),
     # SLA: the soonest (or longest overdue) breach first; tickets with nothing due last.

@@ -136,7 +136,7 @@ class CursorPagination(BasePagination):
         return size
 
     def _ordering(self, request, view) -> list[keyset.Key]:
-        fields: dict[str, str] = getattr(view, "ordering_fields", None) or {"id": "id"}
+        fields: dict[str, str | tuple[str, ...]] = getattr(view, "ordering_fields", None) or {"id": "id"}
         wanted = request.query_params.get(self.ordering_query_param) or getattr(view, "default_ordering", "id")
         try:
             return keyset.ordering_keys(fields, wanted)

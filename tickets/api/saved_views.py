@@ -168,7 +168,7 @@ class ViewTickets(generics.GenericAPIView):
     serializer_class = s.TicketOut
 
     @property
-    def ordering_fields(self) -> dict[str, str]:
+    def ordering_fields(self) -> dict[str, str | tuple[str, ...]]:
         request = getattr(self, "request", None)
         user = getattr(request, "user", None)
         sorts = selectors.sorts_for(user if user is not None and user.is_authenticated else None)

@@ -111,7 +111,7 @@ class TicketList(generics.GenericAPIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @property
-    def ordering_fields(self) -> dict[str, str]:
+    def ordering_fields(self) -> dict[str, str | tuple[str, ...]]:
         # The one ticket list's sorts (tickets.selectors.listing), ``updated_at`` being the activity
         # the caller may know of (public activity only, for customers).
         request = getattr(self, "request", None)
@@ -120,7 +120,8 @@ class TicketList(generics.GenericAPIView):
 
     ordering_description = (
         "One of created_at, updated_at, priority (urgent first), status (lifecycle order), sla (next SLA breach "
-        "first, tickets with none last; agents only), relevance (best match first; only with `q`); `-` reverses. "
+        "first, tickets with none last; agents only), urgency (overdue SLA targets first, then the next breach, then "
+        "tickets with none by priority and age; agents only), relevance (best match first; only with `q`); `-` reverses. "
         "Default `-updated_at`, or `relevance` with `q`."
     )
 

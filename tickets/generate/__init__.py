@@ -14,6 +14,9 @@ the portal, the agent queue, the API and the statistics work on them exactly as 
   timestamps (``first_response_at``, ``solved_at``, ``closed_at``, ``updated_at`` = last
   activity) and the guardian rows of ``permissions.permission_rows_for_new_ticket`` (plus a
   reply row per collaborator);
+- ``sla``: the desk's business schedule and SLA policies (made once), and per story the
+  ``SlaClock`` rows ``tickets.sla.refresh`` would have left (and ``Ticket.sla_breach_at``), for
+  the tickets created since the policies were adopted;
 - ``loader``: batches into the database; ``runner``: the whole run (``generate``).
 
 Tickets are generated and written batch by batch (memory stays flat whatever N is). On

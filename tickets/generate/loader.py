@@ -176,6 +176,7 @@ class PostgresLoader:
             "auth_group": {row[2] for row in rows["group_perm"]},
             "tickets_tag": {row[2] for row in rows["tag"]},
             "auth_permission": {row[3] for row in rows["user_perm"]} | {row[3] for row in rows["group_perm"]},
+            "tickets_slapolicy": {row[2] for row in rows["sla_clock"] if row[2] is not None},
         }
         for table, ids in wanted.items():
             if not ids:

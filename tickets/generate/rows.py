@@ -17,6 +17,7 @@ from typing import Any
 
 from tickets import permissions
 from tickets.generate.people import Agent, People
+from tickets.generate.sla import CLOCK_COLUMNS, ClockMaker, Desk
 from tickets.generate.stories import (
     CLAIM,
     COLLABORATOR,
@@ -32,6 +33,7 @@ from tickets.generate.stories import (
     StoryTeller,
 )
 from tickets.models import Message, Ticket, TicketEvent, TicketGroupPermission, TicketUserPermission
+from tickets.sla.models import SlaClock
 
 # Column order of every table written; ids first. GeneratedFields (priority_rank, status_rank)
 # are computed by the database and never written.
@@ -57,6 +59,7 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "first_response_at",
             "solved_at",
             "closed_at",
+            "sla_breach_at",
         ),
     ),
     "message": (
@@ -68,6 +71,7 @@ TABLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "group_perm": (TicketGroupPermission, ("id", "content_object_id", "group_id", "permission_id")),
     "tag": (Ticket.tags.through, ("id", "ticket_id", "tag_id")),
     "collaborator": (Ticket.collaborators.through, ("id", "ticket_id", "user_id")),
+    "sla_clock": (SlaClock, CLOCK_COLUMNS),
 }
 JSON_COLUMNS = {"ticket": 6, "event": 5}  # written as JSON text (COPY); decoded for the ORM
 _STATUSES = ("open", "in_progress", "pending", "on_hold", "solved", "closed")
@@ -90,9 +94,10 @@ class Batch:
 class RowWriter:
     """Writes stories into a ``Batch`` (no randomness here: a story has it all)."""
 
-    def __init__(self, people: People, *, perm_ids: dict[str, int]):
+    def __init__(self, people: People, *, perm_ids: dict[str, int], clocks: ClockMaker | None = None):
         self.people = people
         self.perm = perm_ids
+        self.clocks = clocks
         self.team_event = {
             tid: json.dumps({"old": None, "new": {"id": tid, "name": name}}) for tid, _, name in people.teams
         }
@@ -148,6 +153,8 @@ class RowWriter:
         assignee_id = None
         first_response = solved_at = closed_at = None
         at = public_at = created
+        priorities = [(created, priority)]  # the priority from each moment on (SLA targets)
+        replies: list[tuple[datetime, bool]] = []  # public replies: (when, by support)
         for step in story.steps:
             at = step.at
             kind = step.kind
@@ -163,6 +170,7 @@ class RowWriter:
                 events.append((eid, tid, actor_id, actor_name, "message_added", f'{{"message_id": {mid}}}', True, at))
                 mid += 1
                 eid += 1
+                replies.append((at, actor is not REQUESTER))
                 if first_response is None and actor is not REQUESTER:
                     first_response = at
             elif kind == NOTE:
@@ -197,6 +205,7 @@ class RowWriter:
                 old, new = step.old, step.new
                 assert old is not None and new is not None  # a priority step has both
                 priority = new
+                priorities.append((at, new))
                 data = self.priority_json[old, priority]
                 events.append((eid, tid, actor_id, actor_name, "priority_changed", data, True, at))
                 eid += 1
@@ -209,6 +218,18 @@ class RowWriter:
                 public_at = at
         ids["message"] = mid
         ids["event"] = eid
+        breach_at = None
+        if self.clocks is not None:
+            clock_rows, breach_at = self.clocks.rows(
+                ids,
+                ticket_id=tid,
+                category=story.category,
+                created=created,
+                priorities=priorities,
+                replies=replies,
+                finished=solved_at or closed_at,
+            )
+            rows["sla_clock"].extend(clock_rows)
 
         rows["ticket"].append(
             (
@@ -230,6 +251,7 @@ class RowWriter:
                 first_response,
                 solved_at,
                 closed_at,
+                breach_at,
             )
         )
 
@@ -267,9 +289,11 @@ class TicketGenerator:
         anchor: datetime,
         perm_ids: dict[str, int],
         tag_ids: dict[str, int],
+        sla: Desk | None = None,
     ):
         self.teller = StoryTeller(people, total=total, seed=seed, anchor=anchor, tag_ids=tag_ids)
-        self.writer = RowWriter(people, perm_ids=perm_ids)
+        clocks = ClockMaker(sla, anchor) if sla is not None else None
+        self.writer = RowWriter(people, perm_ids=perm_ids, clocks=clocks)
 
     @property
     def busiest_requester(self) -> int | None:

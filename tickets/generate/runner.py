@@ -18,6 +18,7 @@ from tickets.generate.corpus import HOT_TAGS, OTHER_TAGS
 from tickets.generate.loader import loader_for
 from tickets.generate.people import DEFAULT_PASSWORD, People, ensure_people, scale_for
 from tickets.generate.rows import TicketGenerator
+from tickets.generate.sla import ensure_sla
 from tickets.models import Tag
 
 
@@ -30,6 +31,7 @@ class Summary:
     group_permissions: int = 0
     tags: int = 0
     collaborators: int = 0
+    sla_clocks: int = 0
     seconds: float = 0.0
     people: dict[str, int] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)  # a sign-in of each kind, for trying the data
@@ -40,13 +42,21 @@ class Summary:
 
     @property
     def rows(self) -> int:
-        return self.tickets + self.messages + self.events + self.permission_rows + self.tags + self.collaborators
+        return (
+            self.tickets
+            + self.messages
+            + self.events
+            + self.permission_rows
+            + self.tags
+            + self.collaborators
+            + self.sla_clocks
+        )
 
     def line(self) -> str:
         return (
             f"tickets={self.tickets} messages={self.messages} events={self.events} "
             f"permission_rows={self.permission_rows} (user={self.user_permissions} group={self.group_permissions}) "
-            f"tags={self.tags} collaborators={self.collaborators} elapsed={self.seconds:.1f}s"
+            f"tags={self.tags} collaborators={self.collaborators} sla_clocks={self.sla_clocks} elapsed={self.seconds:.1f}s"
         )
 
 
@@ -116,7 +126,10 @@ def generate(
     )
     perm_ids = ticket_permission_ids()
     tag_ids = ensure_tags()
-    generator = TicketGenerator(people, total=tickets, seed=seed, anchor=anchor, perm_ids=perm_ids, tag_ids=tag_ids)
+    sla = ensure_sla(anchor, log=log)
+    generator = TicketGenerator(
+        people, total=tickets, seed=seed, anchor=anchor, perm_ids=perm_ids, tag_ids=tag_ids, sla=sla
+    )
     loader = loader_for(workers=workers, references={"users": {agent.id for agent in people.agents}})
     next_ids = loader.next_ids()
 
@@ -137,6 +150,7 @@ def generate(
             summary.group_permissions += len(rows["group_perm"])
             summary.tags += len(rows["tag"])
             summary.collaborators += len(rows["collaborator"])
+            summary.sla_clocks += len(rows["sla_clock"])
             remaining -= size
             del batch, rows
             bar.update(size)

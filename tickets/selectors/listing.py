@@ -53,7 +53,7 @@ _TAG = re.compile(r"^[a-z0-9_-]{1,50}$")
 
 #: Public sort name -> column; ``-`` before a name reverses it, ``-`` before a column makes its
 #: natural order descending. Every sort ends with the id in the same direction (keyset.Key).
-SORTS: dict[str, str] = {
+SORTS: dict[str, str | tuple[str, ...]] = {
     "created_at": "created_at",
     "updated_at": "updated_at",
     # By urgency, not alphabet: ``priority`` lists urgent first, ``-priority`` low first.
@@ -63,6 +63,11 @@ SORTS: dict[str, str] = {
     # By SLA: the earliest breach (overdue first) first, tickets with nothing due last (a
     # nullable column: ``helpdesk.keyset`` orders it NULLS LAST, ``-sla`` NULLS FIRST).
     "sla": "sla_breach_at",
+    # Most urgent first, as a support lead triages (agents only, like ``sla``): overdue SLA
+    # targets first (longest overdue first), then the next breach soonest; then the tickets with
+    # nothing due, most urgent priority first, oldest first. ``-urgency`` is its exact reverse.
+    # Served by ``ticket_urgency_idx`` (sla_breach_at, priority_rank, id).
+    "urgency": ("sla_breach_at", "priority_rank"),
     # Only with a search: best match first (``-relevance`` reverses), as ranked by tickets.search.
     "relevance": "-" + search.RANK,
 }
@@ -70,16 +75,17 @@ DEFAULT_SORT = "-updated_at"
 SEARCH_SORT = "relevance"
 
 
-def sorts_for(user: User | None) -> dict[str, str]:
+def sorts_for(user: User | None) -> dict[str, str | tuple[str, ...]]:
     """``SORTS`` as ``user`` may sort: ``updated_at`` is the activity they may know of
     (``permissions.activity_column``: every change for agents, public changes for customers);
-    ``sla`` only for people who work tickets.
+    ``sla`` and ``urgency`` only for people who work tickets.
     Without a user, the agents' columns."""
     if user is None:
         return SORTS
     sorts = {**SORTS, "updated_at": permissions.activity_column(user)}
     if not permissions.works_tickets(user):
         sorts.pop("sla")  # SLA due times are internal: a customer may not even order by them
+        sorts.pop("urgency")
     return sorts
 
 

@@ -1,9 +1,11 @@
 """Management commands: add_user and seed_demo."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from accounts.models import Role, Team, TicketScope, User
 from tickets import permissions, selectors
@@ -78,13 +80,32 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
         for ticket in permissions.visible_tickets(customer):
             assert not any(m.internal for m in selectors.messages_for(customer, ticket))
     # SLA: office hours, one policy for every ticket, clocks from the history (issue 17).
-    from tickets.sla.models import ClockState, Schedule, SlaClock, SlaPolicy
+    from tickets.sla.models import ClockState, Metric, Schedule, SlaClock, SlaPolicy
+    from tickets.sla.refresh import sla_refresh
 
     assert Schedule.objects.get(is_default=True).intervals.count() == 5
     assert SlaPolicy.objects.get().targets.count() == 12
     assert Ticket.objects.filter(sla_breach_at__isnull=False, status=Status.OPEN).exists()  # the queue's column
     states = set(SlaClock.objects.values_list("state", flat=True))
     assert {ClockState.FULFILLED, ClockState.BREACHED} <= states
+    # A believable mix (not weeks overdue): a few unsolved tickets breached, some breaching within
+    # the hour (whatever the hour of seeding), most on track; solved ones mostly met their targets.
+    now = timezone.now()
+    unsolved = Ticket.objects.exclude(status__in=[Status.SOLVED, Status.CLOSED])
+    breached = unsolved.filter(sla_breach_at__lte=now).count()
+    soon = unsolved.filter(sla_breach_at__gt=now, sla_breach_at__lte=now + timedelta(hours=1)).count()
+    on_track = unsolved.filter(sla_breach_at__gt=now + timedelta(hours=1)).count()
+    assert 3 <= breached <= unsolved.count() // 4
+    assert soon >= 2
+    assert on_track > unsolved.count() // 2
+    history = SlaClock.objects.filter(ticket__status__in=[Status.SOLVED, Status.CLOSED], metric=Metric.FIRST_REPLY_TIME)
+    met = history.filter(state=ClockState.FULFILLED).count()
+    assert 0 < history.filter(state=ClockState.BREACHED).count() < met
+    # Every clock agrees with the refresh: a second refresh changes nothing.
+    before = list(SlaClock.objects.order_by("pk").values())
+    for ticket in unsolved:
+        sla_refresh(ticket, now)
+    assert list(SlaClock.objects.order_by("pk").values()) == before
     # Team-scoped agents see only their team's tickets.
     ben = User.objects.get(email="ben@example.com")
     assert set(permissions.visible_tickets(ben).values_list("team__name", flat=True)) == {"Billing"}

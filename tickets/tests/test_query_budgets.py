@@ -83,6 +83,13 @@ BUDGETS = [
     ("team_agent", "/agent/?view=all&status=open&priority=normal&assignee=none&tag=bulk&sort=created"),
     ("team_agent", "/agent/?view=all&q=ticket&team={team}&created_after=2000-01-01"),
     ("agent", "/agent/?view=mine&sort=updated"),
+    # SLA (issue 17): "Next breach first", the SLA-aware "Most urgent first", the two SLA views
+    ("team_agent", "/agent/?view=open&sort=sla"),
+    ("agent", "/agent/?view=open&sort=priority"),
+    ("team_agent", "/agent/?sort=-priority"),
+    ("agent", "/agent/?view=sla_breaching"),
+    ("team_agent", "/agent/?view=sla_breached"),
+    ("agent", "/api/v1/tickets/?ordering=urgency"),
     ("admin", "/agent/?view=unassigned&requester=ada@acme.test&organization=Acme+Corp"),
     # a saved view of 3 conditions, one on a custom field, showing a custom column (issue 16)
     ("agent", "/agent/?view={view}"),
@@ -193,6 +200,13 @@ def grow(desk, total: int) -> None:
                 updated_at=now - timedelta(minutes=start + i + 1),
                 first_response_at=now - timedelta(minutes=start + i + 1) if i % 2 else None,
                 custom_fields={"plan": "gold"} if i % 2 else {},  # rows for the saved view's custom column
+                # SLA due times for the Next breach column and the SLA views (each has rows with
+                # 3 tickets already): none, overdue, due within the hour, later; none when solved.
+                sla_breach_at=None
+                if i % 3 == 0
+                else [None, now - timedelta(minutes=i + 1), now + timedelta(minutes=30), now + timedelta(days=1)][
+                    i % 4
+                ],
             )
             for i in range(n)
         ]

@@ -10,6 +10,9 @@ When the desk has the drop-down custom field ``plan`` with the option ``gold`` (
 ``loadtest/prepare.py`` makes it and fills it in), also the saved-view and custom-field queries of
 issue 16: a view "status in open/pending, priority high, custom.plan gold" (page and capped count)
 for both agents, the API list filtered by ``cf_plan=gold``, and a view "custom.plan is set".
+
+And the SLA queries of issue 17: "Next breach first" and the SLA-aware "Most urgent first" (and
+its reverse) in the queue, and the views "Breaching within 1 h" and "Breached".
 """
 
 from __future__ import annotations
@@ -192,7 +195,44 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
             "The bell: unread notifications of an agent",
             lambda: Notification.objects.filter(recipient=agent, read_at__isnull=True).values("id")[:100],
         ),
+        **_sla_queries(people, first_page),
         **_custom_field_queries(people, first_page, api_list),
+    }
+
+
+def _sla_queries(people: dict[str, User], first_page) -> dict:
+    """Issue 17: the queue's SLA sorts and the two SLA views, as the queue page lists them (a
+    built-in SLA view in its own order, "Next breach first")."""
+    agent, team_agent = people["agent"], people["team_agent"]
+    return {
+        "queue_next_breach_all_open": (
+            "Agent queue, 'All open', sorted 'Next breach first' (sla_breach_at NULLS LAST, id)",
+            lambda: first_page(queue.filtered(agent, "open", {}), "sla"),
+        ),
+        "queue_most_urgent_all_open": (
+            "Agent queue, 'All open', 'Most urgent first' (SLA-aware: next breach, then priority, id)",
+            lambda: first_page(queue.filtered(agent, "open", {}), "priority"),
+        ),
+        "queue_most_urgent_team_agent": (
+            "Agent queue, default view of a team-only agent, 'Most urgent first'",
+            lambda: first_page(queue.filtered(team_agent, queue.DEFAULT_VIEW, {}), "priority"),
+        ),
+        "queue_least_urgent_all_open": (
+            "Agent queue, 'All open', 'Least urgent first' (the same index read backwards)",
+            lambda: first_page(queue.filtered(agent, "open", {}), "-priority"),
+        ),
+        "sla_breaching_agent": (
+            "SLA view 'Breaching within 1 h', first page, all-tickets agent",
+            lambda: first_page(queue.filtered(agent, "sla_breaching", {}), "sla"),
+        ),
+        "sla_breached_agent": (
+            "SLA view 'Breached', first page, all-tickets agent",
+            lambda: first_page(queue.filtered(agent, "sla_breached", {}), "sla"),
+        ),
+        "sla_breached_team_agent": (
+            "SLA view 'Breached', first page, team-only agent",
+            lambda: first_page(queue.filtered(team_agent, "sla_breached", {}), "sla"),
+        ),
     }
 
 

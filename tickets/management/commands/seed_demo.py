@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts import services as accounts
 from accounts.models import Role, TicketScope, User
 from tickets import notifications, permissions, services
+from tickets.management import demo_sla
 from tickets.models import Attachment, FieldType, Message, Status, Ticket, TicketEvent
 from tickets.services import ticket_fields
 
@@ -155,6 +156,7 @@ class Command(BaseCommand):
         extra = random.Random(seed + 1)
         self.ages = sorted((extra.uniform(0, HISTORY_DAYS) for _ in range(tickets)), reverse=True)
         self.extra = extra
+        self.recent = random.Random(seed + 2)
         # Demo history is not news: nobody is emailed or notified about it.
         with notifications.muted(), transaction.atomic():
             people = self._people()
@@ -164,7 +166,7 @@ class Command(BaseCommand):
                 self._ticket(rng, people, i, tickets)
             _satisfaction()  # the solves' surveys dated with them, and some answered
             self._rules(people)  # after the history: the demo tickets stay as they were
-            self._sla()  # and SLA clocks from that history, so the queue shows its Next breach column
+            demo_sla.apply(self.recent)  # and SLA clocks from that history (the Next breach column)
         self.stdout.write(self.style.SUCCESS(f"Demo desk ready: {Ticket.objects.count()} tickets."))
         self._print_logins()
 
@@ -303,6 +305,12 @@ class Command(BaseCommand):
         # between the steps of each conversation (so response and resolution times mean something).
         opened = timezone.now() - timedelta(days=self.ages[index], minutes=rng.randint(0, 600))
         self._spread(ticket.pk, opened, rng)
+        if fate not in (Status.SOLVED, Status.CLOSED):
+            # A desk's backlog is recent: unsolved tickets arrived hours to a few days ago, which
+            # gives their SLA clocks a believable mix instead of weeks overdue. Moved after the
+            # spread, with draws of their own, so every ticket's life stays as it was.
+            hours = demo_sla.RECENT_HOURS[Status.OPEN if fate == "new" else fate]
+            demo_sla.arrived(ticket.pk, timezone.now() - timedelta(hours=self.recent.uniform(*hours)))
 
     @staticmethod
     def _spread(ticket_id: int, opened, rng: random.Random) -> None:
@@ -359,30 +367,6 @@ class Command(BaseCommand):
                 "closed_at",
             ]
         )
-
-    @staticmethod
-    def _sla() -> None:
-        """Office hours (Mon–Fri 09:00–17:00 in the desk's time zone) and one policy for every
-        ticket with targets per priority; then every ticket's clocks from its history."""
-        from datetime import time
-
-        from tickets.sla import services as sla_services
-        from tickets.sla.models import Metric
-        from tickets.sla.refresh import sla_refresh
-
-        office = [(day, time(9), time(17)) for day in range(5)]
-        sla_services.schedule_save(name="Office hours", time_zone=settings.TIME_ZONE, is_default=True, intervals=office)
-        hours = {"urgent": (1, 8), "high": (4, 24), "normal": (8, 40), "low": (24, 80)}  # first reply, resolution
-        targets = []
-        for priority, (first, resolution) in hours.items():
-            targets += [
-                (priority, Metric.FIRST_REPLY_TIME, first * 60, True),
-                (priority, Metric.NEXT_REPLY_TIME, first * 2 * 60, True),
-                (priority, Metric.RESOLUTION_TIME, resolution * 60, True),
-            ]
-        sla_services.policy_save(name="Standard support", description="Every ticket.", targets=targets)
-        for ticket in Ticket.objects.order_by("pk"):
-            sla_refresh(ticket)
 
     @staticmethod
     def _rules(people: dict) -> None:
