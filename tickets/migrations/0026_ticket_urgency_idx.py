@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0007_user_session_generation"),
-        ("tickets", "0019_ticket_sla_breach_at"),
+        ("tickets", "0025_sla_outcome_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
