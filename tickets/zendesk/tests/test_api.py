@@ -390,7 +390,9 @@ def test_satisfaction_rating_in_zendesks_shape_for_those_who_may_see_it(client, 
     from tickets.satisfaction import services as satisfaction
     from tickets.satisfaction.models import SatisfactionRating
 
-    ticket = services.ticket_create(actor=customer, subject="Scanner is slow", description="It takes minutes for every page we scan.")
+    ticket = services.ticket_create(
+        actor=customer, subject="Scanner is slow", description="It takes minutes for every page we scan."
+    )
     show = TICKET.format(ticket.pk)
     assert call(client, customer, "get", show).json()["ticket"]["satisfaction_rating"]["score"] == "unoffered"
 
