@@ -153,6 +153,9 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     assert len(got["tickets"]) == len(expected["tickets"]) == 8
     for mine, theirs in zip(got["tickets"], expected["tickets"], strict=True):
         assert mine == theirs, mine["subject"]
+    # Where a ticket got to (not every step: the API has no audits) reads on the agent's page.
+    assert ["Invoice total wrong, case 7", "status_changed", "open", "closed"] in got["changes"]
+    assert ["Invoice total wrong, case 5", "status_changed", "open", "on_hold"] in got["changes"]
 
     # --- a re-run: nothing new; a changed subject comes across, and only that ticket is read ----
     changed = desk["tickets"][1]
@@ -169,6 +172,13 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     got = desk_b.dump()
     assert got["tickets"] == expected["tickets"]
     assert [t["subject"] for t in got["tickets"]].count("Invoice total wrong, VAT doubled") == 1
+    subject_change = ["Invoice total wrong, VAT doubled", "subject_changed", "Invoice total wrong, case 2"]
+    assert subject_change + ["Invoice total wrong, VAT doubled"] in got["changes"]
+
+    # --- a dry run reports and keeps nothing ------------------------------------------------------
+    dry = desk_c.manage("import_zendesk", *login, "--dry-run").stdout
+    assert "nothing was kept" in dry and table(dry)["ticket"] == [8, 0, 0, 0, 0], dry
+    assert not [path for path in desk_c.media.rglob("*") if path.is_file()]  # its files went too
 
     # --- an import stopped half-way is taken up where it stopped, with no duplicates ------------
     stopped = desk_c.manage("import_zendesk", *login, "--fail-after", "3", check=False)
@@ -178,4 +188,5 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     assert "Taking up the unfinished import" in resumed
     assert table(resumed)["ticket"] == [8, 0, 0, 0, 0], resumed  # the run's total: 3 before, 5 now
     assert desk_c.dump()["tickets"] == expected["tickets"]
+    assert len([path for path in desk_c.media.rglob("*") if path.is_file()]) == 3
     assert time.monotonic() - started < 120

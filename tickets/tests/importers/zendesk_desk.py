@@ -183,7 +183,12 @@ def dump(*, field_keys: tuple[str, ...] = ("order_number", "plan")) -> dict[str,
             }
         )
     tickets.sort(key=lambda t: (t["created_at"], t["subject"]))  # B's ids follow the export's order
+    changes = sorted(
+        [e.ticket.subject, e.kind, e.data.get("old"), e.data.get("new")]
+        for e in TicketEvent.objects.filter(kind__in=["status_changed", "subject_changed"]).select_related("ticket")
+    )
     return {
+        "changes": changes,
         "users": users,
         "teams": {t.name: t.description for t in Team.objects.all()},
         "organizations": {o.name: o.share_tickets for o in Organization.objects.all()},
