@@ -111,8 +111,9 @@ def empty_copy(tmp_path):
         database = f"{template}_{name}"[-63:]
         for alias in connections:  # CREATE DATABASE … TEMPLATE wants no one else connected
             connections[alias].close()
-            with contextlib.suppress(AttributeError):
-                connections[alias].close_pool()
+            close_pool = getattr(connections[alias], "close_pool", None)  # PostgreSQL's psycopg pool
+            if close_pool is not None:
+                close_pool()
         with psycopg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
             admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')

@@ -39,7 +39,7 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split("?")[0]
         count = self.hits[path] = self.hits.get(path, 0) + 1
         self.seen_auth[path] = self.headers.get("Authorization")
-        port = self.server.server_address[1]
+        port = self.server.server_address[1]  # type: ignore[index]
         if path == "/api/v2/limited.json":
             if count == 1:
                 return self._send(429, {"error": "TooManyRequests"}, {"Retry-After": "2"})

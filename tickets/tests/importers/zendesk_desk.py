@@ -27,7 +27,7 @@ from tickets.tests.factories import PNG_BYTES, upload
 #: reassignment) are not in the API: desk B has the ticket as it stands, not every step to it.
 CARRIED = ("created", "message_added", "note_added", "attachment_added")
 #: Zendesk's words for our statuses and channels (what desk B can know of desk A's).
-STATUS = {Status.IN_PROGRESS: Status.OPEN}
+STATUS: dict[str, str] = {Status.IN_PROGRESS: Status.OPEN}
 CHANNEL = {"agent": "web"}
 
 
