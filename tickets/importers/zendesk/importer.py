@@ -7,8 +7,9 @@ record in its own transaction (a ticket arrives whole, with its comments and fil
 all). The tickets' checkpoint is the export's cursor: a stopped run is taken up at the page it
 stopped in (tickets of that page it finished are passed over), and the next run after a finished
 one asks the export only for what changed since (``stream``, the cursor at the end of the last
-run), so a re-run picks up changed tickets and reads nothing else. Users, organizations and
-groups are read whole each time and updated where they changed (fingerprints).
+run), so a re-run picks up changed tickets and reads nothing else — unless tickets failed in the
+last run: then the export is read from the start again (what did not change is passed over).
+Users, organizations and groups are read whole each time and updated where they changed.
 
 What has no counterpart here is kept in the ticket's metadata (Zendesk's id, status word and
 channel) or reported (tags we cannot store, values of fields this desk does not have,
@@ -26,7 +27,15 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.models import Organization, Team, User
 from accounts.permissions import holds_staff_role
-from tickets.importers.framework import ImportSession, Matched, Outcome, Skip, describe_error, fingerprint
+from tickets.importers.framework import (
+    ImportSession,
+    Matched,
+    Outcome,
+    Report,
+    Skip,
+    describe_error,
+    fingerprint,
+)
 from tickets.importers.models import ImportRun
 from tickets.importers.people import People, usable_email
 from tickets.importers.zendesk import mapping
@@ -235,15 +244,15 @@ class ZendeskImporter:
     _end_cursor: str | None = None
 
     def _last_stream(self) -> str | None:
-        """The export cursor the last finished run of this account ended at (None: never ran)."""
+        """The export cursor the last finished run of this account ended at (None: from the start)."""
         previous = (
             ImportRun.objects.filter(source=SOURCE, instance=self.session.instance, finished_at__isnull=False)
             .filter(~Q(pk=self.session.run.pk) if self.session.run else Q())
             .order_by("-finished_at", "-id")
             .first()
         )
-        if previous is None:
-            return None
+        if previous is None or Report.from_dict(previous.report).get("ticket", Outcome.FAILED):
+            return None  # never ran, or some tickets failed: the export from the start, to retry them
         stream = previous.checkpoints.get("stream")
         return stream if isinstance(stream, str) else None
 
