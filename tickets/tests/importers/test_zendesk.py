@@ -191,3 +191,26 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     assert desk_c.dump()["tickets"] == expected["tickets"]
     assert len([path for path in desk_c.media.rglob("*") if path.is_file()]) == 3
     assert time.monotonic() - started < 120
+
+
+@pytest.mark.django_db
+def test_the_next_run_starts_where_the_last_finished_unless_tickets_failed():
+    from django.utils import timezone
+
+    from tickets.importers.framework import ImportSession
+    from tickets.importers.models import ImportRun
+    from tickets.importers.zendesk.client import ZendeskClient
+    from tickets.importers.zendesk.importer import SOURCE, ZendeskImporter
+
+    def next_start() -> str | None:
+        session = ImportSession(source=SOURCE, instance="acme.zendesk.com", progress=False)
+        return ZendeskImporter(ZendeskClient("https://acme.zendesk.com", email="e", token="t"), session)._last_stream()
+
+    assert next_start() is None  # never ran: from the start
+    done = {"finished_at": timezone.now(), "checkpoints": {"stream": "CURSOR-1"}}
+    ImportRun.objects.create(source=SOURCE, instance="acme.zendesk.com", **done)
+    ImportRun.objects.create(source=SOURCE, instance="other.zendesk.com", finished_at=timezone.now())
+    assert next_start() == "CURSOR-1"
+    failed = {"counts": {"ticket": {"created": 4, "failed": 1}}, "reasons": []}
+    ImportRun.objects.create(source=SOURCE, instance="acme.zendesk.com", report=failed, **done)
+    assert next_start() is None  # a ticket failed last time: from the start, to try it again
