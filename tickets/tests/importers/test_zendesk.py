@@ -214,3 +214,28 @@ def test_the_next_run_starts_where_the_last_finished_unless_tickets_failed():
     failed = {"counts": {"ticket": {"created": 4, "failed": 1}}, "reasons": []}
     ImportRun.objects.create(source=SOURCE, instance="acme.zendesk.com", report=failed, **done)
     assert next_start() is None  # a ticket failed last time: from the start, to try it again
+
+
+def test_bad_addresses_and_tokens_are_clear_errors(live_server):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from tickets.importers.models import ImportRun
+
+    quiet = {"stdout": StringIO(), "stderr": StringIO()}
+    with pytest.raises(CommandError, match="not an http"):
+        call_command("import_zendesk", "--url", "ftp://acme.example", "--email", "a@b.test", "--token", "x", **quiet)
+    with pytest.raises(CommandError, match="HTTP 401"):
+        call_command(
+            "import_zendesk",
+            "--url",
+            live_server.url,
+            "--email",
+            "a@b.test",
+            "--token",
+            "wrong",
+            "--no-progress",
+            **quiet,
+        )
+    assert ImportRun.objects.get().finished_at is None  # taken up by the next run, with the right token
