@@ -565,6 +565,7 @@ ROUTES: dict[str, Route] = {
     "api:zendesk-groups": Route(query=ZD_CURSOR),
     "api:zendesk-group": Route(path={"pk": _pk("team")}),
     "api:zendesk-group-memberships": Route(query=ZD_CURSOR),
+    "api:zendesk-ticket-fields": Route(query=ZD_CURSOR),
     "api:schema": Route(query=("format", "lang"), personas=("anonymous",)),
     "api:docs": Route(query=("script",), personas=("anonymous",)),
 }

@@ -4,7 +4,7 @@ converter); listed in the security matrix's sweep and the hostile-input table li
 
 from django.urls import path
 
-from tickets.zendesk import incremental, jobs, people, search, tickets, uploads
+from tickets.zendesk import fields, incremental, jobs, people, search, tickets, uploads
 
 urlpatterns = [
     path("tickets.json", tickets.TicketList.as_view(), name="zendesk-tickets"),
@@ -28,5 +28,6 @@ urlpatterns = [
     path("organizations/<id:pk>.json", people.OrganizationDetail.as_view(), name="zendesk-organization"),
     path("groups.json", people.GroupList.as_view(), name="zendesk-groups"),
     path("groups/<id:pk>.json", people.GroupDetail.as_view(), name="zendesk-group"),
+    path("ticket_fields.json", fields.TicketFieldList.as_view(), name="zendesk-ticket-fields"),
     path("group_memberships.json", people.GroupMemberships.as_view(), name="zendesk-group-memberships"),
 ]

@@ -4,7 +4,7 @@ Imports a django-helpdesk desk — queues as teams, users, tickets with their fo
 changes, attachments and CCs — by reading its database directly (read-only). Safe to run again:
 what was imported is updated where it changed at the source and never duplicated. An import that
 stopped (killed, connection lost) is taken up where it stopped by running the same command again.
-Nothing emails anyone: see README, "Coming from django-helpdesk".
+Nothing emails anyone: see README, "Coming from Zendesk / django-helpdesk".
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 
 from accounts import services as account_services
 from tickets import services
-from tickets.models import ApiJob, PendingUpload, Status, TicketField
+from tickets.models import ApiJob, FieldType, PendingUpload, Status, TicketField
 from tickets.tests.factories import PNG_BYTES
 from tickets.zendesk.tests.support import basic, bearer, call
 
@@ -407,3 +407,22 @@ def test_satisfaction_rating_in_zendesks_shape_for_those_who_may_see_it(client, 
         assert shape["created_at"].endswith("Z")
     listed = call(client, agent, "get", "/api/v2/tickets.json").json()["tickets"]
     assert [t["satisfaction_rating"]["score"] for t in listed if t["id"] == ticket.pk] == ["bad"]
+
+
+def test_ticket_fields_for_agents(client, customer, agent):
+    plan = TicketField.objects.create(
+        key="plan",
+        label="Plan",
+        field_type=FieldType.DROPDOWN,
+        options=[{"value": "gold", "label": "Gold"}],
+        visible_to_customers=True,
+    )
+    order = TicketField.objects.create(key="order_number", label="Order number", field_type=FieldType.NUMBER)
+    fields = call(client, agent, "get", "/api/v2/ticket_fields.json").json()["ticket_fields"]
+    assert [(f["id"], f["title"], f["type"]) for f in fields] == [
+        (plan.pk, "Plan", "tagger"),
+        (order.pk, "Order number", "decimal"),
+    ]
+    assert fields[0]["custom_field_options"][0]["value"] == "gold" and fields[0]["visible_in_portal"] is True
+    assert fields[1]["custom_field_options"] == [] and fields[1]["visible_in_portal"] is False
+    assert call(client, customer, "get", "/api/v2/ticket_fields.json").status_code == 403

@@ -28,6 +28,7 @@ PATHS = [
     "/api/v2/incremental/tickets/cursor.json?start_time=0",
     "/api/v2/users.json",
     "/api/v2/organizations.json",
+    "/api/v2/ticket_fields.json",
 ]
 
 
@@ -49,7 +50,12 @@ def _grow(count, customer, agent, first=None):
 def _counts(client, user, first, ids):
     counts = {}
     for path in PATHS:
-        staff_only = ("/api/v2/incremental", "/api/v2/users.json", "/api/v2/search.json?query=tags")
+        staff_only = (
+            "/api/v2/incremental",
+            "/api/v2/users.json",
+            "/api/v2/search.json?query=tags",
+            "/api/v2/ticket_fields.json",
+        )
         if path.startswith(staff_only) and user.role == "customer":
             continue
         url = path.format(first=first, ids=ids)
