@@ -27,6 +27,7 @@ from rest_framework.utils.encoders import JSONEncoder
 import helpdesk.api.urls  # noqa: F401  - registers the "id" path converter the API modules' routes use
 from tickets.api.serializers import MessageOut, TicketOut
 from tickets.models import EventKind, Message, Status, Ticket, TicketEvent
+from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.selectors.tickets import with_description
 from tickets.webhooks.models import EventType
 
@@ -101,13 +102,16 @@ def plan(change: TicketChange) -> list[Planned]:
 
 
 def _snapshot(ticket_id: int) -> Ticket:
-    """The ticket as the API shows it to an agent, with both message counts (two queries)."""
+    """The ticket as the API shows it to an agent, with both message counts and its latest
+    satisfaction survey (three queries)."""
     messages = Message.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket")
     every = Coalesce(Subquery(messages.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
     public = Coalesce(
         Subquery(messages.filter(internal=False).annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
     )
-    qs = Ticket.objects.select_related("requester", "assignee", "team", "organization").prefetch_related("tags")
+    qs = satisfaction_selectors.with_latest(
+        Ticket.objects.select_related("requester", "assignee", "team", "organization").prefetch_related("tags")
+    )
     qs = with_description(qs).annotate(
         every_count=every, public_count=public, activity_at=F("updated_at"), reads_internal=Value(True)
     )

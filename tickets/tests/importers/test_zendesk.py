@@ -116,7 +116,7 @@ def empty_copy(tmp_path):
                 close_pool()
         with psycopg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{database}"')
-            admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+            _create_from_template(admin, database, template)
         made.append(database)
         return DeskB(f"{base}/{database}", tmp_path / name)
 
@@ -126,6 +126,24 @@ def empty_copy(tmp_path):
         with psycopg.connect(f"{base}/postgres".replace("postgres://", "postgresql://", 1), autocommit=True) as admin:
             for database in made:
                 admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _create_from_template(admin: psycopg.Connection, database: str, template: str) -> None:
+    """CREATE DATABASE … TEMPLATE, which refuses while anyone is connected to the template. This
+    thread closed its connections; in a long run other threads of this process may still hold one
+    (the live-updates listener lingers for seconds after a browser test; a live server's request
+    thread ends a moment later): those are ended, and they reconnect when next needed."""
+    for _attempt in range(20):
+        try:
+            admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [template],
+            )
+            time.sleep(0.25)
+    admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{template}"')
 
 
 def test_desk_a_to_desk_b(live_server, empty_copy):

@@ -128,8 +128,8 @@ def _write_queries(customer, agent) -> tuple[int, int]:
 
 
 def test_what_a_ticket_write_costs(customer, agent, make_endpoint):
-    """0 endpoints: no query (one cache read); 2 endpoints: the ticket, its tags (and the reply's
-    message and files) read once, and one bulk insert."""
+    """0 endpoints: no query (one cache read); 2 endpoints: the ticket, its tags, its latest
+    satisfaction survey (and the reply's message and files) read once, and one bulk insert."""
     from tickets.webhooks import outbox
 
     outbox.subscribers()  # the process has read the (empty) list once
@@ -142,5 +142,5 @@ def test_what_a_ticket_write_costs(customer, agent, make_endpoint):
     outbox.subscribers()
     hooked_update, hooked_reply = _write_queries(customer, agent)
     assert WebhookDelivery.objects.filter(event_type="ticket.comment_added").count() == 2
-    assert hooked_update - bare_update == 3  # ticket + tags + insert
-    assert hooked_reply - bare_reply == 5  # ticket + tags + message + its files + insert
+    assert hooked_update - bare_update == 4  # ticket + tags + survey + insert
+    assert hooked_reply - bare_reply == 6  # ticket + tags + survey + message + its files + insert
