@@ -5,7 +5,8 @@ Per story: the ticket; the description as first message with its ``created`` eve
 before its event and each change as the ``TicketEvent`` the service writes (same kind, data shape,
 public flag, actor); the timestamps the services keep (``first_response_at``, ``solved_at``,
 ``closed_at``, ``updated_at`` = last activity, ``public_activity_at`` = last public activity); the guardian rows of
-``permissions.permission_rows_for_new_ticket`` plus a reply row per collaborator; the tags.
+``permissions.permission_rows_for_new_ticket`` plus a reply row per collaborator; the tags; under
+an SLA policy, its clocks and SLA history events (``tickets.generate.sla``), after the story's.
 Rows are tuples in the column order of ``TABLES``, with ids handed out ascending.
 """
 
@@ -89,6 +90,7 @@ class Batch:
 
     def __init__(self):
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+        self.sla_events = 0  # of the event rows, how many are SLA history
 
 
 class RowWriter:
@@ -220,7 +222,7 @@ class RowWriter:
         ids["event"] = eid
         breach_at = None
         if self.clocks is not None:
-            clock_rows, breach_at = self.clocks.rows(
+            clock_rows, sla_events, breach_at = self.clocks.rows(
                 ids,
                 ticket_id=tid,
                 category=story.category,
@@ -230,6 +232,8 @@ class RowWriter:
                 finished=solved_at or closed_at,
             )
             rows["sla_clock"].extend(clock_rows)
+            events.extend(sla_events)
+            batch.sla_events += len(sla_events)
 
         rows["ticket"].append(
             (

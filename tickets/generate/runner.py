@@ -32,6 +32,7 @@ class Summary:
     tags: int = 0
     collaborators: int = 0
     sla_clocks: int = 0
+    sla_events: int = 0  # of ``events``
     seconds: float = 0.0
     people: dict[str, int] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)  # a sign-in of each kind, for trying the data
@@ -56,7 +57,8 @@ class Summary:
         return (
             f"tickets={self.tickets} messages={self.messages} events={self.events} "
             f"permission_rows={self.permission_rows} (user={self.user_permissions} group={self.group_permissions}) "
-            f"tags={self.tags} collaborators={self.collaborators} sla_clocks={self.sla_clocks} elapsed={self.seconds:.1f}s"
+            f"tags={self.tags} collaborators={self.collaborators} sla_clocks={self.sla_clocks} "
+            f"sla_events={self.sla_events} elapsed={self.seconds:.1f}s"
         )
 
 
@@ -151,6 +153,7 @@ def generate(
             summary.tags += len(rows["tag"])
             summary.collaborators += len(rows["collaborator"])
             summary.sla_clocks += len(rows["sla_clock"])
+            summary.sla_events += batch.sla_events
             remaining -= size
             del batch, rows
             bar.update(size)
