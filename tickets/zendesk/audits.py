@@ -32,7 +32,7 @@ from tickets.zendesk.base import ZendeskView, cursor_answer, cursor_page
 from tickets.zendesk.mapping import STATUS_OUT, Shapes, timestamp
 
 #: The history entries an audit list shows, and the field each ``Change`` names.
-CHANGES = {
+CHANGES: dict[str, str] = {
     EventKind.STATUS_CHANGED: "status",
     EventKind.PRIORITY_CHANGED: "priority",
     EventKind.ASSIGNED: "assignee_id",
@@ -121,7 +121,8 @@ class AuditList(ZendeskView):
                         "body": None,
                     }
                 )
-            message = messages.get(data.get("message_id")) if entry.kind in (EventKind.CREATED, *COMMENTS) else None
+            message_id = data.get("message_id") if entry.kind in (EventKind.CREATED, *COMMENTS) else None
+            message = messages.get(message_id) if isinstance(message_id, int) else None
             if message is not None:
                 events.insert(0, shapes.comment(message))
             if not events:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from accounts.permissions import holds_staff_role
 from tickets.importers import writer
 from tickets.importers.framework import Outcome
@@ -157,9 +157,9 @@ class History:
         """The ticket's latest survey as the source has it (see the module docstring), then the
         requester's "rated" entries of the audits just read."""
         given = row.get("satisfaction_rating")
-        score = given.get("score") if isinstance(given, dict) else None
-        if score not in Score.values:
+        if not isinstance(given, dict) or given.get("score") not in Score.values:
             return  # "unoffered", or an account without ratings
+        score = str(given["score"])
         entries = list(
             TicketEvent.objects.filter(
                 ticket=ticket, kind__in=[EventKind.STATUS_CHANGED, EventKind.ASSIGNED, EventKind.TEAM_CHANGED]
@@ -184,8 +184,9 @@ class History:
         changed_at = mapping.moment(given.get("updated_at")) or offered_at
         values = {
             "requester_id": ticket.requester_id,
-            "assignee_id": assignee_id if User.objects.filter(pk=assignee_id).exists() else None,
-            "team_id": team_id,
+            # Whoever it was, if their account is still here.
+            "assignee_id": assignee_id if assignee_id and User.objects.filter(pk=assignee_id).exists() else None,
+            "team_id": team_id if team_id and Team.objects.filter(pk=team_id).exists() else None,
             "score": score,
             "comment": comment,
             "created_at": offered_at,

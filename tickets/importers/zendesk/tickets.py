@@ -320,7 +320,7 @@ def _created_values(audits: list[dict[str, Any]] | None) -> dict[str, Any]:
     for audit in audits or []:
         events = [e for e in audit.get("events") or [] if isinstance(e, dict) and e.get("type") == "Create"]
         if events:
-            return {e.get("field_name"): e.get("value") for e in events}
+            return {str(e.get("field_name")): e.get("value") for e in events}
     return {}
 
 
