@@ -547,6 +547,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api:zendesk-ticket": Route(path=PK_TICKET, json=ZD_UPDATE, json_methods=("put", "delete")),
     "api:zendesk-ticket-comments": Route(path=PK_TICKET, query=(*ZD_CURSOR, "sort_order")),
+    "api:zendesk-ticket-audits": Route(path=PK_TICKET, query=(*ZD_CURSOR, "sort_order")),
     "api:zendesk-job-status": Route(path={"job_id": lambda world: "0" * 32}),
     "api:zendesk-search": Route(query=("query", "page", "per_page", "sort_by", "sort_order")),
     "api:zendesk-incremental-tickets": Route(query=("start_time", "cursor", "per_page")),

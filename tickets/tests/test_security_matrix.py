@@ -160,6 +160,8 @@ def _pages(world) -> list[str]:
         f"/api/v2/tickets/show_many.json?ids={t1},{t2}",
         f"/api/v2/tickets/{t1}/comments.json",
         f"/api/v2/tickets/{t2}/comments.json",
+        f"/api/v2/tickets/{t1}/audits.json",
+        f"/api/v2/tickets/{t2}/audits.json",
         "/api/v2/search.json?query=CANARY",
         "/api/v2/search.json?query=type:ticket",
         "/api/v2/incremental/tickets/cursor.json?start_time=0",

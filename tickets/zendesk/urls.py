@@ -4,7 +4,7 @@ converter); listed in the security matrix's sweep and the hostile-input table li
 
 from django.urls import path
 
-from tickets.zendesk import fields, incremental, jobs, people, search, tickets, uploads
+from tickets.zendesk import audits, fields, incremental, jobs, people, search, tickets, uploads
 
 urlpatterns = [
     path("tickets.json", tickets.TicketList.as_view(), name="zendesk-tickets"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/update_many.json", jobs.UpdateMany.as_view(), name="zendesk-tickets-update-many"),
     path("tickets/<id:pk>.json", tickets.TicketDetail.as_view(), name="zendesk-ticket"),
     path("tickets/<id:pk>/comments.json", tickets.CommentList.as_view(), name="zendesk-ticket-comments"),
+    path("tickets/<id:pk>/audits.json", audits.AuditList.as_view(), name="zendesk-ticket-audits"),
     path("job_statuses/<str:job_id>.json", jobs.JobStatusDetail.as_view(), name="zendesk-job-status"),
     path("search.json", search.Search.as_view(), name="zendesk-search"),
     path("incremental/tickets/cursor.json", incremental.TicketExport.as_view(), name="zendesk-incremental-tickets"),

@@ -179,6 +179,10 @@ class ZendeskClient:
     def comments(self, ticket_id: int) -> list[dict[str, Any]]:
         return list(self.items(f"tickets/{ticket_id}/comments.json", "comments"))
 
+    def audits(self, ticket_id: int) -> list[dict[str, Any]] | None:
+        """The ticket's audits, oldest first (None: the account does not serve them)."""
+        return self.optional_items(f"tickets/{ticket_id}/audits.json", "audits")
+
 
 def _next_page(data: dict[str, Any]) -> str | None:
     meta = data.get("meta") or {}

@@ -1,6 +1,7 @@
 """Importing a Zendesk account through its API: organizations, groups (→ teams) and their
 memberships, users, then every ticket through the incremental export with its comments
-(replies and internal notes), attachments, tags, custom field values and CCs.
+(replies and internal notes), attachments, tags, custom field values, CCs, the history of its
+audits and its satisfaction rating (``history``).
 
 Runs through an ``ImportSession``: each organization, group, membership, user and ticket is one
 record in its own transaction (a ticket arrives whole, with its comments and files, or not at
@@ -12,8 +13,8 @@ last run: then the export is read from the start again (what did not change is p
 Users, organizations and groups are read whole each time and updated where they changed.
 
 What has no counterpart here is kept in the ticket's metadata (Zendesk's id, status word and
-channel) or reported (tags we cannot store, values of fields this desk does not have,
-satisfaction ratings — this desk keeps none yet).
+channel) or reported (tags we cannot store, values of fields this desk does not have, a
+rating whose solve is not in the ticket's history).
 """
 
 from __future__ import annotations

@@ -1,11 +1,14 @@
 """One Zendesk ticket: its fields mapped onto ours, written (or brought up to date) with its
 history, then its comments, files and CCs (``parts``).
 
-History: Zendesk's API gives the ticket as it is now and its comments, not every change it went
-through. A new ticket gets what ``ticket_create`` would have written (created, with its team and
-assignee) plus one status change to where it stands now, if that is not open; each comment its
-reply or note entry, each file and CC theirs. A ticket that changed at the source since the last
-import gets one history entry per field that changed (by "System", at the source's update time).
+History: a new ticket gets its "created" entry (by its submitter, at its creation), each comment
+its reply or note entry, each file and CC theirs, and every change of its audits (``history``:
+status, priority, assignee, team, tags, subject, custom fields, with their time and author), and
+its satisfaction rating. A ticket that changed at the source since the last import gets the
+entries of the audits that came since. An account that does not serve audits gives the ticket as
+it is now and its comments only: then a new ticket gets what ``ticket_create`` would have written
+(with its team and assignee) plus one status change to where it stands now, and a changed one
+one entry per field that changed (by "System", at the source's update time).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from accounts.permissions import holds_staff_role
 from tickets.importers import writer
 from tickets.importers.framework import Outcome, Skip, describe_error, fingerprint
 from tickets.importers.zendesk import mapping
+from tickets.importers.zendesk.history import History
 from tickets.importers.zendesk.parts import Parts
-from tickets.models import EventKind, Status, Ticket
+from tickets.models import EventKind, Message, Status, Ticket
 from tickets.services.changes import person, team_ref
 from tickets.services.custom_fields import clean_value
 from tickets.services.validation import tag_objects
@@ -37,6 +41,7 @@ class TicketImporter:
         self.importer = importer
         self.session = importer.session
         self.parts = Parts(importer)
+        self.history = History(importer)
 
     def handle(self, row: dict[str, Any]) -> None:
         status = mapping.status(row.get("status"))
@@ -45,16 +50,24 @@ class TicketImporter:
                 _("status %(status)s at the source (deleted tickets are not imported)") % {"status": row.get("status")}
             )
         comments = self.importer.client.comments(row["id"])
-        digest = fingerprint([row, [[c.get("id"), c.get("public"), c.get("body")] for c in comments]])
+        audits = self.importer.client.audits(row["id"])
+        digest = fingerprint(
+            [
+                row,
+                [[c.get("id"), c.get("public"), c.get("body")] for c in comments],
+                None if audits is None else [a.get("id") for a in audits],
+            ]
+        )
         self.session.upsert(
             "ticket",
             row["id"],
             model=Ticket,
             digest=digest,
-            create=functools.partial(self._create, row, comments),
-            update=functools.partial(self._update, row, comments),
+            create=functools.partial(self._create, row, comments, audits),
+            update=functools.partial(self._update, row, comments, audits),
         )
-        self._satisfaction(row)
+        if audits is None:
+            self._satisfaction(row)
 
     # --- fields ----------------------------------------------------------------------------------
 
@@ -155,7 +168,9 @@ class TicketImporter:
 
     # --- create and update -------------------------------------------------------------------------
 
-    def _create(self, row: dict[str, Any], comments: list[dict[str, Any]]) -> Ticket:
+    def _create(
+        self, row: dict[str, Any], comments: list[dict[str, Any]], audits: list[dict[str, Any]] | None
+    ) -> Ticket:
         requester = self._requester(row)
         submitter = self.importer.user(row.get("submitter_id")) or requester
         fields = self._fields(row, comments)
@@ -169,14 +184,15 @@ class TicketImporter:
             **fields,
         )
         at = ticket.created_at
+        created_status = _created_status(audits)
         created = writer.event_write(
             ticket,
             kind=EventKind.CREATED,
             actor=submitter,
             data={
-                "subject": ticket.subject,
-                "status": Status.OPEN,
-                "priority": ticket.priority,
+                "subject": _created_subject(audits, row) or ticket.subject,
+                "status": created_status,
+                "priority": _created_priority(audits) or ticket.priority,
                 "channel": ticket.channel,
                 "requester": person(requester),
                 "message_id": None,
@@ -184,6 +200,22 @@ class TicketImporter:
             public=True,
             at=at,
         )
+        if audits is not None:
+            first = self.parts.write(ticket, row, comments)
+            rated = self.history.write(ticket, audits)
+            self.history.rating(ticket, row, rated)
+        else:
+            first = self._create_without_audits(ticket, row, comments, submitter)
+        if first is not None:
+            created.data["message_id"] = first.pk
+            created.save(update_fields=["data"])
+        writer.reindex(ticket)
+        return ticket
+
+    def _create_without_audits(
+        self, ticket: Ticket, row: dict[str, Any], comments: list[dict[str, Any]], submitter: User
+    ) -> Message | None:
+        at = ticket.created_at
         if ticket.team is not None:
             writer.event_write(
                 ticket,
@@ -203,15 +235,13 @@ class TicketImporter:
                 at=at,
             )
         first = self.parts.write(ticket, row, comments)
-        if first is not None:
-            created.data["message_id"] = first.pk
-            created.save(update_fields=["data"])
         if ticket.status != Status.OPEN:
             self._event(ticket, EventKind.STATUS_CHANGED, Status.OPEN, ticket.status, at=ticket.updated_at)
-        writer.reindex(ticket)
-        return ticket
+        return first
 
-    def _update(self, row: dict[str, Any], comments: list[dict[str, Any]], ticket: Ticket) -> None:
+    def _update(
+        self, row: dict[str, Any], comments: list[dict[str, Any]], audits: list[dict[str, Any]] | None, ticket: Ticket
+    ) -> None:
         """The source changed since the last import: it wins for the fields it has; metadata keys
         and activity times added here since are kept. Each change is a history entry."""
         fields = self._fields(row, comments)
@@ -229,6 +259,17 @@ class TicketImporter:
         }
         at = fields["updated_at"]
         writer.ticket_rewrite(ticket, **fields)
+        values = self._custom_fields(row, count=False)
+        if values != ticket.custom_fields:
+            ticket.custom_fields = values
+            ticket.save(update_fields=["custom_fields"])
+        if audits is not None:  # the audits since the last import say what changed, when and by whom
+            self._update_tags(ticket, self._tags(row), at=at, record=False)
+            self.parts.write(ticket, row, comments)
+            rated = self.history.write(ticket, audits)
+            self.history.rating(ticket, row, rated)
+            writer.reindex(ticket)
+            return
         for name, kind in (
             ("subject", EventKind.SUBJECT_CHANGED),
             ("status", EventKind.STATUS_CHANGED),
@@ -243,18 +284,16 @@ class TicketImporter:
                 ticket, EventKind.TEAM_CHANGED, team_ref(old["team"]), team_ref(fields["team"]), at=at, public=False
             )
         self._update_tags(ticket, self._tags(row), at=at)
-        values = self._custom_fields(row, count=False)
-        if values != ticket.custom_fields:
-            ticket.custom_fields = values
-            ticket.save(update_fields=["custom_fields"])
         self.parts.write(ticket, row, comments)
         writer.reindex(ticket)
 
-    def _update_tags(self, ticket: Ticket, wanted: list[str], *, at: datetime) -> None:
+    def _update_tags(self, ticket: Ticket, wanted: list[str], *, at: datetime, record: bool = True) -> None:
         current = sorted(tag.name for tag in ticket.tags.all())
         if sorted(wanted) == current:
             return
         ticket.tags.set(tag_objects(wanted))
+        if not record:
+            return
         data = {
             "added": sorted(set(wanted) - set(current)),
             "removed": sorted(set(current) - set(wanted)),
@@ -271,6 +310,29 @@ class TicketImporter:
             self.session.report.add(
                 "satisfaction",
                 Outcome.SKIPPED,
-                reason=_("this desk does not keep satisfaction ratings yet"),
+                reason=_("the account does not serve the ticket's audits, so its solve is not known"),
                 key=row["id"],
             )
+
+
+def _created_values(audits: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The field values of the audit that created the ticket (its ``Create`` events)."""
+    for audit in audits or []:
+        events = [e for e in audit.get("events") or [] if isinstance(e, dict) and e.get("type") == "Create"]
+        if events:
+            return {str(e.get("field_name")): e.get("value") for e in events}
+    return {}
+
+
+def _created_subject(audits: list[dict[str, Any]] | None, row: dict[str, Any]) -> str | None:
+    value = _created_values(audits).get("subject")
+    return writer.subject_from(value, f"#{row['id']}") if isinstance(value, str) and value else None
+
+
+def _created_status(audits: list[dict[str, Any]] | None) -> str:
+    return mapping.status(_created_values(audits).get("status")) or Status.OPEN
+
+
+def _created_priority(audits: list[dict[str, Any]] | None) -> str | None:
+    value = _created_values(audits).get("priority")
+    return mapping.priority(value) if "priority" in _created_values(audits) else None

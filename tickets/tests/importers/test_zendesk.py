@@ -4,7 +4,9 @@ filled) that the command imports into, run as a subprocess with DATABASE_URL poi
 Both desks are compared through ``zendesk_desk.dump`` (desk B's read by a subprocess too).
 
 Proven: every person, team, organization, ticket, reply, internal note, file (bytes by sha256),
-tag, custom field value, CC and the history the API carries arrive; a re-run imports nothing new
+tag, custom field value, CC, every step of the history (the audits: status, priority, assignee,
+team, tag, subject and field changes with their time and author) and the satisfaction ratings
+arrive; a re-run imports nothing new
 and brings a changed subject across (and reads only the changed ticket); an import stopped
 half-way (``--fail-after``) is taken up with no duplicates; nobody is emailed.
 """
@@ -171,10 +173,27 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     assert got["teams"] == expected["teams"] and got["organizations"] == expected["organizations"]
     assert len(got["tickets"]) == len(expected["tickets"]) == 8
     for mine, theirs in zip(got["tickets"], expected["tickets"], strict=True):
-        assert mine == theirs, mine["subject"]
-    # Where a ticket got to (not every step: the API has no audits) reads on the agent's page.
-    assert ["Invoice total wrong, case 7", "status_changed", "open", "closed"] in got["changes"]
-    assert ["Invoice total wrong, case 5", "status_changed", "open", "on_hold"] in got["changes"]
+        extra = [entry for entry in mine["history"] if entry not in theirs["history"]]
+        missing = [entry for entry in theirs["history"] if entry not in mine["history"]]
+        assert mine == theirs, (mine["subject"], extra, missing)
+    # Every step, from the audits: who changed what, when (the tickets' "history" above), e.g.
+    # ticket 2 moved by Alice to Bob in Technical, pending and back, then back to Billing.
+    steps = {(entry[1], entry[2], json.dumps(entry[4:])) for entry in got["tickets"][1]["history"]}
+    assert {
+        ("priority_changed", "bob@desk-a.test", '["high", "urgent"]'),
+        ("team_changed", "alice@desk-a.test", '["Billing", "Technical"]'),
+        ("assigned", "alice@desk-a.test", '["Alice Agent", "Bob Agent"]'),
+        ("status_changed", "bob@desk-a.test", '["pending", "open"]'),
+        ("tags_changed", "root@desk-a.test", '[[], ["vip"], ["invoice", "vat"]]'),
+        ("custom_field_changed", "root@desk-a.test", '["plan", "gold", "silver"]'),
+        ("team_changed", "bob@desk-a.test", '["Technical", "Billing"]'),
+    } <= steps, steps
+    assert ["Invoice total wrong, case 7", "status_changed", "open", "solved"] in got["changes"]
+    assert ["Invoice total wrong, case 7", "status_changed", "solved", "closed"] in got["changes"]
+    ratings = {t["subject"]: t["ratings"] for t in got["tickets"] if t["ratings"]}
+    assert ratings == {t["subject"]: t["ratings"] for t in expected["tickets"] if t["ratings"]}
+    assert [r[0][:2] for r in ratings.values()] == [["good", "Quick and kind."], ["bad", "Took three days."]]
+    assert report["satisfaction"] == [2, 0, 0, 0, 0], first
 
     # --- a re-run: nothing new; a changed subject comes across, and only that ticket is read ----
     changed = desk["tickets"][1]
@@ -186,9 +205,10 @@ def test_desk_a_to_desk_b(live_server, empty_copy):
     # Only the changed ticket was read again (its reply, note and file are unchanged); the
     # others were not even asked for: people, groups, memberships, the export page, its comments.
     assert report["message"] == [0, 0, 3, 0, 0] and report["attachment"] == [0, 0, 1, 0, 0], again
-    assert "7 requests to the Zendesk API." in again
+    assert "8 requests to the Zendesk API." in again  # with the changed ticket's audits
     expected = zendesk_desk.dump()
     got = desk_b.dump()
+    # Equal again, history included: the changed ticket's earlier audits were not written twice.
     assert got["tickets"] == expected["tickets"]
     assert [t["subject"] for t in got["tickets"]].count("Invoice total wrong, VAT doubled") == 1
     subject_change = ["Invoice total wrong, VAT doubled", "subject_changed", "Invoice total wrong, case 2"]

@@ -20,12 +20,27 @@ from accounts import services as account_services
 from accounts.models import Organization, Role, Team, User
 from tickets import services
 from tickets.models import Attachment, FieldType, Status, Ticket, TicketEvent, TicketField
+from tickets.satisfaction import services as satisfaction_services
+from tickets.satisfaction.models import SatisfactionRating
 from tickets.tests.factories import PNG_BYTES, upload
 
-#: History entries the Zendesk API carries (from comments, files and the ticket itself): these
-#: must be the same on both desks, with the same people. Other changes (a status moved, a
-#: reassignment) are not in the API: desk B has the ticket as it stands, not every step to it.
-CARRIED = ("created", "message_added", "note_added", "attachment_added")
+#: History entries the Zendesk API carries (comments, files and the ticket's audits): these must be
+#: the same on both desks — kind, time to the second, author, old and new values. CCs are not in
+#: the audits (desk B adds them at the ticket's creation, by the system): compared by count.
+CARRIED = (
+    "created",
+    "message_added",
+    "note_added",
+    "attachment_added",
+    "status_changed",
+    "priority_changed",
+    "assigned",
+    "team_changed",
+    "tags_changed",
+    "subject_changed",
+    "custom_field_changed",
+    "satisfaction_rated",
+)
 #: Zendesk's words for our statuses and channels (what desk B can know of desk A's).
 STATUS: dict[str, str] = {Status.IN_PROGRESS: Status.OPEN}
 CHANNEL = {"agent": "web"}
@@ -97,6 +112,13 @@ def fill() -> dict[str, Any]:
         attachments=[upload("ledger.png", PNG_BYTES, "image/png")],
     )
     services.collaborator_add(actor=alice, ticket=opened, email=max_.email)
+    # Its history: several changes by different people (audits carry each with time and author).
+    services.ticket_update(actor=bob, ticket=opened, priority="urgent", tags=["invoice", "vip", "vat"])
+    services.ticket_update(actor=alice, ticket=opened, team=tech, assignee=bob)
+    services.ticket_change_status(actor=bob, ticket=opened, status=Status.PENDING)
+    services.ticket_update(actor=admin, ticket=opened, tags=["invoice", "vat"], custom_fields={"plan": "silver"})
+    services.ticket_change_status(actor=bob, ticket=opened, status=Status.OPEN)
+    services.ticket_update(actor=bob, ticket=opened, team=billing, assignee=alice, priority="high")
     progress = ticket(3, eve, priority="low")
     services.ticket_claim(actor=bob, ticket=progress)
     pending = ticket(4, alice, requester=ada, team=billing)
@@ -114,9 +136,15 @@ def fill() -> dict[str, Any]:
     )
     services.message_add(actor=ada, ticket=solved, body="Thanks, that is right now.")
     services.ticket_change_status(actor=alice, ticket=solved, status=Status.SOLVED)
+    satisfaction_services.rating_give(
+        actor=ada, rating=SatisfactionRating.objects.get(ticket=solved), score="good", comment="Quick and kind."
+    )
     closed = ticket(7, eve)
     services.message_add(actor=bob, ticket=closed, body="Resent the invoice.", status=Status.SOLVED)
     services.ticket_change_status(actor=admin, ticket=closed, status=Status.CLOSED)
+    satisfaction_services.rating_give(
+        actor=eve, rating=SatisfactionRating.objects.get(ticket=closed), score="bad", comment="Took three days."
+    )
     ticket(8, admin, requester={"email": "new@example.test", "name": "New Person"}, tags=["phone"], channel="agent")
     return {"admin": admin, "agent": alice, "tickets": made, "new": new}
 
@@ -157,10 +185,28 @@ def dump(*, field_keys: tuple[str, ...] = ("order_number", "plan")) -> dict[str,
                 [a.filename, a.content_type, a.size, a.sha256, _sha256(a), a.internal] for a in m.attachments.all()
             )
             messages.append([_email(m.author), m.body, m.internal, _second(m.created_at), files])
-        history = sorted(
-            [e.kind, _email(e.actor), e.public]
+        history = [
+            [_second(e.created_at), e.kind, _email(e.actor), e.public, *values]
             for e in TicketEvent.objects.filter(ticket=t, kind__in=CARRIED).select_related("actor")
-        )
+            if (values := _values(e, field_keys)) is not None
+        ]
+        # In time order (Zendesk's times are whole seconds: entries of one second by their content).
+        history.sort(key=lambda entry: (entry[0], json.dumps(entry[1:])))
+        ratings = [
+            [
+                r.score,
+                r.comment,
+                _email(r.requester),
+                _email(r.assignee),
+                r.team.name if r.team else None,
+                _second(r.solve_event.created_at),
+                _second(r.created_at),
+                _second(r.rated_at),
+            ]
+            for r in SatisfactionRating.objects.filter(ticket=t)
+            .select_related("requester", "assignee", "team", "solve_event")
+            .order_by("-solve_event__created_at", "-solve_event_id")[:1]  # Zendesk's ticket has its latest
+        ]
         tickets.append(
             {
                 "subject": t.subject,
@@ -180,6 +226,7 @@ def dump(*, field_keys: tuple[str, ...] = ("order_number", "plan")) -> dict[str,
                 "first_response_at": _second(t.first_response_at),
                 "messages": messages,
                 "history": history,
+                "ratings": ratings,
             }
         )
     tickets.sort(key=lambda t: (t["created_at"], t["subject"]))  # B's ids follow the export's order
@@ -194,6 +241,38 @@ def dump(*, field_keys: tuple[str, ...] = ("order_number", "plan")) -> dict[str,
         "organizations": {o.name: o.share_tickets for o in Organization.objects.all()},
         "tickets": tickets,
     }
+
+
+def _name(ref: Any) -> Any:
+    return ref.get("name") if isinstance(ref, dict) else ref
+
+
+def _values(event: TicketEvent, field_keys: tuple[str, ...]) -> list[Any] | None:
+    """An entry's values as both desks can have them (None: an entry Zendesk's words lose, such
+    as open → in progress, or a field desk B does not have); people and teams by name."""
+    data = event.data
+    if event.kind == "created":
+        return [
+            data.get("subject"),
+            STATUS.get(data.get("status"), data.get("status")),
+            data.get("priority"),
+            CHANNEL.get(data.get("channel"), data.get("channel")),
+            _name(data.get("requester")),
+        ]
+    if event.kind == "status_changed":
+        old, new = (STATUS.get(data.get(k), data.get(k)) for k in ("old", "new"))
+        return None if old == new else [old, new]
+    if event.kind in ("assigned", "team_changed"):
+        return [_name(data.get("old")), _name(data.get("new"))]
+    if event.kind == "tags_changed":
+        return [sorted(data.get(key) or []) for key in ("added", "removed", "tags")]  # sets of tags
+    if event.kind == "custom_field_changed":
+        return [data["field"], data.get("old"), data.get("new")] if data.get("field") in field_keys else None
+    if event.kind == "satisfaction_rated":
+        return [data.get("old"), data.get("score"), data.get("commented")]
+    if event.kind in ("subject_changed", "priority_changed"):
+        return [data.get("old"), data.get("new")]
+    return []
 
 
 def print_dump() -> None:

@@ -426,3 +426,54 @@ def test_ticket_fields_for_agents(client, customer, agent):
     assert fields[0]["custom_field_options"][0]["value"] == "gold" and fields[0]["visible_in_portal"] is True
     assert fields[1]["custom_field_options"] == [] and fields[1]["visible_in_portal"] is False
     assert call(client, customer, "get", "/api/v2/ticket_fields.json").status_code == 403
+
+
+def test_audits_are_the_history_with_the_events_v1_rules(client, customer, other_customer, agent, billing_team):
+    field = TicketField.objects.create(key="order_number", label="Order", visible_to_customers=True)
+    ticket = _new(client, customer)["ticket"]
+    path = TICKET.format(ticket["id"])
+    body = {
+        "group_id": billing_team.pk,
+        "assignee_id": agent.pk,
+        "priority": "urgent",
+        "tags": ["vip"],
+        "custom_fields": [{"id": field.pk, "value": "A-7"}],
+        "comment": {"body": "Secret CANARY note", "public": False},
+    }
+    assert call(client, agent, "put", path, {"ticket": body}).status_code == 200
+    assert (
+        call(client, agent, "put", path, {"ticket": {"status": "solved", "subject": "Printer fixed now"}}).status_code
+        == 200
+    )
+    audits = f"/api/v2/tickets/{ticket['id']}/audits.json"
+    seen = call(client, agent, "get", audits).json()
+    assert seen["meta"]["has_more"] is False
+    first = seen["audits"][0]
+    assert first["author_id"] == customer.pk and first["ticket_id"] == ticket["id"]
+    assert [e["type"] for e in first["events"]][:2] == ["Comment", "Create"]
+    changes = {
+        e["field_name"]: [e["previous_value"], e["value"], a["author_id"]]
+        for a in seen["audits"]
+        for e in a["events"]
+        if e["type"] == "Change"
+    }
+    assert changes == {
+        "group_id": [None, billing_team.pk, agent.pk],
+        "assignee_id": [None, agent.pk, agent.pk],
+        "priority": ["normal", "urgent", agent.pk],
+        "tags": [[], ["vip"], agent.pk],
+        str(field.pk): [None, "A-7", agent.pk],
+        "status": ["open", "solved", agent.pk],
+        "subject": ["Printer jams again", "Printer fixed now", agent.pk],
+    }
+    assert "CANARY" in str(seen)
+    mine = call(client, customer, "get", audits).json()["audits"]
+    fields = {e.get("field_name") for a in mine for e in a["events"]}
+    assert "CANARY" not in str(mine) and not fields & {"group_id", "tags"}
+    assert {"assignee_id", "priority", "status", str(field.pk)} <= fields
+    paged = call(client, agent, "get", audits + "?page[size]=2").json()
+    assert len(paged["audits"]) == 2 and paged["meta"]["has_more"] is True
+    rest = call(client, agent, "get", paged["links"]["next"].split("testserver", 1)[1]).json()
+    assert [a["id"] for a in paged["audits"] + rest["audits"]][:4] == [a["id"] for a in seen["audits"]][:4]
+    assert call(client, other_customer, "get", audits).status_code == 404
+    assert call(client, agent, "get", audits + "?page[size]=0").status_code == 400

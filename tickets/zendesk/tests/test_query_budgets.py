@@ -22,6 +22,7 @@ PATHS = [
     "/api/v2/tickets/{first}.json",
     "/api/v2/tickets/show_many.json?ids={ids}",
     "/api/v2/tickets/{first}/comments.json",
+    "/api/v2/tickets/{first}/audits.json",
     "/api/v2/search.json?query=printer",
     "/api/v2/search.json?query=type:ticket status<solved -priority:low requester:ada@acme.test",
     "/api/v2/search.json?query=tags:printer -tags:spam",
@@ -43,6 +44,14 @@ def _grow(count, customer, agent, first=None):
         target = first or ticket
         services.message_add(actor=agent, ticket=target, body=f"Answer {n}", attachments=[text_file(f"n{n}.txt")])
         services.message_add(actor=agent, ticket=target, body=f"Note {n}", internal=True)
+        # The first ticket's history grows too (audits): priority, tags and a custom field.
+        services.ticket_update(
+            actor=agent,
+            ticket=target,
+            priority="high" if n % 2 else "low",
+            tags=["printer", f"a{n}"],
+            custom_fields={"order_number": str(n)},
+        )
         made.append(ticket)
     return made
 

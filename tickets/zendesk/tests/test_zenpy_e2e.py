@@ -111,6 +111,28 @@ def test_a_zenpy_script_runs_unchanged(zendesk, live_server, customer, other_cus
     desk.tickets.update(ticket)
     assert desk.tickets(id=ticket_id).status == "pending"
 
+    # The ticket's audits, oldest first: filed, the reply, the note, then status and tags.
+    audits = list(desk.tickets.audits(ticket=ticket_id))
+    kinds = [[e["type"] for e in a.events] for a in audits]
+    assert kinds[0] == ["Comment", "Create", "Create", "Create", "Create"], kinds
+    created = {e["field_name"]: e["value"] for e in audits[0].events if e["type"] == "Create"}
+    assert created == {
+        "subject": "Printer jams on page two",
+        "status": "new",
+        "priority": "high",
+        "requester_id": customer.pk,
+    }
+    changes = [e for a in audits for e in a.events if e["type"] == "Change"]
+    moves = [[c["field_name"], c["previous_value"], c["value"]] for c in changes]
+    assert ["status", "open", "pending"] in moves and ["tags", [], ["jam", "printer"]] in moves, moves
+    assert all(a.ticket_id == ticket_id for a in audits)
+    ada_audits = list(ada.tickets.audits(ticket=ticket_id))
+    assert "CANARY-NOTE" not in str([a.events for a in ada_audits])
+    assert all(e.get("field_name") not in ("tags", "group_id") for a in ada_audits for e in a.events)
+    assert len(ada_audits) < len(audits)
+    with pytest.raises(RecordNotFoundException):
+        list(eve.tickets.audits(ticket=ticket_id))
+
     # Bulk update, polled through its job status.
     job = desk.tickets.update(
         [Ticket(id=pk, priority="urgent") for pk in others[:2]] + [Ticket(id=999999, priority="low")]
