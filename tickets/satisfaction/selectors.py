@@ -99,7 +99,11 @@ def survey_for_notification(notification: Notification) -> dict[str, Any] | None
     about a solve (the status change itself, or the reply that solved the ticket in the same
     step), only while that survey is still open. None otherwise."""
     ticket, event, recipient = notification.ticket, notification.event, notification.recipient
-    if not enabled() or recipient.pk != ticket.requester_id or ticket.status != Status.SOLVED:
+    if (
+        not enabled()
+        or ticket.status != Status.SOLVED
+        or not permissions.may_rate(recipient, ticket.requester_id, ticket)
+    ):
         return None
     rating = (
         SatisfactionRating.objects.filter(ticket=ticket, requester=recipient, solve_event__created_at=event.created_at)

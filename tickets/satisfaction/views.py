@@ -62,15 +62,15 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     if rating is None:
         return _problem(request, invalid, 404)
     ticket, requester = rating.ticket, rating.requester
+    if not permissions.may_rate(requester, requester.pk, ticket):
+        return _problem(request, invalid, 404)  # a deactivated requester, or the ticket changed hands
     user = request.user
-    if user.is_authenticated and user.pk != requester.pk:
+    if user.is_authenticated and not permissions.may_rate(user, requester.pk, ticket):
         message = _(
             "This survey belongs to someone else. Sign out to answer it from that person’s email, "
             "or open the survey of your own ticket."
         )
         return _problem(request, message, 403)
-    if not permissions.may_rate(requester, requester.pk, ticket):
-        return _problem(request, invalid, 404)  # a deactivated requester, or the ticket changed hands
     # The page speaks the requester's language: the link is theirs, whoever's browser opens it.
     with speaking_to(requester):
         return _answer(request, token, rating)
