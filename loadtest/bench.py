@@ -22,6 +22,7 @@ from locust.clients import HttpSession
 OUT = Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
 ACCOUNTS = json.loads((OUT / "accounts.json").read_text())
 TIMING = re.compile(r'db;dur=([\d.]+);desc="(\d+) queries"')
+CPU = re.compile(r"cpu;dur=([\d.]+)")
 # Searches as people type them: a common word, two words, a rare order number, a quoted phrase.
 SEARCHES = {
     "common word": "refund",
@@ -34,7 +35,8 @@ SAMPLES: list[dict] = []
 
 @events.request.add_listener
 def _record(request_type, name, response_time, response_length, response=None, exception=None, **kwargs):
-    timing = TIMING.search(response.headers.get("Server-Timing", "")) if response is not None else None
+    header = response.headers.get("Server-Timing", "") if response is not None else ""
+    timing, cpu = TIMING.search(header), CPU.search(header)
     SAMPLES.append(
         {
             "name": name,
@@ -43,6 +45,7 @@ def _record(request_type, name, response_time, response_length, response=None, e
             "status": getattr(response, "status_code", 0),
             "queries": int(timing.group(2)) if timing else None,
             "db_ms": float(timing.group(1)) if timing else None,
+            "cpu_ms": float(cpu.group(1)) if cpu else None,
         }
     )
 

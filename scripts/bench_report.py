@@ -50,6 +50,21 @@ TARGETS = {
 QUERY_BUDGET = 12
 
 
+def _worker_cpu(path: Path, requests: int) -> str:
+    """The web workers' own CPU time (user + system, every thread: the event loop, the server's
+    parsing and sending too) over the load, divided by the requests they answered."""
+    seen = dict(line.split(maxsplit=1) for line in path.read_text().splitlines()) if path.exists() else {}
+    if "start" not in seen or "end" not in seen or not requests:
+        return "not recorded."
+    (start, hz), (end, _) = (seen["start"].split(), seen["end"].split())
+    seconds = (int(end) - int(start)) / int(hz)
+    return (
+        f"the gunicorn workers used {seconds:.1f} s of CPU for {requests:,} requests (sign-ins included) = "
+        f"**{seconds * 1000 / requests:.1f} ms of worker CPU per request** (all endpoints, the workers' "
+        "processes as a whole)."
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -78,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         times = [s["ms"] for s in got]
         queries = [s["queries"] for s in got if s["queries"] is not None]
         db = [s["db_ms"] for s in got if s["db_ms"] is not None]
+        cpu = [s["cpu_ms"] for s in got if s.get("cpu_ms") is not None]
         failed = sum(1 for s in got if not s["ok"])
         p95 = percentile(times, 95)
         most = max(queries) if queries else None
@@ -87,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(
             f"| {name} | {len(got):,} | {failed} | {percentile(times, 50):.0f} | {p95:.0f} | {percentile(times, 99):.0f} "
             f"| {len(got) / args.seconds:.1f} | {min(queries) if queries else '?'}–{most if most is not None else '?'} "
-            f"| {percentile(db, 50):.1f} | ≤ {target} | {'yes' if ok else '**no**'} |"
+            f"| {percentile(db, 50):.1f} | {percentile(cpu, 50):.1f} | ≤ {target} | {'yes' if ok else '**no**'} |"
         )
     total = sum(len(v) for v in by_name.values())
     errors = sum(1 for s in samples if not s["ok"])
@@ -105,15 +121,21 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"{args.clients} closed-loop clients (no think time), {args.seconds:.0f} s, each request picked at random "
         f"with equal weight; gunicorn with {args.workers} uvicorn workers on 127.0.0.1, Redis as the cache, "
-        "locust on the same machine. Times are as the client saw them (ms); queries and SQL time are the "
-        "server's own count per request (Server-Timing).",
+        "locust on the same machine. Times are as the client saw them (ms); queries, SQL time and CPU time are "
+        "the server's own figures per request (Server-Timing; CPU is the CPU time of the thread that served "
+        "the request, from the first middleware that times it to the response).",
         "",
-        "| request | count | failed | p50 | p95 | p99 | req/s | SQL queries | SQL ms (p50) | p95 target | met |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
+        "| request | count | failed | p50 | p95 | p99 | req/s | SQL queries | SQL ms (p50) | CPU ms (p50) "
+        "| p95 target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
         *rows,
         "",
         f"**Throughput**: {total:,} requests in {args.seconds:.0f} s = {total / args.seconds:.1f} req/s; "
         f"{errors} failed. **Targets missed**: {', '.join(misses) if misses else 'none'}.",
+        "",
+        # Sign-ins are not among the samples but cost the workers CPU too: two requests per person
+        # (three) and client.
+        f"**CPU per request**: {_worker_cpu(folder / 'cpu.txt', total + args.clients * 6)}",
         "",
         f"**Memory**: peak resident set of a gunicorn worker during the run: {rss}.",
     ]

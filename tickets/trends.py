@@ -32,8 +32,9 @@ changes from ``solved`` or to ``solved`` (both served by partial indexes):
 Three queries whatever the period or the number of tickets: the tickets created or first
 answered in the period (one row each, with their starting status), the solve and reopen events
 since the period's start (one row each), and one count. Medians in Python, so PostgreSQL and
-SQLite give the same numbers. Results are cached under the desk version (``tickets.caching``):
-every committed change, new tickets included, makes the next request compute afresh.
+SQLite give the same numbers. Results are cached in two parts (``_cached_compute``): the buckets
+that have ended under the statistics version, the running one under the desk version (every
+committed change, new tickets included, makes the next request compute that bucket afresh).
 """
 
 from __future__ import annotations
@@ -137,7 +138,16 @@ def _seconds(values: list[float]) -> dict[str, int | None]:
     return {"avg": round(statistics.fmean(values)), "median": round(statistics.median(values))}
 
 
-def _compute(viewer: User, start: datetime, end: datetime, granularity: str, team_id: int | None) -> dict[str, Any]:
+def _compute(
+    viewer: User,
+    start: datetime,
+    end: datetime,
+    granularity: str,
+    team_id: int | None,
+    backlog_at_start: int | None = None,
+) -> dict[str, Any]:
+    """The figures of ``[start, end)``. ``backlog_at_start``, when the caller knows it (the end
+    of the buckets before ``start``), saves finding it: no count, no rewinding."""
     works = permissions.works_tickets(viewer)
     # Viewers who see every ticket get no per-ticket filter: the semi-join would cost more than the figure.
     visible = None if permissions.sees_every_ticket(viewer) else permissions.visible_ticket_ids(viewer)
@@ -183,12 +193,17 @@ def _compute(viewer: User, start: datetime, end: datetime, granularity: str, tea
 
     # 2. Every solve and reopen since the start: those in the period per bucket, and those (even
     # after the period) of tickets created before the start, to wind the backlog back to it.
+    wanted = (
+        Q(created_at__lt=end)
+        if backlog_at_start is not None
+        else Q(created_at__lt=end) | Q(ticket__created_at__lt=start)
+    )
     changes = scoped(
         TicketEvent.objects.filter(kind=EventKind.STATUS_CHANGED).filter(
             Q(data__new=Status.SOLVED) | Q(data__old=Status.SOLVED)
         ),
         "ticket__",
-    ).filter(Q(created_at__lt=end) | Q(ticket__created_at__lt=start), created_at__gte=start)
+    ).filter(wanted, created_at__gte=start)
     rewind = 0
     for ticket_id, at, ticket_created_at, old, new in (
         changes.annotate(old=KT("data__old"), new=KT("data__new"))
@@ -209,8 +224,10 @@ def _compute(viewer: User, start: datetime, end: datetime, granularity: str, tea
             row["reopened"] += 1
 
     # 3. The backlog at the start: tickets created before it and unsolved now, rewound.
-    open_now = scoped(Ticket.objects.filter(created_at__lt=start, status__in=UNSOLVED_STATUSES)).count()
-    backlog = open_now - rewind
+    if backlog_at_start is None:
+        open_now = scoped(Ticket.objects.filter(created_at__lt=start, status__in=UNSOLVED_STATUSES)).count()
+        backlog_at_start = open_now - rewind
+    backlog = backlog_at_start
 
     results = []
     for bucket, row in zip(plan, rows, strict=True):
@@ -227,7 +244,42 @@ def _compute(viewer: User, start: datetime, end: datetime, granularity: str, tea
                 "resolution_seconds": _seconds(list(row["resolution"].values())),
             }
         )
-    return {"backlog_at_start": open_now - rewind, "buckets": results}
+    return {"backlog_at_start": backlog_at_start, "buckets": results}
+
+
+def _cached_compute(
+    key: str, viewer: User, start: datetime, end: datetime, granularity: str, team_id: int | None
+) -> dict[str, Any]:
+    """``_compute``, cached in two parts, so a busy desk does not recompute the whole period for
+    every new ticket. The buckets that ended before now are history: what they count changes only
+    with changes that statistics count (status changes, team moves — a ticket counts for its
+    current team — access, imports and deletions: ``tickets.caching``), so they are kept under the
+    statistics version. The bucket still running (today, or this week) is kept under the desk
+    version — every change — and computed alone from the backlog the history ended with: a day's
+    rows, not the period's."""
+    plan = buckets(start, end, granularity)
+    now = timezone.now()
+    closed = sum(1 for bucket in plan if bucket.end <= now)
+    if closed == 0 or closed == len(plan):
+        scope = [caching.STATISTICS_KEY] if closed else [caching.VERSION_KEY]
+        return caching.cached(
+            key, lambda: _compute(viewer, start, end, granularity, team_id), timeout=TREND_CACHE_SECONDS, scope=scope
+        )
+    cut = plan[closed - 1].end
+    history = caching.cached(
+        f"{key}:to:{cut.isoformat()}",
+        lambda: _compute(viewer, start, cut, granularity, team_id),
+        timeout=TREND_CACHE_SECONDS,
+        scope=[caching.STATISTICS_KEY],
+    )
+    backlog = history["buckets"][-1]["backlog"]
+    running = caching.cached(
+        f"{key}:from:{cut.isoformat()}:{backlog}",
+        lambda: _compute(viewer, cut, end, granularity, team_id, backlog_at_start=backlog),
+        timeout=TREND_CACHE_SECONDS,
+        scope=[caching.VERSION_KEY],
+    )
+    return {"backlog_at_start": history["backlog_at_start"], "buckets": history["buckets"] + running["buckets"]}
 
 
 def trend(
@@ -257,12 +309,7 @@ def trend(
         f"trend:{viewer.pk}:{viewer.role}:{viewer.ticket_scope}:{zone}:{start.isoformat()}:{end.isoformat()}"
         f":{granularity}:{team_id}"
     )
-    data = caching.cached(
-        key,
-        lambda: _compute(viewer, start, end, granularity, team_id),
-        timeout=TREND_CACHE_SECONDS,
-        scope=[caching.VERSION_KEY],
-    )
+    data = _cached_compute(key, viewer, start, end, granularity, team_id)
     return {"since": start, "until": end, "granularity": granularity, "team": team, **data}
 
 

@@ -11,8 +11,9 @@ def test_agents_get_server_timing(client, agent, ticket):
     client.force_login(agent)
     response = client.get(f"/agent/tickets/{ticket.pk}/")
     timing = response["Server-Timing"]
-    match = re.fullmatch(r'db;dur=[\d.]+;desc="(\d+) queries", app;dur=[\d.]+', timing)
+    match = re.fullmatch(r'db;dur=[\d.]+;desc="(\d+) queries", app;dur=[\d.]+, cpu;dur=([\d.]+)', timing)
     assert match and int(match.group(1)) > 3
+    assert float(match.group(2)) > 0  # rendering a ticket page costs this thread some CPU
 
 
 @pytest.mark.django_db

@@ -360,7 +360,10 @@ def test_cached_until_the_desk_changes(desk, django_assert_num_queries, django_c
 @pytest.mark.django_db
 @pytest.mark.parametrize("viewer", ["admin", "team_agent"])
 @pytest.mark.parametrize("days", [7, 366])
-def test_three_queries_whatever_the_period_and_tickets(desk, viewer, days, django_assert_num_queries):
+@pytest.mark.parametrize("running", [True, False], ids=["a bucket still running", "period ended"])
+def test_a_handful_of_queries_whatever_the_period_and_tickets(desk, viewer, days, running, django_assert_num_queries):
+    """Three queries for a period that has ended; five while a bucket is still running (three for
+    the buckets that ended, two for the running one, which starts from their backlog)."""
     steps = []
     for n in range(30):
         steps += [(n * 3, "create", f"q{n}", "billing"), (n * 3 + 1, "reply", f"q{n}", None)]
@@ -368,8 +371,43 @@ def test_three_queries_whatever_the_period_and_tickets(desk, viewer, days, djang
     play(desk, steps)
     person = desk[viewer]
     end = T0 + timedelta(days=4)
+    if not running:
+        desk["clock"].at(24 * 5)
     with memo.scope():  # as in a request: the viewer's access is read once (the pages' budgets count it)
         permissions.sees_every_ticket(person)
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(5 if running else 3):
             result = trends.trend(viewer=person, start=end - timedelta(days=days), end=end)
     assert sum(b["created"] for b in result["buckets"]) == 30
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("granularity", [trends.DAY, trends.WEEK])
+def test_a_new_ticket_recomputes_only_the_running_bucket_and_changes_nothing_else(
+    desk, granularity, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """The buckets that ended stay cached through changes statistics do not count (a new ticket);
+    the running one is computed again from their backlog, and the whole equals one computation of
+    the period, uncached. A solve (a change statistics count) computes everything afresh."""
+    steps = []
+    for n in range(12):
+        steps += [(n * 20, "create", f"t{n}", "billing"), (n * 20 + 2, "reply", f"t{n}", None)]
+        steps += [(n * 20 + 5, "solve", f"t{n}", None)] if n % 3 else []
+    steps += [(230, "reopen", "t1", None)]
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, steps)
+    admin = desk["admin"]
+    start, end = T0 - timedelta(days=20), T0 + timedelta(days=15)
+    whole = lambda: trends._compute(admin, start, end, granularity, None)  # noqa: E731
+    assert trends.trend(viewer=admin, start=start, end=end, granularity=granularity)["buckets"] == whole()["buckets"]
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, [(231, "create", "late", None)])  # a customer's new ticket, not routed yet
+    with memo.scope(), django_assert_num_queries(2):
+        again = trends.trend(viewer=admin, start=start, end=end, granularity=granularity)
+    assert again["buckets"] == whole()["buckets"]
+    assert sum(b["created"] for b in again["buckets"]) == 13
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, [(232, "solve", "t1", None)])
+    with memo.scope(), django_assert_num_queries(5):
+        afresh = trends.trend(viewer=admin, start=start, end=end, granularity=granularity)
+    assert afresh["buckets"] == whole()["buckets"]
+    assert afresh["backlog_at_start"] == whole()["backlog_at_start"]
