@@ -98,6 +98,11 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, scope: lis
     return value
 
 
+def store(key: str, value: object, *, timeout: int = 300, scope: list[str] | None = None) -> None:
+    """Remember ``value`` as ``cached(key, …)`` would have, for the current versions of ``scope``."""
+    cache.set(_full_key(key, scope), value, timeout)
+
+
 def peek(key: str, *, scope: list[str] | None = None) -> object | None:
     """What ``cached(key, …)`` holds for the current versions of ``scope``, or None (never computes)."""
     return cache.get(_full_key(key, scope))

@@ -44,7 +44,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
@@ -256,7 +256,8 @@ def _cached_compute(
     current team — access, imports and deletions: ``tickets.caching``), so they are kept under the
     statistics version. The bucket still running (today, or this week) is kept under the desk
     version — every change — and computed alone from the backlog the history ended with: a day's
-    rows, not the period's."""
+    rows, not the period's. When both are cold, the period is computed once and stored in its two
+    parts (the same three queries as one part)."""
     plan = buckets(start, end, granularity)
     now = timezone.now()
     closed = sum(1 for bucket in plan if bucket.end <= now)
@@ -266,20 +267,31 @@ def _cached_compute(
             key, lambda: _compute(viewer, start, end, granularity, team_id), timeout=TREND_CACHE_SECONDS, scope=scope
         )
     cut = plan[closed - 1].end
-    history = caching.cached(
-        f"{key}:to:{cut.isoformat()}",
-        lambda: _compute(viewer, start, cut, granularity, team_id),
-        timeout=TREND_CACHE_SECONDS,
-        scope=[caching.STATISTICS_KEY],
-    )
+    history_key = f"{key}:to:{cut.isoformat()}"
+    history = cast("dict[str, Any] | None", caching.peek(history_key, scope=[caching.STATISTICS_KEY]))
+    if history is None:
+        # Both parts cold: one computation of the whole period (three queries), kept in two.
+        whole = _compute(viewer, start, end, granularity, team_id)
+        history = {"backlog_at_start": whole["backlog_at_start"], "buckets": whole["buckets"][:closed]}
+        caching.store(history_key, history, timeout=TREND_CACHE_SECONDS, scope=[caching.STATISTICS_KEY])
+        backlog = history["buckets"][-1]["backlog"]
+        running = {"buckets": whole["buckets"][closed:]}
+        caching.store(
+            _running_key(key, cut, backlog), running, timeout=TREND_CACHE_SECONDS, scope=[caching.VERSION_KEY]
+        )
+        return whole
     backlog = history["buckets"][-1]["backlog"]
     running = caching.cached(
-        f"{key}:from:{cut.isoformat()}:{backlog}",
+        _running_key(key, cut, backlog),
         lambda: _compute(viewer, cut, end, granularity, team_id, backlog_at_start=backlog),
         timeout=TREND_CACHE_SECONDS,
         scope=[caching.VERSION_KEY],
     )
     return {"backlog_at_start": history["backlog_at_start"], "buckets": history["buckets"] + running["buckets"]}
+
+
+def _running_key(key: str, cut: datetime, backlog: int) -> str:
+    return f"{key}:from:{cut.isoformat()}:{backlog}"
 
 
 def trend(

@@ -14,7 +14,12 @@ register = template.Library()
 def sla_due(context, at):
     """Nothing for nothing due; else ``<time>`` with the words and the tone's class. ``now`` is
     read once per page (``context["sla_now"]`` when the view gives it)."""
-    found = display.due(at, context.get("sla_now"))
+    return sla_due_html(at, context.get("sla_now"))
+
+
+def sla_due_html(at, now=None):
+    """``sla_due`` for Python and Jinja2 callers (``tickets.jinja``)."""
+    found = display.due(at, now)
     if found is None:
         return ""
     return format_html(

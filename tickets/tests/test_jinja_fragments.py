@@ -1,0 +1,42 @@
+"""The Jinja2 fragments of the busy pages (tickets.jinja, issue 19) speak the person's language and
+time zone and escape what people typed, as the Django templates they replaced did."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tickets import services
+
+
+@pytest.mark.django_db
+def test_queue_rows_in_the_agents_language_and_time_zone(client, agent, customer):
+    agent.language, agent.time_zone = "es", "America/Mexico_City"
+    agent.save(update_fields=["language", "time_zone"])
+    ticket = services.ticket_create(
+        actor=customer, subject="Broken <script>alert(1)</script> & more", description="Nothing works at all here."
+    )
+    client.force_login(agent)
+    page = client.get("/agent/?view=all").content.decode()
+    row = re.search(rf'<tr data-ticket-row data-href="/agent/tickets/{ticket.pk}/">.*?</tr>', page, re.S)
+    assert row, page[:2000]
+    html = row.group(0)
+    assert f'aria-label="Seleccionar el ticket #{ticket.pk}"' in html
+    assert "Sin asignar" in html and "Unassigned" not in html
+    assert "Broken &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html and "<script>" not in html
+    stamp = re.search(r'<td class="col-updated"[^>]*><time datetime="([^"]+)"', html)
+    assert stamp, html
+    shown = datetime.fromisoformat(stamp.group(1))
+    assert shown.utcoffset() == ticket.updated_at.astimezone(ZoneInfo("America/Mexico_City")).utcoffset()
+    assert shown == ticket.updated_at
+
+
+@pytest.mark.django_db
+def test_queue_rows_in_english_by_default(client, agent, ticket):
+    client.force_login(agent)
+    page = client.get("/agent/?view=all", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'aria-label="Select ticket #{ticket.pk}"' in page
+    assert 'data-label="Requester"' in page
