@@ -23,7 +23,9 @@ from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.html import conditional_escape
 from jinja2 import Environment
+from markupsafe import Markup
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -54,6 +56,14 @@ def status_badges() -> dict[str, str]:
     return {status: status_badge(status) for status in Status.values}
 
 
+def priority_badges() -> dict[str, str]:
+    """Every priority's badge in the active language."""
+    from tickets.models import Priority
+    from tickets.templatetags.helpdesk import priority_badge
+
+    return {priority: priority_badge(priority) for priority in Priority.values}
+
+
 def priority_labels() -> dict[str, str]:
     """Every priority's label in the active language."""
     from tickets.models import Priority
@@ -61,8 +71,16 @@ def priority_labels() -> dict[str, str]:
     return {value: str(label) for value, label in Priority.choices}
 
 
+def _escaped(value: Any) -> Markup:
+    return Markup(conditional_escape(value))  # noqa: S704 - escaped by Django just here
+
+
 def environment(**options: Any) -> Environment:
     options.setdefault("autoescape", True)
+    # Every value is escaped as Django escapes it (``&#x27;`` for a quote, where markupsafe writes
+    # ``&#39;``), so a fragment writes byte for byte what the Django template it replaced wrote;
+    # the result is marked safe, and autoescaping leaves it alone.
+    options.setdefault("finalize", _escaped)
     env = Environment(extensions=["jinja2.ext.i18n"], **options)  # noqa: S701 - autoescape is set above
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
         translation.gettext,
@@ -83,6 +101,7 @@ def environment(**options: Any) -> Environment:
         sla_due=sla_due_html,
         status_badges=status_badges,
         priority_labels=priority_labels,
+        priority_badges=priority_badges,
     )
     env.filters.update(
         date=date,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -41,8 +43,16 @@ def _absolute_links_only(tag: str, attribute: str, value: str) -> str | None:
 
 def render_markdown(text: str) -> SafeString:
     """HTML for a message body. Safe whatever the input: no scripts, no event handlers, only
-    http(s)/mailto links, which open without a referrer and are marked nofollow."""
-    html = _markdown.render(text or "")
+    http(s)/mailto links, which open without a referrer and are marked nofollow.
+
+    A pure function of the text, so each process remembers the bodies it rendered last: a ticket
+    page shows the same messages at every visit, and rendering was a tenth of its CPU."""
+    return _rendered(text or "")
+
+
+@lru_cache(maxsize=2048)
+def _rendered(text: str) -> SafeString:
+    html = _markdown.render(text)
     cleaned = nh3.clean(
         html,
         tags=_ALLOWED_TAGS,

@@ -40,3 +40,27 @@ def test_queue_rows_in_english_by_default(client, agent, ticket):
     page = client.get("/agent/?view=all", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f'aria-label="Select ticket #{ticket.pk}"' in page
     assert 'data-label="Requester"' in page
+
+
+@pytest.mark.django_db
+def test_fragments_escape_as_django_templates_do(client, customer):
+    """A quote is written ``&#x27;`` as Django writes it (markupsafe would write ``&#39;``)."""
+    services.ticket_create(
+        actor=customer, subject="Ada's <b>bold</b> question", description="Nothing works here at all."
+    )
+    client.force_login(customer)
+    html = client.get("/portal/").content.decode()
+    assert "Ada&#x27;s &lt;b&gt;bold&lt;/b&gt; question" in html
+
+
+def test_makemessages_reads_the_jinja_fragments():
+    """The Jinja2 fragments' strings reach the catalog (helpdesk/management/commands/makemessages.py),
+    keyword arguments and contexts included."""
+    from pathlib import Path
+
+    from helpdesk.management.commands.makemessages import python_calls
+
+    calls = python_calls(str(Path(__file__).resolve().parents[2] / "templates/jinja2/agent/queue_rows.html"))
+    assert "gettext('Select ticket #%(number)s')" in calls
+    assert "pgettext('after a priority level', 'priority')" in calls
+    assert "gettext('Unassigned')" in calls
