@@ -46,6 +46,17 @@ def _split_tags(value: str, field: str) -> list[str]:
     return [n.lower() for n in names]
 
 
+def quick_selects(form: forms.Form) -> None:
+    """Every plain ``<select>`` of ``form`` written by ``QuickSelect`` (same markup, no template
+    per option): the queue's filter form renders on every queue page."""
+    for field in form.fields.values():
+        if type(field.widget) is forms.Select:
+            quick = QuickSelect(attrs=field.widget.attrs)
+            quick.choices = field.widget.choices
+            quick.is_required = field.widget.is_required
+            field.widget = quick
+
+
 class QuickSelect(forms.Select):
     """A ``<select>`` written in Python: the same markup as Django's Select, without rendering a
     template per option. The agent pages list every agent (hundreds on a big desk) in several
@@ -124,6 +135,7 @@ class QueueFilterForm(TicketFilterForm):
         _choice_field(self, "team").choices = [("", gettext("Any team")), ("none", gettext("No team"))] + _team_choices(
             teams
         )
+        quick_selects(self)
 
     def clean_view(self):
         return self.cleaned_data.get("view") or queue.DEFAULT_VIEW
