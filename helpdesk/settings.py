@@ -163,8 +163,9 @@ TEMPLATES = [
     },
 ]
 # Form widgets from Django's own Jinja2 templates (django/forms/jinja2): the same markup as the
-# Django-template widgets, at a fraction of the cost per field and option.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Django-template widgets, at a fraction of the cost per field and option; widgets with Django
+# templates only (the admin's, other packages') as before (helpdesk.form_renderer).
+FORM_RENDERER = "helpdesk.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")}
