@@ -24,7 +24,7 @@ class FormRenderer(BaseRenderer):
     def _django(self) -> DjangoTemplates:
         return DjangoTemplates()
 
-    def get_template(self, template_name: str):  # type: ignore[no-untyped-def]
+    def get_template(self, template_name: str):
         try:
             return self._jinja.get_template(template_name)
         except TemplateDoesNotExist:
