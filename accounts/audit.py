@@ -46,6 +46,8 @@ WORD_FIELDS = {
     "Type", "Visible to customers", "Required in the portal", "Required before solving",
     # tickets.services.macros: shared macros.
     "Shared with",
+    # accounts.privacy: exports, erasures and retention runs.
+    "Action",
 }  # fmt: skip
 
 
