@@ -62,8 +62,10 @@ def build(user: User, ticket: Ticket) -> Timeline:
         last_event_id = max(last_event_id, event.pk)
         if event.kind in _HIDDEN_KINDS:
             continue
+        # A message shows its own files; a file removed since (tickets.privacy) shows as its entry.
         if event.kind == EventKind.ATTACHMENT_ADDED and (event.data or {}).get("message_id"):
-            continue
+            if not (event.data or {}).get("removed"):
+                continue
         entry = Entry(
             kind="event", at=event.created_at, event=event, text=describe(event) + (via(event) if says_via else "")
         )

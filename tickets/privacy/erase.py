@@ -50,8 +50,9 @@ from tickets.privacy.export import BATCH, involved_ticket_ids
 ERASED_BODY = "[This message was erased at its author's request.]"
 #: History kinds whose data name people as {"id", "name"}.
 PEOPLE_KINDS = (EventKind.ASSIGNED, EventKind.TEAM_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED)
-#: History kinds whose data hold free text (a subject, a field's value).
-TEXT_KINDS = (EventKind.SUBJECT_CHANGED, EventKind.CUSTOM_FIELD_CHANGED)
+#: History kinds whose data hold free text (a subject, a field's value; the first entry keeps the
+#: subject and the requester as they were).
+TEXT_KINDS = (EventKind.CREATED, EventKind.SUBJECT_CHANGED, EventKind.CUSTOM_FIELD_CHANGED)
 
 
 def remove_files(rows: list[tuple[int, str, str, int]]) -> set[int]:

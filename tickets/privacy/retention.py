@@ -168,8 +168,15 @@ def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placehold
     Message.objects.filter(ticket_id__in=ids).update(body=ANONYMIZED_BODY)
     TicketEvent.objects.filter(ticket_id__in=ids, actor_id__in=requesters).update(actor=placeholder, actor_name=ANONYMOUS_NAME)
     changed = []
-    for event in TicketEvent.objects.filter(ticket_id__in=ids, kind__in=[EventKind.SUBJECT_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED]).only("pk", "kind", "data"):
-        event.data = {"old": ANONYMIZED_SUBJECT, "new": ANONYMIZED_SUBJECT} if event.kind == EventKind.SUBJECT_CHANGED else {"user": {"id": placeholder.pk, "name": ANONYMOUS_NAME}}
+    anonymous = {"id": placeholder.pk, "name": ANONYMOUS_NAME}
+    kinds = [EventKind.CREATED, EventKind.SUBJECT_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED]
+    for event in TicketEvent.objects.filter(ticket_id__in=ids, kind__in=kinds).only("pk", "kind", "data"):
+        if event.kind == EventKind.CREATED:
+            event.data = {**(event.data or {}), "subject": ANONYMIZED_SUBJECT, "requester": anonymous}
+        elif event.kind == EventKind.SUBJECT_CHANGED:
+            event.data = {"old": ANONYMIZED_SUBJECT, "new": ANONYMIZED_SUBJECT}
+        else:
+            event.data = {"user": anonymous}
         changed.append(event)
     TicketEvent.objects.bulk_update(changed, ["data"], batch_size=500)
     Ticket.collaborators.through.objects.filter(ticket_id__in=ids).delete()
