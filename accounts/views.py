@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -121,7 +122,7 @@ def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-def profile_export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def profile_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """A customer downloads everything the desk holds about them (their right of access): the
     same zip an admin gets (``accounts.privacy``), written to the audit log. Agents ask an admin
     (their export holds desk work); for them this is a 404 like any page they may not use."""

@@ -57,18 +57,30 @@ def export(bundle: Bundle) -> None:
     )
     bundle.data["teams"] = teams
     # Never the key itself: only that a token exists and when it was made.
-    bundle.data["api_tokens"] = [{"created": _iso(created)} for created in Token.objects.filter(user=user).values_list("created", flat=True)]
+    bundle.data["api_tokens"] = [
+        {"created": _iso(created)} for created in Token.objects.filter(user=user).values_list("created", flat=True)
+    ]
     bundle.data["invitations"] = [
         {"role": invite.role, "created": _iso(invite.created_at), "accepted": _iso(invite.accepted_at)}
         for invite in Invite.objects.filter(Q(email__iexact=user.email) | Q(accepted_user=user))
     ]
     keys = _sign_in_keys(user, user.email)
     bundle.data["sign_ins"] = [
-        {"time": _iso(row.attempt_time), "logout": _iso(row.logout_time), "ip_address": row.ip_address, "user_agent": row.user_agent}
+        {
+            "time": _iso(row.attempt_time),
+            "logout": _iso(row.logout_time),
+            "ip_address": row.ip_address,
+            "user_agent": row.user_agent,
+        }
         for row in AccessLog.objects.filter(username__in=keys).order_by("attempt_time")
     ]
     bundle.data["failed_sign_ins"] = [
-        {"time": _iso(row.attempt_time), "ip_address": row.ip_address, "user_agent": row.user_agent, "locked_out": row.locked_out}
+        {
+            "time": _iso(row.attempt_time),
+            "ip_address": row.ip_address,
+            "user_agent": row.user_agent,
+            "locked_out": row.locked_out,
+        }
         for row in AccessFailureLog.objects.filter(username__in=keys).order_by("attempt_time")
     ]
     bundle.data["audit_log_about_you"] = [

@@ -58,7 +58,7 @@ def find_person(email: str) -> User:
 # --- audit -----------------------------------------------------------------------------------------
 
 
-def record(actor: User | None, action: str, counts: dict[str, int], obj: Any = None, repr_: str = "") -> LogEntry:
+def record(actor: User | None, action: str, counts: dict[str, int | str], obj: Any = None, repr_: str = "") -> LogEntry:
     """One audit entry for a privacy action (``action`` untranslated, shown translated): field
     "Action" with the action, then one line per count. ``obj`` the person (or None for a retention run)."""
     values = [[gettext_noop("Action"), "", action]]
@@ -112,9 +112,7 @@ def export_person(*, actor: User | None, person: User) -> IO[bytes]:
 
     ``actor``: the admin asking, the person themselves (a customer, from their profile), or
     None for the command line."""
-    if actor is not None and not (
-        may_export_people(actor) or (actor.pk == person.pk and may_export_own_data(actor))
-    ):
+    if actor is not None and not (may_export_people(actor) or (actor.pk == person.pk and may_export_own_data(actor))):
         raise PermissionDenied(_("Only admins can export a person's data."))
     bundle = collect(person)
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 — handed to the caller
@@ -125,7 +123,7 @@ def export_person(*, actor: User | None, person: User) -> IO[bytes]:
     return out
 
 
-def _audit_counts(counts: dict[str, int]) -> dict[str, int]:
+def _audit_counts(counts: dict[str, int]) -> dict[str, int | str]:
     """The counts as the audit entry keeps them (labels untranslated, marked by each part)."""
     return dict(counts)
 
@@ -146,7 +144,7 @@ def check_erasable(*, actor: User | None, person: User) -> None:
         raise ValidationError(_("This is the last active admin. Make someone else an admin first."))
 
 
-def erase_person(*, actor: User | None, person: User, erase_messages: bool = False) -> dict[str, int]:
+def erase_person(*, actor: User | None, person: User, erase_messages: bool = False) -> dict[str, int | str]:
     """Erase ``person``: their name and address everywhere, their files, sessions, tokens and
     notifications; their tickets stay readable under "Deleted user" (README, "Data protection").
     All or nothing; stored files go once the transaction commits. Returns the counts."""

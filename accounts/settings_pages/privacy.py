@@ -34,7 +34,7 @@ def zip_response(archive, person: User) -> FileResponse:
 def person_export(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The zip of everything about the person (a POST: it writes an audit entry)."""
     person = common.get_or_404(User.objects.select_related("organization"), pk)
-    return zip_response(services.export_person(actor=request.user, person=person), person)
+    return zip_response(services.export_person(actor=request.user, person=person), person)  # type: ignore[return-value]  # a streamed response
 
 
 @settings_view

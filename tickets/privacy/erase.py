@@ -49,7 +49,12 @@ from tickets.privacy.export import BATCH, involved_ticket_ids
 #: What an erased message's body becomes (stored, like every body, as written).
 ERASED_BODY = "[This message was erased at its author's request.]"
 #: History kinds whose data name people as {"id", "name"}.
-PEOPLE_KINDS = (EventKind.ASSIGNED, EventKind.TEAM_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED)
+PEOPLE_KINDS = (
+    EventKind.ASSIGNED,
+    EventKind.TEAM_CHANGED,
+    EventKind.COLLABORATOR_ADDED,
+    EventKind.COLLABORATOR_REMOVED,
+)
 #: History kinds whose data hold free text (a subject, a field's value; the first entry keeps the
 #: subject and the requester as they were).
 TEXT_KINDS = (EventKind.CREATED, EventKind.SUBJECT_CHANGED, EventKind.CUSTOM_FIELD_CHANGED)
@@ -138,7 +143,9 @@ def erase(erasure: Erasure) -> None:
     IdempotencyKey.objects.filter(user=person).delete()
     if erasure.erase_messages:
         SatisfactionRating.objects.filter(requester=person).exclude(comment="").update(comment="")
-    mail = InboundMessage.objects.filter(Q(envelope_sender__iexact=erasure.old_email) | Q(ticket_message__author=person))
+    mail = InboundMessage.objects.filter(
+        Q(envelope_sender__iexact=erasure.old_email) | Q(ticket_message__author=person)
+    )
     inbound = []
     for message in mail.only("pk", "reason"):
         message.raw, message.envelope_sender, message.reason = b"", erasure.new_email, erasure.scrub(message.reason)
@@ -213,4 +220,10 @@ def _scrub_text(erasure: Erasure, ids: list[int]) -> None:
     search.index_tickets(sorted(reindex))
     # Message bodies the person wrote changed too when they were erased.
     if erasure.erase_messages:
-        search.index_tickets(sorted(set(Message.objects.filter(author=erasure.person, ticket_id__in=ids).values_list("ticket_id", flat=True))))
+        search.index_tickets(
+            sorted(
+                set(
+                    Message.objects.filter(author=erasure.person, ticket_id__in=ids).values_list("ticket_id", flat=True)
+                )
+            )
+        )

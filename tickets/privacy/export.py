@@ -49,12 +49,24 @@ def export(bundle: Bundle) -> None:
     bundle.count("Tickets", len(tickets))
     bundle.data["history_you_made_elsewhere"] = _other_events(person, set(ids), desk_work)
     bundle.data["notifications"] = [
-        {"ticket": row.ticket_id, "kind": row.kind, "created": _iso(row.created_at), "read": _iso(row.read_at), "emailed": _iso(row.emailed_at)}
+        {
+            "ticket": row.ticket_id,
+            "kind": row.kind,
+            "created": _iso(row.created_at),
+            "read": _iso(row.read_at),
+            "emailed": _iso(row.emailed_at),
+        }
         for row in Notification.objects.filter(recipient=person).order_by("created_at", "pk")
     ]
     bundle.count("Notifications", len(bundle.data["notifications"]))
     bundle.data["satisfaction_ratings"] = [
-        {"ticket": row.ticket_id, "score": row.score, "comment": row.comment, "offered": _iso(row.created_at), "rated": _iso(row.rated_at)}
+        {
+            "ticket": row.ticket_id,
+            "score": row.score,
+            "comment": row.comment,
+            "offered": _iso(row.created_at),
+            "rated": _iso(row.rated_at),
+        }
         for row in SatisfactionRating.objects.filter(requester=person).order_by("created_at", "pk")
     ]
     bundle.count("Satisfaction ratings", len(bundle.data["satisfaction_ratings"]))
@@ -75,7 +87,9 @@ def _batch(bundle: Bundle, ids: list[int], *, desk_work: bool) -> list[dict[str,
     if desk_work:
         rows = rows.prefetch_related("tags")
     collaborators: dict[int, list[int]] = defaultdict(list)
-    for ticket_id, user_id in Ticket.collaborators.through.objects.filter(ticket_id__in=ids).values_list("ticket_id", "user_id"):
+    for ticket_id, user_id in Ticket.collaborators.through.objects.filter(ticket_id__in=ids).values_list(
+        "ticket_id", "user_id"
+    ):
         collaborators[ticket_id].append(user_id)
     messages: dict[int, list[dict[str, Any]]] = defaultdict(list)
     message_ids: set[int] = set()
@@ -99,7 +113,7 @@ def _batch(bundle: Bundle, ids: list[int], *, desk_work: bool) -> list[dict[str,
         files_shown |= Q(uploaded_by=person)
     for attachment in Attachment.objects.filter(files_shown, ticket_id__in=ids).order_by("pk"):
         path = f"files/{attachment.ticket_id}/{attachment.pk}-{_safe(attachment.filename)}"
-        entry = {
+        item = {
             "id": attachment.pk,
             "filename": attachment.filename,
             "content_type": attachment.content_type,
@@ -109,7 +123,11 @@ def _batch(bundle: Bundle, ids: list[int], *, desk_work: bool) -> list[dict[str,
             "created": _iso(attachment.created_at),
             "path": path,
         }
-        (by_message[attachment.message_id]["files"] if attachment.message_id in by_message else files[attachment.ticket_id]).append(entry)
+        (
+            by_message[attachment.message_id]["files"]
+            if attachment.message_id in by_message
+            else files[attachment.ticket_id]
+        ).append(item)
         bundle.add_file(path, attachment.file.open)
         bundle.count("Files", 1)
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)

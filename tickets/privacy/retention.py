@@ -137,12 +137,18 @@ def apply_retention(
         caching.access_changed()
     from accounts.privacy.services import record
 
-    action = gettext_noop("Retention: tickets deleted") if mode == DELETE else gettext_noop("Retention: tickets anonymized")
+    action = (
+        gettext_noop("Retention: tickets deleted") if mode == DELETE else gettext_noop("Retention: tickets anonymized")
+    )
     with transaction.atomic():
         record(
             actor,
             action,
-            {gettext_noop("Tickets"): result.tickets, gettext_noop("Files deleted"): result.files, gettext_noop("Closed before"): cutoff.date().isoformat()},  # type: ignore[dict-item]
+            {
+                gettext_noop("Tickets"): result.tickets,
+                gettext_noop("Files deleted"): result.files,
+                gettext_noop("Closed before"): cutoff.date().isoformat(),
+            },
             repr_=f"Retention policy ({months} months)",
         )
     return result
@@ -166,7 +172,9 @@ def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placehold
     customers = Message.objects.filter(ticket_id__in=ids, author_role="customer")
     customers.update(author=placeholder, author_name=ANONYMOUS_NAME)
     Message.objects.filter(ticket_id__in=ids).update(body=ANONYMIZED_BODY)
-    TicketEvent.objects.filter(ticket_id__in=ids, actor_id__in=requesters).update(actor=placeholder, actor_name=ANONYMOUS_NAME)
+    TicketEvent.objects.filter(ticket_id__in=ids, actor_id__in=requesters).update(
+        actor=placeholder, actor_name=ANONYMOUS_NAME
+    )
     changed = []
     anonymous = {"id": placeholder.pk, "name": ANONYMOUS_NAME}
     kinds = [EventKind.CREATED, EventKind.SUBJECT_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED]
@@ -192,7 +200,15 @@ def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placehold
     )
     TicketEvent.objects.bulk_create(
         [
-            TicketEvent(ticket_id=pk, actor=None, actor_name="System", kind=EventKind.TICKET_ANONYMIZED, data={}, public=False, created_at=at)
+            TicketEvent(
+                ticket_id=pk,
+                actor=None,
+                actor_name="System",
+                kind=EventKind.TICKET_ANONYMIZED,
+                data={},
+                public=False,
+                created_at=at,
+            )
             for pk in ids
         ]
     )

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -57,7 +58,12 @@ def _zip(archive) -> tuple[dict, dict[str, bytes]]:
 def desk(customer, org_member, other_customer, agent, admin):
     """Ada's ticket with a file, a public reply and an internal note; Bob's (her colleague's)
     ticket in the same organization; Eve's ticket elsewhere."""
-    ada = make_ticket(customer, subject="Ada cannot log in", description="Ada Customer here, ada@acme.test", attachments=[png("ada-passport.png")])
+    ada = make_ticket(
+        customer,
+        subject="Ada cannot log in",
+        description="Ada Customer here, ada@acme.test",
+        attachments=[png("ada-passport.png")],
+    )
     services.message_add(actor=agent, ticket=ada, body="Hello Ada Customer, looking into it.")
     services.message_add(actor=agent, ticket=ada, body=SECRET_WORDS, internal=True)
     services.message_add(actor=customer, ticket=ada, body="Thanks!", attachments=[pdf("ada-invoice.pdf")])
@@ -159,7 +165,7 @@ def test_a_customer_downloads_their_own_export_agents_do_not(desk, customer, age
 def _traces(old: list[str]) -> list[str]:
     """Every text column of the tables an erased person touches that still holds ``old``."""
     found = []
-    checks = [
+    checks: list[tuple[Any, list[str]]] = [
         (User, ["name", "email"]),
         (Ticket, ["subject"]),
         (Message, ["author_name", "body"]),
@@ -189,17 +195,33 @@ def test_erasing_a_customer_leaves_no_trace_of_their_name_or_address(
     services.collaborator_add(actor=agent, ticket=desk["eve"], email="ada@acme.test")
     account_services.user_set_name(user=customer, name="Ada Customer")  # audit-free rename: same name
     Invite.objects.create(email="ada@acme.test", role=Role.AGENT, invited_by=admin)
-    LogEntry.objects.log_actions(admin.pk, [customer], 2, "Changed name of Ada Customer <ada@acme.test>.", single_object=True)
+    LogEntry.objects.log_actions(
+        admin.pk, [customer], 2, "Changed name of Ada Customer <ada@acme.test>.", single_object=True
+    )
     mailbox = Mailbox.objects.create(address="help@desk.test")
     InboundMessage.objects.create(
-        mailbox=mailbox, door="smtp", raw=b"From: Ada Customer <ada@acme.test>\r\n\r\nhi", size=40, sha256="a" * 64,
-        envelope_sender="ada@acme.test", ticket=ada,
+        mailbox=mailbox,
+        door="smtp",
+        raw=b"From: Ada Customer <ada@acme.test>\r\n\r\nhi",
+        size=40,
+        sha256="a" * 64,
+        envelope_sender="ada@acme.test",
+        ticket=ada,
     )
-    endpoint = WebhookEndpoint.objects.create(name="CRM", url="https://crm.example/", events=["ticket.created"], secret="s")
-    WebhookDelivery.objects.create(endpoint=endpoint, message_id="m1", event_type="ticket.created", ticket_id=ada.pk,
-                                   payload={"requester": {"name": "Ada Customer", "email": "ada@acme.test"}})
+    endpoint = WebhookEndpoint.objects.create(
+        name="CRM", url="https://crm.example/", events=["ticket.created"], secret="s"
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        message_id="m1",
+        event_type="ticket.created",
+        ticket_id=ada.pk,
+        payload={"requester": {"name": "Ada Customer", "email": "ada@acme.test"}},
+    )
     rating_event = TicketEvent.objects.filter(ticket=ada).first()
-    SatisfactionRating.objects.create(ticket=ada, solve_event=rating_event, requester=customer, comment="Ada Customer is happy")
+    SatisfactionRating.objects.create(
+        ticket=ada, solve_event=rating_event, requester=customer, comment="Ada Customer is happy"
+    )
     Token.objects.create(user=customer)
     files = list(Attachment.objects.filter(uploaded_by=customer).values_list("file", flat=True))
     assert len(files) == 2 and all(default_storage.exists(name) for name in files)
@@ -341,7 +363,9 @@ def test_retention_dry_run_changes_nothing(old_and_new, capsys):
     assert not LogEntry.objects.exists()
 
 
-def test_retention_anonymizes_old_closed_tickets_once(old_and_new, customer, settings, django_capture_on_commit_callbacks):
+def test_retention_anonymizes_old_closed_tickets_once(
+    old_and_new, customer, settings, django_capture_on_commit_callbacks
+):
     old, recent, still_open = old_and_new
     settings.HELPDESK_RETENTION_CLOSED_MONTHS = 12
     files = list(Attachment.objects.filter(ticket=old).values_list("file", flat=True))
@@ -362,7 +386,9 @@ def test_retention_anonymizes_old_closed_tickets_once(old_and_new, customer, set
     assert LogEntry.objects.filter(object_repr__startswith="Retention policy").count() == 2
 
 
-def test_retention_deletes_old_closed_tickets_with_their_files(old_and_new, settings, capsys, django_capture_on_commit_callbacks):
+def test_retention_deletes_old_closed_tickets_with_their_files(
+    old_and_new, settings, capsys, django_capture_on_commit_callbacks
+):
     old, recent, still_open = old_and_new
     settings.HELPDESK_RETENTION_CLOSED_MONTHS = 12
     settings.HELPDESK_RETENTION_MODE = "delete"
