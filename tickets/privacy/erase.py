@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 from django.utils import timezone
 
 from accounts.privacy.registry import DELETED_NAME, Erasure, scrub_json
@@ -108,20 +109,20 @@ def erase(erasure: Erasure) -> None:
 
     own = Message.objects.filter(author=person)
     written_on = set(own.values_list("ticket_id", flat=True).distinct())
-    count("Messages", own.update(author_name=DELETED_NAME))
+    count(gettext_noop("Messages"), own.update(author_name=DELETED_NAME))
     if erasure.erase_messages:
-        count("Message bodies erased", own.update(body=ERASED_BODY))
+        count(gettext_noop("Message bodies erased"), own.update(body=ERASED_BODY))
 
     files = list(Attachment.objects.filter(uploaded_by=person).values_list("pk", "file", "sha256", "ticket_id"))
     remove_files(files)
-    count("Files deleted", len(files))
+    count(gettext_noop("Files deleted"), len(files))
     pending = list(PendingUpload.objects.filter(uploaded_by=person).values_list("pk", "file"))
     PendingUpload.objects.filter(pk__in=[pk for pk, _file in pending]).delete()
     delete_after_commit([name for _pk, name in pending])
-    count("Files deleted", len(pending))
+    count(gettext_noop("Files deleted"), len(pending))
     ApiJob.objects.filter(creator=person).delete()
 
-    count("History entries", TicketEvent.objects.filter(actor=person).update(actor_name=DELETED_NAME))
+    count(gettext_noop("History entries"), TicketEvent.objects.filter(actor=person).update(actor_name=DELETED_NAME))
     named = Q()
     for side in ("old", "new", "unassigned", "user"):
         named |= Q(**{f"data__{side}__id": person.pk})
@@ -130,15 +131,15 @@ def erase(erasure: Erasure) -> None:
         event.data = _rename_person(event.data, person.pk)
         renamed.append(event)
     TicketEvent.objects.bulk_update(renamed, ["data"], batch_size=500)
-    count("History entries", len(renamed))
+    count(gettext_noop("History entries"), len(renamed))
 
     every = sorted(set(ids) | written_on)
     for start in range(0, len(every), BATCH):
         _scrub_text(erasure, every[start : start + BATCH])
 
-    count("CC lists", through.objects.filter(user=person).delete()[0])
+    count(gettext_noop("CC lists"), through.objects.filter(user=person).delete()[0])
     TicketUserPermission.objects.filter(user=person).delete()
-    count("Notifications", Notification.objects.filter(recipient=person).delete()[0])
+    count(gettext_noop("Notifications"), Notification.objects.filter(recipient=person).delete()[0])
     TicketReadMarker.objects.filter(user=person).delete()
     IdempotencyKey.objects.filter(user=person).delete()
     if erasure.erase_messages:
@@ -151,7 +152,7 @@ def erase(erasure: Erasure) -> None:
         message.raw, message.envelope_sender, message.reason = b"", erasure.new_email, erasure.scrub(message.reason)
         inbound.append(message)
     InboundMessage.objects.bulk_update(inbound, ["raw", "envelope_sender", "reason"], batch_size=200)
-    count("Mail received", len(inbound))
+    count(gettext_noop("Mail received"), len(inbound))
 
     actor = erasure.actor
     at = timezone.now()
@@ -170,7 +171,7 @@ def erase(erasure: Erasure) -> None:
         ],
         batch_size=500,
     )
-    count("Tickets", len(roles))
+    count(gettext_noop("Tickets"), len(roles))
     caching.access_changed()
 
 
@@ -216,7 +217,10 @@ def _scrub_text(erasure: Erasure, ids: list[int]) -> None:
             delivery.payload = payload
             deliveries.append(delivery)
     WebhookDelivery.objects.bulk_update(deliveries, ["payload"], batch_size=200)
-    erasure.count("Texts that named them", len(messages) + len(tickets) + len(ratings) + len(events) + len(deliveries))
+    erasure.count(
+        gettext_noop("Texts that named them"),
+        len(messages) + len(tickets) + len(ratings) + len(events) + len(deliveries),
+    )
     search.index_tickets(sorted(reindex))
     # Message bodies the person wrote changed too when they were erased.
     if erasure.erase_messages:

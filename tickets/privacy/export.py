@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.privacy.registry import Bundle
@@ -46,7 +47,7 @@ def export(bundle: Bundle) -> None:
     for start in range(0, len(ids), BATCH):
         tickets += _batch(bundle, ids[start : start + BATCH], desk_work=desk_work)
     bundle.data["tickets"] = tickets
-    bundle.count("Tickets", len(tickets))
+    bundle.count(gettext_noop("Tickets"), len(tickets))
     bundle.data["history_you_made_elsewhere"] = _other_events(person, set(ids), desk_work)
     bundle.data["notifications"] = [
         {
@@ -58,7 +59,7 @@ def export(bundle: Bundle) -> None:
         }
         for row in Notification.objects.filter(recipient=person).order_by("created_at", "pk")
     ]
-    bundle.count("Notifications", len(bundle.data["notifications"]))
+    bundle.count(gettext_noop("Notifications"), len(bundle.data["notifications"]))
     bundle.data["satisfaction_ratings"] = [
         {
             "ticket": row.ticket_id,
@@ -69,7 +70,7 @@ def export(bundle: Bundle) -> None:
         }
         for row in SatisfactionRating.objects.filter(requester=person).order_by("created_at", "pk")
     ]
-    bundle.count("Satisfaction ratings", len(bundle.data["satisfaction_ratings"]))
+    bundle.count(gettext_noop("Satisfaction ratings"), len(bundle.data["satisfaction_ratings"]))
 
 
 def _messages(person: User, ids: list[int], desk_work: bool):
@@ -129,7 +130,7 @@ def _batch(bundle: Bundle, ids: list[int], *, desk_work: bool) -> list[dict[str,
             else files[attachment.ticket_id]
         ).append(item)
         bundle.add_file(path, attachment.file.open)
-        bundle.count("Files", 1)
+        bundle.count(gettext_noop("Files"), 1)
     events: dict[int, list[dict[str, Any]]] = defaultdict(list)
     mine = TicketEvent.objects.filter(ticket_id__in=ids, actor=person)
     if not desk_work:
@@ -169,7 +170,7 @@ def _batch(bundle: Bundle, ids: list[int], *, desk_work: bool) -> list[dict[str,
             entry["tags"] = [tag.name for tag in ticket.tags.all()]
             entry["custom_fields"] = ticket.custom_fields
         out.append(entry)
-        bundle.count("Messages", len(messages[ticket.pk]))
+        bundle.count(gettext_noop("Messages"), len(messages[ticket.pk]))
     return out
 
 
