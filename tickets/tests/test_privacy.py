@@ -256,6 +256,18 @@ def test_erasing_a_customer_leaves_no_trace_of_their_name_or_address(
     assert "Ada Customer" not in page
 
 
+@pytest.mark.postgres  # search documents are PostgreSQL's; deselected on SQLite
+def test_erasure_rebuilds_the_search_documents(desk, customer, admin):
+    def vector() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT public::text FROM tickets_searchdocument WHERE ticket_id = %s", [desk["ada"].pk])
+            return cursor.fetchone()[0]
+
+    assert "'custom'" in vector()  # "Ada Customer here" in the description
+    privacy.erase_person(actor=admin, person=customer)
+    assert "'custom'" not in vector() and "acme" not in vector()
+
+
 def test_erase_messages_replaces_their_bodies(desk, customer, admin):
     privacy.erase_person(actor=admin, person=customer, erase_messages=True)
     bodies = set(Message.objects.filter(author=customer).values_list("body", flat=True))
@@ -338,6 +350,15 @@ def _closed(ticket: Ticket, days_ago: int) -> None:
 
 
 @pytest.fixture
+def own_storage(settings, tmp_path):
+    """A store of this test's own, so check_attachments sees only its files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": str(tmp_path)}},
+    }
+
+
+@pytest.fixture
 def old_and_new(customer, agent):
     old = make_ticket(customer, subject="Ada's old passport problem", attachments=[png("passport.png")])
     services.message_add(actor=agent, ticket=old, body="Dear Ada, here you go")
@@ -387,7 +408,7 @@ def test_retention_anonymizes_old_closed_tickets_once(
 
 
 def test_retention_deletes_old_closed_tickets_with_their_files(
-    old_and_new, settings, capsys, django_capture_on_commit_callbacks
+    own_storage, old_and_new, settings, capsys, django_capture_on_commit_callbacks
 ):
     old, recent, still_open = old_and_new
     settings.HELPDESK_RETENTION_CLOSED_MONTHS = 12
@@ -402,6 +423,9 @@ def test_retention_deletes_old_closed_tickets_with_their_files(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("apply_retention")
     assert Ticket.objects.count() == 2
+    capsys.readouterr()
+    call_command("check_attachments")  # no file left behind, no row without its file
+    assert "0 orphaned file(s), 0 deleted; 0 attachment row(s) without a file." in capsys.readouterr().out
     entry = LogEntry.objects.filter(object_repr__startswith="Retention policy").earliest("pk")
     assert "Retention: tickets deleted" in entry.change_message and entry.user.email == privacy.DESK_ACCOUNT_EMAIL
 
