@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.utils.translation import gettext_noop
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.privacy.registry import DELETED_NAME, Erasure, scrub_json
 from tickets import caching, search, thumbnails
