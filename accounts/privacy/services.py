@@ -61,9 +61,8 @@ def find_person(email: str) -> User:
 def record(actor: User | None, action: str, counts: dict[str, int | str], obj: Any = None, repr_: str = "") -> LogEntry:
     """One audit entry for a privacy action (``action`` untranslated, shown translated): field
     "Action" with the action, then one line per count. ``obj`` the person (or None for a retention run)."""
-    values = [[gettext_noop("Action"), "", action]]
-    values += [[label, "", str(number)] for label, number in counts.items()]
-    message = json.dumps([{"changed": {"fields": [v[0] for v in values]}, "values": values}])
+    facts = [[gettext_noop("Action"), action]] + [[label, str(number)] for label, number in counts.items()]
+    message = json.dumps([{"facts": facts}])
     content_type = ContentType.objects.get_for_model(obj) if obj is not None else None
     with translation.override(None):
         return LogEntry.objects.create(

@@ -148,8 +148,9 @@ def apply_retention(
                 gettext_noop("Tickets"): result.tickets,
                 gettext_noop("Files deleted"): result.files,
                 gettext_noop("Closed before"): cutoff.date().isoformat(),
+                gettext_noop("Months"): months,
             },
-            repr_=f"Retention policy ({months} months)",
+            repr_="Retention policy",
         )
     return result
 
