@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from accounts.models import User
+from accounts.permissions import staff_members
 from accounts.privacy.registry import PLACEHOLDER_DOMAIN
 from tickets import caching, search
 from tickets.models import (
@@ -169,13 +170,12 @@ def _delete(ids: list[int], files: list[tuple[int, str, str, int]]) -> None:
 def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placeholder: User) -> None:
     at = timezone.now()
     remove_files(files)
-    requesters = set(Ticket.objects.filter(pk__in=ids).values_list("requester_id", flat=True))
     customers = Message.objects.filter(ticket_id__in=ids, author_role="customer")
     customers.update(author=placeholder, author_name=ANONYMOUS_NAME)
     Message.objects.filter(ticket_id__in=ids).update(body=ANONYMIZED_BODY)
-    TicketEvent.objects.filter(ticket_id__in=ids, actor_id__in=requesters).update(
-        actor=placeholder, actor_name=ANONYMOUS_NAME
-    )
+    # Everything the customer side did (the requester, CCs, colleagues): the support side keeps its names.
+    others = TicketEvent.objects.filter(ticket_id__in=ids, actor__isnull=False)
+    others.exclude(actor__in=staff_members(active=False)).update(actor=placeholder, actor_name=ANONYMOUS_NAME)
     changed = []
     anonymous = {"id": placeholder.pk, "name": ANONYMOUS_NAME}
     kinds = [EventKind.CREATED, EventKind.SUBJECT_CHANGED, EventKind.COLLABORATOR_ADDED, EventKind.COLLABORATOR_REMOVED]

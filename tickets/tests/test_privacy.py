@@ -359,9 +359,11 @@ def own_storage(settings, tmp_path):
 
 
 @pytest.fixture
-def old_and_new(customer, agent):
+def old_and_new(customer, agent, org_member):
     old = make_ticket(customer, subject="Ada's old passport problem", attachments=[png("passport.png")])
     services.message_add(actor=agent, ticket=old, body="Dear Ada, here you go")
+    services.collaborator_add(actor=agent, ticket=old, email="bob@acme.test")
+    services.message_add(actor=org_member, ticket=old, body="Bob here, thanks")
     _closed(old, 400)
     recent = make_ticket(customer, subject="Ada's recent ticket")
     _closed(recent, 20)
@@ -396,8 +398,10 @@ def test_retention_anonymizes_old_closed_tickets_once(
     old.refresh_from_db()
     assert old.subject == "Anonymized ticket" and old.requester.email == "anonymous-requester@erased.invalid"
     assert set(Message.objects.filter(ticket=old).values_list("body", flat=True)) == {ANONYMIZED_BODY}
-    assert not Message.objects.filter(ticket=old, author_name="Ada Customer").exists()
-    assert "Ada" not in json.dumps(list(TicketEvent.objects.filter(ticket=old).values("actor_name", "data")))
+    assert not Message.objects.filter(ticket=old, author_name__in=["Ada Customer", "Bob Colleague"]).exists()
+    history = json.dumps(list(TicketEvent.objects.filter(ticket=old).values("actor_name", "data")))
+    assert "Ada" not in history and "Bob" not in history and "Alice Agent" in history
+    assert not old.collaborators.exists()
     assert not Attachment.objects.filter(ticket=old).exists() and not any(default_storage.exists(f) for f in files)
     assert TicketEvent.objects.filter(ticket=old, kind=EventKind.TICKET_ANONYMIZED).count() == 1
     assert Ticket.objects.get(pk=recent.pk).subject == "Ada's recent ticket"
