@@ -179,11 +179,9 @@ def _scrub_text(erasure: Erasure, ids: list[int]) -> None:
     """Replace the old name and address in the text of tickets ``ids`` (a fixed number of
     queries per batch; only the rows that mention them are read)."""
     mention = Q(body__icontains=erasure.old_email)
-    subject = Q(subject__icontains=erasure.old_email)
     comment = Q(comment__icontains=erasure.old_email)
     if len(erasure.old_name) >= 3:
         mention |= Q(body__icontains=erasure.old_name)
-        subject |= Q(subject__icontains=erasure.old_name)
         comment |= Q(comment__icontains=erasure.old_name)
     reindex = set()
     messages = []
@@ -193,11 +191,15 @@ def _scrub_text(erasure: Erasure, ids: list[int]) -> None:
         reindex.add(message.ticket_id)
     Message.objects.bulk_update(messages, ["body"], batch_size=200)
     tickets = []
-    for ticket in Ticket.objects.filter(subject, pk__in=ids).only("pk", "subject"):
-        ticket.subject = erasure.scrub(ticket.subject)[:150].ljust(5, ".")
-        tickets.append(ticket)
-        reindex.add(ticket.pk)
-    Ticket.objects.bulk_update(tickets, ["subject"], batch_size=200)
+    for ticket in Ticket.objects.filter(pk__in=ids).only("pk", "subject", "metadata"):
+        subject = erasure.scrub(ticket.subject)[:150].ljust(5, ".")
+        metadata = scrub_json(ticket.metadata, erasure.scrub)  # an importer's or an integration's notes
+        if (subject, metadata) != (ticket.subject, ticket.metadata):
+            if subject != ticket.subject:
+                reindex.add(ticket.pk)
+            ticket.subject, ticket.metadata = subject, metadata
+            tickets.append(ticket)
+    Ticket.objects.bulk_update(tickets, ["subject", "metadata"], batch_size=200)
     ratings = []
     for rating in SatisfactionRating.objects.filter(comment, ticket_id__in=ids).only("pk", "comment"):
         rating.comment = erasure.scrub(rating.comment)

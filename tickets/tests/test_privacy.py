@@ -167,7 +167,7 @@ def _traces(old: list[str]) -> list[str]:
     found = []
     checks: list[tuple[Any, list[str]]] = [
         (User, ["name", "email"]),
-        (Ticket, ["subject"]),
+        (Ticket, ["subject", "metadata"]),
         (Message, ["author_name", "body"]),
         (Attachment, ["filename", "uploaded_by_name"]),
         (TicketEvent, ["actor_name", "data"]),
@@ -223,6 +223,7 @@ def test_erasing_a_customer_leaves_no_trace_of_their_name_or_address(
         ticket=ada, solve_event=rating_event, requester=customer, comment="Ada Customer is happy"
     )
     Token.objects.create(user=customer)
+    Ticket.objects.filter(pk=ada.pk).update(metadata={"crm": {"contact": "Ada Customer <ada@acme.test>"}})
     files = list(Attachment.objects.filter(uploaded_by=customer).values_list("file", flat=True))
     assert len(files) == 2 and all(default_storage.exists(name) for name in files)
     Notification.objects.create(recipient=customer, ticket=ada, event=rating_event, kind="agent_replied")
