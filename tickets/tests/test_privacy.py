@@ -445,3 +445,16 @@ def test_retention_screen(old_and_new, admin, client, settings):
     assert Ticket.objects.filter(subject="Anonymized ticket").count() == 1
     entry = LogEntry.objects.get(object_repr__startswith="Retention policy")
     assert entry.user_id == admin.pk
+
+
+def test_beat_runs_the_retention_policy_daily_and_the_task_applies_it(old_and_new, settings):
+    from helpdesk.celery import app
+    from tickets.tasks import apply_retention as task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["apply-retention"]
+    assert entry["schedule"] <= 24 * 3600
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
+    assert task() == {"tickets": 0, "files": 0}  # off by default
+    settings.HELPDESK_RETENTION_CLOSED_MONTHS = 12
+    assert task() == {"tickets": 1, "files": 1}
