@@ -134,17 +134,20 @@ def _scrub_audit_log(erasure: Erasure) -> int:
     if len(erasure.old_name) >= 3:
         mentions |= Q(object_repr__icontains=erasure.old_name) | Q(change_message__icontains=erasure.old_name)
     about = Q(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk))
-    for entry in LogEntry.objects.filter(about | mentions).iterator(chunk_size=500):
-        repr_ = str(user) if about_person(entry, user) else erasure.scrub(entry.object_repr)
-        message = entry.change_message
-        try:
-            decoded = json.loads(message) if message.startswith("[") else None
-        except json.JSONDecodeError:
-            decoded = None
-        message = json.dumps(scrub_json(decoded, erasure.scrub)) if decoded is not None else erasure.scrub(message)
-        if (repr_, message) != (entry.object_repr, entry.change_message):
-            LogEntry.objects.filter(pk=entry.pk).update(object_repr=repr_[:200], change_message=message)
-            changed += 1
+    # Ids first, then chunks: no writes to a table a cursor is still reading (SQLite).
+    found = list(LogEntry.objects.filter(about | mentions).values_list("pk", flat=True))
+    for start in range(0, len(found), 500):
+        for entry in LogEntry.objects.filter(pk__in=found[start : start + 500]):
+            repr_ = str(user) if about_person(entry, user) else erasure.scrub(entry.object_repr)
+            message = entry.change_message
+            try:
+                decoded = json.loads(message) if message.startswith("[") else None
+            except json.JSONDecodeError:
+                decoded = None
+            message = json.dumps(scrub_json(decoded, erasure.scrub)) if decoded is not None else erasure.scrub(message)
+            if (repr_, message) != (entry.object_repr, entry.change_message):
+                LogEntry.objects.filter(pk=entry.pk).update(object_repr=repr_[:200], change_message=message)
+                changed += 1
     return changed
 
 

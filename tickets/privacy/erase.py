@@ -126,12 +126,15 @@ def erase(erasure: Erasure) -> None:
     named = Q()
     for side in ("old", "new", "unassigned", "user"):
         named |= Q(**{f"data__{side}__id": person.pk})
-    renamed = []
-    for event in TicketEvent.objects.filter(named, kind__in=PEOPLE_KINDS).iterator(chunk_size=1000):
-        event.data = _rename_person(event.data, person.pk)
-        renamed.append(event)
-    TicketEvent.objects.bulk_update(renamed, ["data"], batch_size=500)
-    count(gettext_noop("History entries"), len(renamed))
+    # Ids first, then chunks: bounded memory however many tickets an agent held, and no writes to
+    # the table a cursor is still reading (SQLite does not isolate the two).
+    named_ids = list(TicketEvent.objects.filter(named, kind__in=PEOPLE_KINDS).values_list("pk", flat=True))
+    for start in range(0, len(named_ids), 1000):
+        renamed = list(TicketEvent.objects.filter(pk__in=named_ids[start : start + 1000]).only("pk", "data"))
+        for event in renamed:
+            event.data = _rename_person(event.data, person.pk)
+        TicketEvent.objects.bulk_update(renamed, ["data"], batch_size=500)
+    count(gettext_noop("History entries"), len(named_ids))
 
     every = sorted(set(ids) | written_on)
     for start in range(0, len(every), BATCH):
