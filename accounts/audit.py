@@ -6,7 +6,8 @@ admin's own changes appear in the settings area, and ours in the admin's history
 
 ``change_message`` is the JSON the admin understands (``[{"changed": {"fields": [...]}}]``,
 ``[{"added": {"name": ..., "object": ...}}]``), with one addition the admin ignores: ``"values"``,
-the old and new value of each changed field, which the settings area shows as "Role: Agent →
+the old and new value of each changed field (or ``"facts"``: what an action did, label and value,
+for exports, erasures and retention runs), which the settings area shows as "Role: Agent →
 Admin". Field names and values are stored untranslated, as the admin stores its own, and
 translated when shown.
 
@@ -46,6 +47,8 @@ WORD_FIELDS = {
     "Type", "Visible to customers", "Required in the portal", "Required before solving",
     # tickets.services.macros: shared macros.
     "Shared with",
+    # accounts.privacy: exports, erasures and retention runs.
+    "Action",
 }  # fmt: skip
 
 
@@ -168,7 +171,9 @@ def describe(entry: LogEntry) -> list[Line]:
         message = json.loads(entry.change_message) if entry.change_message.startswith("[") else None
     except json.JSONDecodeError:
         message = None
-    ours = isinstance(message, list) and any(isinstance(part, dict) and "values" in part for part in message)
+    ours = isinstance(message, list) and any(
+        isinstance(part, dict) and ("values" in part or "facts" in part) for part in message
+    )
     if not ours:
         text = entry.get_change_message() or {
             ADDITION: gettext("Created."),
@@ -180,6 +185,13 @@ def describe(entry: LogEntry) -> list[Line]:
     assert isinstance(message, list)
     for part in message:
         if not isinstance(part, dict):
+            continue
+        facts = part.get("facts")  # what an action did, line by line ("Files deleted: 2"; accounts.privacy)
+        if isinstance(facts, list):
+            for item in facts:
+                if isinstance(item, list) and len(item) == 2:
+                    label, value = (str(v) for v in item)
+                    lines.append(Line(text=f"{gettext(label)}: {_shown(label, value)}"))
             continue
         values = part.get("values")
         if isinstance(values, list):

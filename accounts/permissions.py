@@ -66,6 +66,11 @@ may_manage_people = administers  # create users, change roles, teams, invites
 may_use_admin_site = administers  # Django admin (the back office)
 may_set_team_notifications = works_tickets  # "email me about new tickets for my teams"
 sees_server_timing = works_tickets  # timings tell an outsider how much work a request caused
+# Data protection (accounts.privacy): exporting and erasing anyone is an admin's act; a customer
+# may download their own export from their profile (agents ask an admin: their export holds desk work).
+may_export_people = administers
+may_erase_people = administers
+may_export_own_data = uses_portal
 
 
 def can_manage_desk(user: Person) -> bool:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("profile/password/", views.password_change, name="password_change"),
     path("profile/token/", views.token_regenerate, name="token_regenerate"),
     path("profile/notifications/", views.notification_preferences, name="notification_preferences"),
+    path("profile/export/", views.profile_export, name="profile_export"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(

@@ -12,7 +12,8 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -42,6 +43,7 @@ def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
         or LocaleForm(initial={"language": request.user.language, "time_zone": request.user.time_zone}),
         "time_zone_names": time_zone_names(),
         "token": selectors.api_token_for(request.user),
+        "may_export_own_data": permissions.may_export_own_data(request.user),
         "nav": "profile",
     }
 
@@ -117,6 +119,19 @@ def notification_preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     messages.success(request, _("Your email settings are saved."))
     return redirect("accounts:profile")
+
+
+@require_POST
+def profile_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    """A customer downloads everything the desk holds about them (their right of access): the
+    same zip an admin gets (``accounts.privacy``), written to the audit log. Agents ask an admin
+    (their export holds desk work); for them this is a 404 like any page they may not use."""
+    if not permissions.may_export_own_data(request.user):
+        raise Http404("No such page.")
+    from accounts.privacy import services as privacy
+    from accounts.settings_pages.privacy import zip_response
+
+    return zip_response(privacy.export_person(actor=request.user, person=request.user), request.user)
 
 
 def login_locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:

@@ -233,6 +233,8 @@ CELERY_BEAT_SCHEDULE = {
     "zendesk-api-cleanup": {"task": "tickets.zendesk.tasks.forget_expired", "schedule": 3600.0},
     # Outgoing webhooks due now (tickets.webhooks.sender; or `manage.py send_webhooks` as a service).
     "send-webhooks": {"task": "tickets.webhooks.send", "schedule": 10.0},
+    # The retention policy on old closed tickets, once a day (tickets.privacy; cron: manage.py apply_retention).
+    "apply-retention": {"task": "tickets.tasks.apply_retention", "schedule": 86400.0},
 }
 
 # --- Storage: attachments on local disk (never served directly) or a private S3 bucket ---------
@@ -365,6 +367,10 @@ LOGGING = {
 HELPDESK_MAX_ATTACHMENT_BYTES = env.integer("HELPDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1)
 HELPDESK_MAX_ATTACHMENTS_PER_REQUEST = env.integer("HELPDESK_MAX_ATTACHMENTS_PER_REQUEST", 10, minimum=1)
 HELPDESK_AUTOCLOSE_DAYS = env.integer("HELPDESK_AUTOCLOSE_DAYS", 4, minimum=1)
+# Retention (tickets.privacy.retention): closed tickets older than this many months are anonymized
+# or deleted (HELPDESK_RETENTION_MODE) by `manage.py apply_retention` / Celery beat. 0: keep forever.
+HELPDESK_RETENTION_CLOSED_MONTHS = env.integer("HELPDESK_RETENTION_CLOSED_MONTHS", 0, minimum=0)
+HELPDESK_RETENTION_MODE = env.choice("HELPDESK_RETENTION_MODE", ("anonymize", "delete"), "anonymize")
 # Customer satisfaction surveys after each solve (tickets.satisfaction): on unless set to 0.
 HELPDESK_SATISFACTION_SURVEYS = env.boolean("HELPDESK_SATISFACTION_SURVEYS", True)
 HELPDESK_SITE_URL = env.raw("HELPDESK_SITE_URL") or "http://127.0.0.1:8000"

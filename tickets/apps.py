@@ -60,6 +60,12 @@ class TicketsConfig(AppConfig):
         from tickets.macro_settings import register_section  # Settings → Macros (shared macros)
 
         register_section()
+        # Data protection: the ticket side of a person's export and erasure (accounts.privacy).
+        from tickets.privacy import register_part
+
+        register_part()
+        if not any(section.slug == "retention" for section in SECTIONS):
+            register(Section("retention", _("Data retention"), "settings:retention", "tickets.privacy.settings_pages"))
         # Outgoing webhooks (tickets.webhooks): Settings → Webhooks.
         if not any(section.slug == "webhooks" for section in SECTIONS):
             register(Section("webhooks", _("Webhooks"), "settings:webhooks", "tickets.webhooks.settings_pages"))

@@ -90,6 +90,8 @@ def describe(event: TicketEvent) -> str:
     if kind == EventKind.SUBJECT_CHANGED:
         return _("changed the subject to “%(subject)s”") % {"subject": data.get("new", "")}
     if kind == EventKind.ATTACHMENT_ADDED:
+        if data.get("removed"):  # erased with its uploader, or by the retention policy (tickets.privacy)
+            return _("attached a file (since removed)")
         if data.get("filename"):
             return _("attached %(filename)s") % {"filename": data["filename"]}
         return _("attached a file")
@@ -103,6 +105,10 @@ def describe(event: TicketEvent) -> str:
         return _sla(kind, data)
     if kind == EventKind.SATISFACTION_RATED:
         return _satisfaction(data)
+    if kind == EventKind.PERSON_ERASED:
+        return _erased(data)
+    if kind == EventKind.TICKET_ANONYMIZED:
+        return _("anonymized the ticket (retention policy)")
     return str(EventKind(kind).label).lower() if kind in EventKind.values else kind
 
 
@@ -144,6 +150,16 @@ def _satisfaction(data: dict) -> str:
             "new": _label(Score, new),
         }
     return _("rated the support: %(score)s") % {"score": _label(Score, new)}
+
+
+def _erased(data: dict) -> str:
+    """A person of the ticket was erased (``tickets.privacy``): which role they had, never who."""
+    roles = data.get("roles") or []
+    if "requester" in roles:
+        return _("erased the requester's personal data")
+    if "cc" in roles:
+        return _("erased the personal data of a person in Cc")
+    return _("erased the personal data of the assignee")
 
 
 def via(event: TicketEvent) -> str:

@@ -62,7 +62,9 @@ def build(user: User, ticket: Ticket) -> Timeline:
         last_event_id = max(last_event_id, event.pk)
         if event.kind in _HIDDEN_KINDS:
             continue
-        if event.kind == EventKind.ATTACHMENT_ADDED and (event.data or {}).get("message_id"):
+        # A message shows its own files; a file removed since (tickets.privacy) shows as its entry.
+        data = event.data or {}
+        if event.kind == EventKind.ATTACHMENT_ADDED and data.get("message_id") and not data.get("removed"):
             continue
         entry = Entry(
             kind="event", at=event.created_at, event=event, text=describe(event) + (via(event) if says_via else "")

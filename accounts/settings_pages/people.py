@@ -17,7 +17,7 @@ from accounts import audit, services
 from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Role, User
 from accounts.permissions import administers
-from accounts.settings_pages import common
+from accounts.settings_pages import common, privacy
 from accounts.settings_pages.common import settings_view
 from accounts.settings_pages.forms import PeopleFilterForm, PersonForm
 from helpdesk.forms import apply_errors, error_text
@@ -164,6 +164,7 @@ def person_active(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 urlpatterns = [
+    *privacy.urlpatterns,
     path("", people, name="people"),
     path("<int:pk>/", person, name="person"),
     path("<int:pk>/active/", person_active, name="person_active"),

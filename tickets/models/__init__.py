@@ -353,6 +353,10 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA target breached")
     # Customer satisfaction (tickets.satisfaction): the requester answered the survey of a solve.
     SATISFACTION_RATED = "satisfaction_rated", _("Satisfaction rated")
+    # Data protection (tickets.privacy): a person in the ticket was erased, or the ticket was
+    # anonymized by the retention policy. Names no one: the old name must not survive here.
+    PERSON_ERASED = "person_erased", _("Person erased")
+    TICKET_ANONYMIZED = "ticket_anonymized", _("Ticket anonymized")
 
 
 class TicketEvent(models.Model):

@@ -51,6 +51,15 @@ def may_attach_to(actor: Person, message: Message) -> bool:
     return message.author_id == getattr(actor, "pk", None) or works_tickets(actor)
 
 
+def export_includes_desk_work(person: User) -> bool:
+    """Whether the export of ``person``'s data (``tickets.privacy``) carries, beside the public
+    conversation of their tickets, their own internal notes, the internal history they made and
+    the desk's fields (tags, every custom field): for people on the support side, whose notes
+    are their own words. A customer's export never holds internal content, whatever they were
+    before."""
+    return holds_staff_role(person)
+
+
 # --- satisfaction surveys (tickets.satisfaction) -----------------------------------------------------
 
 

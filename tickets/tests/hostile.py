@@ -283,6 +283,7 @@ ROUTES: dict[str, Route] = {
     ),
     "accounts:token_regenerate": Route(get=False, form={}),
     "accounts:notification_preferences": Route(get=False, form={"notify_team_tickets": "1"}),
+    "accounts:profile_export": Route(get=False, form={}),
     "accounts:password_reset": Route(form={"email": "ada@acme.test"}),
     "accounts:password_reset_done": Route(),
     "accounts:password_reset_confirm": Route(
@@ -386,6 +387,10 @@ ROUTES: dict[str, Route] = {
         },
     ),
     "settings:person_active": Route(path={"pk": _person("agent")}, form={"confirmed": "1"}),
+    "settings:person_export": Route(path={"pk": _person("customer")}, get=False, form={}),
+    "settings:person_erase": Route(path={"pk": _person("customer")}, form={"confirmed": "1", "erase_messages": "1"}),
+    "settings:retention": Route(),
+    "settings:retention_apply": Route(form={"confirmed": "1"}),
     "settings:teams": Route(),
     "settings:team_new": Route(form={"name": "Returns", "description": "Parcels"}),
     "settings:team": Route(path={"pk": _pk("team")}, form={"name": "Billing", "description": "Invoices"}),

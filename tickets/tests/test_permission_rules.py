@@ -60,6 +60,30 @@ def test_works_tickets_administers_uses_portal(request, deactivated):
         assert not people.can_manage_desk(outsider)
 
 
+def test_data_protection_rules(request, deactivated):
+    """Admins export and erase anyone; customers download their own export; a person's export
+    carries internal content (their own notes) only for the support side, whatever signs in."""
+    people_ = _who(request, PERSONAS)
+    assert {n for n, u in people_.items() if people.may_export_people(u)} == {"admin"}
+    assert {n for n, u in people_.items() if people.may_erase_people(u)} == {"admin"}
+    assert {n for n, u in people_.items() if people.may_export_own_data(u)} == {
+        "customer",
+        "org_member",
+        "other_customer",
+    }
+    assert {n for n, u in people_.items() if permissions.export_includes_desk_work(u)} == {
+        "agent",
+        "team_agent",
+        "other_team_agent",
+        "admin",
+    }
+    assert permissions.export_includes_desk_work(deactivated)  # the role, not the sign-in: an erased agent's notes
+    for outsider in (deactivated, AnonymousUser(), None):
+        assert not people.may_export_people(outsider)
+        assert not people.may_erase_people(outsider)
+        assert not people.may_export_own_data(outsider)
+
+
 def test_staff_role_team_membership_and_staff_list(agent, admin, customer, deactivated):
     assert people.holds_staff_role(deactivated) and people.may_join_team(deactivated)  # role, not sign-in
     assert people.may_join_team(agent) and people.may_join_team(admin)
