@@ -172,6 +172,11 @@ class ReadRoutingMiddleware:
             return self.get_response(request)
         finally:
             _current.reset(token)
+            if state.alias is not None:
+                # Back to its pool now (Django does so too when the request finishes, except under
+                # the test client): the next request's checkout checks it again.
+                with contextlib.suppress(Exception):
+                    connections[state.alias].close()
             if state.wrote:
                 remember_write(_known_user(request))
 
