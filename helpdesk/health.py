@@ -93,7 +93,7 @@ def run_checks(named: dict[str, Callable[[], dict | None]], *, timeout: float) -
     unfinished = {"ok": False, "error": "timeout", "ms": round(timeout * 1000, 1)}
     results: dict[str, dict[str, object]] = dict.fromkeys(named, unfinished)  # replaced, never changed
 
-    def run(name: str, check: Callable[[], None]) -> None:
+    def run(name: str, check: Callable[[], dict | None]) -> None:
         started = time.perf_counter()
         try:
             try:

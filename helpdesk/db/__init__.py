@@ -12,6 +12,8 @@ Without replicas and without ``DATABASE_DIRECT_URL`` nothing here is used: one `
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 
 DIRECT_ALIAS = "direct"
@@ -37,7 +39,7 @@ def direct_alias() -> str:
 _PLAIN_KEYS = ("dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey")
 
 
-def plain_conninfo(alias: str) -> dict[str, object]:
+def plain_conninfo(alias: str) -> dict[str, Any]:
     """The psycopg ``connect()`` arguments for ``alias``, without Django's own (pool, adapters,
     cursor class): for a connection of our own, such as ``LISTEN`` or a replica probe."""
     from django.db import connections

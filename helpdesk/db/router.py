@@ -100,7 +100,7 @@ def mark_down(alias: str, error: BaseException) -> None:
     with contextlib.suppress(Exception):  # a broken connection may fail to close
         connection.close()
     with contextlib.suppress(Exception):  # another thread may have closed the pool already
-        connection.close_pool()  # a fresh pool (fresh connections) when the replica is tried again
+        connection.close_pool()  # type: ignore[attr-defined]  # a fresh pool (fresh connections) when the replica is tried again
 
 
 def forget_failures() -> None:
