@@ -34,7 +34,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -189,6 +189,22 @@ def remember_write(user: Any | None) -> None:
         cache.set(_WROTE_KEY.format(user.pk), 1, window)
     except Exception:  # noqa: BLE001 - a cache outage must not fail a change already made
         log.warning("could not remember a write for read-your-writes", exc_info=True)
+
+
+@contextlib.contextmanager
+def primary_reads() -> Iterator[None]:
+    """Reads in this block go to the primary, even in a request that may read a replica: for a
+    value that outlives the request (a shared cache filled under a version bumped after a commit
+    must not be computed from a replica that has not replayed that commit yet)."""
+    state = _current.get()
+    if state is None:
+        yield
+        return
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def reading_from() -> str | None:

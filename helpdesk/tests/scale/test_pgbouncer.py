@@ -170,3 +170,13 @@ def test_generate_tickets_copies_batches(through_bouncer):
     call_command("generate_tickets", tickets=120, seed=3, batch=40, workers=2, no_progress=True, stdout=out)
     assert Ticket.objects.count() == 120
     assert Message.objects.filter(ticket__in=Ticket.objects.all()).exists()
+
+
+def test_migrations_run_on_the_direct_connection_and_never_on_a_replica():
+    out = io.StringIO()
+    call_command("migrate", database="direct", interactive=False, stdout=out)
+    assert "No migrations to apply" in out.getvalue()
+    from helpdesk.db.router import ReplicaRouter
+
+    assert ReplicaRouter().allow_migrate("replica1", "tickets") is False
+    assert ReplicaRouter().allow_migrate("direct", "tickets") is None

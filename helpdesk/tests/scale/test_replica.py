@@ -183,3 +183,28 @@ def test_a_stopped_replica_sends_reads_to_the_primary_without_errors(settings, s
     finally:
         resume_replay()
     assert json.loads(Client().get("/readyz").content)["status"] == "ok"
+
+
+def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
+    """``helpdesk.db.router.primary_reads()``: the block reads the primary, the rest of the same
+    request the replica (for values kept beyond the request, such as shared caches)."""
+    from django.test import RequestFactory
+
+    seen: dict[str, bool] = {}
+
+    def view(request):  # noqa: ANN001, ANN202
+        seen["replica"] = Message.objects.filter(body="Only on the primary yet").exists()
+        with router.primary_reads():
+            seen["primary"] = Message.objects.filter(body="Only on the primary yet").exists()
+        seen["replica again"] = Message.objects.filter(body="Only on the primary yet").exists()
+        return None
+
+    request = RequestFactory().get("/agent/")
+    request.user = colleague
+    pause_replay()
+    try:
+        services.message_add(actor=agent, ticket=ticket, body="Only on the primary yet")
+        router.ReadRoutingMiddleware(view)(request)
+    finally:
+        resume_replay()
+    assert seen == {"replica": False, "primary": True, "replica again": False}
