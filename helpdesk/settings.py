@@ -203,6 +203,8 @@ if DATABASE_REPLICA_URLS:
 # Read-your-writes: after a request of theirs wrote, a person's reads stay on the primary this long
 # (longer than the replicas' usual lag). A replica that fails is left alone this many seconds.
 HELPDESK_READ_YOUR_WRITES_SECONDS = env.integer("HELPDESK_READ_YOUR_WRITES_SECONDS", 10, minimum=0)
+# Writes that leave no read-your-writes mark (model labels): bookkeeping every page view writes.
+HELPDESK_READ_YOUR_WRITES_EXEMPT = ["tickets.TicketReadMarker"]
 HELPDESK_REPLICA_RETRY_SECONDS = env.integer("HELPDESK_REPLICA_RETRY_SECONDS", 10, minimum=1)
 # /readyz calls a replica further behind than this "degraded" (the lag is always in /metrics).
 HELPDESK_REPLICA_MAX_LAG_SECONDS = env.integer("HELPDESK_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)

@@ -16,7 +16,9 @@ names at least one replica. A read goes to a replica only when all of these hold
 - this person has not written in the last ``HELPDESK_READ_YOUR_WRITES_SECONDS`` (read-your-writes:
   a request that wrote leaves a mark under the person's id in the shared cache when it ends, so
   their next pages — from any browser tab, device or API client — show their own change even while
-  the replica is behind);
+  the replica is behind). Bookkeeping that every visit writes (``HELPDESK_READ_YOUR_WRITES_EXEMPT``:
+  the portal's "read up to here" marker) keeps the rest of its own request on the primary but
+  leaves no mark, or a customer would never read a replica after opening a ticket;
 - a replica answers: the chosen one's pool hands out a checked connection within
   ``DATABASE_REPLICA_TIMEOUT_SECONDS``; if not, it is left alone for ``HELPDESK_REPLICA_RETRY_SECONDS``
   (its pool closed) and the request reads the primary — a page never fails because a replica did.
@@ -54,11 +56,12 @@ _WROTE_KEY = "helpdesk:db:wrote:{}"
 class RequestReads:
     """What the router knows about the request being served."""
 
-    __slots__ = ("alias", "recent_writer", "request", "wrote")
+    __slots__ = ("alias", "marks", "recent_writer", "request", "wrote")
 
     def __init__(self, request: HttpRequest) -> None:
         self.request = request
-        self.wrote = False
+        self.wrote = False  # this request wrote: the rest of it reads the primary
+        self.marks = False  # ...something the person expects to see on their next pages
         self.alias: str | None = None  # the replica this request reads, once chosen
         self.recent_writer: bool | None = None  # the person's read-your-writes mark, once looked up
 
@@ -148,7 +151,9 @@ class ReplicaRouter:
     def db_for_write(self, model: Any, **hints: Any) -> str:
         state = _current.get()
         if state is not None:
-            state.wrote = True  # the rest of this request reads the primary; marked at its end
+            state.wrote = True  # the rest of this request reads the primary
+            if model is None or model._meta.label not in settings.HELPDESK_READ_YOUR_WRITES_EXEMPT:
+                state.marks = True  # and so do the person's next requests, for a while
         return DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
@@ -177,7 +182,7 @@ class ReadRoutingMiddleware:
                 # the test client): the next request's checkout checks it again.
                 with contextlib.suppress(Exception):
                     connections[state.alias].close()
-            if state.wrote:
+            if state.marks:
                 remember_write(_known_user(request))
 
 

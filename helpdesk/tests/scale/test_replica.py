@@ -208,3 +208,21 @@ def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
     finally:
         resume_replay()
     assert seen == {"replica": False, "primary": True, "replica again": False}
+
+
+def test_opening_a_ticket_leaves_the_customer_on_the_replica(settings, customer, ticket):
+    """The portal's ticket page writes the "read up to here" marker on every visit: that keeps the
+    rest of that request on the primary, but is no change of the customer's they wait to see."""
+    settings.HELPDESK_READ_YOUR_WRITES_SECONDS = 5
+    portal = signed_in(customer)
+    pause_replay()
+    try:
+        services.ticket_create(actor=customer, subject="Filed while replay is paused", description="x" * 30)
+        services.notification_mark_read(actor=customer, ids=None)  # (opening a ticket marks its bell read)
+        assert portal.get(f"/portal/tickets/{ticket.pk}/").status_code == 200  # writes the marker
+        assert "Filed while replay is paused" not in portal.get("/portal/").content.decode()  # the replica
+        # A reply is a change they wait to see: their next pages read the primary.
+        assert portal.post(f"/portal/tickets/{ticket.pk}/reply/", {"body": "Any news on this?"}).status_code == 302
+        assert "Filed while replay is paused" in portal.get("/portal/").content.decode()
+    finally:
+        resume_replay()
