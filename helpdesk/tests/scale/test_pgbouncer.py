@@ -32,7 +32,7 @@ from tickets.tests.webhooks.conftest import local_receivers, make_endpoint, rece
 from tickets.webhooks import sender
 from tickets.webhooks.models import DeliveryState, WebhookDelivery
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, databases="__all__")]
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # (own PostgreSQL servers: no postgres mark)
 
 
 def bouncer_transactions(scale) -> int:  # noqa: ANN001

@@ -23,7 +23,7 @@ from helpdesk.tests.scale.conftest import replica_caught_up
 from tickets import services
 from tickets.models import Message
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, databases="__all__")]
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")  # (own PostgreSQL servers: no postgres mark)
 
 
 @pytest.fixture(autouse=True)
