@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.test import Client
 
 from accounts import services as account_services
@@ -186,8 +186,9 @@ def test_a_stopped_replica_sends_reads_to_the_primary_without_errors(settings, s
 
 
 def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
-    """``helpdesk.db.router.primary_reads()``: the block reads the primary, the rest of the same
-    request the replica (for values kept beyond the request, such as shared caches)."""
+    """``helpdesk.db.router.primary_reads()`` and ``atomic`` blocks read the primary, the rest of the
+    same request the replica (``primary_reads`` is for values kept beyond the request, such as
+    shared caches)."""
     from django.test import RequestFactory
 
     seen: dict[str, bool] = {}
@@ -196,6 +197,8 @@ def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
         seen["replica"] = Message.objects.filter(body="Only on the primary yet").exists()
         with router.primary_reads():
             seen["primary"] = Message.objects.filter(body="Only on the primary yet").exists()
+        with transaction.atomic():  # a transaction reads what it may write: the primary
+            seen["atomic"] = Message.objects.filter(body="Only on the primary yet").exists()
         seen["replica again"] = Message.objects.filter(body="Only on the primary yet").exists()
         return None
 
@@ -207,7 +210,7 @@ def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
         router.ReadRoutingMiddleware(view)(request)
     finally:
         resume_replay()
-    assert seen == {"replica": False, "primary": True, "replica again": False}
+    assert seen == {"replica": False, "primary": True, "atomic": True, "replica again": False}
 
 
 def test_opening_a_ticket_leaves_the_customer_on_the_replica(settings, customer, ticket):
