@@ -229,3 +229,35 @@ def test_opening_a_ticket_leaves_the_customer_on_the_replica(settings, customer,
         assert "Filed while replay is paused" in portal.get("/portal/").content.decode()
     finally:
         resume_replay()
+
+
+def test_under_asgi_as_served_in_production(settings, agent, colleague, ticket):
+    """The same routing under uvicorn (``make run`` serves ASGI: the request's sync middleware and
+    view run on executor threads, the router's request mark must travel with them)."""
+    import requests
+
+    from tickets.tests.asgi_server import asgi_server, session_cookie
+
+    settings.HELPDESK_READ_YOUR_WRITES_SECONDS = 5
+    page = f"/agent/tickets/{ticket.pk}/"
+    marker = "Reply while the ASGI server reads the replica"
+    with asgi_server() as url:
+        writer = {"Cookie": session_cookie(agent)}
+        reader = {"Cookie": session_cookie(colleague)}
+        pause_replay()
+        try:
+            token = account_services.api_token_get_or_create(user=agent)
+            key = getattr(token, "key", token)
+            answer = requests.post(
+                f"{url}/api/v1/tickets/{ticket.pk}/messages/",
+                json={"body": marker},
+                headers={"Authorization": f"Token {key}"},
+                timeout=10,
+            )
+            assert answer.status_code == 201, answer.text
+            assert marker in requests.get(url + page, headers=writer, timeout=10).text  # their own write
+            seen = requests.get(url + page, headers=reader, timeout=10)
+            assert seen.status_code == 200 and ticket.subject in seen.text
+            assert marker not in seen.text  # the replica
+        finally:
+            resume_replay()
