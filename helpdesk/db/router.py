@@ -137,7 +137,7 @@ class ReplicaRouter:
         if user is None:
             return DEFAULT_DB_ALIAS
         if state.recent_writer is None:
-            state.recent_writer = bool(cache.get(_WROTE_KEY.format(user.pk)))
+            state.recent_writer = recent_writer(user)
         if state.recent_writer:
             return DEFAULT_DB_ALIAS
         candidates = working_replicas()
@@ -184,6 +184,16 @@ class ReadRoutingMiddleware:
                     connections[state.alias].close()
             if state.marks:
                 remember_write(_known_user(request))
+
+
+def recent_writer(user: Any) -> bool:
+    """Whether ``user`` wrote within the read-your-writes window (when the cache cannot say: yes,
+    so the reads stay on the primary)."""
+    try:
+        return bool(cache.get(_WROTE_KEY.format(user.pk)))
+    except Exception:  # noqa: BLE001 - a cache outage must not fail the page
+        log.warning("could not read the read-your-writes mark; reading the primary", exc_info=True)
+        return True
 
 
 def remember_write(user: Any | None) -> None:
