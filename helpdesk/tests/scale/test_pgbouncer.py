@@ -180,3 +180,11 @@ def test_migrations_run_on_the_direct_connection_and_never_on_a_replica():
 
     assert ReplicaRouter().allow_migrate("replica1", "tickets") is False
     assert ReplicaRouter().allow_migrate("direct", "tickets") is None
+
+
+@pytest.mark.parametrize("alias", ["direct", "default"])
+def test_backup_runs_on_either_connection(alias, customer, tmp_path):
+    """``manage.py backup`` (pg_dump on a snapshot the app exports) past PgBouncer and through it."""
+    services.ticket_create(actor=customer, subject="Kept in the backup", description="Long enough description.")
+    call_command("backup", output=tmp_path / alias, database=alias, stdout=io.StringIO())
+    assert (tmp_path / alias / "manifest.json").exists()
