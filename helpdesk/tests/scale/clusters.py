@@ -22,6 +22,7 @@ as the ``postgres`` user (``pg_ctl`` refuses root).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -48,6 +49,7 @@ class Clusters:
     started: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     error: str = ""
+    stopped: bool = False
 
     # --- addresses ---------------------------------------------------------------------------
     def url(self, port: int, database: str = DATABASE) -> str:
@@ -174,6 +176,11 @@ class Clusters:
         raise RuntimeError(f"PgBouncer did not start: {log[-2000:]}")
 
     def stop(self) -> None:
+        """Stop everything started (once; also called at exit, should pytest end before
+        ``pytest_unconfigure``, e.g. when the settings fail to load)."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.bouncer is not None and self.bouncer.poll() is None:
             self.bouncer.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -227,6 +234,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         clusters.missing.append("pgbouncer")
     if clusters.missing:
         return
+    atexit.register(clusters.stop)
     try:
         clusters.start()
     except Exception as exc:  # reported by the `scale` fixture, with the servers' words
