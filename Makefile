@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo screens dev worker backup restore check-deploy stress bench bench-mail test test-postgres test-sqlite lint format check venv clean-venv messages
+.PHONY: run reset-demo screens dev worker backup restore check-deploy stress bench bench-mail test test-postgres test-sqlite test-scale lint format check venv clean-venv messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ test-postgres: $(VENV)/.installed-dev
 
 test-sqlite: $(VENV)/.installed-dev
 	@HELPDESK_TEST_DATABASES=sqlite scripts/test.sh
+
+## make test-scale: the app against a real streaming replica (pg_basebackup) and through a real
+## PgBouncer in transaction mode, all started in a temporary directory and stopped at the end
+## (README, Scaling out). Needs PostgreSQL's server binaries and pgbouncer; CI runs it after make test.
+test-scale: $(VENV)/.installed-dev
+	@scripts/test-scale.sh
 
 ## make lint: ruff (lint, format), djLint (template format, lint), mypy, migrations in step with models,
 ## Django's system checks. Settings in pyproject.toml; mypy keeps its cache in .mypy_cache/.

@@ -17,6 +17,7 @@ class HelpdeskConfig(AppConfig):
 
     def ready(self) -> None:
         from helpdesk import metrics
+        from helpdesk.db import checks  # noqa: F401 - registers the scale-out settings' checks
 
         if metrics.multiprocess_mode():
             metrics.start_sampler()  # web workers under helpdesk.gunicorn: per-process gauges

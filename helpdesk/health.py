@@ -8,6 +8,12 @@ the attachment storage takes and deletes a small file. The checks run side by si
 thread, and the answer comes within ``HELPDESK_READY_TIMEOUT_SECONDS`` (default 2) whatever hangs:
 a check not finished by then fails as ``timeout``.
 
+Read replicas (``DATABASE_REPLICA_URLS``, ``helpdesk.db``) are checked too, each with its lag, but
+they are optional: the router reads the primary while a replica is down, so a failed replica makes
+the answer ``"status": "degraded"`` with 200 (serving, slower; alert on it), never 503. A replica
+that answers but is more than ``HELPDESK_REPLICA_MAX_LAG_SECONDS`` behind is reported the same way
+(``"error": "lagging"``).
+
 The body is JSON: each check with ``ok`` and the milliseconds it took; a failed one names the kind
 of error only (``OperationalError``, ``timeout``), never its message (this endpoint is public and a
 message may name hosts or users); the full error goes to the log.
@@ -32,6 +38,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
+from helpdesk.db import is_replica, replicas
+
 log = logging.getLogger(__name__)
 
 #: Set once this process has seen every migration applied. Only the good answer is remembered: a
@@ -49,16 +57,30 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @login_not_required
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    results = run_checks(checks(), timeout=settings.HELPDESK_READY_TIMEOUT_SECONDS)
-    ready = all(result["ok"] for result in results.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": results}, status=200 if ready else 503)
+    named = checks()
+    results = run_checks(named, timeout=settings.HELPDESK_READY_TIMEOUT_SECONDS)
+    optional = {name for name in named if name.startswith("replica:")}
+    for name in optional:
+        results[name]["optional"] = True
+    ready = all(result["ok"] for name, result in results.items() if name not in optional)
+    if not ready:
+        status = "unavailable"
+    elif all(result["ok"] for result in results.values()):
+        status = "ok"
+    else:
+        status = "degraded"  # serving from the primary: a replica is down or behind
+    return JsonResponse({"status": status, "checks": results}, status=200 if ready else 503)
 
 
-def checks() -> dict[str, Callable[[], None]]:
-    """The checks this deployment needs, by name. Each raises when it fails."""
-    found: dict[str, Callable[[], None]] = {}
+def checks() -> dict[str, Callable[[], dict | None]]:
+    """The checks this deployment needs, by name. Each raises when it fails; it may return details
+    for the answer (a replica's lag)."""
+    found: dict[str, Callable[[], dict | None]] = {}
     for alias in connections:
-        found[f"database:{alias}"] = _database(alias)
+        if is_replica(alias):
+            found[f"replica:{alias}"] = _replica(alias)
+        else:
+            found[f"database:{alias}"] = _database(alias)
     found["migrations"] = _migrations
     found["cache"] = _cache
     if not settings.CELERY_TASK_ALWAYS_EAGER and settings.CELERY_BROKER_URL:
@@ -67,22 +89,23 @@ def checks() -> dict[str, Callable[[], None]]:
     return found
 
 
-def run_checks(named: dict[str, Callable[[], None]], *, timeout: float) -> dict[str, dict[str, object]]:
+def run_checks(named: dict[str, Callable[[], dict | None]], *, timeout: float) -> dict[str, dict[str, object]]:
     unfinished = {"ok": False, "error": "timeout", "ms": round(timeout * 1000, 1)}
     results: dict[str, dict[str, object]] = dict.fromkeys(named, unfinished)  # replaced, never changed
 
-    def run(name: str, check: Callable[[], None]) -> None:
+    def run(name: str, check: Callable[[], dict | None]) -> None:
         started = time.perf_counter()
         try:
             try:
-                check()
+                details = check()
             finally:
                 connections.close_all()  # this thread's own connections (back to the pool on PostgreSQL)
         except Exception as exc:
             log.warning("readiness check %s failed: %s", name, exc, exc_info=True)
-            outcome: dict[str, object] = {"ok": False, "error": type(exc).__name__}
+            outcome: dict[str, object] = {"ok": False, "error": getattr(exc, "kind", type(exc).__name__)}
+            outcome.update(getattr(exc, "details", {}))
         else:
-            outcome = {"ok": True}
+            outcome = {"ok": True, **(details or {})}
         outcome["ms"] = round((time.perf_counter() - started) * 1000, 1)
         results[name] = outcome
 
@@ -105,6 +128,26 @@ def _database(alias: str) -> Callable[[], None]:
             cursor.fetchone()
 
     return check
+
+
+def _replica(alias: str) -> Callable[[], dict]:
+    def check() -> dict:
+        found = replicas.state(alias, replicas.primary_wal_position())
+        details = {"lag_seconds": round(found.lag_seconds, 3), "replay_paused": found.replay_paused}
+        if not found.in_recovery:
+            raise ReplicaProblem("not_a_replica", details)
+        if found.lag_seconds > settings.HELPDESK_REPLICA_MAX_LAG_SECONDS:
+            raise ReplicaProblem("lagging", details)
+        return details
+
+    return check
+
+
+class ReplicaProblem(Exception):
+    def __init__(self, kind: str, details: dict) -> None:
+        super().__init__(f"{kind}: {details}")
+        self.kind = kind
+        self.details = details
 
 
 def _migrations() -> None:

@@ -6,8 +6,12 @@
 - SQL queries per request: a histogram fed by ``helpdesk.middleware.QueryMonitorMiddleware``.
 - Per-process gauges named by ``HELPDESK_METRICS_PROCESS_GAUGES`` (the open live streams): summed
   over the live web processes.
-- Read when scraped: the Celery queue's length (Redis ``LLEN``, half-second timeouts) and the desk's
-  own gauges named by ``HELPDESK_METRICS_DESK_GAUGES`` (the email intake backlog, SLA clocks due).
+- Read when scraped: the Celery queue's length (Redis ``LLEN``, half-second timeouts), the desk's
+  own gauges named by ``HELPDESK_METRICS_DESK_GAUGES`` (the email intake backlog, SLA clocks due),
+  and with read replicas (``helpdesk.db``) each one's lag: ``helpdesk_db_replica_lag_seconds``
+  (time since its last replayed commit while it is behind the primary; 0 when caught up),
+  ``helpdesk_db_replica_lag_bytes`` (WAL not yet replayed), ``helpdesk_db_replica_replay_paused``
+  and ``helpdesk_db_replica_up`` (0 when it does not answer: then it has no lag sample).
   A source that fails is reported by ``helpdesk_metrics_source_up 0`` instead of failing the scrape.
 
 Several worker processes (gunicorn ``--workers 2`` in ``make run``): ``helpdesk.gunicorn`` sets
@@ -42,6 +46,8 @@ from django_prometheus.utils import Time, TimeSince
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from helpdesk.db import replica_aliases
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +180,8 @@ class ScrapeCollector:
             sources.append(("celery", _celery_queue_lengths))
         if settings.HELPDESK_METRICS_DESK_GAUGES:
             sources.append(("desk", import_string(settings.HELPDESK_METRICS_DESK_GAUGES)))
+        if replica_aliases():
+            sources.append(("replicas", _replica_gauges))
         families: dict[str, GaugeMetricFamily] = {}
         for source, read in sources:
             try:
@@ -211,6 +219,39 @@ def _celery_queue_lengths() -> Iterator[tuple[str, str, dict[str, str], float]]:
     finally:
         client.close()
     yield ("helpdesk_celery_queue_length", "Jobs waiting in the Celery queue.", {"queue": queue}, sum(lengths))
+
+
+def _replica_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:
+    from helpdesk.db import replicas
+
+    primary_lsn = replicas.primary_wal_position()
+    for alias in replica_aliases():
+        labels = {"database": alias}
+        try:
+            found = replicas.state(alias, primary_lsn)
+        except Exception:  # noqa: BLE001 - a replica that is down is a sample, not a failed scrape
+            log.warning("replica %s did not answer the metrics probe", alias, exc_info=True)
+            yield ("helpdesk_db_replica_up", "Whether the read replica answered.", labels, 0)
+            continue
+        yield ("helpdesk_db_replica_up", "Whether the read replica answered.", labels, 1)
+        yield (
+            "helpdesk_db_replica_lag_seconds",
+            "Seconds since the replica's last replayed commit while it is behind the primary (0: caught up).",
+            labels,
+            found.lag_seconds,
+        )
+        yield (
+            "helpdesk_db_replica_lag_bytes",
+            "Bytes of WAL the replica has not replayed yet.",
+            labels,
+            float(found.lag_bytes),
+        )
+        yield (
+            "helpdesk_db_replica_replay_paused",
+            "Whether replay is paused on the replica.",
+            labels,
+            float(found.replay_paused),
+        )
 
 
 _scrape_collector = ScrapeCollector()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connection
+from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -56,8 +57,14 @@ class QueryMonitorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         recorder = _QueryRecorder()
         started, cpu_started = time.perf_counter(), time.thread_time()
-        with connection.execute_wrapper(recorder):
-            response = self.get_response(request)
+        if len(settings.DATABASES) == 1:
+            with connection.execute_wrapper(recorder):
+                response = self.get_response(request)
+        else:  # read replicas (helpdesk.db): their queries count too
+            with ExitStack() as stack:
+                for alias in settings.DATABASES:
+                    stack.enter_context(connections[alias].execute_wrapper(recorder))
+                response = self.get_response(request)
         total_ms = (time.perf_counter() - started) * 1000
         # CPU of this request's thread (the view, templates, serializers, the driver's side of SQL):
         # the cost that decides throughput, whatever else the machine is doing.

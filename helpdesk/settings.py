@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk import env
+from helpdesk.db import config as db_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env.raw("HELPDESK_VAR_DIR") or BASE_DIR / "var")
@@ -169,6 +170,8 @@ FORM_RENDERER = "helpdesk.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")}
+# "pgbouncer": DATABASE_URL (and the replica URLs) point at PgBouncer in transaction mode.
+DATABASE_POOLER = env.choice("DATABASE_POOLER", db_config.POOLERS, "none")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue instead of failing with "database is locked" on lock upgrade.
@@ -180,19 +183,45 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    # Served under ASGI, a request may run on any thread of the executor, and Django's persistent
-    # connections are per thread: they pile up until PostgreSQL refuses clients (the load test
-    # found "too many clients" at 24 users). A process-wide psycopg pool keeps a bounded set.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1,
-        "max_size": env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
-        "timeout": 10,
-    }
-    # PostgreSQL's JIT compiler pays 35-130 ms to compile a query it guesses is expensive: a loss on
-    # short OLTP queries (the statistics page at 1M tickets spent more compiling than running).
-    if not env.boolean("DATABASE_JIT", False):
-        DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
+    DATABASES["default"] = db_config.primary(
+        DATABASES["default"],
+        pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+        jit=env.boolean("DATABASE_JIT", False),
+        pooler=DATABASE_POOLER,
+    )
+# Scaling out (helpdesk/db, README "Scaling out: replicas and PgBouncer"): a direct connection to
+# the primary past the pooler, and read replicas. Unset: one database, nothing routed.
+DATABASE_DIRECT_URL = env.url("DATABASE_DIRECT_URL")
+DATABASE_REPLICA_URLS = env.string_list("DATABASE_REPLICA_URLS", [])
+if (DATABASE_DIRECT_URL or DATABASE_REPLICA_URLS) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_DIRECT_URL and DATABASE_REPLICA_URLS need a postgres:// DATABASE_URL.")
+if DATABASE_DIRECT_URL:
+    DATABASES["direct"] = db_config.direct(
+        db_config.parse("DATABASE_DIRECT_URL", DATABASE_DIRECT_URL), jit=env.boolean("DATABASE_JIT", False)
+    )
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    DATABASES[f"replica{_number}"] = db_config.replica(
+        db_config.parse("DATABASE_REPLICA_URLS", _url),
+        pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+        jit=env.boolean("DATABASE_JIT", False),
+        pooler=DATABASE_POOLER,
+        timeout=env.integer("DATABASE_REPLICA_TIMEOUT_SECONDS", 2, minimum=1),
+    )
+if DATABASE_REPLICA_URLS:
+    DATABASE_ROUTERS = ["helpdesk.db.router.ReplicaRouter"]
+    # After authentication (it reads who is signed in, lazily) and before anything reads.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "helpdesk.db.router.ReadRoutingMiddleware",
+    )
+# Read-your-writes: after a request of theirs wrote, a person's reads stay on the primary this long
+# (longer than the replicas' usual lag). A replica that fails is left alone this many seconds.
+HELPDESK_READ_YOUR_WRITES_SECONDS = env.integer("HELPDESK_READ_YOUR_WRITES_SECONDS", 10, minimum=0)
+# Writes that leave no read-your-writes mark (model labels): bookkeeping every page view writes.
+HELPDESK_READ_YOUR_WRITES_EXEMPT = ["tickets.TicketReadMarker"]
+HELPDESK_REPLICA_RETRY_SECONDS = env.integer("HELPDESK_REPLICA_RETRY_SECONDS", 10, minimum=1)
+# /readyz calls a replica further behind than this "degraded" (the lag is always in /metrics).
+HELPDESK_REPLICA_MAX_LAG_SECONDS = env.integer("HELPDESK_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ Three buses, chosen by ``HELPDESK_LIVE_BUS`` (``auto`` picks the first that appl
     across machines.
 ``postgres``
     PostgreSQL ``LISTEN``/``NOTIFY`` on the default database: ``pg_notify`` runs inside the change's
-    own transaction, so PostgreSQL delivers it at commit and drops it on rollback.
+    own transaction, so PostgreSQL delivers it at commit and drops it on rollback. The listener's
+    connection goes to ``DATABASE_DIRECT_URL`` when set (``helpdesk.db.direct_alias``): ``LISTEN``
+    lives in a server session, which PgBouncer's transaction pooling does not keep.
 ``local``
     The embedded default (SQLite, one machine): messages are delivered in process after commit;
     the listener of each process reads the newest history id once a second (one query per process,
@@ -41,6 +43,8 @@ from typing import Protocol
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections, transaction
+
+from helpdesk.db import direct_alias, plain_conninfo
 
 logger = logging.getLogger("helpdesk.live")
 
@@ -89,9 +93,7 @@ class PostgresBus:
     def listen(self, deliver: Deliver, stop: threading.Event) -> None:
         import psycopg
 
-        params = connections["default"].get_connection_params()
-        keep = ("dbname", "user", "password", "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey")
-        conninfo = {key: value for key, value in params.items() if key in keep and value not in (None, "")}
+        conninfo = plain_conninfo(direct_alias())
         with psycopg.connect(autocommit=True, application_name="helpdesk-live", **conninfo) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             deliver(EVERYONE)  # whatever happened while not listening
