@@ -29,6 +29,8 @@ from typing import TypeVar
 from django.core.cache import cache
 from django.db import transaction
 
+from helpdesk.db.router import primary_reads
+
 T = TypeVar("T")
 VERSION_KEY = "helpdesk:tickets:version"
 STATISTICS_KEY = "helpdesk:statistics:version"
@@ -93,7 +95,10 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, scope: lis
     full_key = _full_key(key, scope)
     value = cache.get(full_key)
     if value is None:
-        value = compute()
+        # From the primary: a replica that has not yet replayed the commit behind these versions
+        # would leave an old value under new versions until the next change (helpdesk.db).
+        with primary_reads():
+            value = compute()
         cache.set(full_key, value, timeout)
     return value
 

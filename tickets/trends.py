@@ -53,6 +53,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.db.router import primary_reads
 from tickets import caching, permissions
 from tickets.models import UNSOLVED_STATUSES, EventKind, Status, Ticket, TicketEvent
 
@@ -271,7 +272,8 @@ def _cached_compute(
     history = cast("dict[str, Any] | None", caching.peek(history_key, scope=[caching.STATISTICS_KEY]))
     if history is None:
         # Both parts cold: one computation of the whole period (three queries), kept in two.
-        whole = _compute(viewer, start, end, granularity, team_id)
+        with primary_reads():  # as ``caching.cached`` computes: what is stored must not come from a replica behind
+            whole = _compute(viewer, start, end, granularity, team_id)
         history = {"backlog_at_start": whole["backlog_at_start"], "buckets": whole["buckets"][:closed]}
         caching.store(history_key, history, timeout=TREND_CACHE_SECONDS, scope=[caching.STATISTICS_KEY])
         backlog = history["buckets"][-1]["backlog"]
