@@ -167,7 +167,9 @@ def _ticket_number(text: str) -> int | None:
 def _window(qs: QuerySet[Ticket], user: User, text: str, number: int | None) -> QuerySet:
     """The ids of the matches a ranked search ranks (a subquery; see the module doc)."""
     if not _postgresql():
-        return qs.filter(_text_condition(user, text, number)).order_by("-pk").values("pk")[:RANK_WINDOW]
+        newest = qs.filter(_text_condition(user, text, number)).order_by("-pk").values("pk")[:RANK_WINDOW]
+        typed = qs.filter(pk=number).values("pk") if number is not None else None
+        return newest if typed is None else Ticket.objects.filter(Q(pk__in=newest) | Q(pk__in=typed)).values("pk")
     if not _bounded_phrase(text):
         return _newest(qs, user, text, number, RANK_WINDOW, _top())
     # Candidates: the newest holding every word (the GIN index answers without re-reading them),
