@@ -9,8 +9,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tickets import search, services
-from tickets.search import postgres
 from tickets.models import SearchDocument
+from tickets.search import postgres
 from tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db

@@ -43,8 +43,12 @@ def engine():
 @pytest.fixture
 def desk(customer, other_customer, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        mine = make_ticket(customer, subject="Kumquat crate arrived broken", description="The kumquat box is crushed flat.")
-        theirs = make_ticket(other_customer, subject="Kumquat order missing", description="No kumquat arrived at all today.")
+        mine = make_ticket(
+            customer, subject="Kumquat crate arrived broken", description="The kumquat box is crushed flat."
+        )
+        theirs = make_ticket(
+            other_customer, subject="Kumquat order missing", description="No kumquat arrived at all today."
+        )
         noted = make_ticket(customer, subject="Login trouble", description="Cannot sign in since this morning.")
         services.message_add(actor=agent, ticket=noted, body="Vendor says kumquat outage.", internal=True)
     return {"mine": mine, "theirs": theirs, "noted": noted}
@@ -125,7 +129,10 @@ def test_a_setting_that_names_no_backend_is_a_clear_error():
 @pytest.fixture
 def refunds(customer):
     """Five tickets about refunds, oldest first."""
-    return [make_ticket(customer, subject=f"Refund request {n}", description="Please refund me for this order.") for n in range(5)]
+    return [
+        make_ticket(customer, subject=f"Refund request {n}", description="Please refund me for this order.")
+        for n in range(5)
+    ]
 
 
 def test_the_rank_window_is_the_newest_matches_across_slices(customer, refunds, monkeypatch):
