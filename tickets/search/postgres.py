@@ -73,7 +73,7 @@ if TYPE_CHECKING:
 RANK_WINDOW = 200
 #: How many of the most recently created tickets holding a quoted phrase's words are re-read to
 #: check the phrase (ranked searches; see the module doc).
-PHRASE_WINDOW = 1_000
+PHRASE_WINDOW = 500
 #: The newest slice of ticket ids a ranked search looks in first, and how much wider each older
 #: slice is (the last one reaches the oldest ticket).
 FIRST_SLICE = 50_000
@@ -224,7 +224,12 @@ def _newest(qs: QuerySet[Ticket], user: User, text: str, number: int | None, lim
             within &= Q(ticket_id__gt=top - lower)
             bounds &= Q(pk__gt=top - lower)
         part = qs.filter(bounds, _text_condition(user, text, None, within=within))
-        parts.append(part.order_by("-pk").values("pk")[:limit])
+        # An older slice is read only when the newer ones held fewer than ``limit`` matches: the
+        # text is rare, so the GIN match ANDed with the slice is the right plan, not walking the
+        # slice newest first (which PostgreSQL picks when it overestimates a rare word, and which
+        # then reads the whole slice). Ordering by an expression no index has rules the walk out.
+        newest_first = F("pk").desc() if upper is None else (F("pk") + 0).desc()
+        parts.append(part.order_by(newest_first).values("pk")[:limit])
         if last:
             break
         upper, lower = lower, lower + (lower - (upper or 0)) * SLICE_GROWTH
