@@ -163,3 +163,15 @@ def test_a_phrase_is_checked_among_the_newest_candidates_holding_its_words(custo
     # Unranked listings and negated phrases are not windowed.
     assert found(customer, '"wrong amount"', ordering="-created_at") == [phrase.pk]
     assert phrase.pk not in found(customer, 'amount -"wrong amount"')
+
+
+@pytest.mark.postgres  # planner statistics are PostgreSQL's
+def test_search_documents_keep_more_word_statistics():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstattarget FROM pg_attribute WHERE attrelid = 'tickets_searchdocument'::regclass "
+            "AND attname IN ('public', 'internal') ORDER BY attname"
+        )
+        assert cursor.fetchall() == [("internal", 1000), ("public", 1000)]
