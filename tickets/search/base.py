@@ -39,7 +39,7 @@ DEFAULT_BACKEND = "tickets.search.postgres.PostgresBackend"
 class SearchBackend(Protocol):
     """A ticket search backend. ``qs`` is always already scoped by ``permissions.visible_tickets``."""
 
-    #: Short name for logs and ``reindex_search``'s output.
+    #: A short name for logs and messages.
     name: str
 
     def keeps_index(self) -> bool:
