@@ -439,6 +439,9 @@ HELPDESK_LIVE_MAX_STREAMS = env.integer("HELPDESK_LIVE_MAX_STREAMS", 1000, minim
 HELPDESK_LIVE_MAX_STREAMS_PER_PERSON = env.integer("HELPDESK_LIVE_MAX_STREAMS_PER_PERSON", 8, minimum=1)
 # Text-search configuration (language) of ticket search on PostgreSQL; `reindex_search` after changing it.
 HELPDESK_SEARCH_CONFIG = env.raw("HELPDESK_SEARCH_CONFIG") or "english"
+# The ticket search backend (dotted path to a tickets.search.base.SearchBackend class); the default
+# is PostgreSQL full-text search (LIKE on SQLite). docs/SCALING.md: how a search engine plugs in.
+HELPDESK_SEARCH_BACKEND = env.raw("HELPDESK_SEARCH_BACKEND") or "tickets.search.postgres.PostgresBackend"
 # --- Email channel (tickets.mail) ---
 # The default mailbox: created on first use, so mail to it works with no set-up. Replies to a
 # ticket go to its signed plus-address on the same domain (support+t123.<signature>@...).

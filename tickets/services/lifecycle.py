@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from tickets import caching, permissions, thumbnails
+from tickets import caching, permissions, search, thumbnails
 from tickets.attachments import delete_after_commit
 from tickets.models import EventKind, Status, Ticket
 from tickets.permissions import Action
@@ -125,7 +125,9 @@ def ticket_delete(*, actor: User, ticket: Ticket) -> None:
     with transaction.atomic():
         ticket = lock(ticket)
         files = list(ticket.attachments.values_list("file", "sha256"))
+        pk = ticket.pk
         ticket.delete()
+        search.remove([pk])
         delete_after_commit([name for name, _digest in files])
         thumbnails.delete_unused_after_commit({digest for _name, digest in files})
         caching.access_changed()  # rare (admins only): forget every cached count and figure

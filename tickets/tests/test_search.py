@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from tickets import search, services
 from tickets.models import SearchDocument
+from tickets.search import postgres
 from tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -147,8 +148,8 @@ def test_reindex_reports_what_it_did(capsys, desk):
 
 
 def test_rank_window_keeps_the_most_recent_matches(customer, desk, monkeypatch):
-    monkeypatch.setattr(search, "RANK_WINDOW", 1)
-    # Both match; only the more recently updated one is ranked and listed.
+    monkeypatch.setattr(postgres, "RANK_WINDOW", 1)
+    # Both match; only the more recently created one is ranked and listed.
     assert found(customer, "gateway") == [desk["invoice"].pk]
 
 

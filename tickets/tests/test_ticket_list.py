@@ -11,8 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from conftest import PASSWORD
-from tickets import search, services
+from tickets import services
 from tickets.models import Ticket
+from tickets.search import postgres as search_postgres
 from tickets.tests.api.support import token_client
 
 pytestmark = pytest.mark.django_db
@@ -164,9 +165,9 @@ def test_a_bad_filter_is_named_on_the_api_and_shown_in_the_queue(desk, params, f
 
 
 def test_only_the_relevance_order_ranks_a_search(desk, monkeypatch):
-    """Relevance ranks the best of the ``RANK_WINDOW`` most recent matches; any other order lists
+    """Relevance ranks the best of the ``RANK_WINDOW`` newest matches; any other order lists
     every match — on the API as in the queue."""
-    monkeypatch.setattr(search, "RANK_WINDOW", 1)
+    monkeypatch.setattr(search_postgres, "RANK_WINDOW", 1)
     agent, both, newest = desk["agent"], _ids(desk, {"invoice", "phoned"}), _ids(desk, {"phoned"})
     assert _api(agent, {"q": "invoice"}) == _api(agent, {"q": "invoice", "ordering": "relevance"}) == newest
     assert _page(agent, "/agent/", {"view": "all", "q": "invoice"}) == newest

@@ -1,8 +1,10 @@
-"""manage.py reindex_search: rebuild every ticket's search document (PostgreSQL).
+"""manage.py reindex_search: reindex every ticket in the search backend (HELPDESK_SEARCH_BACKEND;
+by default the PostgreSQL search documents).
 
-Services keep documents current as tickets change; run this after changing
-HELPDESK_SEARCH_CONFIG, after loading tickets around the services (a restore, a bulk import), or
-to repair. Works in batches, each its own transaction, so the desk stays usable meanwhile.
+Services keep the index current as tickets change; run this after changing
+HELPDESK_SEARCH_CONFIG or the backend, after loading tickets around the services (a restore, a
+bulk import), or to repair. Works in batches, each its own transaction, so the desk stays usable
+meanwhile.
 """
 
 from django.core.management.base import BaseCommand
@@ -13,7 +15,10 @@ from tickets.models import Ticket
 
 
 class Command(BaseCommand):
-    help = "Rebuild the full-text search documents of all tickets (PostgreSQL; does nothing on SQLite)."
+    help = (
+        "Reindex all tickets in the search backend (by default: rebuild the PostgreSQL full-text "
+        "documents; does nothing on SQLite)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--batch", type=int, default=5_000, help="Tickets per transaction (default 5000).")
