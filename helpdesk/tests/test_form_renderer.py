@@ -15,7 +15,7 @@ def test_plain_widgets_render_with_jinja2():
     template = renderer.get_template("django/forms/widgets/select.html")
     assert isinstance(template.template, JinjaTemplate)
     html = forms.Select(choices=[("a", 'Say "a"')]).render("x", "a", renderer=renderer)
-    assert '<option value="a" selected>Say &#34;a&#34;</option>' in html
+    assert '<option value="a" selected>Say &quot;a&quot;</option>' in html  # escaped as Django escapes
 
 
 def test_widgets_with_django_templates_only_still_render():

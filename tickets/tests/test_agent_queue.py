@@ -328,6 +328,5 @@ def test_quick_select_writes_what_djangos_select_writes():
     for value in ("1", "t2", None, ""):
         ours = QuickSelect(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
         django_s = forms.Select(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
-        # The form renderer is Jinja2's, which writes a quote as &#34; where Django writes &quot;.
-        assert ours.replace("&quot;", "&#34;") == re.sub(r">\s+<", "><", django_s.strip())
+        assert ours == re.sub(r">\s+<", "><", django_s.strip())
     assert "&lt;script&gt;" in ours and "<script>" not in ours
