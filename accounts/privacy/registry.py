@@ -22,6 +22,17 @@ DELETED_NAME = "Deleted user"
 PLACEHOLDER_DOMAIN = "erased.invalid"
 
 
+def placeholder_account(email: str, name: str) -> User:
+    """One of the desk's own accounts (the author of automatic runs, the owner of anonymized
+    tickets): made on first use, inactive, without a usable password."""
+    user = User.objects.with_email(email).first()
+    if user is None:
+        user = User(email=email, name=name, is_active=False)
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
 def placeholder_email(user: User) -> str:
     """The unique placeholder address an erased person keeps (unique by their id)."""
     return f"deleted-user-{user.pk}@{PLACEHOLDER_DOMAIN}"

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.permissions import active_admins, may_erase_people, may_export_own_data, may_export_people
-from accounts.privacy.registry import PLACEHOLDER_DOMAIN, Bundle, Erasure, parts, placeholder_email
+from accounts.privacy.registry import PLACEHOLDER_DOMAIN, Bundle, Erasure, parts, placeholder_account, placeholder_email
 
 #: The format of ``person.json``; raised when its shape changes.
 EXPORT_VERSION = 1
@@ -34,12 +34,7 @@ DESK_ACCOUNT_NAME = "Helpdesk (automatic)"
 
 def desk_account() -> User:
     """The desk's own account (made on first use)."""
-    user = User.objects.with_email(DESK_ACCOUNT_EMAIL).first()
-    if user is None:
-        user = User(email=DESK_ACCOUNT_EMAIL, name=DESK_ACCOUNT_NAME, is_active=False)
-        user.set_unusable_password()
-        user.save()
-    return user
+    return placeholder_account(DESK_ACCOUNT_EMAIL, DESK_ACCOUNT_NAME)
 
 
 def holds_no_personal_data(user: User) -> bool:

@@ -46,6 +46,12 @@ def primary(config: dict[str, Any], *, pool_max_size: int, jit: bool, pooler: st
     config["CONN_MAX_AGE"] = 0
     options = config.setdefault("OPTIONS", {})
     options["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": 10}
+    return _session(config, pooler=pooler, jit=jit)
+
+
+def _session(config: dict[str, Any], *, pooler: str, jit: bool) -> dict[str, Any]:
+    """What a pooled connection (the primary's or a replica's) may rely on of its server session."""
+    options = config.setdefault("OPTIONS", {})
     if pooler == "pgbouncer":
         # Transaction pooling hands each transaction whichever server connection is free, so:
         # no named (server-side) cursors — .iterator() would DECLARE on one server and FETCH on
@@ -82,9 +88,4 @@ def replica(config: dict[str, Any], *, pool_max_size: int, jit: bool, pooler: st
     options = config.setdefault("OPTIONS", {})
     options["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": timeout}
     options["connect_timeout"] = timeout
-    if pooler == "pgbouncer":
-        config["DISABLE_SERVER_SIDE_CURSORS"] = True
-        options["prepare_threshold"] = None
-    elif not jit:
-        options["options"] = "-c jit=off"
-    return config
+    return _session(config, pooler=pooler, jit=jit)

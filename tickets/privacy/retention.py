@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from accounts.permissions import staff_members
-from accounts.privacy.registry import PLACEHOLDER_DOMAIN
+from accounts.privacy.registry import PLACEHOLDER_DOMAIN, placeholder_account
 from tickets import caching, search
 from tickets.models import (
     Attachment,
@@ -54,12 +54,7 @@ ANONYMIZED_BODY = "[Removed by the retention policy.]"
 
 def anonymous_requester() -> User:
     """The account anonymized tickets belong to (made on first use; inactive, no password)."""
-    user = User.objects.with_email(ANONYMOUS_EMAIL).first()
-    if user is None:
-        user = User(email=ANONYMOUS_EMAIL, name=ANONYMOUS_NAME, is_active=False)
-        user.set_unusable_password()
-        user.save()
-    return user
+    return placeholder_account(ANONYMOUS_EMAIL, ANONYMOUS_NAME)
 
 
 def months_before(moment: datetime, months: int) -> datetime:
