@@ -152,3 +152,20 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack_info"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configuration(log_format: str, *, level: str) -> dict:
+    """Django's ``LOGGING``: every line through the request filter (request id, user), in
+    ``log_format`` ("plain" or "json"), at ``level``; the SQL and sign-in throttle loggers quieter."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request": {"()": "helpdesk.logs.RequestContextFilter"}},
+        "formatters": {
+            "plain": {"()": "helpdesk.logs.PlainFormatter"},
+            "json": {"()": "helpdesk.logs.JsonFormatter"},
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request"]}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    }

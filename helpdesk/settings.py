@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from helpdesk import env
+from helpdesk import env, logs
 from helpdesk.db import config as db_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -169,44 +169,13 @@ TEMPLATES = [
 FORM_RENDERER = "helpdesk.form_renderer.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}")}
-# "pgbouncer": DATABASE_URL (and the replica URLs) point at PgBouncer in transaction mode.
-DATABASE_POOLER = env.choice("DATABASE_POOLER", db_config.POOLERS, "none")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at BEGIN so
-    # two writers queue instead of failing with "database is locked" on lock upgrade.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-        }
-    )
-else:
-    DATABASES["default"] = db_config.primary(
-        DATABASES["default"],
-        pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
-        jit=env.boolean("DATABASE_JIT", False),
-        pooler=DATABASE_POOLER,
-    )
-# Scaling out (helpdesk/db, README "Scaling out: replicas and PgBouncer"): a direct connection to
-# the primary past the pooler, and read replicas. Unset: one database, nothing routed.
-DATABASE_DIRECT_URL = env.url("DATABASE_DIRECT_URL")
-DATABASE_REPLICA_URLS = env.string_list("DATABASE_REPLICA_URLS", [])
-if (DATABASE_DIRECT_URL or DATABASE_REPLICA_URLS) and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("DATABASE_DIRECT_URL and DATABASE_REPLICA_URLS need a postgres:// DATABASE_URL.")
-if DATABASE_DIRECT_URL:
-    DATABASES["direct"] = db_config.direct(
-        db_config.parse("DATABASE_DIRECT_URL", DATABASE_DIRECT_URL), jit=env.boolean("DATABASE_JIT", False)
-    )
-for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
-    DATABASES[f"replica{_number}"] = db_config.replica(
-        db_config.parse("DATABASE_REPLICA_URLS", _url),
-        pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
-        jit=env.boolean("DATABASE_JIT", False),
-        pooler=DATABASE_POOLER,
-        timeout=env.integer("DATABASE_REPLICA_TIMEOUT_SECONDS", 2, minimum=1),
-    )
+# Built in helpdesk.db.config: the primary (SQLite pragmas, or PostgreSQL's pool, PgBouncer
+# ("pgbouncer": DATABASE_URL and the replica URLs point at PgBouncer in transaction mode) and JIT
+# settings), and for scaling out (README "Scaling out: replicas and PgBouncer") a direct connection
+# to the primary past the pooler and read replicas. Unset: one database, nothing routed.
+DATABASES, DATABASE_POOLER, DATABASE_DIRECT_URL, DATABASE_REPLICA_URLS = db_config.from_environment(
+    default_url=f"sqlite:///{VAR_DIR / 'helpdesk.sqlite3'}"
+)
 if DATABASE_REPLICA_URLS:
     DATABASE_ROUTERS = ["helpdesk.db.router.ReplicaRouter"]
     # After authentication (it reads who is signed in, lazily) and before anything reads.
@@ -377,20 +346,7 @@ USE_TZ = True
 # (HELPDESK_ACCESS_LOG=0 turns those off, e.g. when the proxy in front already writes them).
 HELPDESK_LOG_FORMAT = env.choice("HELPDESK_LOG_FORMAT", ("plain", "json"), "plain")
 HELPDESK_ACCESS_LOG = env.boolean("HELPDESK_ACCESS_LOG", True)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request": {"()": "helpdesk.logs.RequestContextFilter"}},
-    "formatters": {
-        "plain": {"()": "helpdesk.logs.PlainFormatter"},
-        "json": {"()": "helpdesk.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": HELPDESK_LOG_FORMAT, "filters": ["request"]}
-    },
-    "root": {"handlers": ["console"], "level": env.raw("DJANGO_LOG_LEVEL") or "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
-}
+LOGGING = logs.configuration(HELPDESK_LOG_FORMAT, level=env.raw("DJANGO_LOG_LEVEL") or "INFO")
 
 # --- Helpdesk -------------------------------------------------------------------------------
 HELPDESK_MAX_ATTACHMENT_BYTES = env.integer("HELPDESK_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=1)

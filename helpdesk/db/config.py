@@ -89,3 +89,44 @@ def replica(config: dict[str, Any], *, pool_max_size: int, jit: bool, pooler: st
     options["pool"] = {"min_size": 1, "max_size": pool_max_size, "timeout": timeout}
     options["connect_timeout"] = timeout
     return _session(config, pooler=pooler, jit=jit)
+
+
+def from_environment(*, default_url: str) -> tuple[dict[str, dict[str, Any]], str, str | None, list[str]]:
+    """``DATABASES`` from the environment, with the pooler, the direct URL and the replica URLs
+    it was built from (``helpdesk.settings`` keeps them as settings)."""
+    from helpdesk import env
+
+    databases = {"default": env.database("DATABASE_URL", default_url)}
+    pooler = env.choice("DATABASE_POOLER", POOLERS, "none")
+    if databases["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers and the one writer work at once; IMMEDIATE takes the write lock at BEGIN so
+        # two writers queue instead of failing with "database is locked" on lock upgrade.
+        databases["default"].setdefault("OPTIONS", {}).update(
+            {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            }
+        )
+    else:
+        databases["default"] = primary(
+            databases["default"],
+            pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+            jit=env.boolean("DATABASE_JIT", False),
+            pooler=pooler,
+        )
+    direct_url = env.url("DATABASE_DIRECT_URL")
+    replica_urls = env.string_list("DATABASE_REPLICA_URLS", [])
+    if (direct_url or replica_urls) and databases["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_DIRECT_URL and DATABASE_REPLICA_URLS need a postgres:// DATABASE_URL.")
+    if direct_url:
+        databases["direct"] = direct(parse("DATABASE_DIRECT_URL", direct_url), jit=env.boolean("DATABASE_JIT", False))
+    for number, url in enumerate(replica_urls, start=1):
+        databases[f"replica{number}"] = replica(
+            parse("DATABASE_REPLICA_URLS", url),
+            pool_max_size=env.integer("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+            jit=env.boolean("DATABASE_JIT", False),
+            pooler=pooler,
+            timeout=env.integer("DATABASE_REPLICA_TIMEOUT_SECONDS", 2, minimum=1),
+        )
+    return databases, pooler, direct_url, replica_urls

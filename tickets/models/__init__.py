@@ -453,32 +453,13 @@ class TicketReadMarker(models.Model):
         return f"{self.user_id} saw #{self.ticket_id} at {self.last_seen_at:%Y-%m-%d %H:%M}"
 
 
-class IdempotencyKey(models.Model):
-    """A client's ``Idempotency-Key`` for a ticket create: the same key from the same user within
-    24 hours returns this ticket instead of making another (API.md, retries after timeouts)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            # The lookup on every keyed create, and the guard against two racing requests.
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.key} → #{self.ticket_id}"
-
-
 # The email channel's models (tickets.mail) belong to this app: imported here so Django finds them.
 # Defined beside the models they belong with; imported here so ``tickets.models`` names them all.
 from tickets.importers.models import ImportLink, ImportRun  # noqa: E402, F401
 from tickets.mail.models import Door, ImapSecurity, InboundMessage, InboundState, Mailbox  # noqa: E402, F401
 from tickets.models.automation import Automation, TicketAutomationRun, Trigger, TriggerOn  # noqa: E402, F401
 from tickets.models.custom_fields import FieldType, TicketField  # noqa: E402, F401
-from tickets.models.integrations import ApiJob, JobState, PendingUpload  # noqa: E402, F401
+from tickets.models.integrations import ApiJob, IdempotencyKey, JobState, PendingUpload  # noqa: E402, F401
 from tickets.models.macros import Macro, MacroScope  # noqa: E402, F401
 from tickets.models.notifications import MailThreadId, Notification, NotificationKind  # noqa: E402, F401
 from tickets.models.views import COLUMNS, DEFAULT_COLUMNS, SavedView, ViewScope  # noqa: E402, F401

@@ -2,7 +2,8 @@
 
 Part of ``tickets.models``. ``PendingUpload``: a file sent to ``uploads.json`` and not yet attached
 to a ticket (a client names it later by its token). ``ApiJob``: a bulk create or update run in the
-background, polled by its creator at ``job_statuses/{id}.json``.
+background, polled by its creator at ``job_statuses/{id}.json``. ``IdempotencyKey``: the
+``Idempotency-Key`` of an API create, so a retried request returns the ticket it made.
 """
 
 from __future__ import annotations
@@ -80,3 +81,22 @@ class ApiJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's ``Idempotency-Key`` for a ticket create: the same key from the same user within
+    24 hours returns this ticket instead of making another (API.md, retries after timeouts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # The lookup on every keyed create, and the guard against two racing requests.
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → #{self.ticket_id}"
