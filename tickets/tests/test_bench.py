@@ -121,19 +121,25 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
         )
     )
     samples = [
-        {"name": name, "ms": 20.0, "ok": True, "status": 200, "queries": 9, "db_ms": 3.0} for name in report.TARGETS
+        {"name": name, "ms": 20.0, "ok": True, "status": 200, "queries": 9, "db_ms": 3.0, "cpu_ms": 12.5}
+        for name in report.TARGETS
     ]
     samples += [{"name": "stats, 30 days", "ms": 900.0, "ok": True, "status": 200, "queries": 9, "db_ms": 800.0}] * 30
     (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
     (tmp_path / "rss.txt").write_text("101 81920\n102 92160\n101 102400\n")
     (tmp_path / "loadavg.txt").write_text("start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n")
+    # The workers' CPU ticks before and after the load (at 100 ticks a second): 6 s of CPU.
+    (tmp_path / "cpu.txt").write_text("start 1000 100\nend 1600 100\n")
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
     text = out.read_text()
     assert "Hand-written." in text and "More prose." in text and "old figures" not in text
     assert "**Targets missed**: stats, 30 days." in text
-    assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 |" in text
+    assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | ≤ 60 | yes |" in text
+    requests = len(samples) + 4 * 6  # and two sign-in requests per person (three) and client (four)
+    assert f"6.0 s of CPU for {requests:,} requests" in text
+    assert f"**{6000 / requests:.1f} ms of worker CPU per request**" in text
     assert "100 MiB, 90 MiB (per worker)" in text
     assert "200 tickets" in text
     assert "start 1.50 / 1.20 / 0.90; end 3.10 / 2.00 / 1.10." in text
