@@ -16,13 +16,14 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
@@ -102,17 +103,26 @@ def _nullable(qs: QuerySet, keys: list[Key]) -> set[str]:
     return found
 
 
-def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Page:
+def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int, heads: Sequence[QuerySet] = ()) -> Page:
     """The page of ``qs`` in ``keys`` order that ``cursor`` points to (the first without one).
 
     Fetches ``size + 1`` rows past the cursor's position — backwards for a ``previous`` cursor —
     so the page knows whether another follows. Raises ``BadCursor`` for a cursor it cannot use.
+
+    ``heads``: querysets whose union holds every row of ``qs`` (each may hold more), for a list
+    whose one condition no index serves in order but whose parts each have one (``My tickets``:
+    the customer's own requests, and the rest). The page's ids are picked from the first
+    ``size + 1`` ids of each part, merged in order, and the rows then read from ``qs`` — so
+    ``qs`` still decides what may be shown, and each part costs a page's worth of rows. Keys
+    must be non-nullable columns here.
     """
     direction, values = decode(cursor, keys, qs) if cursor else (NEXT, None)
     walk = keys if direction == NEXT else [(column, not desc) for column, desc in keys]
     qs = qs.order_by(*order_by(walk, qs))
     if values is not None:
         qs = qs.filter(after(walk, values, _nullable(qs, keys)))
+    if heads:
+        qs = qs.filter(pk__in=_first_ids(heads, walk, values, size + 1))
     rows = list(qs[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
@@ -125,6 +135,30 @@ def page(qs: QuerySet, keys: list[Key], *, cursor: str | None, size: int) -> Pag
         encode(NEXT, keys, rows[-1]) if rows and has_next else None,
         encode(PREVIOUS, keys, rows[0]) if rows and has_previous else None,
     )
+
+
+def heads_union(heads: Sequence[QuerySet], walk: list[Key], values: list | None, count: int) -> list[QuerySet]:
+    """The first ``count`` rows (sort columns and id) of each of ``heads`` past ``values`` in
+    ``walk`` order: one UNION ALL queryset on databases that can order and limit each part of
+    one, else one queryset per head."""
+    columns = [column for column, _desc in walk]
+    parts = []
+    for head in heads:
+        head = head.order_by(*order_by(walk))
+        if values is not None:
+            head = head.filter(after(walk, values))
+        parts.append(head.values_list(*columns)[:count])
+    if len(parts) > 1 and connections[parts[0].db].features.supports_slicing_ordering_in_compound:
+        return [parts[0].union(*parts[1:], all=True)]
+    return parts
+
+
+def _first_ids(heads: Sequence[QuerySet], walk: list[Key], values: list | None, count: int) -> list[Any]:
+    """The ids of the first ``count`` rows of the union of ``heads``, in ``walk`` order past ``values``."""
+    rows = [row for part in heads_union(heads, walk, values, count) for row in part]
+    for position in reversed(range(len(walk))):  # stable sorts, least significant key first
+        rows.sort(key=itemgetter(position), reverse=walk[position][1])
+    return list(dict.fromkeys(row[-1] for row in rows))[:count]
 
 
 def after(keys: list[Key], values: list, nullable: set[str] = frozenset()) -> Q:  # type: ignore[assignment]

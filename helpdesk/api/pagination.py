@@ -7,6 +7,7 @@ pages into API answers (``{"next", "previous", "results"}``).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -35,14 +36,20 @@ class CursorPagination(BasePagination):
     page_size_query_param = "page_size"
     ordering_query_param = "ordering"
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+    def paginate_queryset(self, queryset: QuerySet, request, view=None, heads: Sequence[QuerySet] = ()) -> list:
+        """The page of ``queryset`` the request asks for; ``heads``: parts of it, each cheaper to
+        read in order (``keyset.page``)."""
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self._page_size(request)
         keys = self._ordering(request, view)
         try:
             page = keyset.page(
-                queryset, keys, cursor=request.query_params.get(self.cursor_query_param), size=self.page_size
+                queryset,
+                keys,
+                cursor=request.query_params.get(self.cursor_query_param),
+                size=self.page_size,
+                heads=heads,
             )
         except keyset.BadCursor:
             raise exceptions.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]}) from None

@@ -158,8 +158,18 @@ class TicketList(generics.GenericAPIView):
             )
         except keyset.BadOrdering as exc:
             raise ValidationError({"ordering": [str(exc)]}) from None
+        # A customer's list: a page's worth of each part of what they see (``permissions.visible_parts``),
+        # not every ticket they ever filed, sorted; a search ranks its own matches.
+        heads = [
+            selectors.ticket_list(
+                signed_in(request.user), form.filters(), sort=ordering, tickets=Ticket.objects.filter(part)
+            )
+            for part in (() if self._searching() else permissions.visible_parts(request.user))
+        ]
         # The ``sla`` blocks and the ``satisfaction_rating``s: one query each.
-        page = self.paginate_queryset(satisfaction_selectors.with_latest(s.with_sla(queryset, request.user)))
+        page = self.paginator.paginate_queryset(
+            satisfaction_selectors.with_latest(s.with_sla(queryset, request.user)), request, view=self, heads=heads
+        )
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(

@@ -177,8 +177,11 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "-updated_at", "-id"], name="ticket_assignee_updated_idx"),
             # "My teams" and team-scoped agents.
             models.Index(fields=["team", "-updated_at", "-id"], name="ticket_team_updated_idx"),
-            # Portal "My tickets" and the requester's other tickets on the agent page.
+            # The requester's other tickets on the agent page, and the API's requester filter.
             models.Index(fields=["requester", "-updated_at", "-id"], name="ticket_requester_updated_idx"),
+            # Portal "My tickets": a page of the customer's own requests in their order
+            # (``permissions.visible_parts``), however many they filed.
+            models.Index(fields=["requester", "-public_activity_at", "-id"], name="ticket_requester_activity_idx"),
             # Organization-shared portal lists.
             models.Index(fields=["organization", "-updated_at", "-id"], name="ticket_org_updated_idx"),
             # The default queue view, "Unassigned" (unsolved, nobody assigned), in activity order: the

@@ -20,6 +20,7 @@ from tickets.permissions.access import (
     readable_notes,
     sees_beyond_teams,
     sees_every_ticket,
+    visible_parts,
     visible_ticket_ids,
     visible_tickets,
 )
@@ -41,6 +42,7 @@ from tickets.permissions.levels import (
     VIEW,
     WORK,
     Action,
+    team_ids,
 )
 from tickets.permissions.rules import (
     INTERNAL_LIST_FILTERS,
@@ -135,6 +137,7 @@ __all__ = [
     "sees_beyond_teams",
     "sees_every_custom_field",
     "sees_every_ticket",
+    "team_ids",
     "shown_custom_fields",
     "signed_in",
     "staff_members",
@@ -147,6 +150,7 @@ __all__ = [
     "uses_portal",
     "visible_custom_field_keys",
     "visible_ticket_ids",
+    "visible_parts",
     "visible_tickets",
     "views_visible_to",
     "works_tickets",

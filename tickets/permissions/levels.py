@@ -17,8 +17,9 @@ import enum
 
 from django.contrib.auth.models import Permission
 from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 
-from accounts.models import User
+from accounts.models import Team, User
 from accounts.permissions import holds_staff_role
 from helpdesk import memo
 from tickets.models import TicketUserPermission
@@ -87,6 +88,8 @@ STAFF_ONLY: frozenset[Action] = frozenset(
 #: In a user's access profile: they hold a permission row on some single ticket of their own
 #: (as requester or collaborator), so an agent among them sees tickets beyond their teams.
 HOLDS_OWN_TICKETS = "+own-ticket-rows"
+#: In a staff member's access profile, one per team they belong to: ``+team:<id>``.
+TEAM_MARKER = "+team:"
 
 
 def holds_everywhere(user: User, codename: str) -> bool:
@@ -100,8 +103,9 @@ def holds_everywhere(user: User, codename: str) -> bool:
 
 def access_profile(user: User) -> frozenset[str]:
     """The ticket permissions ``user`` holds on every ticket, plus — for staff — ``HOLDS_OWN_TICKETS``
-    when they hold a row on some single ticket directly. Read once per request (``helpdesk.memo``) in one
-    query, where Django's ModelBackend needs two for the first part alone."""
+    when they hold a row on some single ticket directly and a ``TEAM_MARKER`` per team of theirs.
+    Read once per request (``helpdesk.memo``) in one query, where Django's ModelBackend needs two
+    for the first part alone."""
     return memo.remember(("ticket-access-profile", user.pk), lambda: _read_profile(user))
 
 
@@ -119,7 +123,20 @@ def _read_profile(user: User) -> frozenset[str]:
         .annotate(marker=Value(HOLDS_OWN_TICKETS, output_field=CharField()))
         .values_list("marker", flat=True)
     )
-    return frozenset(direct.union(via_group, own_rows))
+    teams = (
+        Team.objects.filter(group__user=user)
+        .order_by()
+        .annotate(marker=Concat(Value(TEAM_MARKER), Cast("pk", CharField()), output_field=CharField()))
+        .values_list("marker", flat=True)
+    )
+    return frozenset(direct.union(via_group, own_rows, teams))
+
+
+def team_ids(user: User) -> tuple[int, ...]:
+    """The teams staff member ``user`` belongs to (from their access profile: no query of its own)."""
+    return tuple(
+        sorted(int(marker[len(TEAM_MARKER) :]) for marker in access_profile(user) if marker.startswith(TEAM_MARKER))
+    )
 
 
 def permission_ids() -> dict[str, int]:

@@ -23,7 +23,7 @@ of the most recent matches).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -456,10 +456,17 @@ class TicketPage(keyset.Page):
 
 
 def ticket_page(
-    qs: QuerySet[Ticket], *, sort: str = DEFAULT_SORT, cursor: str | None, size: int, user: User | None = None
+    qs: QuerySet[Ticket],
+    *,
+    sort: str = DEFAULT_SORT,
+    cursor: str | None,
+    size: int,
+    user: User | None = None,
+    heads: Sequence[QuerySet[Ticket]] = (),
 ) -> TicketPage:
     """The keyset page of ``ticket_list``'s ``qs`` in ``sort`` order at ``cursor`` (the first
     page without one); ``keyset.BadCursor`` for a damaged cursor or one of another order.
-    ``user``: the one ``ticket_list`` listed for (its sort columns, ``sorts_for``)."""
-    page = keyset.page(qs, sort_keys(sort, user), cursor=cursor, size=size)
+    ``user``: the one ``ticket_list`` listed for (its sort columns, ``sorts_for``). ``heads``:
+    parts of the list that together hold all of it (``keyset.page``)."""
+    page = keyset.page(qs, sort_keys(sort, user), cursor=cursor, size=size, heads=heads)
     return TicketPage(page.items, page.next_cursor, page.previous_cursor)

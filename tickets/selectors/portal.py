@@ -9,6 +9,7 @@ from django.db.models import DateTimeField, Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from helpdesk import keyset
+from tickets import permissions
 from tickets.models import Message, Status, Ticket, TicketEvent, TicketReadMarker
 from tickets.selectors import listing
 from tickets.selectors.tickets import events_for, ticket_list_for_requester
@@ -49,9 +50,33 @@ def ticket_list_for_portal(user: User, *, status: str = "all", q: str = "") -> Q
     subject and the *public* messages (internal notes are never searched), newest public activity
     first (``permissions.activity_column``), annotated with ``has_new_reply``: an agent replied publicly after ``user`` last
     opened the ticket."""
-    filters = listing.TicketFilters(status=PORTAL_FILTERS.get(status) or (), q=(q or "").strip())
     tickets = ticket_list_for_requester(user).prefetch_related(None)  # tags are not shown in the portal
-    return with_new_reply(listing.ticket_list(user, filters, tickets=tickets), user)
+    return with_new_reply(listing.ticket_list(user, _filters(status, q), tickets=tickets), user)
+
+
+def _filters(status: str, q: str) -> listing.TicketFilters:
+    return listing.TicketFilters(status=PORTAL_FILTERS.get(status) or (), q=(q or "").strip())
+
+
+def my_tickets_page(user: User, *, status: str = "all", q: str = "", cursor: str | None, size: int) -> KeysetPage:
+    """A page of ``user``'s My tickets (``ticket_list_for_portal``) at ``cursor``; a cursor it
+    cannot use (damaged, or of another order) gives the first page.
+
+    The page's tickets are picked from the first rows of each part of what the customer sees
+    (``permissions.visible_parts``: their own requests off ``ticket_requester_activity_idx``,
+    and the few others), so the page costs the same for a customer with ten tickets and one
+    with ten thousand; the rows are then read through ``ticket_list_for_portal``, which still
+    decides what may be shown.
+    """
+    qs = ticket_list_for_portal(user, status=status, q=q)
+    heads = [
+        listing.ticket_list(user, _filters(status, q), tickets=Ticket.objects.filter(part))
+        for part in permissions.visible_parts(user)
+    ]
+    try:
+        return listing.ticket_page(qs, cursor=cursor, size=size, user=user, heads=heads)
+    except keyset.BadCursor:
+        return listing.ticket_page(qs, cursor=None, size=size, user=user, heads=heads)
 
 
 def with_new_reply(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
@@ -65,15 +90,6 @@ def with_new_reply(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
         created_at__gt=OuterRef("last_seen_at"),
     )
     return qs.annotate(has_new_reply=Exists(replies))
-
-
-def keyset_page(qs: QuerySet[Ticket], *, cursor: str | None, size: int, user: User) -> listing.TicketPage:
-    """A page of ``user``'s My tickets, newest activity they may see first, at ``cursor``; a cursor
-    it cannot use (damaged, or of another order) gives the first page."""
-    try:
-        return listing.ticket_page(qs, cursor=cursor, size=size, user=user)
-    except keyset.BadCursor:
-        return listing.ticket_page(qs, cursor=None, size=size, user=user)
 
 
 def portal_history_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:

@@ -61,8 +61,7 @@ def my_tickets(request: AuthenticatedHttpRequest) -> HttpResponse:
     if status not in selectors.PORTAL_FILTERS:
         status = "all"
     q = request.GET.get("q", "").strip()[:200]
-    tickets = selectors.ticket_list_for_portal(request.user, status=status, q=q)
-    page = selectors.keyset_page(tickets, cursor=request.GET.get("cursor"), size=PAGE_SIZE, user=request.user)
+    page = selectors.my_tickets_page(request.user, status=status, q=q, cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     return render(
         request,
         "portal/my_tickets.html",

@@ -29,8 +29,10 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, TicketScope, User
+from helpdesk import keyset
 from tickets import permissions, queue, queue_views, selectors
 from tickets.models import Notification, SavedView, Ticket, TicketField
+from tickets.selectors import listing
 from tickets.selectors.custom_fields import FieldFilter
 
 # Tables a hot path must never read from end to end.
@@ -118,6 +120,11 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
     def first_page(qs: QuerySet, sort: str = queue.DEFAULT_SORT) -> QuerySet:
         return queue.apply_sort(qs, sort)[: queue.PAGE_SIZE + 1]
 
+    def my_tickets_ids(user: User) -> QuerySet:
+        heads = [Ticket.objects.filter(part) for part in permissions.visible_parts(user)]
+        keys = listing.sort_keys(selectors.DEFAULT_SORT, user)
+        return keyset.heads_union(heads, keys, None, 26)[0]
+
     def some_ticket(user: User) -> Ticket:
         # The longest conversation the user may see among the bench's long tickets, else the newest.
         visible = permissions.visible_tickets(user)
@@ -159,8 +166,15 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
             lambda: queue.view_counts_sql(team_agent),
         ),
         "portal_my_tickets": (
-            "Portal 'My tickets' of the customer with the most tickets (guardian user permissions)",
-            lambda: selectors.ticket_list_for_portal(customer)[:26],
+            "Portal 'My tickets' of the customer with the most tickets: the page's ids, a page's worth from each "
+            "part of what they see (tickets.permissions.visible_parts)",
+            lambda: my_tickets_ids(customer),
+        ),
+        "portal_my_tickets_rows": (
+            "Portal 'My tickets': then the page's rows, through the guardian user permissions",
+            lambda: selectors.ticket_list_for_portal(customer).filter(
+                pk__in=[row[-1] for row in my_tickets_ids(customer)]
+            )[:26],
         ),
         "portal_conversation": (
             "Portal ticket page: the public conversation",
@@ -175,8 +189,17 @@ def _queries(people: dict[str, User], text: str) -> dict[str, tuple[str, Callabl
             lambda: api_list(agent, status=("open",), priority=("high",)),
         ),
         "api_list_customer": (
-            "API ticket list of the customer with the most tickets",
-            lambda: api_list(customer),
+            "API ticket list of the customer with the most tickets: the page's ids, from each part of what they see "
+            "(the rows are then read as for portal_my_tickets_rows)",
+            lambda: keyset.heads_union(
+                [
+                    selectors.ticket_list(customer, tickets=Ticket.objects.filter(part))
+                    for part in permissions.visible_parts(customer)
+                ],
+                listing.sort_keys(selectors.DEFAULT_SORT, customer),
+                None,
+                26,
+            )[0],
         ),
         "search_agent": (
             f"Search '{text}' by an all-tickets agent (subject, replies, notes), best first",
