@@ -4,6 +4,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from helpdesk.runtime import settle
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 application = get_asgi_application()
 
@@ -20,3 +22,4 @@ def _warm_up() -> None:
 
 
 _warm_up()
+settle()  # helpdesk.runtime: the garbage collector leaves the loaded app alone
