@@ -39,6 +39,7 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketGroupPermission,
     TicketUserPermission,
     WebhookDelivery,
 )
@@ -185,6 +186,8 @@ def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placehold
     TicketEvent.objects.bulk_update(changed, ["data"], batch_size=500)
     Ticket.collaborators.through.objects.filter(ticket_id__in=ids).delete()
     TicketUserPermission.objects.filter(content_object_id__in=ids).delete()
+    # The ticket leaves its organization below: so does the organization's access (teams keep theirs).
+    TicketGroupPermission.objects.filter(content_object_id__in=ids, group__organization__isnull=False).delete()
     SatisfactionRating.objects.filter(ticket_id__in=ids).update(comment="", requester=placeholder)
     InboundMessage.objects.filter(ticket_id__in=ids).update(raw=b"", envelope_sender=ANONYMOUS_EMAIL)
     WebhookDelivery.objects.filter(ticket_id__in=ids).delete()

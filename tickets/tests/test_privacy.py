@@ -23,7 +23,7 @@ from rest_framework.authtoken.models import Token
 from accounts import services as account_services
 from accounts.models import Invite, Role, User
 from accounts.privacy import services as privacy
-from tickets import services
+from tickets import permissions, services
 from tickets.models import (
     Attachment,
     EventKind,
@@ -388,7 +388,7 @@ def test_retention_dry_run_changes_nothing(old_and_new, capsys):
 
 
 def test_retention_anonymizes_old_closed_tickets_once(
-    old_and_new, customer, settings, django_capture_on_commit_callbacks
+    old_and_new, customer, org_member, settings, django_capture_on_commit_callbacks
 ):
     old, recent, still_open = old_and_new
     settings.HELPDESK_RETENTION_CLOSED_MONTHS = 12
@@ -403,6 +403,10 @@ def test_retention_anonymizes_old_closed_tickets_once(
     history = json.dumps(list(TicketEvent.objects.filter(ticket=old).values("actor_name", "data")))
     assert "Ada" not in history and "Bob" not in history and "Alice Agent" in history
     assert not old.collaborators.exists()
+    # Out of the organization: its members (Acme shares tickets) no longer see it; agents still do.
+    assert old.organization is None
+    assert not permissions.visible_tickets(org_member).filter(pk=old.pk).exists()
+    assert not permissions.visible_tickets(customer).filter(pk=old.pk).exists()
     assert not Attachment.objects.filter(ticket=old).exists() and not any(default_storage.exists(f) for f in files)
     assert TicketEvent.objects.filter(ticket=old, kind=EventKind.TICKET_ANONYMIZED).count() == 1
     assert Ticket.objects.get(pk=recent.pk).subject == "Ada's recent ticket"
