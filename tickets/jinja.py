@@ -9,6 +9,7 @@ layout and one set of blocks while their loops cost a fraction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
@@ -39,6 +40,15 @@ def priority_labels() -> dict[str, str]:
     return {value: str(label) for value, label in Priority.choices}
 
 
+def agent_ticket_url() -> Callable[[int], str]:
+    """``Ticket.get_absolute_url`` for a loop: the URL is reversed once, then each ticket's is
+    the same pattern with its number (a reverse per row cost more than the rest of its link)."""
+    from django.urls import reverse
+
+    before, _sep, after = reverse("agent:ticket", args=[1]).rpartition("/1/")
+    return lambda pk: f"{before}/{int(pk)}/{after}"
+
+
 def environment(**options: Any) -> Environment:
     from tickets.templatetags import helpdesk as ticket_tags
     from tickets.templatetags.sla_tags import sla_due_html
@@ -52,6 +62,7 @@ def environment(**options: Any) -> Environment:
         status_badges=status_badges,
         priority_labels=priority_labels,
         priority_badges=priority_badges,
+        agent_ticket_url=agent_ticket_url,
     )
     env.filters.update(markdown=ticket_tags.markdown, actor=ticket_tags.actor)
     return env

@@ -64,3 +64,12 @@ def test_makemessages_reads_the_jinja_fragments():
     assert "gettext('Select ticket #%(number)s')" in calls
     assert "pgettext('after a priority level', 'priority')" in calls
     assert "gettext('Unassigned')" in calls
+
+
+@pytest.mark.django_db
+def test_the_rows_link_each_ticket_where_its_own_url_points(ticket):
+    from tickets.jinja import agent_ticket_url
+
+    url_of = agent_ticket_url()
+    assert url_of(ticket.pk) == ticket.get_absolute_url()
+    assert url_of(123456) == ticket.get_absolute_url().replace(f"/{ticket.pk}/", "/123456/")
