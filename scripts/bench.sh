@@ -47,7 +47,7 @@ $PY manage.py explain_hot_queries --out docs/perf $CHECK
 
 step "serving on 127.0.0.1:$PORT ($WORKERS workers)"
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
-.venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:$PORT" \
+.venv/bin/gunicorn helpdesk.asgi:application -c python:helpdesk.gunicorn -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:$PORT" \
   --workers "$WORKERS" --keep-alive 75 --log-level warning > "$OUT/server.log" 2>&1 &
 SERVER=$!
 # Notifications and e-mail go through Celery on Redis, as in production: one worker beside the web.

@@ -42,7 +42,7 @@ customers = User.objects.filter(role="customer", is_active=True, requested_ticke
 agents = User.objects.filter(role="agent", is_active=True).order_by("pk")[:12]
 json.dump({"password": "load-pass", "customers": people(customers), "agents": people(agents)}, open("var/load/accounts.json", "w"))
 '
-.venv/bin/gunicorn helpdesk.asgi:application -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:$PORT" --workers 2 --keep-alive 75 \
+.venv/bin/gunicorn helpdesk.asgi:application -c python:helpdesk.gunicorn -k helpdesk.workers.UvicornWorker --bind "127.0.0.1:$PORT" --workers 2 --keep-alive 75 \
   --log-level warning > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
