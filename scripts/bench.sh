@@ -63,14 +63,21 @@ SAMPLER=$!
 # CPU time (user + system, in clock ticks) the web workers have used so far: read before and after
 # the load, it gives the workers' CPU milliseconds per request, the cost that decides throughput.
 worker_cpu() { awk '{ticks += $14 + $15} END {print ticks + 0}' $(pgrep -P $SERVER | sed 's|.*|/proc/&/stat|'); }
+# Where the machine's CPU goes: every core's busy ticks (/proc/stat), and PostgreSQL's processes'.
+machine_cpu() {
+  echo "$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat)" \
+    "$(awk '{ticks += $14 + $15} END {print ticks + 0}' $(pgrep -u postgres | sed 's|.*|/proc/&/stat|') 2>/dev/null)"
+}
 step "load: $CLIENTS clients for ${SECONDS_TO_RUN}s"
 # The machine's load average as the load starts and ends (the report prints it: a shared machine skews the figures).
 echo "start $(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/loadavg.txt"
 echo "start $(worker_cpu) $(getconf CLK_TCK)" > "$OUT/cpu.txt"
+echo "start $(machine_cpu)" > "$OUT/machine.txt"
 .venv/bin/locust -f loadtest/bench.py --headless --host "http://127.0.0.1:$PORT" -u "$CLIENTS" -r "$CLIENTS" \
   -t "${SECONDS_TO_RUN}s" --only-summary --exit-code-on-error 0 > "$OUT/locust.log" 2>&1
 echo "end $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/loadavg.txt"
 echo "end $(worker_cpu) $(getconf CLK_TCK)" >> "$OUT/cpu.txt"
+echo "end $(machine_cpu)" >> "$OUT/machine.txt"
 kill $SAMPLER 2>/dev/null || true
 
 step "report"

@@ -65,6 +65,31 @@ def _worker_cpu(path: Path, requests: int) -> str:
     )
 
 
+def _machine_cpu(folder: Path, requests: int) -> str:
+    """Where the machine's CPU went during the load, per request: the web workers, PostgreSQL and
+    everything else (the load generator, Celery, Redis, other work on the machine)."""
+    cpu, machine = folder / "cpu.txt", folder / "machine.txt"
+    if not (cpu.exists() and machine.exists()) or not requests:
+        return "not recorded."
+    workers = dict(line.split(maxsplit=1) for line in cpu.read_text().splitlines())
+    whole = dict(line.split(maxsplit=1) for line in machine.read_text().splitlines())
+    if not {"start", "end"} <= workers.keys() & whole.keys():
+        return "not recorded."
+    hz = int(workers["start"].split()[1])
+    web = int(workers["end"].split()[0]) - int(workers["start"].split()[0])
+    (busy_start, pg_start), (busy_end, pg_end) = (map(int, whole[k].split()) for k in ("start", "end"))
+    busy, database = busy_end - busy_start, pg_end - pg_start
+
+    def ms(ticks: int) -> str:
+        return f"{ticks / hz * 1000 / requests:.1f}"
+
+    return (
+        f"the {os.cpu_count()} cores were busy {busy / hz:.1f} s in all, **{ms(busy)} ms per request**: "
+        f"web workers {ms(web)}, PostgreSQL {ms(database)}, everything else {ms(busy - web - database)} "
+        "(the load generator, Celery, Redis, any other work on the machine)."
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -136,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
         # Sign-ins are not among the samples but cost the workers CPU too: two requests per person
         # (three) and client.
         f"**CPU per request**: {_worker_cpu(folder / 'cpu.txt', total + args.clients * 6)}",
+        "",
+        f"**Machine CPU per request**: {_machine_cpu(folder, total + args.clients * 6)}",
         "",
         f"**Memory**: peak resident set of a gunicorn worker during the run: {rss}.",
     ]

@@ -130,6 +130,8 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     (tmp_path / "loadavg.txt").write_text("start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n")
     # The workers' CPU ticks before and after the load (at 100 ticks a second): 6 s of CPU.
     (tmp_path / "cpu.txt").write_text("start 1000 100\nend 1600 100\n")
+    # Every core's busy ticks and PostgreSQL's: 20 s busy in all, 8 s of it PostgreSQL.
+    (tmp_path / "machine.txt").write_text("start 50000 7000\nend 52000 7800\n")
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
@@ -140,6 +142,11 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     requests = len(samples) + 4 * 6  # and two sign-in requests per person (three) and client (four)
     assert f"6.0 s of CPU for {requests:,} requests" in text
     assert f"**{6000 / requests:.1f} ms of worker CPU per request**" in text
+    assert f"busy 20.0 s in all, **{20000 / requests:.1f} ms per request**" in text
+    assert (
+        f"web workers {6000 / requests:.1f}, PostgreSQL {8000 / requests:.1f}, everything else {6000 / requests:.1f}"
+        in text
+    )
     assert "100 MiB, 90 MiB (per worker)" in text
     assert "200 tickets" in text
     assert "start 1.50 / 1.20 / 0.90; end 3.10 / 2.00 / 1.10." in text
