@@ -212,7 +212,14 @@ class TicketOut(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, obj: Ticket) -> str:
-        return _absolute(self.context.get("request"), reverse("api:ticket-detail", args=[obj.pk]))
+        # Reversed once per response (the context is the list's): a reverse per row cost more
+        # than the rest of the row's links.
+        if "ticket_url" not in self.context:
+            self.context["ticket_url"] = _absolute(
+                self.context.get("request"), reverse("api:ticket-detail", args=[1])
+            ).rpartition("/1/")
+        before, _sep, after = self.context["ticket_url"]
+        return f"{before}/{int(obj.pk)}/{after}"
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Ticket) -> list[str]:

@@ -20,6 +20,21 @@ def test_permission_matrix(row, persona, expected, world, as_user):
         assert response.json() == {"detail": "Not found."}
 
 
+def test_every_row_links_to_its_own_ticket(world, as_user, people):
+    for n in range(2):
+        created = as_user(people["customer"]).post(
+            "/api/v1/tickets/",
+            {"subject": f"Printer {n} jams", "description": "The printer jams on every second page."},
+            format="json",
+        )
+        assert created.status_code == 201
+    data = as_user(people["agent"]).get("/api/v1/tickets/?page_size=50").json()
+    assert len(data["results"]) > 1
+    for item in data["results"]:
+        assert item["url"] == f"http://testserver/api/v1/tickets/{item['id']}/"
+        assert as_user(people["agent"]).get(item["url"]).json()["id"] == item["id"]
+
+
 def test_list_shape_and_message_count_per_role(world, as_user, people):
     ticket = world["ticket"]
     data = as_user(people["customer"]).get("/api/v1/tickets/").json()
