@@ -39,10 +39,13 @@ def test_explain_hot_queries_writes_one_plan_per_query(desk, tmp_path, capsys):
     call_command("explain_hot_queries", out=str(tmp_path))
     index = (tmp_path / "README.md").read_text()
     plans = sorted(p.name for p in tmp_path.glob("*.txt"))
-    assert len(plans) == 22
-    assert {"queue_most_urgent_all_open", "sla_breaching_agent", "sla_breached_team_agent"} <= {
-        p.removesuffix(".txt") for p in plans
-    }
+    assert len(plans) == 23
+    assert {
+        "queue_most_urgent_all_open",
+        "sla_breaching_agent",
+        "sla_breached_team_agent",
+        "portal_my_tickets_rows",
+    } <= {p.removesuffix(".txt") for p in plans}
     for name in plans:
         text = (tmp_path / name).read_text()
         assert "Execution Time:" in text and "Buffers:" in text  # EXPLAIN (ANALYZE, BUFFERS)
@@ -63,7 +66,7 @@ def test_explain_hot_queries_adds_the_custom_field_plans_once_prepared(desk, tmp
         "api_list_custom_field",
         "saved_view_page_plan_set",
     }
-    assert len(plans) == 22 + len(extra) and extra <= plans
+    assert len(plans) == 23 + len(extra) and extra <= plans
     page = (tmp_path / "saved_view_page_agent.txt").read_text()
     assert """custom_fields" @> '{"plan": "gold"}'""" in page and "Execution Time:" in page
     assert """custom_fields" ? 'plan'""" in (tmp_path / "saved_view_page_plan_set.txt").read_text()
