@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.http import signed_in
 from accounts.permissions import IsStaff
 from helpdesk import keyset
+from helpdesk.api.pagination import CursorPagination
 from helpdesk.api.parsers import JSONParser, MultiPartParser
 from tickets import permissions, selectors, services
 from tickets.api import serializers as s
@@ -167,7 +168,9 @@ class TicketList(generics.GenericAPIView):
             for part in (() if self._searching() else permissions.visible_parts(request.user))
         ]
         # The ``sla`` blocks and the ``satisfaction_rating``s: one query each.
-        page = self.paginator.paginate_queryset(
+        paginator = self.paginator
+        assert isinstance(paginator, CursorPagination)
+        page = paginator.paginate_queryset(
             satisfaction_selectors.with_latest(s.with_sla(queryset, request.user)), request, view=self, heads=heads
         )
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
