@@ -31,6 +31,7 @@ from tickets.permissions.grants import (
     people_access_changed,
     permission_rows_for_new_ticket,
     revoke_collaborator,
+    revoke_customer_access,
     revoke_team,
     sync_user_access,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "refused_list_filters",
     "replies_for_support",
     "revoke_collaborator",
+    "revoke_customer_access",
     "revoke_team",
     "sees_beyond_teams",
     "sees_every_custom_field",

@@ -40,6 +40,15 @@ def revoke_team(ticket: Ticket, team: Team) -> None:
     memo.forget_all()
 
 
+def revoke_customer_access(ticket_ids: list[int]) -> None:
+    """Take the customer side's access to ``ticket_ids`` away — requesters', collaborators' and
+    organizations' rows — keeping the teams' (retention's anonymization: the tickets leave their
+    requester and organization, and the support side still works them)."""
+    TicketUserPermission.objects.filter(content_object_id__in=ticket_ids).delete()
+    TicketGroupPermission.objects.filter(content_object_id__in=ticket_ids, group__organization__isnull=False).delete()
+    memo.forget_all()
+
+
 def permission_rows_for_new_ticket(ticket: Ticket) -> tuple[list[TicketUserPermission], list[TicketGroupPermission]]:
     """The guardian rows a freshly created ticket needs, unsaved, for bulk inserts: requester
     solve, team work, organization view. ``ticket.team``/``ticket.organization`` must be loaded

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from accounts.permissions import staff_members
 from accounts.privacy.registry import PLACEHOLDER_DOMAIN, placeholder_account
-from tickets import caching, search
+from tickets import caching, permissions, search
 from tickets.models import (
     Attachment,
     EventKind,
@@ -39,8 +39,6 @@ from tickets.models import (
     Status,
     Ticket,
     TicketEvent,
-    TicketGroupPermission,
-    TicketUserPermission,
     WebhookDelivery,
 )
 from tickets.privacy.erase import remove_files
@@ -185,9 +183,8 @@ def _anonymize(ids: list[int], files: list[tuple[int, str, str, int]], placehold
         changed.append(event)
     TicketEvent.objects.bulk_update(changed, ["data"], batch_size=500)
     Ticket.collaborators.through.objects.filter(ticket_id__in=ids).delete()
-    TicketUserPermission.objects.filter(content_object_id__in=ids).delete()
-    # The ticket leaves its organization below: so does the organization's access (teams keep theirs).
-    TicketGroupPermission.objects.filter(content_object_id__in=ids, group__organization__isnull=False).delete()
+    # The tickets leave their requester and organization below: so does their access (teams keep theirs).
+    permissions.revoke_customer_access(ids)
     SatisfactionRating.objects.filter(ticket_id__in=ids).update(comment="", requester=placeholder)
     InboundMessage.objects.filter(ticket_id__in=ids).update(raw=b"", envelope_sender=ANONYMOUS_EMAIL)
     WebhookDelivery.objects.filter(ticket_id__in=ids).delete()
