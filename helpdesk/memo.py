@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _memo: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar("helpdesk_memo", default=None)
 
@@ -29,6 +31,22 @@ def scope() -> Iterator[None]:
         yield
     finally:
         _memo.reset(token)
+
+
+def scoped(func: Callable[P, T]) -> Callable[P, T]:
+    """Run ``func`` in a scope of its own unless one is already open: a service call is one unit
+    of work, so a job, a command or an importer calling it outside a request still reads each
+    answer (the actor's access profile, their levels on the ticket) once per call, not once per
+    check. Inside a request the request's scope is used."""
+
+    @functools.wraps(func)
+    def in_scope(*args: P.args, **kwargs: P.kwargs) -> T:
+        if _memo.get() is not None:
+            return func(*args, **kwargs)
+        with scope():
+            return func(*args, **kwargs)
+
+    return in_scope
 
 
 def remember(key: Hashable, compute: Callable[[], T]) -> T:

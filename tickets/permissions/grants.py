@@ -85,18 +85,19 @@ def grant_new_ticket(ticket: Ticket) -> None:
 # --- people's access ---------------------------------------------------------------------------------
 
 
-def sync_user_access(user: User) -> None:
+def sync_user_access(user: User, *, new: bool = False) -> None:
     """Make ``user``'s model-level access follow their role and ticket scope.
 
     Admins are superusers; agents with scope "all" join ALL_TICKETS_GROUP; everyone else holds
-    no model-level ticket permission, and a customer keeps no team membership.
+    no model-level ticket permission, and a customer keeps no team membership. A ``new`` person
+    has nothing to take away (``user_create`` refuses teams for a customer), so only an all-tickets
+    agent costs a query or two.
     """
-    all_group = _all_tickets_group()
     if user.role == Role.AGENT and user.ticket_scope == TicketScope.ALL:
-        user.groups.add(all_group)
-    else:
-        user.groups.remove(all_group)
-    if not holds_staff_role(user):
+        user.groups.add(_all_tickets_group())
+    elif not new:
+        user.groups.remove(_all_tickets_group())
+    if not new and not holds_staff_role(user):
         user.groups.remove(*Group.objects.filter(team__isnull=False))
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):  # Django's ModelBackend
         user.__dict__.pop(cache, None)
@@ -121,7 +122,7 @@ def people_access_changed(
     person's ticket access, forgets what the request remembered and — unless the person is new,
     so nothing cached can depend on them — drops every cached figure."""
     for user in users:
-        sync_user_access(user)
+        sync_user_access(user, new=new)
     memo.forget_all()
     if not new:
         caching.access_changed()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from helpdesk import memo
 from tickets import permissions
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket
@@ -65,6 +66,7 @@ def move_team(change: TicketChange, team: Team | None, *, keep_assignee: bool) -
         assign(change, None)
 
 
+@memo.scoped
 def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Ticket:
     """Give ``ticket`` to ``assignee`` (None: unassign). The assignee must be an active agent
     who may work the ticket's team. Assigning the current assignee changes nothing."""
@@ -83,6 +85,7 @@ def ticket_assign(*, actor: User, ticket: Ticket, assignee: User | None) -> Tick
     return ticket
 
 
+@memo.scoped
 def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
     """Assign ``ticket`` to the acting agent; an open ticket becomes in progress.
 
@@ -110,6 +113,7 @@ def ticket_claim(*, actor: User, ticket: Ticket, force: bool = False) -> Ticket:
     return ticket
 
 
+@memo.scoped
 def ticket_release(*, actor: User, ticket: Ticket) -> Ticket:
     """Give back a ticket the acting agent holds: it becomes unassigned (and open again if it
     was in progress), so it returns to the Unassigned view for anyone to claim.
@@ -137,6 +141,7 @@ def ticket_release(*, actor: User, ticket: Ticket) -> Ticket:
     return ticket
 
 
+@memo.scoped
 def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Ticket | None:
     """Claim the oldest unassigned open ticket ``actor`` may work, skipping rows other agents
     are claiming right now (``SKIP LOCKED`` on PostgreSQL). None when there is nothing left."""
@@ -151,6 +156,7 @@ def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Tick
         return ticket_claim(actor=actor, ticket=candidate)
 
 
+@memo.scoped
 def ticket_route(*, ticket: Ticket, team: Team) -> Ticket:
     """Route a new ticket to ``team`` as the system (no actor): what a channel's own setting
     decides, such as the team of the mailbox an email came to. Access and history follow as for

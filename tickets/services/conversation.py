@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.addresses import normalize_email
 from accounts.models import User
+from helpdesk import memo
 from tickets import permissions, search
 from tickets.attachments import CheckedFile, atomic_with_files, check_uploads, store
 from tickets.models import Attachment, EventKind, Message, Status, Ticket
@@ -74,6 +75,7 @@ def attach_file(change: TicketChange, item: CheckedFile, *, message: Message | N
     return attachment
 
 
+@memo.scoped
 def message_add(
     *,
     actor: User,
@@ -124,6 +126,7 @@ def message_add(
     return message
 
 
+@memo.scoped
 def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message | None = None) -> Attachment:
     """Attach one file to ``ticket`` (and to ``message`` of that ticket, if given).
 
@@ -148,6 +151,7 @@ def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message |
     return attachment
 
 
+@memo.scoped
 def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "") -> User:
     """Share ``ticket`` with a customer by email (an account is made if there is none): they can
     read it and reply. Agents already see what they may; only customers are collaborators."""
@@ -180,6 +184,7 @@ def collaborator_add(*, actor: User, ticket: Ticket, email: str, name: str = "")
     return user
 
 
+@memo.scoped
 def collaborator_add_by_channel(*, ticket: Ticket, user: User, via: str) -> bool:
     """Share ``ticket`` with customer ``user`` as the system, because a channel's setting says so
     (a customer in Cc of an email, the mailbox adding them). Agents, the requester, existing
@@ -199,6 +204,7 @@ def collaborator_add_by_channel(*, ticket: Ticket, user: User, via: str) -> bool
     return True
 
 
+@memo.scoped
 def collaborator_remove(*, actor: User, ticket: Ticket, user: User) -> None:
     """Stop sharing ``ticket`` with ``user``."""
     actor = require_signed_in(actor)

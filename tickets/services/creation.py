@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.addresses import normalize_email
 from accounts.models import Team, User
+from helpdesk import memo
 from tickets import permissions, search
 from tickets.attachments import atomic_with_files, check_uploads
 from tickets.exceptions import Conflict
@@ -40,6 +41,7 @@ from tickets.services.validation import (
 IDEMPOTENCY_WINDOW_HOURS = 24
 
 
+@memo.scoped
 def ticket_create(
     *,
     actor: User,
@@ -215,6 +217,7 @@ def _resolve_requester(actor: User, requester: User | dict[str, Any] | None) -> 
     raise ValidationError({"requester": [_("Give a user or an email and name.")]})
 
 
+@memo.scoped
 def ticket_create_idempotent(*, actor: User, key: str, **fields: Any) -> tuple[Ticket, bool]:
     """``ticket_create`` that a client may safely repeat: the first call with ``key`` creates the
     ticket and remembers the key for ``actor``; a repeat within 24 hours returns that ticket and

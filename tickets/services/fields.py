@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from helpdesk import memo
 from tickets import permissions, search
 from tickets.exceptions import BulkUpdateFailed, Conflict, StaleVersion
 from tickets.models import Category, EventKind, Priority, Status, Ticket
@@ -54,6 +55,7 @@ _CLEANERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+@memo.scoped
 def ticket_update(
     *,
     actor: User,
@@ -184,6 +186,7 @@ def _change_tags(change: TicketChange, clean: dict[str, Any]) -> None:
 BULK_FIELDS = frozenset({"status", "priority", "assignee", "team", "add_tags", "remove_tags", "custom_fields"})
 
 
+@memo.scoped
 def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[str, Any]) -> list[Ticket]:
     """Apply the same ``changes`` to many tickets: every one of them, or none.
 

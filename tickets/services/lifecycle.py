@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from helpdesk import memo
 from tickets import caching, permissions, search, thumbnails
 from tickets.attachments import delete_after_commit
 from tickets.models import EventKind, Status, Ticket
@@ -82,6 +83,7 @@ def check_transition(actor: User, ticket: Ticket, new: str) -> None:
     raise PermissionDenied("You can only mark your ticket solved, or reopen it once it is solved.")
 
 
+@memo.scoped
 def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
     """Move ``ticket`` to ``status`` along ``TRANSITIONS``.
 
@@ -104,6 +106,7 @@ def ticket_change_status(*, actor: User, ticket: Ticket, status: str) -> Ticket:
     return ticket
 
 
+@memo.scoped
 def ticket_autoclose(
     *, now: datetime | None = None, days: int | None = None, batch: int = 500, ticket_ids: list[int] | None = None
 ) -> int:
@@ -118,6 +121,7 @@ def ticket_autoclose(
     return automations.close_solved(now=now, days=days, batch=batch, ticket_ids=ticket_ids)
 
 
+@memo.scoped
 def ticket_delete(*, actor: User, ticket: Ticket) -> None:
     """Delete ``ticket`` with its conversation, history and files (admins only)."""
     actor = require_signed_in(actor)

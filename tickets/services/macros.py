@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts import audit
 from accounts.models import Team, User
+from helpdesk import memo
 from helpdesk.forms import error_text
 from helpdesk.ids import parse_id
 from tickets import permissions
@@ -218,6 +219,7 @@ def _count_use(macro: Macro, times: int) -> None:
     Macro.objects.filter(pk=macro.pk).update(usage_count=F("usage_count") + times, last_used_at=timezone.now())
 
 
+@memo.scoped
 def macro_apply(*, actor: User, macro: Macro, ticket: Ticket, reply: str | None = None) -> Ticket:
     """Apply ``macro`` to ``ticket`` as ``actor``, all or nothing, and count the use. ``reply``:
     the macro's reply as the agent edited it after the preview (ignored when it has none)."""
@@ -231,6 +233,7 @@ def macro_apply(*, actor: User, macro: Macro, ticket: Ticket, reply: str | None 
     return ticket
 
 
+@memo.scoped
 def macro_apply_bulk(*, actor: User, macro: Macro, ticket_ids: Iterable[Any]) -> list[Ticket]:
     """Apply ``macro`` to every ticket of ``ticket_ids``, or to none: when any ticket refuses,
     ``BulkUpdateFailed`` names each failing ticket with its reason and nothing is changed."""

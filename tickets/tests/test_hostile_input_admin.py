@@ -4,6 +4,8 @@ paging and filters; object ids; every editable field of the add and change forms
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tickets.tests import hostile
@@ -13,9 +15,14 @@ pytestmark = pytest.mark.django_db
 ADMIN = [name for name in sorted(hostile.all_routes()) if name.startswith("admin:")]
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    yield from hostile.shared_world(django_db_blocker)
+
+
 @pytest.fixture
-def world(settings):
-    return hostile.make_world()
+def world(shared_world, db):
+    return copy.deepcopy(shared_world)
 
 
 @pytest.mark.parametrize("name", ADMIN)

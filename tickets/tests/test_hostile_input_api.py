@@ -6,6 +6,8 @@ generated values within the documented schema."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tickets.tests import hostile
@@ -15,11 +17,16 @@ pytestmark = pytest.mark.django_db
 ENDPOINTS = sorted(name for name in hostile.ROUTES if name.startswith("api:"))
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    yield from hostile.shared_world(django_db_blocker)
+
+
 @pytest.fixture
-def world(settings):
+def world(shared_world, settings):
     rates = dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "1000000/hour")
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
-    return hostile.make_world()
+    return copy.deepcopy(shared_world)
 
 
 @pytest.mark.parametrize("name", ENDPOINTS)

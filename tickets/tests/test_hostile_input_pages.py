@@ -6,6 +6,8 @@ same). The admin's routes are in ``test_hostile_input_admin.py``, the API's in
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from tickets.tests import hostile
@@ -15,9 +17,14 @@ pytestmark = pytest.mark.django_db
 PAGES = [name for name in sorted(hostile.ROUTES) if not name.startswith(("api:", "admin:"))]
 
 
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    yield from hostile.shared_world(django_db_blocker)
+
+
 @pytest.fixture
-def world(settings):
-    return hostile.make_world()
+def world(shared_world, db):
+    return copy.deepcopy(shared_world)
 
 
 @pytest.mark.parametrize("name", PAGES)
