@@ -895,11 +895,11 @@ def shared_world(django_db_blocker: Any) -> Iterator[World]:
     from django.test import TestCase
 
     with django_db_blocker.unblock():
-        atomics = TestCase._enter_atomics()
+        atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]
         try:
             yield make_world()
         finally:
-            TestCase._rollback_atomics(atomics)
+            TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
 
 
 def webhook_world() -> tuple[Any, Any]:
