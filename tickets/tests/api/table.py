@@ -8,6 +8,7 @@ customer (Eve), agent (all tickets), team agent (Billing, the ticket's team), ot
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -650,11 +651,38 @@ ROWS += [
 ]  # fmt: skip
 
 
-def cases(resource: str) -> list[tuple[Row, str, int]]:
-    """(row, persona, expected status) for every row of ``resource`` and every persona."""
-    return [
-        (row, persona, status) for row in ROWS if row.resource == resource for persona, status in row.expected.items()
-    ]
+def rows(resource: str) -> list[Row]:
+    """The rows of ``resource``."""
+    return [row for row in ROWS if row.resource == resource]
+
+
+def check(row: Row, world: dict, as_user, *, not_found: dict | None = None) -> None:
+    """Send the row's request as every persona of the row, each from the same starting point, and
+    fail naming every persona whose status differs from the table (with the start of the answer).
+
+    One world serves the whole row: each persona's turn runs in a savepoint that is rolled back
+    after it, on a deep copy of the world's objects and with an empty cache (throttle counters,
+    cached counts), so a persona's write (a PATCH, a DELETE) is gone before the next one is sent.
+    With ``not_found``, a 404 must also carry exactly that body (it tells nothing about the row)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    got: dict[str, object] = {}
+    answers: dict[str, bytes] = {}
+    settings = world["settings"]
+    for persona in row.expected:
+        cache.clear()
+        with transaction.atomic():
+            fresh = {**copy.deepcopy({k: v for k, v in world.items() if k != "settings"}), "settings": settings}
+            response = run(row, persona, fresh, as_user)
+            transaction.set_rollback(True)
+        got[persona] = response.status_code
+        answers[persona] = b"(a file)" if response.streaming else response.content[:300]
+        if response.status_code == 404 and not_found is not None and response.json() != not_found:
+            got[persona] = (404, response.json())
+    cache.clear()
+    wrong = {persona: (status, answers[persona]) for persona, status in got.items() if status != row.expected[persona]}
+    assert got == row.expected, f"{row.method} {row.path} ({row.name}): {wrong}"
 
 
 def case_id(value) -> str:
