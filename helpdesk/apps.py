@@ -16,7 +16,9 @@ class HelpdeskConfig(AppConfig):
     verbose_name = "Helpdesk"
 
     def ready(self) -> None:
-        from helpdesk import metrics
+        from helpdesk import metrics, orm
+
+        orm.install()  # a column's identity without inspect.signature (helpdesk/orm.py)
         from helpdesk.db import checks  # noqa: F401 - registers the scale-out settings' checks
 
         if metrics.multiprocess_mode():
