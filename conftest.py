@@ -35,6 +35,26 @@ def _desk_language():
     timezone.deactivate()
 
 
+def built_once(django_db_blocker, build):
+    """The body of a module-scoped fixture whose data all of a module's tests share:
+    ``yield from built_once(django_db_blocker, make_world)``.
+
+    ``build()`` runs inside a transaction that stays open while the module runs and is rolled back
+    at its end (what Django's ``TestCase.setUpTestData`` does for a class): each test's own
+    transaction nests in it as a savepoint, so a test's writes are undone after it and the next
+    test finds the data as built. Hand each test a ``copy.deepcopy`` of what this yields, so
+    changes a test makes to the objects in memory do not reach the next one either. Only for
+    modules whose tests are not transactional (``transaction=True`` cannot nest)."""
+    from django.test import TestCase
+
+    with django_db_blocker.unblock():
+        atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]
+        try:
+            yield build()
+        finally:
+            TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -884,24 +884,6 @@ def make_world() -> World:
     }
 
 
-def shared_world(django_db_blocker: Any) -> Iterator[World]:
-    """The body of a module-scoped ``world`` fixture: one world for all of a module's tests.
-
-    It is built inside a transaction that stays open while the module runs and is rolled back at
-    its end (what Django's ``TestCase.setUpTestData`` does for a class): each test's own
-    transaction nests in it as a savepoint, so a test's writes are undone after it and the next
-    test finds the world as it was built. The ``world`` fixture hands each test a deep copy, so
-    changes a test makes to the objects in memory do not reach the next one either."""
-    from django.test import TestCase
-
-    with django_db_blocker.unblock():
-        atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]
-        try:
-            yield make_world()
-        finally:
-            TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
-
-
 def webhook_world() -> tuple[Any, Any]:
     """A webhook endpoint on an address the SSRF guard refuses (a test event is never sent
     anywhere) with one delivery in its log."""

@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from conftest import built_once
 from tickets.tests import hostile
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +18,7 @@ ADMIN = [name for name in sorted(hostile.all_routes()) if name.startswith("admin
 
 @pytest.fixture(scope="module")
 def shared_world(django_db_setup, django_db_blocker):
-    yield from hostile.shared_world(django_db_blocker)
+    yield from built_once(django_db_blocker, hostile.make_world)
 
 
 @pytest.fixture

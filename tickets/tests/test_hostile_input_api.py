@@ -10,6 +10,7 @@ import copy
 
 import pytest
 
+from conftest import built_once
 from tickets.tests import hostile
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ ENDPOINTS = sorted(name for name in hostile.ROUTES if name.startswith("api:"))
 
 @pytest.fixture(scope="module")
 def shared_world(django_db_setup, django_db_blocker):
-    yield from hostile.shared_world(django_db_blocker)
+    yield from built_once(django_db_blocker, hostile.make_world)
 
 
 @pytest.fixture
