@@ -48,11 +48,11 @@ def built_once(django_db_blocker, build):
     from django.test import TestCase
 
     with django_db_blocker.unblock():
-        atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]
+        atomics = TestCase._enter_atomics()
         try:
             yield build()
         finally:
-            TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
+            TestCase._rollback_atomics(atomics)
 
 
 @pytest.fixture
