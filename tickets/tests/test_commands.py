@@ -72,6 +72,7 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     assert all(t.solved_at and t.solved_at > t.created_at for t in solved)
     assert "admin@example.com" in out.getvalue()
     _no_reply_twice_and_closed_by_auto_close()
+    _a_few_surveys_answered_mostly_good()
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert statuses == set(Status.values)
     assert Ticket.objects.filter(assignee__isnull=True, status=Status.OPEN).exists()
@@ -115,6 +116,26 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     before = Ticket.objects.count()
     call_command("seed_demo", "--if-empty", stdout=StringIO())
     assert Ticket.objects.count() == before
+
+
+def _a_few_surveys_answered_mostly_good():
+    """The demo desk's satisfaction surveys (issue 18 §4): dated with their solves, a few answered,
+    mostly good, one bad with a comment, each answer in the ticket's public history."""
+    from tickets.models import EventKind, TicketEvent
+    from tickets.satisfaction.models import SatisfactionRating, Score
+
+    surveys = SatisfactionRating.objects.select_related("solve_event", "ticket")
+    assert surveys.count() >= 10
+    assert all(s.created_at == s.solve_event.created_at for s in surveys)  # the period of their solve
+    answered = [s for s in surveys if s.score != Score.OFFERED]
+    scores = sorted(s.score for s in answered)
+    assert scores.count(Score.BAD) == 1 and scores.count(Score.GOOD) >= 4
+    assert next(s for s in answered if s.score == Score.BAD).comment
+    for survey in answered:
+        assert survey.ticket.status in (Status.SOLVED, Status.CLOSED)
+        assert survey.rated_at > survey.created_at
+        event = TicketEvent.objects.get(ticket=survey.ticket, kind=EventKind.SATISFACTION_RATED)
+        assert (event.public, event.actor_id, event.created_at) == (True, survey.requester_id, survey.rated_at)
 
 
 def _no_reply_twice_and_closed_by_auto_close():
