@@ -348,3 +348,46 @@ def test_audience_is_visible_tickets_read_from_the_tickets_side(
 def test_who_sees_every_agents_statistics(request):
     seeing = {n for n, u in _who(request, PERSONAS).items() if permissions.stats_sees_everyone(u)}
     assert seeing == {"admin"}
+
+
+def _profile_through_the_orm(user) -> frozenset[str]:
+    """The access profile asked through the ORM: the oracle for the profile's written SQL."""
+    from django.contrib.auth.models import Permission
+    from django.db.models import CharField, Value
+    from django.db.models.functions import Cast, Concat
+
+    from accounts.models import Team
+    from accounts.permissions import holds_staff_role
+    from tickets.models import TicketUserPermission
+    from tickets.permissions.levels import HOLDS_OWN_TICKETS, TEAM_MARKER
+
+    ticket_perms = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
+    found = set(ticket_perms.filter(user=user).values_list("codename", flat=True))
+    found |= set(ticket_perms.filter(group__user=user).values_list("codename", flat=True))
+    if holds_staff_role(user):
+        if TicketUserPermission.objects.filter(user=user).exists():
+            found.add(HOLDS_OWN_TICKETS)
+        found |= set(
+            Team.objects.filter(group__user=user)
+            .annotate(marker=Concat(Value(TEAM_MARKER), Cast("pk", CharField()), output_field=CharField()))
+            .values_list("marker", flat=True)
+        )
+    return frozenset(found)
+
+
+def test_access_profile_is_what_the_orm_says_for_every_kind_of_person(
+    customer, org_member, other_customer, agent, team_agent, other_team_agent, admin, ticket, own_ticket, tech_team
+):
+    from django.contrib.auth.models import Permission
+
+    from tickets.permissions.levels import HOLDS_OWN_TICKETS, WORK, _read_profile
+
+    account_services.team_add_member(team=tech_team, user=team_agent)  # two teams
+    direct = Permission.objects.get(content_type__app_label="tickets", codename=WORK)
+    org_member.user_permissions.add(direct)  # a model-level row held directly
+    people = [customer, org_member, other_customer, agent, team_agent, other_team_agent, admin]
+    profiles = {person.email: _read_profile(person) for person in people}
+    assert profiles == {person.email: _profile_through_the_orm(person) for person in people}
+    assert profiles["tom@desk.test"] >= {HOLDS_OWN_TICKETS, f"+team:{tech_team.pk}"}
+    assert WORK in profiles["alice@desk.test"] and WORK in profiles["bob@acme.test"]
+    assert profiles["ada@acme.test"] == frozenset()
