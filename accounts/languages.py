@@ -28,6 +28,13 @@ def _time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def is_time_zone(value: str) -> bool:
+    """Whether ``value`` is an IANA zone name this machine knows. The names are read from disk
+    once per process: ``zoneinfo.available_timezones()`` walks the zone directory on every call
+    (30 ms here), which the SLA schedule form used to do twice per page."""
+    return value in _time_zone_names()
+
+
 def time_zone_names() -> list[str]:
     """Every IANA zone name this machine knows, sorted (for the profile's suggestions)."""
     return sorted(_time_zone_names())
@@ -37,7 +44,7 @@ def validate_time_zone(value: str) -> None:
     """Blank, or an IANA zone name (``Europe/Madrid``); else a ``ValidationError``."""
     if not value:
         return
-    if value not in _time_zone_names():
+    if not is_time_zone(value):
         raise ValidationError(
             _("Unknown time zone “%(zone)s”; use a name such as Europe/Madrid or America/Mexico_City."),
             code="invalid_time_zone",

@@ -18,12 +18,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.languages import is_time_zone
 from tickets.models import Priority, Ticket
 from tickets.sla.businesstime import Calendar, Interval
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if not is_time_zone(value):
         raise ValidationError(_("Unknown time zone: %(zone)s."), params={"zone": value}, code="time_zone")
 
 

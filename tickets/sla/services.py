@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts import audit
+from accounts.languages import is_time_zone
 from tickets.models import Priority
 from tickets.rules import actions as rule_actions
 from tickets.rules import conditions as rule_conditions
@@ -78,7 +79,7 @@ def _clean_schedule(data: dict[str, Any]) -> dict[str, Any]:
     elif _others(Schedule.objects.all(), data.get("pk")).filter(name=name).exists():
         errors["name"] = _("Another schedule has this name.")
     zone = data.get("time_zone") or ""
-    if zone not in zoneinfo.available_timezones():
+    if not is_time_zone(zone):
         errors["time_zone"] = _("Unknown time zone: %(zone)s.") % {"zone": zone}
     country = (data.get("country") or "").strip().upper()
     subdivision = (data.get("subdivision") or "").strip().upper()

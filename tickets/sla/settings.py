@@ -9,7 +9,6 @@ check and layout (``accounts.settings_pages.common``); every change through
 from __future__ import annotations
 
 import re
-import zoneinfo
 from datetime import date, time
 from typing import Any
 
@@ -27,9 +26,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import audit
 from accounts.http import AuthenticatedHttpRequest
+from accounts.languages import time_zone_names
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
 from helpdesk.forms import apply_errors
+from tickets.forms.agent import QuickSelect
 from tickets.sla import services
 from tickets.sla.models import Schedule, Weekday
 
@@ -38,12 +39,13 @@ SPAN = re.compile(r"^\s*([01]?\d|2[0-3]):([0-5]\d)\s*[-–]\s*([01]?\d|2[0-3]):(
 
 
 def _zones() -> list[tuple[str, str]]:
-    return [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+    return [(zone, zone) for zone in time_zone_names()]
 
 
 class ScheduleForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
-    time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=_zones)
+    # Some 600 zones: options written in Python (QuickSelect), not a template each.
+    time_zone = forms.ChoiceField(label=gettext_lazy("Time zone"), choices=_zones, widget=QuickSelect)
     is_default = forms.BooleanField(
         label=gettext_lazy("Default schedule"),
         required=False,
