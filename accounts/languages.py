@@ -15,6 +15,8 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,8 +38,15 @@ def is_time_zone(value: str) -> bool:
 
 
 def time_zone_names() -> list[str]:
-    """Every IANA zone name this machine knows, sorted (for the profile's suggestions)."""
+    """Every IANA zone name this machine knows, sorted."""
     return sorted(_time_zone_names())
+
+
+@cache
+def time_zone_options() -> SafeString:
+    """The profile's zone suggestions, ``<option>`` per name: written once per process, where a
+    template loop over 600 names cost every profile page some 10 ms."""
+    return format_html_join("", '<option value="{}"></option>', ((zone,) for zone in time_zone_names()))
 
 
 def validate_time_zone(value: str) -> None:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts import permissions, selectors, services
 from accounts.forms import LocaleForm, NameForm, PasswordChangeForm
 from accounts.http import AuthenticatedHttpRequest
-from accounts.languages import time_zone_names
+from accounts.languages import time_zone_options
 from helpdesk.forms import apply_errors
 
 
@@ -41,7 +41,7 @@ def _profile_context(request: AuthenticatedHttpRequest, **forms) -> dict:
         "password_form": forms.get("password_form") or PasswordChangeForm(request.user),
         "locale_form": forms.get("locale_form")
         or LocaleForm(initial={"language": request.user.language, "time_zone": request.user.time_zone}),
-        "time_zone_names": time_zone_names(),
+        "time_zone_options": time_zone_options(),
         "token": selectors.api_token_for(request.user),
         "may_export_own_data": permissions.may_export_own_data(request.user),
         "nav": "profile",
