@@ -184,3 +184,34 @@ def test_schemathesis_finds_no_server_errors_or_schema_violations(persona, world
                 check()
             except Exception as exc:
                 raise AssertionError(f"{operation.method.upper()} {operation.path}: {exc}") from exc
+
+
+def test_the_document_is_generated_once_per_language(client, monkeypatch):
+    """``helpdesk.api.schema_view``: the second request is served from what the first generated;
+    a language the desk does not offer is answered but not kept."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from helpdesk.api.schema_view import SchemaView
+
+    monkeypatch.setattr(SchemaView, "_documents", {})
+    generated = []
+    real = SchemaGenerator.get_schema
+
+    def counting(self, *args, **kwargs):
+        generated.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    first = client.get("/api/schema/?format=json")
+    second = client.get("/api/schema/?format=json")
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json() and "/api/v1/tickets/" in first.json()["paths"]
+    assert len(generated) == 1
+    spanish = client.get("/api/schema/?format=json&lang=es").json()
+    assert len(generated) == 2 and spanish["paths"].keys() == first.json()["paths"].keys()
+    client.get("/api/schema/?format=json&lang=es")
+    assert len(generated) == 2
+    for _ in range(2):
+        assert client.get("/api/schema/?format=json&lang=xx-unknown").status_code == 200
+    assert len(generated) == 4  # answered each time, never kept
+    assert set(SchemaView._documents) == {("en", None), ("es", None)}
