@@ -1,6 +1,6 @@
 """``/api/schema/``: the OpenAPI document, generated once per process, language and version.
 
-drf-spectacular's view walks every endpoint and serializer on each request (about 130 ms here).
+drf-spectacular's view walks every endpoint and serializer on each request (130–185 ms here).
 The document depends only on the code and the language it is written in — it is served publicly,
 the same to everyone — so it is kept after the first request. Only the languages the desk offers
 and the versions the API allows are kept: a ``?lang=`` or ``?version=`` of a caller's choosing is

@@ -1,5 +1,5 @@
 """The hostile-input fuzz table (issue 13 §4): every URL route of the site, what it takes, and the
-hostile values sent to it. Used by ``test_hostile_input_pages.py`` and ``test_hostile_input_api.py``.
+hostile values sent to it. Used by the ``test_hostile_input_*.py`` modules.
 
 Every route the resolver knows must be in ``ROUTES`` (or in ``EXEMPT`` with a reason), so a new
 page or endpoint is fuzzed the day it is added. Each route says which query parameters it reads,

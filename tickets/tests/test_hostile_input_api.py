@@ -15,7 +15,8 @@ from tickets.tests import hostile
 
 pytestmark = pytest.mark.django_db
 
-ENDPOINTS = sorted(name for name in hostile.ROUTES if name.startswith("api:"))
+# The Zendesk-compatible /api/v2/ is in test_hostile_input_zendesk.py, so the two run side by side.
+ENDPOINTS = sorted(name for name in hostile.ROUTES if name.startswith("api:") and not name.startswith("api:zendesk"))
 
 
 @pytest.fixture(scope="module")

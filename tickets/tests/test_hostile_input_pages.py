@@ -1,8 +1,9 @@
 """Hostile input on every page (issue 13 §4): each route of the table in ``tickets/tests/hostile.py``,
 as anonymous, customer, agent and admin, with hostile query, path and form values — never a 5xx,
 and a NUL byte in a query or form is always a 400 (PostgreSQL cannot store it; SQLite answers the
-same). The admin's routes are in ``test_hostile_input_admin.py``, the API's in
-``test_hostile_input_api.py``, so the three run side by side."""
+same). The settings area's routes are in ``test_hostile_input_settings.py``, the admin's in
+``test_hostile_input_admin.py``, the API's in ``test_hostile_input_api.py`` and
+``test_hostile_input_zendesk.py``, so that they run side by side."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tickets.tests import hostile
 
 pytestmark = pytest.mark.django_db
 
-PAGES = [name for name in sorted(hostile.ROUTES) if not name.startswith(("api:", "admin:"))]
+PAGES = [name for name in sorted(hostile.ROUTES) if not name.startswith(("api:", "admin:", "settings:"))]
 
 
 @pytest.fixture(scope="module")
