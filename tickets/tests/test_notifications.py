@@ -338,3 +338,22 @@ def test_agent_mutes_team_emails_on_the_profile_page(client, team_agent, custome
     client.login(username=customer.email, password=password)
     assert "Email me about new" not in client.get("/accounts/profile/").content.decode()
     assert client.post("/accounts/profile/notifications/", {}).status_code == 403
+
+
+def test_the_bells_count_does_not_order_what_it_counts(ticket, agent, customer):
+    """The unread count reads at most 100 ids, unordered (an ORDER BY made PostgreSQL sort every
+    unread notification on every page), and still counts them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.selectors.notifications import unread_notification_count
+
+    services.message_add(actor=customer, ticket=ticket, body="Any news on the invoice?")
+    events = list(ticket.events.order_by("pk")[:3])
+    assert len(events) == 3
+    Notification.objects.bulk_create(
+        [Notification(recipient=agent, ticket=ticket, event=e, kind=NotificationKind.TEAM_TICKET) for e in events]
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert unread_notification_count(agent) == 3
+    assert len(captured) == 1 and "ORDER BY" not in captured[0]["sql"].upper()

@@ -391,3 +391,28 @@ def test_access_profile_is_what_the_orm_says_for_every_kind_of_person(
     assert profiles["tom@desk.test"] >= {HOLDS_OWN_TICKETS, f"+team:{tech_team.pk}"}
     assert WORK in profiles["alice@desk.test"] and WORK in profiles["bob@acme.test"]
     assert profiles["ada@acme.test"] == frozenset()
+
+
+def test_a_service_outside_a_request_reads_the_access_profile_once(agent, team_agent, ticket):
+    """``helpdesk.memo.scoped``: a job or command calling a service with no request around it
+    reads the actor's access profile once per call, not once per check — and a grant made during
+    the call is seen by the checks after it (grants forget what the scope remembered)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    def profile_reads(captured) -> int:  # the profile's written query (levels._profile_sql)
+        return sum(" p JOIN " in q["sql"] and "codename" in q["sql"] for q in captured)
+
+    for actor in (agent, team_agent):
+        actor = User.objects.get(pk=actor.pk)
+        with CaptureQueriesContext(connection) as captured:
+            services.message_add(actor=actor, ticket=ticket, body="Checked the invoice run.", internal=True)
+        assert profile_reads(captured) == 1, actor.email
+    # Outside a service nothing is remembered: two checks, two reads.
+    fresh = User.objects.get(pk=agent.pk)
+    with CaptureQueriesContext(connection) as captured:
+        permissions.can(fresh, permissions.Action.VIEW, ticket)
+        permissions.can(fresh, permissions.Action.VIEW, ticket)
+    assert profile_reads(captured) == 2
