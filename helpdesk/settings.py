@@ -189,8 +189,10 @@ HELPDESK_READ_YOUR_WRITES_SECONDS = env.integer("HELPDESK_READ_YOUR_WRITES_SECON
 # Writes that leave no read-your-writes mark (model labels): bookkeeping every page view writes.
 HELPDESK_READ_YOUR_WRITES_EXEMPT = ["tickets.TicketReadMarker"]
 HELPDESK_REPLICA_RETRY_SECONDS = env.integer("HELPDESK_REPLICA_RETRY_SECONDS", 10, minimum=1)
-# /readyz calls a replica further behind than this "degraded" (the lag is always in /metrics).
+# A replica further behind than this is not read (the router measures its lag at most every
+# LAG_CHECK seconds per process) and /readyz calls it "degraded" (the lag is always in /metrics).
 HELPDESK_REPLICA_MAX_LAG_SECONDS = env.integer("HELPDESK_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+HELPDESK_REPLICA_LAG_CHECK_SECONDS = env.integer("HELPDESK_REPLICA_LAG_CHECK_SECONDS", 5, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -28,6 +28,21 @@ class ReplicaState:
     replay_paused: bool
 
 
+#: One row: in recovery, lag in seconds, lag in bytes, replay paused; ``%(primary)s`` is the
+#: primary's current WAL position (``primary_wal_position``).
+STATE_SQL = """
+    SELECT pg_is_in_recovery(),
+           CASE WHEN NOT pg_is_in_recovery() THEN 0
+                WHEN pg_last_wal_replay_lsn() >= %(primary)s::pg_lsn THEN 0
+                ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
+           END,
+           CASE WHEN pg_is_in_recovery()
+                THEN GREATEST(pg_wal_lsn_diff(%(primary)s::pg_lsn, pg_last_wal_replay_lsn()), 0)
+                ELSE 0 END,
+           pg_is_in_recovery() AND pg_is_wal_replay_paused()
+"""
+
+
 def primary_wal_position() -> str:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
@@ -47,21 +62,12 @@ def state(alias: str, primary_lsn: str) -> ReplicaState:
     ):
         # SET LOCAL: a replica behind PgBouncer must not keep the setting for its next client.
         conn.execute(f"SET LOCAL statement_timeout = {PROBE_TIMEOUT_SECONDS * 1000}")
-        row = conn.execute(
-            """
-            SELECT pg_is_in_recovery(),
-                   CASE WHEN NOT pg_is_in_recovery() THEN 0
-                        WHEN pg_last_wal_replay_lsn() >= %(primary)s::pg_lsn THEN 0
-                        ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)
-                   END,
-                   CASE WHEN pg_is_in_recovery()
-                        THEN GREATEST(pg_wal_lsn_diff(%(primary)s::pg_lsn, pg_last_wal_replay_lsn()), 0)
-                        ELSE 0 END,
-                   pg_is_in_recovery() AND pg_is_wal_replay_paused()
-            """,
-            {"primary": primary_lsn},
-        ).fetchone()
+        row = conn.execute(STATE_SQL, {"primary": primary_lsn}).fetchone()
     assert row is not None
+    return from_row(alias, row)
+
+
+def from_row(alias: str, row: tuple) -> ReplicaState:
     in_recovery, lag_seconds, lag_bytes, paused = row
     return ReplicaState(
         alias=alias,

@@ -21,7 +21,11 @@ names at least one replica. A read goes to a replica only when all of these hold
   leaves no mark, or a customer would never read a replica after opening a ticket;
 - a replica answers: the chosen one's pool hands out a checked connection within
   ``DATABASE_REPLICA_TIMEOUT_SECONDS``; if not, it is left alone for ``HELPDESK_REPLICA_RETRY_SECONDS``
-  (its pool closed) and the request reads the primary — a page never fails because a replica did.
+  (its pool closed) and the request reads the primary — a page never fails because a replica did;
+- the replica is not too far behind: at most every ``HELPDESK_REPLICA_LAG_CHECK_SECONDS`` (per
+  process and replica) the router measures its lag the way ``/readyz`` does, on the connection it
+  is about to read; while it is more than ``HELPDESK_REPLICA_MAX_LAG_SECONDS`` behind, requests read
+  the primary (or another replica) instead of showing everyone minutes-old pages.
 
 One request reads one replica (chosen at random among the working ones, then kept), so its
 queries see one consistent state. Writes always go to ``default``; migrations never run on a
@@ -45,7 +49,7 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
 
-from helpdesk.db import is_replica, replica_aliases
+from helpdesk.db import is_replica, replica_aliases, replicas
 
 log = logging.getLogger("helpdesk.db")
 
@@ -110,6 +114,45 @@ def forget_failures() -> None:
     """Try every replica again at once (tests; an operator's shell after a repair)."""
     with _down_lock:
         _down_until.clear()
+        _lag_checked_at.clear()
+        _behind.clear()
+
+
+# --- replicas too far behind: per process, measured at most every LAG_CHECK seconds ----------
+
+_lag_checked_at: dict[str, float] = {}
+_behind: dict[str, bool] = {}
+
+
+def _too_far_behind(alias: str) -> bool:
+    """Whether ``alias`` (connected) is more than ``HELPDESK_REPLICA_MAX_LAG_SECONDS`` behind, by
+    the last measurement; measures again when that is older than ``HELPDESK_REPLICA_LAG_CHECK_SECONDS``.
+    One thread measures; the others meanwhile go by the last answer."""
+    now = time.monotonic()
+    with _down_lock:
+        last = _lag_checked_at.get(alias)
+        due = last is None or now - last >= settings.HELPDESK_REPLICA_LAG_CHECK_SECONDS
+        if due:
+            _lag_checked_at[alias] = now
+    if not due:
+        return _behind.get(alias, False)
+    try:
+        primary = replicas.primary_wal_position()
+        with connections[alias].cursor() as cursor:
+            cursor.execute(replicas.STATE_SQL, {"primary": primary})
+            found = replicas.from_row(alias, cursor.fetchone())
+    except DatabaseError as exc:
+        mark_down(alias, exc)
+        return True
+    limit = settings.HELPDESK_REPLICA_MAX_LAG_SECONDS
+    behind = found.lag_seconds > limit
+    was_behind = _behind.get(alias, False)
+    _behind[alias] = behind
+    if behind and not was_behind:
+        log.warning("replica %s is %.1f s behind (limit %s s); reading the primary", alias, found.lag_seconds, limit)
+    elif was_behind and not behind:
+        log.warning("replica %s has caught up (%.1f s behind); reading it again", alias, found.lag_seconds)
+    return behind
 
 
 def _usable(alias: str) -> bool:
@@ -143,7 +186,7 @@ class ReplicaRouter:
         candidates = working_replicas()
         random.shuffle(candidates)
         for alias in candidates:
-            if _usable(alias):
+            if _usable(alias) and not _too_far_behind(alias):
                 state.alias = alias
                 return alias
         return DEFAULT_DB_ALIAS

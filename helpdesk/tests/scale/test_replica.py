@@ -191,6 +191,56 @@ def test_a_stopped_replica_sends_reads_to_the_primary_without_errors(settings, s
     assert json.loads(Client().get("/readyz").content)["status"] == "ok"
 
 
+def test_a_replica_too_far_behind_is_not_read_until_it_catches_up(settings, agent, colleague, ticket, caplog):
+    settings.HELPDESK_REPLICA_LAG_CHECK_SECONDS = 0  # measured before every request here
+    reader = signed_in(colleague)
+    page = f"/agent/tickets/{ticket.pk}/"
+    first, second = "Written while replay is paused 4b1d", "Written after the replica caught up 93fe"
+    pause_replay()
+    try:
+        services.message_add(actor=agent, ticket=ticket, body=first)
+        settings.HELPDESK_REPLICA_MAX_LAG_SECONDS = 600
+        assert first not in reader.get(page).content.decode()  # behind, within the limit: the replica
+        time.sleep(1.1)
+        settings.HELPDESK_REPLICA_MAX_LAG_SECONDS = 1
+        with caplog.at_level("WARNING", logger="helpdesk.db"):
+            for _ in range(2):
+                assert first in reader.get(page).content.decode()  # more than 1 s behind: the primary
+        assert any("replica1 is" in line and "behind" in line for line in caplog.messages), caplog.messages
+        assert reader.get(f"/api/v1/tickets/{ticket.pk}/messages/").content.decode().count(first) == 1
+    finally:
+        resume_replay()
+    replica_caught_up()
+    # Caught up, it is read again: paused once more, a new reply is missing from the page at once.
+    caplog.clear()
+    settings.HELPDESK_REPLICA_MAX_LAG_SECONDS = 600
+    with caplog.at_level("WARNING", logger="helpdesk.db"):
+        assert first in reader.get(page).content.decode()
+    assert any("caught up" in line for line in caplog.messages), caplog.messages
+    pause_replay()
+    try:
+        services.message_add(actor=agent, ticket=ticket, body=second)
+        assert second not in reader.get(page).content.decode()
+    finally:
+        resume_replay()
+
+
+def test_the_lag_is_measured_at_most_once_per_check_interval(settings, agent, colleague, ticket, paused):
+    """Between two measurements a process goes by the last one: no query per request."""
+    settings.HELPDESK_REPLICA_LAG_CHECK_SECONDS = 3600
+    settings.HELPDESK_REPLICA_MAX_LAG_SECONDS = 600
+    reader = signed_in(colleague)
+    page = f"/agent/tickets/{ticket.pk}/"
+    assert reader.get(page).status_code == 200  # measured once: not behind
+    services.message_add(actor=agent, ticket=ticket, body="Written after the measurement 51aa")
+    time.sleep(1.1)
+    settings.HELPDESK_REPLICA_MAX_LAG_SECONDS = 1
+    # Now more than 1 s behind, but the last measurement stands for an hour: still the replica.
+    assert "Written after the measurement 51aa" not in reader.get(page).content.decode()
+    settings.HELPDESK_REPLICA_LAG_CHECK_SECONDS = 0
+    assert "Written after the measurement 51aa" in reader.get(page).content.decode()
+
+
 def test_primary_reads_inside_a_replica_request(agent, colleague, ticket):
     """``helpdesk.db.router.primary_reads()`` and ``atomic`` blocks read the primary, the rest of the
     same request the replica (``primary_reads`` is for values kept beyond the request, such as
