@@ -42,8 +42,10 @@ def placeholder_email(user: User) -> str:
 class Bundle:
     """What an export collects: JSON sections and the files to pack beside them.
 
-    ``add_file`` takes a name inside the zip and a function that opens the stored file (read
-    through the storage API when the zip is written, one file at a time)."""
+    A section of ``data`` may be an iterator: it is written as a JSON array item by item while the
+    zip is written, so a long history never sits in memory whole; the counts it adds are complete
+    once the zip is written. ``add_file`` takes a name inside the zip and a function that opens
+    the stored file (read through the storage API when the zip is written, one file at a time)."""
 
     person: User
     data: dict[str, Any] = field(default_factory=dict)

@@ -7,6 +7,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from typing import IO, Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -74,7 +75,8 @@ def record(actor: User | None, action: str, counts: dict[str, int | str], obj: A
 
 
 def collect(person: User) -> Bundle:
-    """Everything about ``person``, from every part (the JSON and the files to pack)."""
+    """Everything about ``person``, from every part (the JSON and the files to pack); the long
+    sections are read while ``write_zip`` writes them."""
     bundle = Bundle(person=person)
     with translation.override(None):
         for part in parts():
@@ -83,7 +85,8 @@ def collect(person: User) -> Bundle:
 
 
 def write_zip(bundle: Bundle, out: IO[bytes]) -> None:
-    """``person.json`` and every file, read one at a time through the storage API."""
+    """``person.json``, written section by section (iterator sections item by item), then every
+    file, read one at a time through the storage API."""
     document = {
         "format": "helpdesk-person-export",
         "version": EXPORT_VERSION,
@@ -91,7 +94,9 @@ def write_zip(bundle: Bundle, out: IO[bytes]) -> None:
         **bundle.data,
     }
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        with archive.open("person.json", "w", force_zip64=True) as target, translation.override(None):
+            for chunk in _json_chunks(document):
+                target.write(chunk.encode())
         for arcname, opener in bundle.files:
             try:
                 source = opener()
@@ -99,6 +104,29 @@ def write_zip(bundle: Bundle, out: IO[bytes]) -> None:
                 continue  # a file missing from storage (check_attachments reports it); the JSON says it existed
             with source, archive.open(arcname, "w", force_zip64=True) as target:
                 shutil.copyfileobj(source, target, 1024 * 1024)
+
+
+def _dumps(value: Any, indent: str) -> str:
+    """``value`` as indented JSON, its lines after the first indented by ``indent`` (a JSON string
+    holds no raw line break, so every one is between values)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n" + indent)
+
+
+def _json_chunks(document: dict[str, Any]) -> Iterator[str]:
+    """``document`` as the same indented JSON ``json.dumps(document, indent=2)`` would give, one
+    section (or one item of an iterator section) at a time."""
+    yield "{"
+    for number, (key, value) in enumerate(document.items()):
+        yield ("," if number else "") + "\n  " + json.dumps(key) + ": "
+        if isinstance(value, Iterator):
+            empty = True
+            for item in value:
+                yield ("[" if empty else ",") + "\n    " + _dumps(item, "    ")
+                empty = False
+            yield "[]" if empty else "\n  ]"
+        else:
+            yield _dumps(value, "  ")
+    yield "\n}"
 
 
 def export_person(*, actor: User | None, person: User) -> IO[bytes]:

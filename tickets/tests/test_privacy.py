@@ -107,7 +107,7 @@ def test_an_agent_export_holds_their_own_notes(desk, agent, admin):
 def test_export_queries_do_not_grow_with_tickets(customer, admin, agent):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
-            privacy.collect(customer)
+            privacy.write_zip(privacy.collect(customer), io.BytesIO())
         return len(queries)
 
     for n in range(2):
@@ -118,6 +118,55 @@ def test_export_queries_do_not_grow_with_tickets(customer, admin, agent):
         ticket = make_ticket(customer, subject=f"Another ticket {n}", attachments=[png()])
         services.message_add(actor=agent, ticket=ticket, body="A reply")
     assert count() == few
+
+
+def test_export_is_written_batch_by_batch_not_held_in_memory(customer, admin, agent, monkeypatch, tmp_path):
+    """The JSON of a long history is written while it is read: the memory the export takes at its
+    peak stays well under the size of the person's conversation (here 60 tickets of ~38 KB, read 5
+    at a time); building the whole document first takes several times that size."""
+    import random
+    import tracemalloc
+
+    from tickets.privacy import export as ticket_export
+
+    words = random.Random(19).choices(["printer", "invoice", "login", "refund", "broken", "again", "please"], k=6000)
+    text = " ".join(words)[:19_000]
+    for n in range(60):
+        ticket = make_ticket(customer, subject=f"Long conversation {n}", description=f"{n} {text}")
+        services.message_add(actor=agent, ticket=ticket, body=f"{text} {n}")
+    monkeypatch.setattr(ticket_export, "BATCH", 5)
+    privacy.write_zip(privacy.collect(customer), io.BytesIO())  # once first: lazy imports and caches
+    bundle = privacy.collect(customer)
+    out = tmp_path / "export.zip"
+    tracemalloc.start()
+    try:
+        with out.open("wb") as handle:
+            privacy.write_zip(bundle, handle)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    with zipfile.ZipFile(out) as archive:
+        written = archive.read("person.json")
+    document = json.loads(written)
+    assert len(document["tickets"]) == 60
+    assert all(len(t["messages"]) == 2 for t in document["tickets"])
+    assert len(written) > 2_200_000
+    # A batch is ~190 KB of text; the zip's compressor and the first queries take ~600 KB whatever the size.
+    assert peak < len(written) / 2, f"peak {peak} bytes for a {len(written)}-byte document"
+    assert bundle.counts["Tickets"] == 60 and bundle.counts["Messages"] == 120
+
+
+def test_the_streamed_json_reads_as_one_indented_document(desk, customer, admin):
+    """Written in pieces, ``person.json`` is the very text ``json.dumps(indent=2)`` gives for the
+    whole document, empty sections included."""
+    archive = io.BytesIO()
+    privacy.write_zip(privacy.collect(customer), archive)
+    with zipfile.ZipFile(archive) as opened:
+        written = opened.read("person.json").decode()
+    document = json.loads(written)
+    assert written == json.dumps(document, indent=2, ensure_ascii=False)
+    assert document["satisfaction_ratings"] == [] and document["tickets"]
+    assert list(document)[:3] == ["format", "version", "exported_at"]
 
 
 def test_export_writes_an_audit_entry(desk, customer, admin, client):
