@@ -147,6 +147,8 @@ class _Clockwork:
         self.now = now
         # The breaches this refresh recorded: escalated once every clock is saved.
         self.breaches: list[tuple[SlaClock, TicketEvent]] = []
+        # Clocks started by this refresh: inserted together (a new ticket starts several at once).
+        self.started: list[SlaClock] = []
 
     def between(self, clock: SlaClock, a: datetime, b: datetime) -> timedelta:
         return time_between(self.calendar, a, b, business=clock.business_hours) if b > a else ZERO
@@ -248,6 +250,8 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
                     existing.pop(metric, None)
                 else:
                     existing[metric] = kept
+            if work.started:
+                SlaClock.objects.bulk_create(work.started)
             if work.breaches:
                 from tickets.sla import escalation
 
@@ -317,7 +321,7 @@ def _refresh_one(
     elif phase.kind == clocks.DONE and phase.done_at is not None:
         work.fulfil(clock, phase.done_at)
     if before is None:
-        clock.save()
+        work.started.append(clock)  # saved with the others started now (``sla_refresh``)
     else:
         after = _fields(clock)
         changed = [name for name, value in after.items() if before[name] != value]

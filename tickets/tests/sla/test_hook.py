@@ -126,3 +126,28 @@ def test_without_policies_a_change_costs_no_query(db, customer, agent, committed
     assert switched.active and hook.any_active() is True
     committed(services.message_add, actor=customer, ticket=ticket, body="Still broken")
     assert SlaClock.objects.filter(ticket=ticket).exists()
+
+
+def test_a_new_tickets_clocks_are_inserted_together(db, customer, frozen, django_capture_on_commit_callbacks):
+    """Three clocks start with a new ticket: one INSERT for them all, each with its id and target."""
+    from tickets.sla.refresh import sla_refresh
+
+    weekday_schedule()
+    policy(targets=ALL_METRICS)
+    with django_capture_on_commit_callbacks(execute=False):
+        first = services.ticket_create(actor=customer, subject="Broken login page", description="x" * 20)
+        ticket = services.ticket_create(actor=customer, subject="Broken signup page", description="x" * 20)
+    sla_refresh(first)  # the schedule's calendar is read once per process
+    with CaptureQueriesContext(connection) as queries:
+        found = sla_refresh(ticket)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "tickets_slaclock"')]
+    assert len(inserts) == 1
+    assert [(c.metric, c.target_minutes, c.state) for c in found] == [
+        (Metric.FIRST_REPLY_TIME, 120, ClockState.RUNNING),
+        (Metric.REQUESTER_WAIT_TIME, 600, ClockState.RUNNING),
+        (Metric.RESOLUTION_TIME, 1200, ClockState.RUNNING),
+    ]
+    assert all(c.pk is not None for c in found)
+    assert sorted(SlaClock.objects.filter(ticket=ticket).values_list("pk", flat=True)) == sorted(c.pk for c in found)
+    # Savepoint, ticket, clocks, last policy event, its insert, facts, clocks, ticket, release.
+    assert len(queries) == 9
