@@ -156,7 +156,9 @@ class JsonFormatter(logging.Formatter):
 
 def configuration(log_format: str, *, level: str) -> dict:
     """Django's ``LOGGING``: every line through the request filter (request id, user), in
-    ``log_format`` ("plain" or "json"), at ``level``; the SQL and sign-in throttle loggers quieter."""
+    ``log_format`` ("plain" or "json"), at ``level``; the SQL and sign-in throttle loggers quieter,
+    and aiosmtpd's (``mail.log``: a line per SMTP connection and command; the mail door logs what
+    it took in itself)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -167,5 +169,9 @@ def configuration(log_format: str, *, level: str) -> dict:
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request"]}},
         "root": {"handlers": ["console"], "level": level},
-        "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "axes": {"level": "WARNING"},
+            "mail.log": {"level": "WARNING"},
+        },
     }
