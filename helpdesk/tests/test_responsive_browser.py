@@ -1,37 +1,19 @@
-"""Responsive layouts in real Chromium (issue 14 §1): nothing scrolls sideways at 360 px on any
-page, and the agent queue on a phone is a card list with the fields an agent triages by.
-
-The pages and personas are the accessibility test's list (``PAGES``), which is itself checked
-against the URL conf, so a new page is covered here too.
-"""
+"""Responsive layouts in real Chromium (issue 14 §1): the agent queue on a phone is a card list with
+the fields an agent triages by, and the other phone layouts below. That no page scrolls sideways
+at 360 px is checked by the phone accessibility pass (``test_accessibility_phone_browser.py``), in
+the same visit to every page of the accessibility test's list."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 
 from conftest import sign_in
-from helpdesk.tests.test_accessibility_browser import PAGES, _decorate, _url
+from helpdesk.tests.test_accessibility_browser import _decorate
 from tickets.tests import hostile
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-NARROW = {"width": 360, "height": 740}
 PHONE = {"width": 390, "height": 844}
-
-# The widest element that sticks out of the window, to say what scrolls sideways.
-WIDEST = """() => {
-  const limit = window.innerWidth;
-  let worst = null;
-  for (const el of document.body.querySelectorAll('*')) {
-    const box = el.getBoundingClientRect();
-    if (box.width && box.right > limit + 0.5 && (!worst || box.right > worst.right)) {
-      worst = {right: Math.round(box.right), tag: el.tagName.toLowerCase(), cls: String(el.className)};
-    }
-  }
-  return worst;
-}"""
 
 
 @pytest.fixture
@@ -40,33 +22,6 @@ def world(settings):
     _decorate(world)
     world["ticket"].refresh_from_db()
     return world
-
-
-def test_no_page_scrolls_sideways_at_360(chromium, live_server, world, password):
-    too_wide: dict[str, Any] = {}
-    by_persona: dict[str, list[str]] = {}
-    for key, page_spec in PAGES.items():
-        by_persona.setdefault(page_spec.persona, []).append(key)
-    for persona, keys in by_persona.items():
-        context = chromium.new_context(base_url=live_server.url, viewport=NARROW)
-        context.set_default_timeout(15_000)
-        try:
-            tab = context.new_page()
-            if persona != "anonymous":
-                sign_in(tab, world["people"][persona].email, password)
-            for key in keys:
-                page_spec = PAGES[key]
-                response = tab.goto(_url(page_spec, world))
-                assert response is not None and response.ok, f"{key}: {response and response.status}"
-                if page_spec.ready:
-                    tab.wait_for_selector(page_spec.ready)
-                widths = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-                if widths[0] > widths[1]:
-                    too_wide[key] = (widths, tab.evaluate(WIDEST))
-        finally:
-            context.close()
-    report = "\n".join(f"{key}: scrollWidth {w[0]} > {w[1]}; widest {worst}" for key, (w, worst) in too_wide.items())
-    assert not too_wide, f"pages scroll sideways at 360 px:\n{report}"
 
 
 def test_queue_on_a_phone_is_a_card_list(chromium, live_server, world, password):
