@@ -395,8 +395,8 @@ def test_access_profile_is_what_the_orm_says_for_every_kind_of_person(
 
 def test_a_service_outside_a_request_reads_the_access_profile_once(agent, team_agent, ticket):
     """``helpdesk.memo.scoped``: a job or command calling a service with no request around it
-    reads the actor's access profile once per call, not once per check — and a grant made during
-    the call is seen by the checks after it (grants forget what the scope remembered)."""
+    reads the actor's access profile once per call, not once per check (that a grant made inside a
+    scope is seen by the checks after it is the next test)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -416,3 +416,32 @@ def test_a_service_outside_a_request_reads_the_access_profile_once(agent, team_a
         permissions.can(fresh, permissions.Action.VIEW, ticket)
         permissions.can(fresh, permissions.Action.VIEW, ticket)
     assert profile_reads(captured) == 2
+
+
+def test_a_grant_inside_a_scope_is_seen_by_the_checks_after_it(ticket, other_customer, tech_team):
+    """What a scope remembers (the access profile, the levels on a ticket) is forgotten by every
+    grant and revoke (``tickets.permissions.grants``), so a service that changes access and then
+    checks it, in one scope, answers from the new rows."""
+    from helpdesk import memo
+    from tickets.permissions import grants
+
+    team_agent = account_services.user_create(
+        email="tess@desk.test", name="Tess Tech", role="agent", ticket_scope="teams", teams=[tech_team]
+    )
+
+    def seen() -> tuple[bool, bool]:
+        return (
+            permissions.can(other_customer, permissions.Action.VIEW, ticket),
+            permissions.can(team_agent, permissions.Action.VIEW, ticket),
+        )
+
+    with memo.scope():
+        assert seen() == (False, False)  # both answers are remembered from here on
+        grants.grant_collaborator(ticket, other_customer)
+        assert seen() == (True, False)
+        grants.grant_team(ticket, tech_team)
+        assert seen() == (True, True)
+        grants.revoke_collaborator(ticket, other_customer)
+        assert seen() == (False, True)
+        grants.revoke_team(ticket, tech_team)
+        assert seen() == (False, False)
