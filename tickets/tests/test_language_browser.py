@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from tickets.models import Ticket
@@ -31,14 +32,13 @@ def test_a_customer_switches_to_spanish(page, customer, settings, tmp_path):
     page.get_by_label("Language (optional)").select_option("es")
     page.get_by_label("Time zone (optional)").fill("Europe/Madrid")
     page.get_by_role("button", name="Save language and time zone").click()
-    page.wait_for_load_state()
 
     # The next page is Spanish already, and so is every page after it.
-    assert page.locator("html").get_attribute("lang") == "es"
-    assert page.get_by_text("Tu idioma y tu zona horaria se han guardado.").is_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.get_by_text("Tu idioma y tu zona horaria se han guardado.")).to_be_visible()
     page.get_by_role("link", name="Mis tickets").first.click()
-    assert page.get_by_role("heading", name="Mis tickets").is_visible()
-    assert page.get_by_text("Todavía no tienes tickets.").is_visible()
+    expect(page.get_by_role("heading", name="Mis tickets")).to_be_visible()
+    expect(page.get_by_text("Todavía no tienes tickets.")).to_be_visible()
 
     mail.outbox.clear()
     page.get_by_role("link", name="Abre tu primer ticket").click()
@@ -48,9 +48,9 @@ def test_a_customer_switches_to_spanish(page, customer, settings, tmp_path):
     page.get_by_role("button", name="Enviar ticket").click()
     page.wait_for_url(re.compile(r"/portal/tickets/\d+/$"))
     ticket = Ticket.objects.get(subject="La factura no se descarga")
-    assert page.get_by_text(f"El ticket #{ticket.pk} está registrado.").is_visible()
+    expect(page.get_by_text(f"El ticket #{ticket.pk} está registrado.")).to_be_visible()
     assert page.locator(".ticket-badges").inner_text().split() == ["Abierto", "Prioridad", "Alta"]
-    assert page.get_by_role("heading", name="Historial").is_visible()
+    expect(page.get_by_role("heading", name="Historial")).to_be_visible()
 
     # The acknowledgement went out in Spanish (the live server shares this process's outbox).
     (acknowledgement,) = [m for m in mail.outbox if customer.email in m.to]

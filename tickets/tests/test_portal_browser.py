@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from tickets import services
@@ -121,12 +122,13 @@ def test_customer_journey(page, agent, live_stream):
     ticket = Ticket.objects.get(subject="Invoice PDF will not open")
     assert ticket.requester.email == "greta@example.test"
     assert sorted(ticket.attachments.values_list("filename", flat=True)) == ["invoice.pdf", "screen.png"]
-    assert page.get_by_role("link", name="screen.png").first.is_visible()
+    expect(page.get_by_role("link", name="screen.png").first).to_be_visible()
 
     # It is in My tickets.
     page.get_by_role("link", name="My tickets").first.click()
     row = page.locator(".ticket-row", has_text="Invoice PDF will not open")
-    assert row.is_visible() and "High priority" in row.inner_text() and "New reply" not in row.inner_text()
+    expect(row).to_be_visible()
+    assert "High priority" in row.inner_text() and "New reply" not in row.inner_text()
 
     # An agent answers; the customer sees it flagged, then opens it.
     live_stream["on"] = True
@@ -137,19 +139,19 @@ def test_customer_journey(page, agent, live_stream):
     live_stream["on"] = False
     check_layout(page, "my-tickets")
     row.get_by_role("link", name="Invoice PDF will not open").click()
-    assert page.get_by_text("Could you try").is_visible()
-    assert page.locator(".message-body strong", has_text="downloading").is_visible()
+    expect(page.get_by_text("Could you try")).to_be_visible()
+    expect(page.locator(".message-body strong", has_text="downloading")).to_be_visible()
 
     # Reply, mark solved, reopen.
     page.get_by_label("Your reply").fill("Same result after downloading again, sorry.")
     page.get_by_role("button", name="Send reply").click()
-    assert page.get_by_text("Same result after downloading again").is_visible()
+    expect(page.get_by_text("Same result after downloading again")).to_be_visible()
     check_layout(page, "ticket")
     page.get_by_role("button", name="Mark as solved").click()
-    assert page.locator(".ticket-badges .badge-status-solved").is_visible()
-    assert page.get_by_text("Greta Newcomer changed the status from Open to Solved").is_visible()
+    expect(page.locator(".ticket-badges .badge-status-solved")).to_be_visible()
+    expect(page.get_by_text("Greta Newcomer changed the status from Open to Solved")).to_be_visible()
     page.get_by_role("button", name="Reopen").click()
-    assert page.locator(".ticket-badges .badge-status-open").is_visible()
+    expect(page.locator(".ticket-badges .badge-status-open")).to_be_visible()
     ticket.refresh_from_db()
     assert ticket.status == "open" and ticket.messages.count() == 3
 
@@ -222,11 +224,11 @@ def test_sign_in_throttle_says_what_to_do(page, customer, password):
         page.get_by_label("Email").fill(customer.email)
         page.get_by_label("Password").fill("not-my-password")
         page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Too many failed sign-in attempts").is_visible()
+    expect(page.get_by_text("Too many failed sign-in attempts")).to_be_visible()
     check_layout(page, "login-throttled")
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("Too many failed sign-in attempts").is_visible()
+    expect(page.get_by_text("Too many failed sign-in attempts")).to_be_visible()
     assert "/portal/" not in page.url
 
 

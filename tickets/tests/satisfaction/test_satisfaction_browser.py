@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from conftest import sign_in
 from tickets import services
@@ -41,7 +42,7 @@ def test_customer_rates_from_the_email_agent_sees_it_statistics_count_it(
     customer_tab = browser_context.new_page()
     customer_tab.set_viewport_size(PHONE)
     customer_tab.goto(good_link)
-    assert customer_tab.get_by_role("heading", name="How was our support?").is_visible()
+    expect(customer_tab.get_by_role("heading", name="How was our support?")).to_be_visible()
     good = customer_tab.get_by_label("Good, I am satisfied")
     assert good.is_checked()
     assert customer_tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
