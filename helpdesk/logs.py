@@ -19,6 +19,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -154,6 +155,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """A console handler that writes to ``sys.stderr`` as it is when the line is written, not
+    as it was when logging was configured: a test runner swaps and closes stderr per test, and a
+    thread that outlives a test (the live server's) then still has somewhere to write."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configuration(log_format: str, *, level: str) -> dict:
     """Django's ``LOGGING``: every line through the request filter (request id, user), in
     ``log_format`` ("plain" or "json"), at ``level``; the SQL and sign-in throttle loggers quieter,
@@ -167,7 +185,7 @@ def configuration(log_format: str, *, level: str) -> dict:
             "plain": {"()": "helpdesk.logs.PlainFormatter"},
             "json": {"()": "helpdesk.logs.JsonFormatter"},
         },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request"]}},
+        "handlers": {"console": {"()": "helpdesk.logs.StderrHandler", "formatter": log_format, "filters": ["request"]}},
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "django.db.backends": {"level": "WARNING"},

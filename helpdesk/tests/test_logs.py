@@ -3,6 +3,7 @@ signed-in person's id, the timing, one access line per request, and JSON lines o
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -149,3 +150,19 @@ def test_helpdesk_log_format_json_writes_json_lines_to_the_console():
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0 and "HELPDESK_LOG_FORMAT='xml' must be one of: plain, json" in result.stderr
+
+
+def test_the_console_writes_to_the_stderr_of_the_moment(monkeypatch):
+    """A stderr swapped and closed after logging was set up (a test runner's capture, while the
+    live server's threads go on logging) is not written to: the line goes to the stderr in place."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    handler = logs.StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    handler.handle(logging.makeLogRecord({"msg": "GET /portal/ 200"}))
+    assert second.getvalue() == "GET /portal/ 200\n"
+    # The settings' LOGGING builds this handler for the console.
+    assert logs.configuration("plain", level="INFO")["handlers"]["console"]["()"] == "helpdesk.logs.StderrHandler"
