@@ -16,6 +16,7 @@ Django's safe strings (``format_html``, ``mark_safe``) stay unescaped because th
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,6 @@ from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
-from django.utils.html import conditional_escape
 from jinja2 import Environment
 from markupsafe import Markup
 
@@ -50,7 +50,12 @@ def date(value: Any, arg: str | None = None) -> str:
 
 
 def _escaped(value: Any) -> Markup:
-    return Markup(conditional_escape(value))  # noqa: S704 - escaped by Django just here
+    """``conditional_escape(value)`` without its lazy-string wrappers (it runs for every printed
+    value): safe strings as they are, everything else through ``html.escape``, which is what
+    Django's ``escape`` calls (``&#x27;``, ``&quot;``)."""
+    if hasattr(value, "__html__"):
+        return Markup(value.__html__())  # noqa: S704 - already safe
+    return Markup(html.escape(str(value)))  # noqa: S704 - escaped just here
 
 
 def environment(**options: Any) -> Environment:
