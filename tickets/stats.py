@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -152,18 +153,8 @@ def _metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[i
             "first", row["responder"], row["team_id"], (row["first_response_at"] - row["created_at"]).total_seconds()
         )
 
-    solves = visible(
-        TicketEvent.objects.filter(
-            created_at__gte=since, created_at__lt=until, kind=EventKind.STATUS_CHANGED, data__new=Status.SOLVED
-        ),
-        "ticket",
-    )
     last_solve: dict[int, dict[str, Any]] = {}
-    for row in (
-        solves.annotate(credited=_credited_agent())
-        .values("ticket_id", "ticket__team_id", "ticket__created_at", "created_at", "credited")
-        .order_by("created_at", "id")
-    ):
+    for row in solve_rows(since, until, visible):
         count("solved", row["credited"], row["ticket__team_id"])
         last_solve[row["ticket_id"]] = row  # rows come oldest first: the last one wins
     for row in last_solve.values():
@@ -187,6 +178,24 @@ def _metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[i
         "agents": {key: _shape(metrics) for key, metrics in agents.items()},
         "teams": {key: _shape(metrics) for key, metrics in teams.items()},
     }
+
+
+def solve_rows(
+    since: datetime, until: datetime, visible: Callable[[QuerySet, str], QuerySet] | None = None
+) -> QuerySet:
+    """What the "solved" and "resolution" metrics read: every time a ticket entered ``solved`` in
+    [since, until) (``event_solved_idx``), oldest first, with the agent credited. ``visible``
+    narrows it to the viewer's tickets (``_metrics``); none: every ticket."""
+    solves = TicketEvent.objects.filter(
+        created_at__gte=since, created_at__lt=until, kind=EventKind.STATUS_CHANGED, data__new=Status.SOLVED
+    )
+    if visible is not None:
+        solves = visible(solves, "ticket")
+    return (
+        solves.annotate(credited=_credited_agent())
+        .values("ticket_id", "ticket__team_id", "ticket__created_at", "created_at", "credited")
+        .order_by("created_at", "id")
+    )
 
 
 def _cached_metrics(viewer: User, since: datetime, until: datetime) -> dict[str, dict[int, dict[str, Any]]]:
