@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 #: What a list shows of the people on a ticket (the queue's columns, ``PersonOut`` in the API): a
-#: person row has twenty columns, four of them dates, and a page of 50 joins two per ticket.
+#: person row has seventeen columns, three of them dates, and a page of 50 joins two per ticket.
 _LISTED_PERSON = ("id", "name", "email")
 
 
