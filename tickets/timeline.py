@@ -53,14 +53,12 @@ def build(user: User, ticket: Ticket) -> Timeline:
     entries: list[tuple[tuple, Entry]] = []
     last_event_id = 0
     says_via = permissions.internal_visible(user, ticket)
-    # The page prints the names kept on each row (``author_name``, ``actor_name``): the people
-    # behind them are not joined (a user row per message and event was a third of the rows built).
-    for message in selectors.messages_for(user, ticket).select_related(None):
+    for message in selectors.messages_for(user, ticket):
         for attachment in message.attachments.all():
             attachment.download_url = download_url(attachment.pk)
         entry = Entry(kind="note" if message.internal else "message", at=message.created_at, message=message)
         entries.append(((message.created_at, 0, message.pk), entry))
-    for event in selectors.events_for(user, ticket).select_related(None):
+    for event in selectors.events_for(user, ticket):
         last_event_id = max(last_event_id, event.pk)
         if event.kind in _HIDDEN_KINDS:
             continue

@@ -81,7 +81,8 @@ def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
     in the same query.
     """
     emailed = InboundMessage.objects.filter(ticket_message=OuterRef("pk"))
-    qs = ticket.messages.select_related("author").annotate(came_by_email=Exists(emailed)).order_by("created_at", "id")
+    # No person is joined: every reader prints the author's id, name and role kept on the message.
+    qs = ticket.messages.annotate(came_by_email=Exists(emailed)).order_by("created_at", "id")
     attachments = Attachment.objects.order_by("created_at", "id")
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(internal=False)
@@ -91,7 +92,7 @@ def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
 
 def events_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
     """The history of ``ticket`` that ``user`` may see, oldest first."""
-    qs = ticket.events.select_related("actor").order_by("created_at", "id")
+    qs = ticket.events.order_by("created_at", "id")  # the actor's id and name are kept on the event
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(public=True)
         if not permissions.sees_satisfaction(user, ticket, internal=False):
@@ -102,7 +103,7 @@ def events_for(user: User, ticket: Ticket) -> QuerySet[TicketEvent]:
 
 def attachments_for(user: User, ticket: Ticket) -> QuerySet[Attachment]:
     """Attachments of ``ticket`` that ``user`` may see (none on internal notes for customers)."""
-    qs = ticket.attachments.select_related("uploaded_by").order_by("created_at", "id")
+    qs = ticket.attachments.order_by("created_at", "id")  # the uploader's id and name are kept on the file
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(internal=False)
     return qs

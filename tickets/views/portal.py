@@ -138,10 +138,9 @@ def _render_ticket(
     request: AuthenticatedHttpRequest, ticket: Ticket, *, reply_form: ReplyForm, status: int = 200
 ) -> HttpResponse:
     user = request.user
-    # The page prints the names kept on the rows (author, uploader, actor): the people are not joined.
-    conversation = selectors.messages_for(user, ticket).filter(internal=False).select_related(None)
-    files = selectors.attachments_for(user, ticket).filter(internal=False).select_related(None)
-    history = selectors.portal_history_for(user, ticket).select_related(None)
+    conversation = selectors.messages_for(user, ticket).filter(internal=False)
+    files = selectors.attachments_for(user, ticket).filter(internal=False)
+    history = selectors.portal_history_for(user, ticket)
     context = {
         "ticket": ticket,
         "conversation": conversation,

@@ -197,7 +197,7 @@ class Shapes:
         }
 
     def comment(self, message: Message) -> dict[str, Any]:
-        """A message from ``selectors.messages_for`` (author joined, attachments prefetched)."""
+        """A message from ``selectors.messages_for`` (attachments prefetched)."""
         from tickets.rendering import render_markdown
 
         return {
