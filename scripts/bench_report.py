@@ -48,6 +48,13 @@ TARGETS = {
     "SLA view: Breached, team agent": 100,
 }
 QUERY_BUDGET = 12
+# With one client there is no queueing: issue 19 judges service time by the median instead, every
+# page 30 ms and the API lists 15 ms. Requests not named here keep their p95 target.
+SERVICE_TARGETS = {
+    **{name: 30 for name in TARGETS if not name.startswith(("API", "text search"))},
+    "API ticket list (filtered)": 15,
+    "API list filtered by custom field": 15,
+}
 
 
 def _worker_cpu(path: Path, requests: int) -> str:
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         by_name[sample["name"]].append(sample)
 
     rows, misses = [], []
+    one_client = args.clients == 1
     for name, target in TARGETS.items():
         got = by_name.get(name, [])
         times = [s["ms"] for s in got]
@@ -122,13 +130,17 @@ def main(argv: list[str] | None = None) -> None:
         failed = sum(1 for s in got if not s["ok"])
         p95 = percentile(times, 95)
         most = max(queries) if queries else None
-        ok = p95 <= target and (most is not None and most <= QUERY_BUDGET) and failed == 0
+        if one_client and name in SERVICE_TARGETS:
+            target, judged, label = SERVICE_TARGETS[name], percentile(times, 50), "p50 ≤"
+        else:
+            judged, label = p95, "≤"
+        ok = judged <= target and (most is not None and most <= QUERY_BUDGET) and failed == 0
         if not ok:
             misses.append(name)
         rows.append(
             f"| {name} | {len(got):,} | {failed} | {percentile(times, 50):.0f} | {p95:.0f} | {percentile(times, 99):.0f} "
             f"| {len(got) / args.seconds:.1f} | {min(queries) if queries else '?'}–{most if most is not None else '?'} "
-            f"| {percentile(db, 50):.1f} | {percentile(cpu, 50):.1f} | ≤ {target} | {'yes' if ok else '**no**'} |"
+            f"| {percentile(db, 50):.1f} | {percentile(cpu, 50):.1f} | {label} {target} | {'yes' if ok else '**no**'} |"
         )
     total = sum(len(v) for v in by_name.values())
     errors = sum(1 for s in samples if not s["ok"])
@@ -148,10 +160,16 @@ def main(argv: list[str] | None = None) -> None:
         f"with equal weight; gunicorn with {args.workers} uvicorn workers on 127.0.0.1, Redis as the cache, "
         "locust on the same machine. Times are as the client saw them (ms); queries, SQL time and CPU time are "
         "the server's own figures per request (Server-Timing; CPU is the CPU time of the thread that served "
-        "the request, from the first middleware that times it to the response).",
+        "the request, from the first middleware that times it to the response)."
+        + (
+            " With one client nothing queues, so pages and API lists are judged by their median against "
+            "the service-time targets (pages 30 ms, API lists 15 ms); the rest by their p95."
+            if one_client
+            else ""
+        ),
         "",
         "| request | count | failed | p50 | p95 | p99 | req/s | SQL queries | SQL ms (p50) | CPU ms (p50) "
-        "| p95 target | met |",
+        f"| {'target' if one_client else 'p95 target'} | met |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|",
         *rows,
         "",

@@ -154,3 +154,17 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     assert "200 tickets" in text
     assert "start 1.50 / 1.20 / 0.90; end 3.10 / 2.00 / 1.10." in text
     assert "`saved-5` of the agent, 1,234 matching tickets; `saved-6` of the team agent, 56 matching" in text
+
+    # One client: pages and API lists are judged by their median against the service-time targets.
+    slow_page = [{"name": "customer ticket page", "ms": 35.0, "ok": True, "status": 200, "queries": 9, "db_ms": 3.0}]
+    (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples[:-30] + slow_page * 3))
+    report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "1", "--workers", "2"])
+    text = out.read_text()
+    assert (
+        "| request | count | failed | p50 | p95 | p99 | req/s | SQL queries | SQL ms (p50) | CPU ms (p50) | target | met |"
+        in text
+    )
+    assert "| customer ticket page | 4 | 0 | 35 | 35 | 35 | 0.4 | 9–9 | 3.0 | 12.5 | p50 ≤ 30 | **no** |" in text
+    assert "| API ticket list (filtered) | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | p50 ≤ 15 | **no** |" in text
+    assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | ≤ 60 | yes |" in text
+    assert "| stats, 30 days | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | p50 ≤ 30 | yes |" in text
