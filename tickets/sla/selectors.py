@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 ORDER = [m.value for m in Metric]
 
 
+#: What ``_row`` and the card read of a clock.
+CARD_FIELDS = ("ticket_id", "policy_id", "metric", "state", "breach_at", "fulfilled_at", "breached_at")
+
+
 @dataclass(frozen=True)
 class Row:
     metric: str  # its label
@@ -79,9 +83,9 @@ def ticket_sla(user: User, ticket: Ticket, now: datetime | None = None) -> Card 
         return None
     if not getattr(ticket, "has_sla_clocks", True):  # known from the ticket's own query
         return None
-    clocks = sorted(
-        SlaClock.objects.filter(ticket=ticket).select_related("policy"), key=lambda c: ORDER.index(c.metric)
-    )
+    # The card prints the policy's name only: its conditions, recipients and actions (JSON) stay unread.
+    shown = SlaClock.objects.filter(ticket=ticket).select_related("policy").only(*CARD_FIELDS, "policy__name")
+    clocks = sorted(shown, key=lambda c: ORDER.index(c.metric))
     if not clocks:
         return None
     now = now or timezone.now()
