@@ -267,11 +267,73 @@ class TicketOut(serializers.ModelSerializer):
     sometimes_omitted = ("tags", "team", "sla")  # the schema documents them as optional
 
     def to_representation(self, instance: Ticket) -> dict[str, Any]:
-        data = super().to_representation(instance)
+        """Field by field what DRF's generic walk over the declared fields gives (the fields above
+        still describe the schema; ``generic_representation`` is that walk, and
+        ``test_ticket_out.py`` holds the two equal), written out: on an API list page the walk,
+        with a field object per column and a serializer per person, cost a fifth of the CPU."""
+        data: dict[str, Any] = {}
+        for name in self.Meta.fields:
+            read = _TICKET_READERS.get(name)
+            if read is None:
+                data[name] = getattr(self, f"get_{name}")(instance)
+                continue
+            try:
+                data[name] = read(instance)
+            except AttributeError:  # an annotation the query did not make: left out, as DRF does
+                continue
+        return self._omit_internal(instance, data)
+
+    def generic_representation(self, instance: Ticket) -> dict[str, Any]:
+        """DRF's own walk over the declared fields (the reference ``to_representation`` keeps to)."""
+        return self._omit_internal(instance, super().to_representation(instance))
+
+    def _omit_internal(self, instance: Ticket, data: dict[str, Any]) -> dict[str, Any]:
         if not getattr(instance, "reads_internal", False):
             for name in self.sometimes_omitted:
                 data.pop(name, None)
         return data
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def _when(value: Any) -> str | None:
+    return _DATETIME.to_representation(value) if value is not None else None
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _person(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": int(user.pk), "name": _text(user.name), "email": _text(user.email)}
+
+
+def _named(thing: Any) -> dict[str, Any] | None:
+    return None if thing is None else {"id": int(thing.pk), "name": _text(thing.name)}
+
+
+#: How ``TicketOut`` reads each plain column (the rest are its ``get_*`` methods). The annotations
+#: (``description``, ``message_count``, ``activity_at``) raise AttributeError when not made.
+_TICKET_READERS: dict[str, Any] = {
+    "id": lambda t: int(t.pk),
+    "subject": lambda t: _text(t.subject),
+    "description": lambda t: _text(t.description),
+    "status": lambda t: t.status,
+    "priority": lambda t: t.priority,
+    "category": lambda t: t.category,
+    "channel": lambda t: t.channel,
+    "requester": lambda t: _person(t.requester),
+    "assignee": lambda t: _person(t.assignee),
+    "team": lambda t: _named(t.team),
+    "organization": lambda t: _named(t.organization),
+    "created_at": lambda t: _when(t.created_at),
+    "updated_at": lambda t: _when(t.activity_at),
+    "first_response_at": lambda t: _when(t.first_response_at),
+    "solved_at": lambda t: _when(t.solved_at),
+    "closed_at": lambda t: _when(t.closed_at),
+    "message_count": lambda t: None if t.message_count is None else int(t.message_count),
+}
 
 
 class BulkResultOut(serializers.Serializer):
