@@ -136,6 +136,15 @@ def _a_few_surveys_answered_mostly_good():
         assert survey.rated_at > survey.created_at
         event = TicketEvent.objects.get(ticket=survey.ticket, kind=EventKind.SATISFACTION_RATED)
         assert (event.public, event.actor_id, event.created_at) == (True, survey.requester_id, survey.rated_at)
+    # The statistics' default period (the last 30 days) shows them: a CSAT on a fresh demo desk.
+    from accounts.models import User
+    from tickets import periods
+    from tickets.satisfaction import stats
+
+    since, until = periods.last_days()
+    admin = User.objects.get(email="admin@example.com")
+    total = stats.csat(viewer=admin, since=since, until=until, agents=[], teams=[])["total"]
+    assert total["bad"] == 1 and total["good"] >= 4, total
 
 
 def _no_reply_twice_and_closed_by_auto_close():

@@ -431,9 +431,10 @@ DEMO_RATINGS = [
 def _satisfaction() -> None:
     """Customer satisfaction (tickets.satisfaction) for the demo desk: each survey dated with the
     solve it asks about (the history was moved back in time after the services wrote it), and the
-    latest survey of the first few solved or closed tickets answered a few hours after the solve,
-    with its history entry — written as the answer service would have written it back then (its
-    seven-day window lies in the past now, so the service itself would refuse)."""
+    latest survey of the most recently solved or closed tickets answered a few hours after the
+    solve (so that the statistics' default period, the last 30 days, shows a CSAT), with its
+    history entry — written as the answer service would have written it back then (its seven-day
+    window may lie in the past now, so the service itself would refuse)."""
     from tickets.models import EventKind
     from tickets.satisfaction.models import SatisfactionRating
 
@@ -443,7 +444,8 @@ def _satisfaction() -> None:
         survey.created_at = survey.updated_at = survey.solve_event.created_at
         latest[survey.ticket_id] = survey
     answerable = Ticket.objects.filter(pk__in=list(latest), status__in=(Status.SOLVED, Status.CLOSED))
-    chosen = [latest[pk] for pk in sorted(answerable.values_list("pk", flat=True))][: len(DEMO_RATINGS)]
+    recent = sorted((latest[pk] for pk in answerable.values_list("pk", flat=True)), key=lambda s: s.created_at)
+    chosen = sorted(recent[-len(DEMO_RATINGS) :], key=lambda s: s.ticket_id)
     now = timezone.now()
     for survey, (score, comment) in zip(chosen, DEMO_RATINGS, strict=False):
         at = min(survey.created_at + timedelta(hours=3), now)

@@ -1,6 +1,6 @@
 """Settings → Webhooks in a real browser: an admin registers an endpoint, copies the secret shown
-once, sends a test event to a real receiver (which verifies it with ``standardwebhooks``) and
-finds it in the delivery log."""
+once (reloading that page does not send the form again), sends a test event to a real receiver
+(which verifies it with ``standardwebhooks``) and finds it in the delivery log."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from conftest import sign_in
 from tickets.tests.webhooks.support import Receiver
+from tickets.webhooks.models import WebhookEndpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,9 +28,15 @@ def test_admin_creates_an_endpoint_and_sends_a_test_event(page, live_server, adm
         secret = page.get_by_role("textbox", name="Secret").input_value()
         assert secret.startswith("whsec_")
         receiver.secret = secret
-        page.get_by_role("link", name="Done").click()
+        # The secret's page stands in history as the endpoint's page: a reload opens that page
+        # instead of sending the form again (a second endpoint), and the secret is not shown again.
+        (endpoint,) = WebhookEndpoint.objects.all()
+        expect(page).to_have_url(f"{live_server.url}/settings/webhooks/{endpoint.pk}/")
+        page.reload()
         expect(page.get_by_role("heading", name="Order system")).to_be_visible()
+        expect(page.get_by_role("button", name="Send test event")).to_be_visible()
         assert secret not in page.content()
+        assert WebhookEndpoint.objects.count() == 1
         page.get_by_role("button", name="Send test event").click()
         expect(page.get_by_text("Test event delivered (HTTP 200).")).to_be_visible()
         expect(page.get_by_role("heading", name="Delivery log")).to_be_visible()
