@@ -130,7 +130,12 @@ def with_sla(queryset: Any, user: Any) -> Any:
     page, for people who may read tickets' internal side (nobody else is shown the block)."""
     if permissions.readable_notes(user) is None:
         return queryset
-    return queryset.prefetch_related(Prefetch("sla_clocks", sla_block_clocks()))
+    # Into a plain list (``to_attr``): a related manager's prefetch builds a queryset per ticket.
+    return queryset.prefetch_related(Prefetch("sla_clocks", sla_block_clocks(), to_attr=SLA_PREFETCHED))
+
+
+#: Where ``with_sla`` leaves each ticket's clocks.
+SLA_PREFETCHED = "sla_block_clock_list"
 
 
 #: What ``sla_block`` prints of a clock and its policy. A policy row also holds its conditions,
@@ -248,7 +253,7 @@ class TicketOut(serializers.ModelSerializer):
     def get_sla(self, obj: Ticket) -> dict[str, Any] | None:
         if not getattr(obj, "reads_internal", False):
             return None  # left out below; no query for someone who may not read it
-        cached = getattr(obj, "_prefetched_objects_cache", {}).get("sla_clocks")
+        cached = getattr(obj, SLA_PREFETCHED, None)
         if cached is not None:  # the list prefetches them: one query a page
             return sla_block(list(cached))
         return sla_block(list(sla_block_clocks().filter(ticket=obj)))
