@@ -42,7 +42,7 @@ def test_the_spanish_catalog_is_complete():
 
 def test_the_catalog_check_can_fail():
     """The checker itself finds each kind of problem."""
-    header = Entry(msgid="", msgstr={0: "Language: es\n"})
+    header = Entry(msgid="", msgstr={0: "Language: es\nPlural-Forms: nplurals=3; plural=n == 1 ? 0 : 2;\n"})
     entries = [
         header,
         Entry(msgid="Save", msgstr={0: ""}),
@@ -50,11 +50,14 @@ def test_the_catalog_check_can_fail():
         Entry(msgid="Hello %(name)s", msgstr={0: "Hola %(nombre)s"}),
         Entry(msgid="{count} files", msgstr={0: "archivos"}),
         Entry(msgid="%(n)d file", plural="%(n)d files", msgstr={0: "%(n)d archivo", 1: "", 2: "%(n)d archivos"}),
+        Entry(msgid="%(n)d page", plural="%(n)d pages", msgstr={0: "%(n)d página", 1: "%(n)d páginas"}),
         Entry(msgid="Fine %(x)s", msgstr={0: "Bien %(x)s"}),
+        Entry(msgid="%(n)d row", plural="%(n)d rows", msgstr={0: "%(n)d fila", 1: "%(n)d filas", 2: "%(n)d filas"}),
         Entry(msgid="Gone", msgstr={0: ""}, obsolete=True),
     ]
     problems = catalog_problems(entries)
-    assert len(problems) == 5, problems
+    assert len(problems) == 6, problems
+    assert "'%(n)d page' has 2 plural forms, the header says 3" in problems
     assert catalog_problems([Entry(msgid="", flags=["fuzzy"])]) != []
 
 
@@ -73,6 +76,27 @@ def test_the_compiled_catalog_matches_the_po():
                 expected[(key, number)] = text
     compiled = {key: value for key, value in compiled.items() if key != ""}
     assert compiled == expected, "the .mo is out of date: run `make messages`"
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5, 21, 1_000_000])
+def test_every_plural_is_spanish_at_every_count(count):
+    """What a Spanish page shows for a count: Django picks the form by the catalog's Plural-Forms
+    formula (three forms for Spanish); a form missing from an entry showed English (was "0
+    attempts" in the webhook delivery log, "5 conditions" in the triggers list)."""
+    from django.utils import translation
+
+    english = []
+    with translation.override("es"):
+        for entry in read_po(PO)[1:]:
+            if entry.obsolete or entry.plural is None:
+                continue
+            if entry.context is None:
+                text = translation.ngettext(entry.msgid, entry.plural, count)
+            else:
+                text = translation.npgettext(entry.context, entry.msgid, entry.plural, count)
+            if text in (entry.msgid, entry.plural) and text not in entry.msgstr.values():
+                english.append(entry.msgid)
+    assert english == [], f"English at {count} for a Spanish reader: {english}"
 
 
 def _needs_xgettext() -> None:
