@@ -4,7 +4,8 @@
 - the committed .mo says exactly what the .po says (`make messages` compiles it);
 - makemessages over the sources finds no string the committed .po lacks (a new, untranslated
   string fails here; needs GNU gettext's xgettext, which CI installs);
-- the main pages, rendered for a Spanish customer and agent, show no English UI text.
+- no page of the accessibility list (every page of the site but the Django admin and Swagger
+  UI), rendered for a Spanish reader, shows English UI text.
 """
 
 from __future__ import annotations
@@ -536,3 +537,56 @@ def test_stylesheets_write_no_words():
         for match in CSS_WORDS.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+def _stored_texts() -> list[str]:
+    """Every free text the database holds (subjects, bodies, names, addresses, labels...): what a
+    page shows as data, not as its own words. Columns with choices are left out: their labels
+    are the page's words."""
+    from django.apps import apps
+
+    texts: set[str] = set()
+    for model in apps.get_models():
+        columns = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.get_internal_type() in ("CharField", "TextField", "EmailField", "SlugField") and not f.choices
+        ]
+        for row in model._default_manager.values_list(*columns) if columns else ():
+            texts.update(value for value in row if isinstance(value, str) and len(value) > 2)
+    return sorted(texts)
+
+
+def test_every_page_shows_a_spanish_reader_no_english(client, db):
+    """Every page of the accessibility test's list (checked against the URL conf) but the Django
+    admin (the back office) and Swagger UI (its own bundle): signed in as a person who chose
+    Spanish, or anonymous with a Spanish browser."""
+    from helpdesk.tests.test_accessibility_browser import PAGES, _decorate, _url
+    from tickets.tests import hostile
+
+    world = hostile.make_world()
+    _decorate(world)
+    for person in world["people"].values():
+        account_services.user_set_locale(user=person, language="es", time_zone="")
+    # An email's original shows its headers and source as they arrived: evidence, not words of ours.
+    raw = bytes(world["inbound"].raw).decode("utf-8", errors="replace")
+    data = [*_stored_texts(), raw, *re.findall(r"^([\w-]+):", raw, flags=re.M)]
+    msgids = _english_msgids()
+    found: dict[str, object] = {}
+    checked = 0
+    for key, page in PAGES.items():
+        if page.route.startswith("admin:") or page.route == "api:docs":
+            continue
+        if page.persona == "anonymous":
+            client.logout()
+            response = client.get(_url(page, world), HTTP_ACCEPT_LANGUAGE="es")
+        else:
+            client.force_login(world["people"][page.persona])
+            response = client.get(_url(page, world))
+        checked += 1
+        if response.status_code != 200:
+            found[key] = response.status_code
+        elif left := english_left(response.content.decode(), data, msgids):
+            found[key] = left
+    assert checked > 80
+    assert found == {}, "\n".join(f"{key}: {left}" for key, left in found.items())
