@@ -590,3 +590,94 @@ def test_every_page_shows_a_spanish_reader_no_english(client, db):
             found[key] = left
     assert checked > 80
     assert found == {}, "\n".join(f"{key}: {left}" for key, left in found.items())
+
+
+# --- error messages ---------------------------------------------------------------------------
+
+#: Exceptions whose message no person reads in the product (pages, API, mail), with the reason.
+#: Any other ``raise X("a sentence")`` with an untranslated literal fails the test below.
+UNREAD_MESSAGES = {
+    "Http404": "a 404 never shows its message (pages show the 404 page, the API says “Not found.”)",
+    "ValueError": "a programming error, caught and answered in the caller's own words",
+    "TypeError": "a programming error",
+    "RuntimeError": "a programming error",
+    "KeyError": "a programming error",
+    "AssertionError": "a programming error",
+    "NotImplementedError": "a programming error",
+    "ImproperlyConfigured": "stops start-up with a message for the operator, in the log",
+    "BackupError": "make backup / make restore: the operator's terminal",
+    "ImportInterrupted": "the importers' --fail-after, an operator's test switch",
+    "NoPreview": "caught: the preview is a 404",
+    "ReplicaProblem": "the readiness check's codes, for the operator",
+    "CacheMiss": "the readiness check, for the operator",
+    "UnappliedMigrations": "the readiness check, for the operator",
+    "Ignore": "the mail processor's log line kept with the stored message (written with no reader present)",
+    "Quarantine": "the mail processor's log line kept with the stored message (written with no reader present)",
+}
+
+
+def _untranslated_raises(source: str, filename: str) -> list[str]:
+    """``raise Name("words ...")``: a literal sentence (or f-string) given to an exception, not
+    wrapped in gettext, where ``Name`` is not in ``UNREAD_MESSAGES``."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+            continue
+        func = node.exc.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in UNREAD_MESSAGES:
+            continue
+        for arg in node.exc.args:
+            literal = isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+            if literal and " " in ast.unparse(arg):
+                found.append(f"{filename}:{node.lineno}: {name}({ast.unparse(arg)[:70]})")
+    return found
+
+
+def test_the_error_message_check_can_fail():
+    source = (
+        "raise PermissionDenied('Only agents may.')\n"
+        "raise ValidationError(f'{x} is wrong here')\n"
+        "raise PermissionDenied(_('Only agents may.'))\n"
+        "raise invalid('comment', _('A comment needs a body.'))\n"
+        "raise Http404('No such ticket.')\n"
+        "raise ValueError('bad value given')\n"
+    )
+    assert len(_untranslated_raises(source, "x.py")) == 2
+
+
+def test_every_error_message_a_person_reads_is_translated():
+    """Pages, API errors and mail speak the reader's language: an exception whose message reaches
+    them carries a translated text (was: the API's 403s of macros, claims and bulk changes, its
+    400s for an unknown user or sort, and its 412 in English)."""
+    found = []
+    for app in ("accounts", "tickets", "helpdesk"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/tests/" in relative or "/migrations/" in relative or "/management/" in relative:
+                continue
+            found += _untranslated_raises(path.read_text(encoding="utf-8"), relative)
+    assert found == [], "wrap these messages in gettext (and run make messages):\n" + "\n".join(found)
+
+
+def test_an_api_refusal_in_spanish(client, spanish_desk, customer, agent):
+    """A refusal raised deep in the services reaches the API caller in their language."""
+    client.force_login(customer)
+    response = client.get("/api/v1/tickets/?ordering=colour")
+    assert response.status_code == 400
+    assert response.json()["ordering"][0].startswith("No se puede ordenar por «colour»")
+    client.force_login(agent)
+    response = client.post(
+        "/api/v1/tickets/bulk/", {"ids": [spanish_desk.pk], "changes": {}}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "Elige al menos un cambio." in response.content.decode()
+    # A refusal raised by a service (PermissionDenied), not by the API layer.
+    client.force_login(customer)
+    response = client.patch(
+        f"/api/v1/tickets/{spanish_desk.pk}/", {"status": "on_hold"}, content_type="application/json"
+    )
+    assert response.status_code == 403, response.content
+    assert response.json()["detail"] == "Solo puedes marcar tu ticket como resuelto o reabrirlo una vez resuelto."
