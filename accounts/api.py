@@ -109,7 +109,7 @@ class UserCreateIn(serializers.Serializer):
             return None
         organization = Organization.objects.filter(pk=value).first()
         if organization is None:
-            raise serializers.ValidationError("No such organization.")
+            raise serializers.ValidationError(_("No such organization."))
         return organization
 
 

@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.http import HttpRequest, HttpResponseBadRequest, HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 
 from helpdesk.ids import parse_id
 
@@ -36,6 +37,11 @@ def refused_admin_input(request: HttpRequest) -> str | None:
 
 
 class HelpdeskAdminSite(admin.AdminSite):
+    # Named as the product names it (README: the back office, the "Admin" link), not "Django administration".
+    site_header = _("Helpdesk back office")
+    site_title = _("Helpdesk back office")
+    index_title = _("Every model of the desk")
+
     def admin_view(self, view: ViewT, cacheable: bool = False) -> ViewT:
         guarded_view = super().admin_view(view, cacheable)
 

@@ -26,6 +26,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections, models
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
+from django.utils.translation import gettext as _
 
 from helpdesk.text import unstorable
 
@@ -66,7 +67,10 @@ def ordering_keys(fields: Mapping[str, str | tuple[str, ...]], wanted: str) -> l
     name = wanted.removeprefix("-")
     if name not in fields:
         allowed = ", ".join(sorted(fields))
-        raise BadOrdering(f"Cannot sort by {wanted!r}; use one of: {allowed} (with - to reverse).")
+        raise BadOrdering(
+            _("Cannot sort by “%(wanted)s”; use one of: %(allowed)s (with - to reverse).")
+            % {"wanted": wanted, "allowed": allowed}
+        )
     reverse = wanted.startswith("-")
     spec = fields[name]
     keys: list[Key] = []
@@ -190,7 +194,7 @@ def _beyond(column: str, desc: bool, value: Any, nullable: bool) -> tuple[Q, Q]:
 def encode(direction: str, keys: list[Key], row: Any) -> str:
     """The cursor of the position just past ``row`` going ``direction``."""
     values = []
-    for column, _ in keys:
+    for column, _direction in keys:
         value = getattr(row, column)
         values.append(value.isoformat() if hasattr(value, "isoformat") else value)
     payload = {"d": direction, "k": [column for column, _ in keys], "v": values}

@@ -20,12 +20,14 @@ export HELPDESK_SITE_URL="${HELPDESK_SITE_URL:-http://127.0.0.1:${PORT}}"
 # nothing changed takes a few seconds.
 .venv/bin/python manage.py prepare_run
 # The email channel's SMTP listener (README, Email): mail to support@localhost becomes tickets.
-# It runs beside the web server and stops with it (the trap), whatever ends the script.
+# It runs beside the web server and stops with it (the trap), whatever ends the script. It and the
+# webhook sender start at a lower CPU priority (nice): while all of them load Django at once, the
+# web workers come first, so the site answers sooner after a restart.
 SMTP_PORT="${HELPDESK_SMTP_PORT:-2525}"
-.venv/bin/python manage.py receive_mail --smtp "127.0.0.1:${SMTP_PORT}" &
+nice -n 10 .venv/bin/python manage.py receive_mail --smtp "127.0.0.1:${SMTP_PORT}" &
 SMTP_PID=$!
 # The outgoing webhooks' sender (README, Webhooks): sends what admins' endpoints are due.
-.venv/bin/python manage.py send_webhooks &
+nice -n 10 .venv/bin/python manage.py send_webhooks &
 WEBHOOKS_PID=$!
 trap 'kill "$SMTP_PID" "$WEBHOOKS_PID" 2>/dev/null || true' EXIT
 echo

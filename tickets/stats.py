@@ -24,7 +24,8 @@ Definitions, for a period ``[since, until)``:
   assignee (the agent whose solve did not hold).
 
 Who sees what: ``stats_visible_agents`` is the single rule (admins every agent; agents their
-own row only) and ``stats_visible_teams`` for team totals (admins every team; agents theirs). Numbers are computed over the tickets the viewer may
+own row only) and ``stats_visible_teams`` for team totals (admins every team; agents theirs, every
+team when they work every ticket). Numbers are computed over the tickets the viewer may
 see (``permissions.visible_tickets``), so a team-scoped agent's figures never reveal another
 team's tickets, not even as a count.
 

@@ -87,6 +87,10 @@ def catalog_problems(entries: list[Entry]) -> list[str]:
     header = entries[0]
     if header.msgid != "" or "fuzzy" in header.flags:
         problems.append("the header is missing or fuzzy (its Plural-Forms would be ignored)")
+    # gettext picks a plural entry's form by the header's formula: a form it lacks falls back to
+    # English for every count that formula sends there.
+    forms = re.search(r"nplurals\s*=\s*(\d+)", header.msgstr.get(0, ""))
+    nplurals = int(forms.group(1)) if forms else None
     for entry in entries[1:]:
         if entry.obsolete:
             continue
@@ -96,6 +100,8 @@ def catalog_problems(entries: list[Entry]) -> list[str]:
         if not entry.msgstr or not all(text.strip() for text in entry.msgstr.values()):
             problems.append(f"{name} is not translated")
             continue
+        if entry.plural is not None and nplurals is not None and sorted(entry.msgstr) != list(range(nplurals)):
+            problems.append(f"{name} has {len(entry.msgstr)} plural forms, the header says {nplurals}")
         for number, text in entry.msgstr.items():
             source = entry.msgid if number == 0 or entry.plural is None else entry.plural
             if placeholders(text) != placeholders(source):

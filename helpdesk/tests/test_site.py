@@ -19,6 +19,14 @@ def test_admin_requires_login(client):
 
 
 @pytest.mark.django_db
+def test_the_back_office_carries_the_products_name(client, admin):
+    client.force_login(admin)
+    html = client.get("/admin/").content.decode()
+    assert "Helpdesk back office" in html and "Django administration" not in html
+    assert "<title>Every model of the desk | Helpdesk back office</title>" in html
+
+
+@pytest.mark.django_db
 def test_health_is_public(client):
     assert client.get("/healthz").json() == {"status": "ok"}
 

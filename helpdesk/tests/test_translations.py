@@ -4,7 +4,8 @@
 - the committed .mo says exactly what the .po says (`make messages` compiles it);
 - makemessages over the sources finds no string the committed .po lacks (a new, untranslated
   string fails here; needs GNU gettext's xgettext, which CI installs);
-- the main pages, rendered for a Spanish customer and agent, show no English UI text.
+- no page of the accessibility list (every page of the site but the Django admin and Swagger
+  UI), rendered for a Spanish reader, shows English UI text.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def test_the_spanish_catalog_is_complete():
 
 def test_the_catalog_check_can_fail():
     """The checker itself finds each kind of problem."""
-    header = Entry(msgid="", msgstr={0: "Language: es\n"})
+    header = Entry(msgid="", msgstr={0: "Language: es\nPlural-Forms: nplurals=3; plural=n == 1 ? 0 : 2;\n"})
     entries = [
         header,
         Entry(msgid="Save", msgstr={0: ""}),
@@ -50,11 +51,14 @@ def test_the_catalog_check_can_fail():
         Entry(msgid="Hello %(name)s", msgstr={0: "Hola %(nombre)s"}),
         Entry(msgid="{count} files", msgstr={0: "archivos"}),
         Entry(msgid="%(n)d file", plural="%(n)d files", msgstr={0: "%(n)d archivo", 1: "", 2: "%(n)d archivos"}),
+        Entry(msgid="%(n)d page", plural="%(n)d pages", msgstr={0: "%(n)d página", 1: "%(n)d páginas"}),
         Entry(msgid="Fine %(x)s", msgstr={0: "Bien %(x)s"}),
+        Entry(msgid="%(n)d row", plural="%(n)d rows", msgstr={0: "%(n)d fila", 1: "%(n)d filas", 2: "%(n)d filas"}),
         Entry(msgid="Gone", msgstr={0: ""}, obsolete=True),
     ]
     problems = catalog_problems(entries)
-    assert len(problems) == 5, problems
+    assert len(problems) == 6, problems
+    assert "'%(n)d page' has 2 plural forms, the header says 3" in problems
     assert catalog_problems([Entry(msgid="", flags=["fuzzy"])]) != []
 
 
@@ -73,6 +77,27 @@ def test_the_compiled_catalog_matches_the_po():
                 expected[(key, number)] = text
     compiled = {key: value for key, value in compiled.items() if key != ""}
     assert compiled == expected, "the .mo is out of date: run `make messages`"
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 5, 21, 1_000_000])
+def test_every_plural_is_spanish_at_every_count(count):
+    """What a Spanish page shows for a count: Django picks the form by the catalog's Plural-Forms
+    formula (three forms for Spanish); a form missing from an entry showed English (was "0
+    attempts" in the webhook delivery log, "5 conditions" in the triggers list)."""
+    from django.utils import translation
+
+    english = []
+    with translation.override("es"):
+        for entry in read_po(PO)[1:]:
+            if entry.obsolete or entry.plural is None:
+                continue
+            if entry.context is None:
+                text = translation.ngettext(entry.msgid, entry.plural, count)
+            else:
+                text = translation.npgettext(entry.context, entry.msgid, entry.plural, count)
+            if text in (entry.msgid, entry.plural) and text not in entry.msgstr.values():
+                english.append(entry.msgid)
+    assert english == [], f"English at {count} for a Spanish reader: {english}"
 
 
 def _needs_xgettext() -> None:
@@ -512,3 +537,147 @@ def test_stylesheets_write_no_words():
         for match in CSS_WORDS.finditer(path.read_text())
     ]
     assert offenders == []
+
+
+def _stored_texts() -> list[str]:
+    """Every free text the database holds (subjects, bodies, names, addresses, labels...): what a
+    page shows as data, not as its own words. Columns with choices are left out: their labels
+    are the page's words."""
+    from django.apps import apps
+
+    texts: set[str] = set()
+    for model in apps.get_models():
+        columns = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if f.get_internal_type() in ("CharField", "TextField", "EmailField", "SlugField") and not f.choices
+        ]
+        for row in model._default_manager.values_list(*columns) if columns else ():
+            texts.update(value for value in row if isinstance(value, str) and len(value) > 2)
+    return sorted(texts)
+
+
+def test_every_page_shows_a_spanish_reader_no_english(client, db):
+    """Every page of the accessibility test's list (checked against the URL conf) but the Django
+    admin (the back office) and Swagger UI (its own bundle): signed in as a person who chose
+    Spanish, or anonymous with a Spanish browser."""
+    from helpdesk.tests.test_accessibility_browser import PAGES, _decorate, _url
+    from tickets.tests import hostile
+
+    world = hostile.make_world()
+    _decorate(world)
+    for person in world["people"].values():
+        account_services.user_set_locale(user=person, language="es", time_zone="")
+    # An email's original shows its headers and source as they arrived: evidence, not words of ours.
+    raw = bytes(world["inbound"].raw).decode("utf-8", errors="replace")
+    data = [*_stored_texts(), raw, *re.findall(r"^([\w-]+):", raw, flags=re.M)]
+    msgids = _english_msgids()
+    found: dict[str, object] = {}
+    checked = 0
+    for key, page in PAGES.items():
+        if page.route.startswith("admin:") or page.route == "api:docs":
+            continue
+        if page.persona == "anonymous":
+            client.logout()
+            response = client.get(_url(page, world), HTTP_ACCEPT_LANGUAGE="es")
+        else:
+            client.force_login(world["people"][page.persona])
+            response = client.get(_url(page, world))
+        checked += 1
+        if response.status_code != 200:
+            found[key] = response.status_code
+        elif left := english_left(response.content.decode(), data, msgids):
+            found[key] = left
+    assert checked > 80
+    assert found == {}, "\n".join(f"{key}: {left}" for key, left in found.items())
+
+
+# --- error messages ---------------------------------------------------------------------------
+
+#: Exceptions whose message no person reads in the product (pages, API, mail), with the reason.
+#: Any other ``raise X("a sentence")`` with an untranslated literal fails the test below.
+UNREAD_MESSAGES = {
+    "Http404": "a 404 never shows its message (pages show the 404 page, the API says “Not found.”)",
+    "ValueError": "a programming error, caught and answered in the caller's own words",
+    "TypeError": "a programming error",
+    "RuntimeError": "a programming error",
+    "KeyError": "a programming error",
+    "AssertionError": "a programming error",
+    "NotImplementedError": "a programming error",
+    "ImproperlyConfigured": "stops start-up with a message for the operator, in the log",
+    "BackupError": "make backup / make restore: the operator's terminal",
+    "ImportInterrupted": "the importers' --fail-after, an operator's test switch",
+    "NoPreview": "caught: the preview is a 404",
+    "ReplicaProblem": "the readiness check's codes, for the operator",
+    "CacheMiss": "the readiness check, for the operator",
+    "UnappliedMigrations": "the readiness check, for the operator",
+    "Ignore": "the mail processor's log line kept with the stored message (written with no reader present)",
+    "Quarantine": "the mail processor's log line kept with the stored message (written with no reader present)",
+}
+
+
+def _untranslated_raises(source: str, filename: str) -> list[str]:
+    """``raise Name("words ...")``: a literal sentence (or f-string) given to an exception, not
+    wrapped in gettext, where ``Name`` is not in ``UNREAD_MESSAGES``."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+            continue
+        func = node.exc.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in UNREAD_MESSAGES:
+            continue
+        for arg in node.exc.args:
+            literal = isinstance(arg, ast.JoinedStr) or (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+            if literal and " " in ast.unparse(arg):
+                found.append(f"{filename}:{node.lineno}: {name}({ast.unparse(arg)[:70]})")
+    return found
+
+
+def test_the_error_message_check_can_fail():
+    source = (
+        "raise PermissionDenied('Only agents may.')\n"
+        "raise ValidationError(f'{x} is wrong here')\n"
+        "raise PermissionDenied(_('Only agents may.'))\n"
+        "raise invalid('comment', _('A comment needs a body.'))\n"
+        "raise Http404('No such ticket.')\n"
+        "raise ValueError('bad value given')\n"
+    )
+    assert len(_untranslated_raises(source, "x.py")) == 2
+
+
+def test_every_error_message_a_person_reads_is_translated():
+    """Pages, API errors and mail speak the reader's language: an exception whose message reaches
+    them carries a translated text (was: the API's 403s of macros, claims and bulk changes, its
+    400s for an unknown user or sort, and its 412 in English)."""
+    found = []
+    for app in ("accounts", "tickets", "helpdesk"):
+        for path in sorted((ROOT / app).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/tests/" in relative or "/migrations/" in relative or "/management/" in relative:
+                continue
+            found += _untranslated_raises(path.read_text(encoding="utf-8"), relative)
+    assert found == [], "wrap these messages in gettext (and run make messages):\n" + "\n".join(found)
+
+
+def test_an_api_refusal_in_spanish(client, spanish_desk, customer, agent):
+    """A refusal raised deep in the services reaches the API caller in their language."""
+    client.force_login(customer)
+    response = client.get("/api/v1/tickets/?ordering=colour")
+    assert response.status_code == 400
+    assert response.json()["ordering"][0].startswith("No se puede ordenar por «colour»")
+    client.force_login(agent)
+    response = client.post(
+        "/api/v1/tickets/bulk/", {"ids": [spanish_desk.pk], "changes": {}}, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "Elige al menos un cambio." in response.content.decode()
+    # A refusal raised by a service (PermissionDenied), not by the API layer.
+    client.force_login(customer)
+    response = client.patch(
+        f"/api/v1/tickets/{spanish_desk.pk}/", {"status": "on_hold"}, content_type="application/json"
+    )
+    assert response.status_code == 403, response.content
+    assert response.json()["detail"] == "Solo puedes marcar tu ticket como resuelto o reabrirlo una vez resuelto."

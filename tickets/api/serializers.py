@@ -385,7 +385,7 @@ class RequesterField(serializers.Field):
         pk = IdField().run_validation(data)
         user = User.objects.filter(pk=pk).first()
         if user is None:
-            raise serializers.ValidationError("No such user.")
+            raise serializers.ValidationError(_("No such user."))
         return user
 
     def to_representation(self, value):
@@ -459,7 +459,7 @@ class BulkChangesIn(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Choose at least one change.")
+            raise serializers.ValidationError(_("Choose at least one change."))
         return attrs
 
 

@@ -177,7 +177,10 @@ class TrendStats(generics.GenericAPIView):
                 description=f"day or week; default: day for up to {trends.DAILY_UP_TO} days, else week.",
             ),
             OpenApiParameter(
-                "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
+                "team",
+                int,
+                description="Only this team's tickets: a team whose totals you may see (agents: theirs, or every "
+                "team when they work every ticket).",
             ),
         ],
         responses={200: TrendOut},
@@ -326,13 +329,17 @@ class SlaStats(generics.GenericAPIView):
         "met their target, the achievement rate, and the median and 90th percentile of the target used — overall "
         "and per metric, team, agent (the ticket's current assignee) and priority (the ticket's when the clock "
         "ended), over the tickets you may see. Next reply and periodic update count every cycle; the other "
-        "metrics once per ticket, by their last end in the period. Agents see their own row and their teams; "
+        "metrics once per ticket, by their last end in the period. Agents see their own row and their teams "
+        "(every team when they work every ticket); "
         f"admins every agent and team. Dates mean whole days; the default is the last {DEFAULT_DAYS} days.",
         parameters=[
             OpenApiParameter("since", str, description="Start: a date or an ISO 8601 date-time."),
             OpenApiParameter("until", str, description="End: a date (inclusive) or an ISO 8601 date-time."),
             OpenApiParameter(
-                "team", int, description="Only this team's tickets: a team whose totals you may see (agents: theirs)."
+                "team",
+                int,
+                description="Only this team's tickets: a team whose totals you may see (agents: theirs, or every "
+                "team when they work every ticket).",
             ),
         ],
         responses={200: SlaAchievementOut},

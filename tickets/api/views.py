@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -290,7 +291,9 @@ class TicketDetail(TicketScoped, generics.GenericAPIView):
             current = _etag(_ticket_out(self, request.user, ticket.pk))
             wanted = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
             if current not in wanted and "*" not in wanted:
-                raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
+                raise StaleVersion(
+                    gettext("The ticket changed since you read it. Read it again, then repeat your change.")
+                )
             # The version as the caller knows it: a customer's change is not refused for internal
             # work done since they read (and a 412 would tell them of it).
             expected = permissions.activity_at(request.user, ticket)

@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connections
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tickets.live import bus
 
@@ -126,10 +128,17 @@ class Hub:
         per_person = getattr(settings, "HELPDESK_LIVE_MAX_STREAMS_PER_PERSON", MAX_STREAMS_PER_PERSON)
         with self._lock:
             if len(self._streams) >= per_process:
-                raise StreamLimit("This server has too many live streams open; try again shortly.", 30)
+                # Raised while the request is served: the messages speak the reader's language.
+                raise StreamLimit(_("This server has too many live streams open; try again shortly."), 30)
             if self._per_person[user_id] >= per_person:
                 raise StreamLimit(
-                    f"You have {per_person} live pages open already; close some tabs or try again later.", 60
+                    ngettext(
+                        "You have %(count)s live page open already; close it or try again later.",
+                        "You have %(count)s live pages open already; close some tabs or try again later.",
+                        per_person,
+                    )
+                    % {"count": per_person},
+                    60,
                 )
             subscription = Subscription(self, user_id, session, ticket_id)
             self._streams.add(subscription)

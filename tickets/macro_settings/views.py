@@ -70,8 +70,8 @@ class Place:
         self, request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
     ) -> HttpResponse:
         context = {**context, "place": self}
-        if self.personal:
-            return render(request, template, {**context, "nav": "my_macros", "layout": "macros/_agent_layout.html"},
+        if self.personal:  # My macros: reached from the profile, marked there in the main menu
+            return render(request, template, {**context, "nav": "profile", "layout": "macros/_agent_layout.html"},
                           status=status)  # fmt: skip
         context["layout"] = "settings/_base.html"
         return common.render_page(request, template, context, section="macros", landing=template.endswith("list.html"),

@@ -314,18 +314,30 @@ def stats_visible_agents(viewer: Person) -> QuerySet[User]:
 
 def stats_sees_everyone(viewer: Person) -> bool:
     """Whether ``stats_visible_agents`` and ``stats_visible_teams`` give ``viewer`` every agent and
-    every team (admins), rather than their own row and their own teams' totals (agents) — what
-    the statistics page tells its reader they are looking at."""
+    every team (admins), rather than their own row and their teams' totals (agents; every team's
+    for those who work every ticket, ``stats_sees_every_team``) — what the statistics page tells
+    its reader they are looking at."""
     return works_tickets(viewer) and administers(viewer)
 
 
+def stats_sees_every_team(viewer: Person) -> bool:
+    """Whether ``stats_visible_teams`` gives ``viewer`` every team: admins, and agents who work
+    every ticket — a team's totals are counted over tickets such an agent sees anyway, so every
+    team's are theirs to compare (issue 14). Their agent rows stay their own (``stats_visible_agents``)."""
+    if not works_tickets(viewer):
+        return False
+    assert isinstance(viewer, User)
+    return administers(viewer) or holds_everywhere(viewer, WORK)
+
+
 def stats_visible_teams(viewer: Person) -> QuerySet[Team]:
-    """Teams whose aggregate ``viewer`` may see: admins all, agents their own teams (the team's
-    totals, over the tickets the viewer may see; never a member's row)."""
+    """Teams whose aggregate ``viewer`` may see: admins and agents who work every ticket all
+    (``stats_sees_every_team``), other agents their own teams (the team's totals, over the
+    tickets the viewer may see; never a member's row)."""
     if not works_tickets(viewer):
         return Team.objects.none()
     assert isinstance(viewer, User)
-    if administers(viewer):
+    if stats_sees_every_team(viewer):
         return Team.objects.all()
     return Team.objects.filter(group__user=viewer)
 

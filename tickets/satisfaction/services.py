@@ -114,7 +114,7 @@ def rating_give(*, actor: User, rating: SatisfactionRating, score: str, comment:
         ticket = lock(rating.ticket)
         rating = SatisfactionRating.objects.select_for_update().get(pk=rating.pk)
         if not permissions.may_rate(actor, rating.requester_id, ticket):
-            raise PermissionDenied("Only the requester answers this survey.")
+            raise PermissionDenied(_("Only the requester answers this survey."))
         now = timezone.now()
         if not is_open(rating, ticket.status, latest=is_latest(rating), now=now):
             raise SurveyClosed(closed_message())

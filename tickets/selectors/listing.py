@@ -316,7 +316,7 @@ class TagField(forms.CharField):
     def validate(self, value):
         super().validate(value)
         if value and not _TAG.match(value):
-            raise ValidationError("Tags are 1–50 letters, digits, '-' or '_'.")
+            raise ValidationError(_("Tags are 1–50 letters, digits, '-' or '_'."))
 
 
 class MomentField(forms.Field):

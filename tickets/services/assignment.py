@@ -147,7 +147,7 @@ def claim_next(*, actor: User, queryset: QuerySet[Ticket] | None = None) -> Tick
     are claiming right now (``SKIP LOCKED`` on PostgreSQL). None when there is nothing left."""
     actor = require_signed_in(actor)
     if not permissions.may_claim_tickets(actor):
-        raise PermissionDenied("Only agents can claim tickets.")
+        raise PermissionDenied(_("Only agents can claim tickets."))
     base = permissions.visible_tickets(actor, queryset).filter(assignee__isnull=True, status=Status.OPEN)
     with transaction.atomic():
         candidate = base.order_by("created_at", "id").select_for_update(skip_locked=True, of=("self",)).first()

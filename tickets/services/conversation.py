@@ -139,7 +139,7 @@ def attachment_add(*, actor: User, ticket: Ticket, file: Any, message: Message |
     internal = bool(message and message.internal)
     permissions.authorize(actor, Action.ADD_NOTE if internal else Action.REPLY, ticket)
     if message is not None and not internal and not permissions.may_attach_to(actor, message):
-        raise PermissionDenied("You can only attach files to your own messages.")
+        raise PermissionDenied(_("You can only attach files to your own messages."))
     (checked,) = check_uploads([file], field="file")
     with atomic_with_files():
         ticket = lock(ticket)

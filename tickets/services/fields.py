@@ -112,7 +112,7 @@ def ticket_update(
     with transaction.atomic():
         ticket = lock(ticket)
         if expected_updated_at is not None and permissions.activity_at(actor, ticket) != expected_updated_at:
-            raise StaleVersion("The ticket changed since you read it. Read it again, then repeat your change.")
+            raise StaleVersion(_("The ticket changed since you read it. Read it again, then repeat your change."))
         if set(clean) - {"status"} or team is not _UNSET or assignee is not _UNSET or custom_fields is not _UNSET:
             refuse_if_closed(ticket)
         change = TicketChange(ticket, actor, timezone.now())
@@ -197,7 +197,7 @@ def ticket_bulk_update(*, actor: User, ticket_ids: Iterable[int], changes: dict[
     """
     actor = require_signed_in(actor)
     if not permissions.may_change_in_bulk(actor):
-        raise PermissionDenied("Only agents can change tickets in bulk.")
+        raise PermissionDenied(_("Only agents can change tickets in bulk."))
     unknown = set(changes) - BULK_FIELDS
     if unknown:
         raise ValidationError(

@@ -80,7 +80,7 @@ def check_transition(actor: User, ticket: Ticket, new: str) -> None:
         permissions.authorize(actor, Action.SOLVE, ticket)
         return
     permissions.authorize(actor, Action.VIEW, ticket)
-    raise PermissionDenied("You can only mark your ticket solved, or reopen it once it is solved.")
+    raise PermissionDenied(_("You can only mark your ticket solved, or reopen it once it is solved."))
 
 
 @memo.scoped

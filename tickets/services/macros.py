@@ -97,7 +97,7 @@ def macro_create(
     every agent. ``ValidationError`` keyed by field names every mistake; nothing is written."""
     actor = require_signed_in(actor)
     if not permissions.works_tickets(actor):
-        raise PermissionDenied("Only agents and administrators have macros.")
+        raise PermissionDenied(_("Only agents and administrators have macros."))
     parsed = _clean(actor=actor, name=name, description=description, actions=actions, scope=scope, team=team)
     with transaction.atomic():
         macro = Macro.objects.create(
@@ -121,7 +121,7 @@ def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
     owner for a personal macro, a desk manager for a shared one (and only they may share it)."""
     actor = require_signed_in(actor)
     if not permissions.may_manage_macro(actor, macro):
-        raise PermissionDenied("You may not change this macro.")
+        raise PermissionDenied(_("You may not change this macro."))
     unknown = set(changes) - {"name", "description", "actions", "scope", "team", "active", "position"}
     if unknown:
         raise ValidationError({"__all__": [_("Unknown field %(name)s.") % {"name": ", ".join(sorted(unknown))}]})
@@ -159,7 +159,7 @@ def macro_update(*, actor: User, macro: Macro, **changes: Any) -> Macro:
 def macro_delete(*, actor: User, macro: Macro) -> None:
     actor = require_signed_in(actor)
     if not permissions.may_manage_macro(actor, macro):
-        raise PermissionDenied("You may not delete this macro.")
+        raise PermissionDenied(_("You may not delete this macro."))
     with transaction.atomic():
         if macro.shared:
             audit.record_deletion(actor, macro, audit_values(macro))
@@ -183,7 +183,7 @@ def macro_usable_or_404(user: User, pk: object) -> Macro:
 
 def _actions_of(actor: User, macro: Macro) -> list[rule_actions.Action]:
     if not permissions.may_use_macro(actor, macro):
-        raise PermissionDenied("You may not use this macro.")
+        raise PermissionDenied(_("You may not use this macro."))
     return rule_actions.parse(macro.actions)
 
 
@@ -202,7 +202,7 @@ def macro_preview_draft(*, actor: User, actions: Any, ticket: Ticket) -> dict[st
     words; ``Http404`` for a ticket ``actor`` may not see."""
     actor = require_signed_in(actor)
     if not permissions.may_create_macro(actor, MacroScope.PERSONAL):
-        raise PermissionDenied("Only agents and administrators have macros.")
+        raise PermissionDenied(_("Only agents and administrators have macros."))
     try:
         parsed = rule_actions.parse(actions)
         if not parsed:
@@ -239,7 +239,7 @@ def macro_apply_bulk(*, actor: User, macro: Macro, ticket_ids: Iterable[Any]) ->
     ``BulkUpdateFailed`` names each failing ticket with its reason and nothing is changed."""
     actor = require_signed_in(actor)
     if not permissions.may_change_in_bulk(actor):
-        raise PermissionDenied("Only agents can change tickets in bulk.")
+        raise PermissionDenied(_("Only agents can change tickets in bulk."))
     parsed = _actions_of(actor, macro)
     given = [parse_id(pk) for pk in ticket_ids]
     if any(pk is None for pk in given):  # not digits, or past any id (refused before the database)

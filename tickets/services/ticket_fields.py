@@ -47,7 +47,7 @@ EDITABLE = (
 
 def _require_manager(actor: User) -> None:
     if not can_manage_desk(actor):
-        raise PermissionDenied("Only desk managers can define ticket fields.")
+        raise PermissionDenied(_("Only desk managers can define ticket fields."))
 
 
 def clean_options(value: Any) -> list[dict[str, str]]:

@@ -27,7 +27,7 @@ MAX_BULK_TICKETS = 500
 def require_signed_in(actor: Person) -> User:
     """``actor`` as a signed-in, active user, or ``PermissionDenied``."""
     if not signed_in(actor):
-        raise PermissionDenied("Sign in to do that.")
+        raise PermissionDenied(_("Sign in to do that."))
     assert isinstance(actor, User)
     return actor
 

@@ -234,6 +234,15 @@ def test_statistics_visibility(agent, team_agent, other_team_agent, admin, custo
     assert set(permissions.stats_visible_agents(team_agent)) == {team_agent}
     assert set(permissions.stats_visible_teams(admin)) == {billing_team, tech_team}
     assert set(permissions.stats_visible_teams(team_agent)) == {billing_team}
+    # An agent who works every ticket (in no team): their own row, every team's totals.
+    assert set(permissions.stats_visible_agents(agent)) == {agent}
+    assert set(permissions.stats_visible_teams(agent)) == {billing_team, tech_team}
+    assert [permissions.stats_sees_every_team(p) for p in (admin, agent, team_agent, customer)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
     assert not permissions.stats_visible_agents(customer).exists()
     assert not permissions.stats_visible_teams(customer).exists()
 

@@ -139,9 +139,9 @@ def test_a_period_too_long_for_the_trend_says_so(client, agent):
 
 
 def test_the_page_says_who_sees_what(client, agent, admin, team_agent, billing_team):
-    html = _signed_in(client, agent).get(PAGE).content.decode()
-    assert "You see your own figures and your teams’ totals" in html
-    assert "You are in no team, so there are no team totals to show." in html  # Alice works every ticket
+    html = _signed_in(client, agent).get(PAGE).content.decode()  # Alice works every ticket, in no team
+    assert "You see your own figures and every team’s totals (you work every ticket)" in html
+    assert '<h2 id="teams-heading">Teams</h2>' in html and "You are in no team" not in html
     html = _signed_in(client, team_agent).get(PAGE).content.decode()
     assert "You see your own figures and your teams’ totals" in html
     assert '<h2 id="teams-heading">Teams</h2>' in html and "You are in no team" not in html
@@ -202,6 +202,27 @@ def test_the_agent_and_team_tables_as_csv(client, worked, team_agent, admin, bil
     # Tom's file of agents is his own row, as on the page.
     mine = _csv(_signed_in(client, team_agent).get(EXPORT, {"table": "agents"}))
     assert [row[0] for row in mine[1:]] == ["Tom Billing"]
+
+
+def test_an_agent_who_works_every_ticket_sees_every_teams_totals_and_only_their_own_row(
+    client, worked, agent, team_agent, billing_team, tech_team
+):
+    """Alice works every ticket and is in no team: the team table (page and CSV) has every team,
+    the agent table her row only (issue 14; the rows' rule is issue 13's)."""
+    client = _signed_in(client, agent)
+    html = client.get(PAGE, {"period": "7"}).content.decode()
+    teams = html.split('<h2 id="teams-heading">', 1)[1].split("</section>", 1)[0]
+    assert "Billing" in teams and "Technical" in teams
+    assert "Tom Billing" not in html.split('<h2 id="teams-heading">', 1)[0]
+    assert [row[0] for row in _csv(client.get(EXPORT, {"table": "teams", "period": "7"}))] == [
+        "Team",
+        "Billing",
+        "Technical",
+    ]
+    assert [row[0] for row in _csv(client.get(EXPORT, {"table": "agents", "period": "7"}))[1:]] == ["Alice Agent"]
+    # Billing's totals are Billing's: Tom's solved ticket counts there.
+    billing = next(row for row in _csv(client.get(EXPORT, {"table": "teams", "period": "7"})) if row[0] == "Billing")
+    assert billing[2] == "1"
 
 
 def test_names_that_look_like_formulas_are_defused(client, admin, billing_team):

@@ -265,6 +265,7 @@ def _render_ticket(
         "agent/ticket.html",
         {
             "ticket": ticket,
+            "nav": "queue",  # the workspace's place in the main menu
             "entries": history.entries,
             "message_form": message_form or MessageForm(),
             "fields_form": fields_form or _fields_form(ticket),
@@ -320,6 +321,7 @@ def message_original(request: AuthenticatedHttpRequest, pk: int, message_id: int
         "agent/message_original.html",
         {
             "ticket": ticket,
+            "nav": "queue",
             "message_id": message_id,
             "inbound": inbound,
             "headers": headers,

@@ -89,6 +89,7 @@ def sla_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "overall": _shown(result["overall"]),
             "tables": [{"key": k, "title": t, "first": f, "rows": rows} for k, t, f, rows in tables if rows],
             "sees_everyone": permissions.stats_sees_everyone(user),
+            "sees_every_team": permissions.stats_sees_every_team(user),
             "export_query": request.GET.urlencode() if picked.form.is_bound and picked.form.is_valid() else "",
             "nav": "stats",
         },

@@ -94,6 +94,7 @@ def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "charts": charts,
             "teams": teams,
             "sees_everyone": permissions.stats_sees_everyone(user),
+            "sees_every_team": permissions.stats_sees_every_team(user),
             "trend": trend.section(user, since, until, picked.granularity, team),
             # Customer satisfaction (tickets.satisfaction.stats): its own section and template.
             "satisfaction": satisfaction_stats.page_section(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ParseError
@@ -104,7 +105,7 @@ class EndpointDetail(generics.GenericAPIView):
     def patch(self, request, pk):
         endpoint = self.get_object()
         if not isinstance(request.data, dict):
-            raise ParseError("Send a JSON object.")
+            raise ParseError(_("Send a JSON object."))
         given = EndpointPatchIn(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         changes: dict[str, Any] = dict(given.validated_data)

@@ -211,9 +211,9 @@ def test_a_team_agent_counts_only_their_teams_tickets_and_sees_their_own_row(des
     _check(result, ends, [billing_team], [team_agent])
 
 
-def test_an_all_tickets_agent_sees_every_ticket_but_only_their_own_row(desk, agent):
+def test_an_all_tickets_agent_sees_every_ticket_and_team_but_only_their_own_row(desk, agent, billing_team, tech_team):
     result = sla_stats.achievement(viewer=agent, since=START, until=END)
-    _check(result, _counted(desk["ends"]), [], [agent])
+    _check(result, _counted(desk["ends"]), [billing_team, tech_team], [agent])
 
 
 def test_one_team(desk, admin, tech_team, other_team_agent):
