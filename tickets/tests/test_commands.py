@@ -81,6 +81,7 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
         for ticket in permissions.visible_tickets(customer):
             assert not any(m.internal for m in selectors.messages_for(customer, ticket))
     # SLA: office hours, one policy for every ticket, clocks from the history (issue 17).
+    from tickets.models import EventKind, TicketEvent
     from tickets.sla.models import ClockState, Metric, Schedule, SlaClock, SlaPolicy
     from tickets.sla.refresh import sla_refresh
 
@@ -102,6 +103,12 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     history = SlaClock.objects.filter(ticket__status__in=[Status.SOLVED, Status.CLOSED], metric=Metric.FIRST_REPLY_TIME)
     met = history.filter(state=ClockState.FULFILLED).count()
     assert 0 < history.filter(state=ClockState.BREACHED).count() < met
+    # Each ticket's history shows its policy applied when it was created, before what it met or missed.
+    applied = TicketEvent.objects.filter(kind=EventKind.SLA_POLICY_APPLIED).values_list(
+        "ticket_id", "created_at", "ticket__created_at"
+    )
+    assert {ticket_id for ticket_id, _at, _created in applied} == set(Ticket.objects.values_list("pk", flat=True))
+    assert all(at == created for _ticket, at, created in applied)
     # Every clock agrees with the refresh: a second refresh changes nothing.
     before = list(SlaClock.objects.order_by("pk").values())
     for ticket in unsolved:
