@@ -86,7 +86,11 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     from tickets.sla.refresh import sla_refresh
 
     assert Schedule.objects.get(is_default=True).intervals.count() == 5
-    assert SlaPolicy.objects.get().targets.count() == 12
+    assert SlaPolicy.objects.get().targets.count() == 16
+    # Pending tickets show a paused target (requester wait time) beside the running ones.
+    assert SlaClock.objects.filter(
+        state=ClockState.PAUSED, metric=Metric.REQUESTER_WAIT_TIME, ticket__status=Status.PENDING
+    ).exists()
     assert Ticket.objects.filter(sla_breach_at__isnull=False, status=Status.OPEN).exists()  # the queue's column
     states = set(SlaClock.objects.values_list("state", flat=True))
     assert {ClockState.FULFILLED, ClockState.BREACHED} <= states
