@@ -26,7 +26,7 @@ def _choices(field: forms.ChoiceField) -> list[tuple[Any, Any]]:
 
 
 def _schema(field: forms.Field) -> dict[str, Any]:
-    if isinstance(field, forms.NullBooleanField):
+    if isinstance(field, forms.NullBooleanField | listing.YesNoField):
         return {"type": "boolean"}
     if isinstance(field, forms.MultipleChoiceField):
         return {"type": "array", "items": {"type": "string", "enum": sorted(v for v, _ in _choices(field) if v)}}

@@ -74,6 +74,9 @@ def apply(recent: random.Random) -> None:
             (priority, Metric.FIRST_REPLY_TIME, first * 60, business),
             (priority, Metric.NEXT_REPLY_TIME, first * 2 * 60, business),
             (priority, Metric.RESOLUTION_TIME, resolution * 60, business),
+            # As long as resolution, but paused while the ticket waits on its requester (pending):
+            # the ticket page shows it "paused while pending"; it never breaches before resolution.
+            (priority, Metric.REQUESTER_WAIT_TIME, resolution * 60, business),
         ]
     sla_services.policy_save(name="Standard support", description="Every ticket.", targets=targets)
     now = timezone.now()
@@ -93,6 +96,18 @@ def apply(recent: random.Random) -> None:
     for ticket, minutes in zip(picked, moments, strict=False):
         _rescale(ticket, now, now + timedelta(minutes=minutes))
         sla_refresh(ticket, now)
+    _policy_applied_at_creation()
+
+
+def _policy_applied_at_creation() -> None:
+    """The refreshes above recorded "SLA policy applied" now; as the policy always applied, each
+    ticket's history shows it at the ticket's creation, before the targets it met or missed."""
+    from django.db.models import OuterRef, Subquery
+
+    from tickets.models import EventKind
+
+    created = Ticket.objects.filter(pk=OuterRef("ticket_id")).values("created_at")[:1]
+    TicketEvent.objects.filter(kind=EventKind.SLA_POLICY_APPLIED).update(created_at=Subquery(created))
 
 
 def _rescale(ticket: Ticket, now: datetime, due: datetime) -> None:

@@ -473,6 +473,7 @@ from tickets.sla.models import (  # noqa: E402, F401
     Schedule,
     ScheduleHoliday,
     ScheduleInterval,
+    ScheduleTeam,
     SlaClock,
     SlaPolicy,
     SlaTarget,

@@ -319,6 +319,24 @@ class TagField(forms.CharField):
             raise ValidationError(_("Tags are 1–50 letters, digits, '-' or '_'."))
 
 
+class YesNoField(forms.Field):
+    """``true`` or ``false`` (also ``1``/``0``), or nothing; any other value is an error, not
+    "no filter" as Django's NullBooleanField takes it (its widget reads an unknown value as None)."""
+
+    default_error_messages = {"invalid": _("Give true or false.")}
+    WORDS = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, bool):
+            return value
+        found = self.WORDS.get(str(value).strip().lower())
+        if found is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return found
+
+
 class MomentField(forms.Field):
     """A date (the whole day) or an ISO 8601 date and time (that instant)."""
 
@@ -363,7 +381,7 @@ class TicketFilterForm(forms.Form):
         "Also `cf_<key>=<value>`, repeatable over fields.",
     )
     value = forms.CharField(required=False, max_length=1000, help_text="The value for `field`.")
-    sla_breached = forms.NullBooleanField(
+    sla_breached = YesNoField(
         required=False,
         help_text="`true`: tickets with an SLA target past its breach time and not met; `false`: the others. "
         "Agents only.",

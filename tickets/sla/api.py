@@ -72,13 +72,21 @@ class ScheduleIn(serializers.Serializer):
     holidays: serializers.ListSerializer[Any] = serializers.ListSerializer(
         child=HolidayIO(), required=False, default=list, max_length=services.MAX_HOLIDAYS
     )
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        default=list,
+        max_length=1000,
+        help_text="Ids of the teams whose tickets follow this schedule when their policy names none "
+        "(a team follows one schedule).",
+    )
 
 
 class ScheduleOut(ScheduleIn):
     id = serializers.IntegerField()
 
     class Meta:
-        fields = ["id", "name", "time_zone", "is_default", "country", "subdivision", "intervals", "holidays"]
+        fields = ["id", "name", "time_zone", "is_default", "country", "subdivision", "intervals", "holidays", "teams"]
 
 
 class TargetIO(serializers.Serializer):
@@ -185,12 +193,13 @@ def _schedule_data(schedule: Schedule) -> dict[str, Any]:
             "subdivision": schedule.subdivision,
             "intervals": list(schedule.intervals.all()),
             "holidays": list(schedule.holidays.all()),
+            "teams": [link.team_id for link in schedule.team_links.all()],
         }
     ).data
 
 
 def _schedules():
-    return Schedule.objects.prefetch_related("intervals", "holidays").order_by("name", "id")
+    return Schedule.objects.prefetch_related("intervals", "holidays", "team_links").order_by("name", "id")
 
 
 def _policies():
@@ -202,6 +211,7 @@ def _schedule_input(data: dict[str, Any]) -> dict[str, Any]:
         **{k: data[k] for k in ("name", "time_zone", "is_default", "country", "subdivision") if k in data},
         "intervals": [(i["weekday"], i["start"], i["end"]) for i in data.get("intervals", [])],
         "holidays": [(h["date"], h.get("name", "")) for h in data.get("holidays", [])],
+        "teams": list(data.get("teams", [])),
     }
 
 
@@ -220,6 +230,7 @@ def _current_schedule(schedule: Schedule) -> dict[str, Any]:
         "subdivision": schedule.subdivision,
         "intervals": [{"weekday": i.weekday, "start": i.start, "end": i.end} for i in schedule.intervals.all()],
         "holidays": [{"date": h.date, "name": h.name} for h in schedule.holidays.all()],
+        "teams": [link.team_id for link in schedule.team_links.all()],
     }
 
 

@@ -8,7 +8,7 @@ costs time, never a wrong clock.
 
 Cost for a desk without SLA policies: one cache read. What the refresh needs of the policies
 (``desk()``: the active policies with their parsed conditions, their targets by priority and
-metric, the schedule ids and each schedule's ``Calendar``) is remembered per process and per
+metric, the schedule ids — the default one and each team's — and each schedule's ``Calendar``) is remembered per process and per
 version of the policies and schedules (``policies_changed`` bumps the version on every save or
 delete of a policy, a target, a schedule, an interval or a holiday, as ``tickets.triggers`` does
 for its definitions) and of the custom field definitions (the conditions may name them).
@@ -49,15 +49,24 @@ class Desk:
     # Whether any policy is active at all (even one whose conditions no longer parse).
     any_active: bool
     calendars: dict[int, Calendar] = field(default_factory=dict)
+    # team id -> the schedule its tickets follow when their policy names none.
+    team_schedules: dict[int, int] = field(default_factory=dict)
 
     def targets_for(self, policy: SlaPolicy, priority: str) -> dict[str, SlaTarget]:
         return self.targets.get((policy.pk, priority), {})
 
-    def calendar(self, policy: SlaPolicy) -> Calendar | None:
-        """The calendar of the policy's schedule, or the default one's (None: no schedule)."""
+    def schedule_id(self, policy: SlaPolicy, team_id: int | None = None) -> int | None:
+        """The schedule a ticket of ``team_id`` under ``policy`` counts in: the policy's own, else
+        the team's, else the default one (None: no schedule at all)."""
+        if policy.schedule_id is not None:
+            return policy.schedule_id
+        return self.team_schedules.get(team_id, self.default_schedule_id) if team_id else self.default_schedule_id
+
+    def calendar(self, policy: SlaPolicy, team_id: int | None = None) -> Calendar | None:
+        """The calendar of ``schedule_id(policy, team_id)`` (None: no schedule)."""
         from tickets.sla.models import Schedule
 
-        schedule_id = policy.schedule_id or self.default_schedule_id
+        schedule_id = self.schedule_id(policy, team_id)
         if schedule_id is None:
             return None
         found = self.calendars.get(schedule_id)
@@ -96,7 +105,7 @@ def _load() -> Desk:
     from django.core.exceptions import ValidationError
 
     from tickets.rules import conditions
-    from tickets.sla.models import Schedule, SlaPolicy, SlaTarget
+    from tickets.sla.models import Schedule, ScheduleTeam, SlaPolicy, SlaTarget
 
     policies = []
     active = list(SlaPolicy.objects.filter(active=True).order_by("position", "id"))
@@ -111,7 +120,8 @@ def _load() -> Desk:
     for target in SlaTarget.objects.filter(policy__in=[p for p, _rule in policies]).order_by("metric", "priority"):
         targets.setdefault((target.policy_id, target.priority), {})[target.metric] = target
     default = Schedule.objects.filter(is_default=True).values_list("pk", flat=True).first()
-    return Desk(policies, targets, default, True)
+    teams = dict(ScheduleTeam.objects.values_list("team_id", "schedule_id"))
+    return Desk(policies, targets, default, True, team_schedules=teams)
 
 
 def any_active() -> bool:
@@ -143,8 +153,8 @@ def _changed(sender, **kwargs) -> None:
 
 
 def connect() -> None:
-    from tickets.sla.models import Schedule, ScheduleHoliday, ScheduleInterval, SlaPolicy, SlaTarget
+    from tickets.sla.models import Schedule, ScheduleHoliday, ScheduleInterval, ScheduleTeam, SlaPolicy, SlaTarget
 
-    for model in (SlaPolicy, SlaTarget, Schedule, ScheduleInterval, ScheduleHoliday):
+    for model in (SlaPolicy, SlaTarget, Schedule, ScheduleInterval, ScheduleHoliday, ScheduleTeam):
         receiver(post_save, sender=model, dispatch_uid=f"sla-hook-save-{model.__name__}")(_changed)
         receiver(post_delete, sender=model, dispatch_uid=f"sla-hook-delete-{model.__name__}")(_changed)

@@ -127,6 +127,22 @@ class ScheduleHoliday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
+class ScheduleTeam(models.Model):
+    """A team whose tickets follow ``schedule`` when their policy names no schedule of its own
+    (instead of the default schedule); a team follows at most one."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="team_links")
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="sla_schedule_link", verbose_name=_("team")
+    )
+
+    class Meta:
+        ordering = ["schedule", "team"]
+
+    def __str__(self) -> str:
+        return self.team.name  # what the schedules' list prints (their links come with their teams)
+
+
 class Metric(models.TextChoices):
     FIRST_REPLY_TIME = "first_reply_time", _("First reply time")
     NEXT_REPLY_TIME = "next_reply_time", _("Next reply time")

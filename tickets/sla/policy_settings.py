@@ -32,7 +32,7 @@ from helpdesk.forms import apply_errors
 from tickets.models import Priority
 from tickets.rule_settings.forms import JSONTextField, as_text
 from tickets.sla import services
-from tickets.sla.models import MAX_WARNING_MINUTES, Audience, Metric, Schedule, SlaPolicy
+from tickets.sla.models import MAX_WARNING_MINUTES, Audience, Metric, Schedule, ScheduleTeam, SlaPolicy
 
 SECTION = "sla-policies"
 ESCALATION = ("warning_minutes", "warning_recipients", "breach_recipients", "breach_actions", "acts_as")
@@ -58,7 +58,7 @@ class PolicyForm(forms.Form):
         label=gettext_lazy("Schedule"),
         queryset=Schedule.objects.order_by("name"),
         required=False,
-        empty_label=gettext_lazy("The default schedule"),
+        empty_label=gettext_lazy("The team's schedule, else the default"),
     )
     conditions = forms.CharField(
         label=gettext_lazy("Conditions"),
@@ -231,10 +231,21 @@ def _edit(request: AuthenticatedHttpRequest, policy: SlaPolicy | None) -> HttpRe
         else:
             messages.success(request, _("Policy %(name)s is saved.") % {"name": saved.name})
             return redirect("settings:sla_policy", saved.pk)
+    previews = _previews(policy)
     return common.render_page(
         request,
         "settings/sla_policy.html",
-        {"form": form, "policy": policy, "priorities": Priority, "previews": _previews(policy)},
+        {
+            "form": form,
+            "policy": policy,
+            "priorities": Priority,
+            "previews": previews,
+            # The preview counts in the default schedule, but a team's own schedule may differ.
+            "team_schedules": bool(previews)
+            and policy is not None
+            and policy.schedule_id is None
+            and ScheduleTeam.objects.exists(),
+        },
         section=SECTION,
         status=400 if request.method == "POST" else 200,
     )

@@ -39,9 +39,16 @@ def policy_for(ticket: Ticket, *, now: datetime | None = None) -> SlaPolicy | No
     return None
 
 
-def schedule_of(policy: SlaPolicy) -> Schedule | None:
-    """The policy's schedule, or the default one (None: business hours fall back to calendar hours)."""
-    return policy.schedule or Schedule.objects.filter(is_default=True).first()
+def schedule_of(policy: SlaPolicy, team_id: int | None = None) -> Schedule | None:
+    """The policy's schedule, else the schedule of team ``team_id``, else the default one (None:
+    business hours fall back to calendar hours)."""
+    if policy.schedule is not None:
+        return policy.schedule
+    if team_id is not None:
+        found = Schedule.objects.filter(team_links__team_id=team_id).first()
+        if found is not None:
+            return found
+    return Schedule.objects.filter(is_default=True).first()
 
 
 def facts_for(ticket: Ticket) -> clocks.Facts:
@@ -242,7 +249,7 @@ def sla_refresh(ticket: Ticket, now: datetime | None = None) -> list[SlaClock]:
                 del existing[metric]
         if targets:
             assert policy is not None
-            work = _Clockwork(desk.calendar(policy), now)
+            work = _Clockwork(desk.calendar(policy, ticket.team_id), now)
             facts = facts_for(ticket)
             for metric, target in targets.items():
                 kept = _refresh_one(work, ticket, policy, target, existing.get(metric), facts)
@@ -306,7 +313,8 @@ def _refresh_one(
         work.start(clock, phase.cycle_start)
     else:
         before = _fields(clock)
-        # A changed policy or priority retargets the clock; ``run`` recomputes its breach_at.
+        # A changed policy or priority retargets the clock; ``run`` recomputes its breach_at (in the
+        # schedule now in force: the policy's, the team's or the default, since it last resumed).
         clock.policy, clock.target_minutes, clock.business_hours = policy, target.minutes, target.business_hours
         new_cycle = phase.cycle_start is not None and clock.started_at != phase.cycle_start
         if new_cycle and target.metric in clocks.CYCLIC:

@@ -29,6 +29,7 @@ from tickets.sla.models import (
     Schedule,
     ScheduleHoliday,
     ScheduleInterval,
+    ScheduleTeam,
     SlaPolicy,
     SlaTarget,
     public_holidays,
@@ -94,6 +95,7 @@ def _clean_schedule(data: dict[str, Any]) -> dict[str, Any]:
             Calendar(zoneinfo.ZoneInfo("UTC"), tuple(Interval(int(d), s, e) for d, s, e in intervals))
         except (ValueError, TypeError):
             errors["intervals"] = _("Each interval opens before it closes, on one day, without overlapping another.")
+    teams = _clean_teams(data.get("teams"), data.get("pk"), errors)
     holidays = data.get("holidays") or []
     if len(holidays) > MAX_HOLIDAYS:
         errors["holidays"] = _("At most %(limit)s holidays.") % {"limit": MAX_HOLIDAYS}
@@ -109,15 +111,41 @@ def _clean_schedule(data: dict[str, Any]) -> dict[str, Any]:
         "is_default": bool(data.get("is_default")),
         "intervals": sorted((int(d), s, e) for d, s, e in intervals),
         "holidays": sorted((day, (label or "")[:100]) for day, label in holidays),
+        "teams": teams,
     }
+
+
+def _clean_teams(given: Any, pk: Any, errors: dict[str, Any]) -> list[int] | None:
+    """The ids of the teams that follow the schedule (None: leave them as they are). A team
+    follows one schedule at most: one that another schedule has is refused, naming it."""
+    if given is None:
+        return None
+    from accounts.models import Team
+
+    ids = sorted({team if isinstance(team, int) else team.pk for team in given})
+    found = dict(Team.objects.filter(pk__in=ids).values_list("pk", "name"))
+    if len(found) != len(ids):
+        errors["teams"] = _("No such team.")
+        return None
+    taken = ScheduleTeam.objects.filter(team_id__in=ids)
+    if pk is not None:
+        taken = taken.exclude(schedule_id=pk)
+    clash = taken.select_related("schedule").order_by("team__name").first()
+    if clash is not None:
+        errors["teams"] = _("Team %(team)s already follows the schedule %(schedule)s.") % {
+            "team": found[clash.team_id],
+            "schedule": clash.schedule.name,
+        }
+    return ids
 
 
 @transaction.atomic
 def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
-    """Create (``schedule`` None) or replace a schedule: its fields, intervals and custom holidays.
-    The first schedule becomes the default; making one default unsets the other."""
+    """Create (``schedule`` None) or replace a schedule: its fields, intervals, custom holidays
+    and, when ``teams`` is given (team ids), the teams that follow it. The first schedule becomes
+    the default; making one default unsets the other."""
     clean = _clean_schedule({**data, "pk": schedule.pk if schedule else None})
-    intervals, holidays = clean.pop("intervals"), clean.pop("holidays")
+    intervals, holidays, teams = clean.pop("intervals"), clean.pop("holidays"), clean.pop("teams")
     others = _others(Schedule.objects.all(), schedule.pk if schedule else None)
     if not others.filter(is_default=True).exists():
         clean["is_default"] = True
@@ -136,6 +164,10 @@ def schedule_save(schedule: Schedule | None = None, **data: Any) -> Schedule:
         [ScheduleInterval(schedule=schedule, weekday=d, start=s, end=e) for d, s, e in intervals]
     )
     ScheduleHoliday.objects.bulk_create([ScheduleHoliday(schedule=schedule, date=d, name=n) for d, n in holidays])
+    if teams is not None:
+        schedule.team_links.exclude(team_id__in=teams).delete()
+        kept = set(schedule.team_links.values_list("team_id", flat=True))
+        ScheduleTeam.objects.bulk_create([ScheduleTeam(schedule=schedule, team_id=t) for t in teams if t not in kept])
     _forget_cached(schedule, "_calendar", None)
     _forget_cached(schedule, "_prefetched_objects_cache", {})
     hook.policies_changed()  # bulk_create sends no signal: the refresh's cached calendars go
@@ -260,11 +292,13 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
     return policy
 
 
-def preview(policy: SlaPolicy, priority: str, *, now: datetime | None = None) -> list[tuple[str, datetime]]:
-    """For a ticket created ``now`` with ``priority``: (metric, due) of each target that starts at
-    creation (first reply, requester wait, resolution)."""
+def preview(
+    policy: SlaPolicy, priority: str, *, now: datetime | None = None, team_id: int | None = None
+) -> list[tuple[str, datetime]]:
+    """For a ticket created ``now`` with ``priority`` (in team ``team_id``): (metric, due) of each
+    target that starts at creation (first reply, requester wait, resolution)."""
     now = now or timezone.now()
-    schedule = schedule_of(policy)
+    schedule = schedule_of(policy, team_id)
     calendar = schedule.calendar() if schedule else None
     starts_at_creation = (Metric.FIRST_REPLY_TIME, Metric.REQUESTER_WAIT_TIME, Metric.RESOLUTION_TIME)
     out = []
@@ -292,6 +326,8 @@ def schedule_values(schedule: Schedule) -> audit.Values:
         gettext_noop("Public holidays"): " ".join(filter(None, [schedule.country, schedule.subdivision])) or "—",
         gettext_noop("Opening hours"): intervals or "—",
         gettext_noop("Closed days"): holidays or "—",
+        gettext_noop("Teams"): ", ".join(sorted(link.team.name for link in schedule.team_links.select_related("team")))
+        or "—",
     }
 
 

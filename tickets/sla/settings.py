@@ -27,8 +27,10 @@ from django.views.decorators.http import require_http_methods
 from accounts import audit
 from accounts.http import AuthenticatedHttpRequest
 from accounts.languages import time_zone_names
+from accounts.models import Team
 from accounts.settings_pages import common
 from accounts.settings_pages.common import settings_view
+from accounts.settings_pages.forms import RecordsChoiceField
 from helpdesk.forms import apply_errors
 from tickets.forms.agent import QuickSelect
 from tickets.sla import services
@@ -49,7 +51,16 @@ class ScheduleForm(forms.Form):
     is_default = forms.BooleanField(
         label=gettext_lazy("Default schedule"),
         required=False,
-        help_text=gettext_lazy("Used by policies that name no schedule."),
+        help_text=gettext_lazy("Used by policies that name no schedule, for teams without a schedule of their own."),
+    )
+    teams = RecordsChoiceField(
+        label=gettext_lazy("Teams"),
+        required=False,
+        queryset=Team.objects.order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy(
+            "The teams whose tickets follow this schedule when their policy names none. A team follows one schedule."
+        ),
     )
     country = forms.CharField(
         label=gettext_lazy("Country for public holidays"),
@@ -116,6 +127,7 @@ class ScheduleForm(forms.Form):
             "subdivision": data["subdivision"],
             "intervals": data["intervals"],
             "holidays": data["holiday_list"],
+            "teams": [team.pk for team in data["teams"]],
         }
 
 
@@ -123,6 +135,7 @@ def _initial(schedule: Schedule | None) -> dict[str, Any]:
     if schedule is None:
         return {"time_zone": timezone.get_default_timezone_name()} | {f"day_{d}": "09:00-17:00" for d in range(5)}
     initial: dict[str, Any] = {
+        "teams": [link.team_id for link in schedule.team_links.all()],
         "name": schedule.name,
         "time_zone": schedule.time_zone,
         "is_default": schedule.is_default,
@@ -139,7 +152,7 @@ def _initial(schedule: Schedule | None) -> dict[str, Any]:
 @settings_view
 @require_http_methods(["GET"])
 def schedules(request: AuthenticatedHttpRequest) -> HttpResponse:
-    rows = Schedule.objects.prefetch_related("intervals").order_by("name")
+    rows = Schedule.objects.prefetch_related("intervals", "team_links__team").order_by("name")
     return common.render_page(
         request, "settings/sla_schedules.html", {"schedules": rows}, section=SECTION, landing=True
     )

@@ -81,11 +81,16 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
         for ticket in permissions.visible_tickets(customer):
             assert not any(m.internal for m in selectors.messages_for(customer, ticket))
     # SLA: office hours, one policy for every ticket, clocks from the history (issue 17).
+    from tickets.models import EventKind, TicketEvent
     from tickets.sla.models import ClockState, Metric, Schedule, SlaClock, SlaPolicy
     from tickets.sla.refresh import sla_refresh
 
     assert Schedule.objects.get(is_default=True).intervals.count() == 5
-    assert SlaPolicy.objects.get().targets.count() == 12
+    assert SlaPolicy.objects.get().targets.count() == 16
+    # Pending tickets show a paused target (requester wait time) beside the running ones.
+    assert SlaClock.objects.filter(
+        state=ClockState.PAUSED, metric=Metric.REQUESTER_WAIT_TIME, ticket__status=Status.PENDING
+    ).exists()
     assert Ticket.objects.filter(sla_breach_at__isnull=False, status=Status.OPEN).exists()  # the queue's column
     states = set(SlaClock.objects.values_list("state", flat=True))
     assert {ClockState.FULFILLED, ClockState.BREACHED} <= states
@@ -102,6 +107,12 @@ def test_seed_demo_builds_a_believable_desk(client, django_capture_on_commit_cal
     history = SlaClock.objects.filter(ticket__status__in=[Status.SOLVED, Status.CLOSED], metric=Metric.FIRST_REPLY_TIME)
     met = history.filter(state=ClockState.FULFILLED).count()
     assert 0 < history.filter(state=ClockState.BREACHED).count() < met
+    # Each ticket's history shows its policy applied when it was created, before what it met or missed.
+    applied = TicketEvent.objects.filter(kind=EventKind.SLA_POLICY_APPLIED).values_list(
+        "ticket_id", "created_at", "ticket__created_at"
+    )
+    assert {ticket_id for ticket_id, _at, _created in applied} == set(Ticket.objects.values_list("pk", flat=True))
+    assert all(at == created for _ticket, at, created in applied)
     # Every clock agrees with the refresh: a second refresh changes nothing.
     before = list(SlaClock.objects.order_by("pk").values())
     for ticket in unsolved:

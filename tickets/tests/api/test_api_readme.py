@@ -32,13 +32,14 @@ def sh_blocks(section: str) -> list[str]:
     return re.findall(r"```sh\n(.*?)```", section, re.S)
 
 
-def test_the_section_has_the_four_steps():
+def test_the_section_has_the_five_steps():
     blocks = sh_blocks(api_section())
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     assert "auth/token/" in blocks[0]
     assert "attachments=@" in blocks[1]
     assert "--data-urlencode status=open" in blocks[2]
     assert ".next // empty" in blocks[3]
+    assert "sla_breached=true" in blocks[4]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -95,6 +96,15 @@ def test_readme_walkthrough_runs_as_written(live_server, tmp_path):
     } <= {(priority, subject) for priority, _, subject in rows}
     ids = [number for _, number, _ in rows]
     assert len(ids) == len(set(ids))  # no ticket twice across pages
+
+    # 5. SLAs: an agent's breached tickets with the state of each target
+    step5 = outputs[4]
+    state = r"\w+ (running|paused|fulfilled|breached)"
+    assert step5 and all(re.fullmatch(rf"#\d+ {state}(, {state})*", line) for line in step5), step5
+    assert any("breached" in line for line in step5)
+    assert len({line.split()[0] for line in step5}) == len(step5)
+    example = re.search(r"targets \(`(#\d+ [^`]+)`\)", section)
+    assert example and re.fullmatch(rf"#\d+ {state}(, {state})*", example.group(1))
 
     # 2 again: the Idempotency-Key made the retry safe
     again = subprocess.run(  # noqa: S603

@@ -99,6 +99,10 @@ def test_filters_and_sort(desk, agent):
     assert ids(ordering="sla") == [desk["late"].pk, desk["under"].pk, desk["plain"].pk]
     bad = client.get("/api/v1/tickets/", {"sla_breach_before": "soon"})
     assert bad.status_code == 400 and "sla_breach_before" in bad.json()
+    assert ids(sla_breached="1") == [desk["late"].pk]
+    for wrong in ("maybe", "yes please"):
+        bad = client.get("/api/v1/tickets/", {"sla_breached": wrong})
+        assert bad.status_code == 400 and bad.json() == {"sla_breached": ["Give true or false."]}
 
 
 def test_the_schema_documents_the_block_and_the_filters(db, agent):
