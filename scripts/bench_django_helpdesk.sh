@@ -104,6 +104,13 @@ psql "$OURS_DB" -Atc "SELECT coalesce(json_agg(id), '[]') FROM (SELECT t.id FROM
   WHERE t.id > (SELECT max(id) - 20000 FROM tickets_ticket)
     AND (SELECT count(*) FROM tickets_message m WHERE m.ticket_id = t.id) = 4 ORDER BY t.id LIMIT 50) s" \
   > "$OUT/ours/short_tickets.json"
+# The customer ticket page's: the bench customer's 50 latest, less those the bench's own creates
+# made (one message each), as on django-helpdesk's side (fill.py).
+customer=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["customer"]["email"])' "$OUT/ours/accounts.json")
+psql "$OURS_DB" -v email="$customer" -At > "$OUT/ours/customer_tickets.json" <<'SQL'
+SELECT coalesce(json_agg(id), '[]') FROM (SELECT t.id FROM tickets_ticket t JOIN accounts_user u ON u.id = t.requester_id
+  WHERE u.email = :'email' AND t.subject NOT LIKE 'Bench:%' ORDER BY t.updated_at DESC, t.id DESC LIMIT 50) s
+SQL
 fi
 
 # CPU ticks (user + system, /proc/<pid>/stat) used so far by every process under a pid: the
@@ -127,10 +134,18 @@ trap stop_servers EXIT
 rm -rf "$OUT/raw"
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
+free_port() {
+  if curl -s -o /dev/null "http://127.0.0.1:$1/"; then
+    echo "Port $1 already answers: another server would be measured. Stop it, or set the port's variable."
+    exit 1
+  fi
+}
+
 measure() {  # desk port
   local desk=$1 port=$2 host="http://127.0.0.1:$2" login_path
   login_path=$([ "$desk" = ours ] && echo /accounts/login/ || echo /login/)
   for _ in $(seq 1 90); do curl -fsS -o /dev/null "$host$login_path" 2>/dev/null && break; sleep 1; done
+  kill -0 "$SERVER" 2>/dev/null || { echo "$desk: the server did not start:"; tail -5 "$OUT"/server-*.log; exit 1; }
   $PY loadtest/django_helpdesk/desks.py signin "$desk" "$host" "$OUT"
   run_locust() {  # request clients seconds phase
     DH_BENCH_TARGET=$desk DH_BENCH_REQUEST=$1 DH_BENCH_PHASE=$4 DH_BENCH_OUT=$OUT \
@@ -156,12 +171,17 @@ measure() {  # desk port
 for desk in $DESKS; do
   if [ "$desk" = django-helpdesk ]; then
     step "django-helpdesk: serving on 127.0.0.1:$DH_PORT ($WORKERS sync workers)"
-    dh "$ROOT/$DH_VENV/bin/gunicorn" dh_site.wsgi:application --workers "$WORKERS" --worker-class sync \
-      --bind "127.0.0.1:$DH_PORT" --log-level warning > "$OUT/server-dh.log" 2>&1 &
+    free_port "$DH_PORT"
+    # exec: the pid is gunicorn's master itself (stopped at the end, its workers' CPU read below it).
+    (cd loadtest/django_helpdesk && exec env -u PYTHONPATH DJANGO_SETTINGS_MODULE=dh_site.settings DH_BENCH_DATABASE="$DH_DB" \
+      DH_BENCH_STATIC_ROOT="$OUT_ABS/static" DH_BENCH_MEDIA_ROOT="$OUT_ABS/media" "$ROOT/$DH_VENV/bin/gunicorn" \
+      dh_site.wsgi:application --workers "$WORKERS" --worker-class sync --bind "127.0.0.1:$DH_PORT" --log-level warning) \
+      > "$OUT/server-dh.log" 2>&1 &
     SERVER=$!
     measure django-helpdesk "$DH_PORT"
   else
     step "ours: serving on 127.0.0.1:$OURS_PORT ($WORKERS $OURS_SERVER workers)"
+    free_port "$OURS_PORT"
     redis-cli -u "$REDIS_URL" flushdb > /dev/null
     if [ "$OURS_SERVER" = wsgi ]; then
       .venv/bin/gunicorn helpdesk.wsgi:application -c python:helpdesk.gunicorn --worker-class sync \

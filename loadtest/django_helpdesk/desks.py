@@ -73,7 +73,7 @@ def accounts(target: str, out: Path) -> dict:
             "customer": {"login": data["customer"]["email"], "email": data["customer"]["email"]},
             "agent": {"login": data["agent"]["email"], "email": data["agent"]["email"]},
             "customer_token": data["customer"]["token"],
-            "customer_tickets": [str(pk) for pk in data["customer"]["tickets"]],
+            "customer_tickets": [str(pk) for pk in json.loads((out / "ours" / "customer_tickets.json").read_text())],
             "short_tickets": short,
         }
     data = json.loads((out / "dh_accounts.json").read_text())

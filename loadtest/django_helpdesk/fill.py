@@ -285,7 +285,8 @@ def fill(tickets: int) -> dict[str, float]:
 
 def accounts(out: Path) -> dict:
     """The people and tickets the bench uses: a staff member, the busiest customer and their 50
-    latest tickets, and 50 tickets with a short conversation (4 follow-ups) for the staff view."""
+    latest tickets (not those the bench's own creates made: one follow-up each), and 50 tickets
+    with a short conversation (4 follow-ups) for the staff view."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT submitter_email, count(*) FROM helpdesk_ticket GROUP BY submitter_email ORDER BY 2 DESC, 1 LIMIT 1"
@@ -293,7 +294,7 @@ def accounts(out: Path) -> dict:
         email, count = cursor.fetchone()
         cursor.execute(
             "SELECT t.id, q.slug FROM helpdesk_ticket t JOIN helpdesk_queue q ON q.id = t.queue_id "
-            "WHERE t.submitter_email = %s ORDER BY t.modified DESC, t.id DESC LIMIT 50",
+            "WHERE t.submitter_email = %s AND t.title NOT LIKE 'Bench:%%' ORDER BY t.modified DESC, t.id DESC LIMIT 50",
             [email],
         )
         customer_tickets = [f"{slug}-{pk}" for pk, slug in cursor.fetchall()]

@@ -114,7 +114,7 @@ def main() -> None:
     background = [
         (request, n, fig["bg_cpu_ms"])
         for (desk, request, n), fig in sorted(figures.items())
-        if desk == OURS and fig["bg_cpu_ms"]
+        if desk == OURS and fig["bg_cpu_ms"] and fig["bg_cpu_ms"] >= 0.5
     ]
     if background:
         lines += [
