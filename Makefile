@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run reset-demo screens dev worker backup restore check-deploy stress bench bench-mail test test-postgres test-sqlite test-scale lint format check venv clean-venv messages
+.PHONY: run reset-demo screens dev worker backup restore check-deploy stress bench bench-django-helpdesk bench-mail test test-postgres test-sqlite test-scale lint format check venv clean-venv messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,13 @@ stress: $(VENV)/.installed-dev
 ## reused; 4 clients for 5 minutes); writes BENCHMARKS.md and docs/perf/. Needs PostgreSQL and Redis.
 bench: $(VENV)/.installed-dev
 	scripts/bench.sh
+
+## make bench-django-helpdesk: Helpdesk and django-helpdesk 2.6.1 (from PyPI, in a virtualenv under var/) side by
+## side on this machine: 1M tickets each (django-helpdesk's dh_bench filled by SQL; ours the helpdesk_bench of
+## `make bench`), 2 gunicorn workers each, the paired requests at 1 and 4 clients; writes var/bench-dh/report.md.
+## Needs PostgreSQL and Redis. HELPDESK_DH_BENCH_SECONDS (per phase, default 60), _CLIENTS, _WORKERS, _GENERATE=1.
+bench-django-helpdesk: $(VENV)/.installed-dev
+	scripts/bench_django_helpdesk.sh
 
 ## make bench-mail: inbound mail throughput — 1,000 generated messages (new tickets from 200 senders,
 ## replies, auto-replies, one poisoned) sent by SMTP to the listener, each stored and processed; on a
