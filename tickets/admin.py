@@ -145,7 +145,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "size",
         "sha256",
         "state",
-        "reason",
+        "reason_in_your_language",
         "attempts",
         "processed_at",
         "ticket",
@@ -165,7 +165,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("reason"))
     def short_reason(self, inbound):
-        return Truncator(inbound.reason).chars(80)
+        return Truncator(inbound.shown_reason).chars(80)
+
+    @admin.display(description=_("reason"))
+    def reason_in_your_language(self, inbound):
+        return inbound.shown_reason
 
     @admin.display(description=_("raw source"))
     def source(self, inbound):

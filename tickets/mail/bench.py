@@ -30,7 +30,7 @@ from tickets.mail import processing
 from tickets.mail.models import InboundMessage
 
 POISON_HEADER = b"X-Bench-Poison"
-POISON_REASON = "RuntimeError: poisoned message (bench_mail's injected fault)"
+POISON_REASON = "Processing failed: RuntimeError: poisoned message (bench_mail's injected fault)"
 
 _WORDS = [
     "invoice",

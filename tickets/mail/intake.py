@@ -17,13 +17,14 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.addresses import normalize_email
-from tickets.mail import parsing
+from tickets.mail import parsing, reasons
 from tickets.mail.mailboxes import choose_mailbox
 from tickets.mail.models import InboundMessage, InboundState
+from tickets.mail.reasons import Said
 from tickets.notifications.mailthread import clean_message_id
 
 log = logging.getLogger("tickets.mail")
@@ -54,6 +55,7 @@ def receive(
     digest = sha256 or hashlib.sha256(raw).hexdigest()
     limit = settings.HELPDESK_INBOUND_MAX_BYTES
     too_large = size > limit
+    refused = [reasons.too_large(size, limit), Said(gettext_noop("Only its headers were kept."))] if too_large else []
     stored = parsing.header_block(raw) if too_large else raw
     headers = parsing.headers_only(parsing.header_block(raw))
     recipients = [normalize_email(address) for address in envelope_recipients]
@@ -80,12 +82,8 @@ def receive(
                 envelope_recipients=recipients,
                 received_at=timezone.now(),
                 state=InboundState.QUARANTINED if too_large else InboundState.RECEIVED,
-                reason=(
-                    f"The message is {filesizeformat(size)}; messages can be at most {filesizeformat(limit)}. "
-                    "Only its headers were kept."
-                    if too_large
-                    else ""
-                ),
+                reason=reasons.english(refused),
+                reason_parts=reasons.parts(refused),
             )
             if not too_large:
                 schedule(inbound.pk)

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tickets.mail import reasons
 from tickets.models import Message, Priority, Ticket
 
 
@@ -121,7 +122,10 @@ class InboundMessage(models.Model):
     envelope_recipients = models.JSONField(_("envelope recipients"), default=list, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     state = models.CharField(_("state"), max_length=12, choices=InboundState, default=InboundState.RECEIVED)
+    # In English (commands, the log, searches); ``reason_parts``: each sentence untranslated with its
+    # values, for ``shown_reason`` in the reader's language (tickets.mail.reasons).
     reason = models.TextField(_("reason"), blank=True)
+    reason_parts = models.JSONField(_("reason, to translate"), default=list, blank=True, editable=False)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     ticket = models.ForeignKey(
@@ -156,6 +160,12 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"<{self.message_id}>" if self.message_id else f"inbound message {self.pk}"
+
+    @property
+    def shown_reason(self) -> str:
+        """The reason in the active language (the English ``reason`` for messages stored before
+        the parts were kept)."""
+        return reasons.shown(self.reason_parts, self.reason)
 
     @property
     def truncated(self) -> bool:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from tickets.mail.parsing import ParsedMail
+from tickets.mail.reasons import Said
 
 _MAIL_SYSTEM_SENDERS = {"mailer-daemon", "postmaster"}
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
@@ -16,26 +19,42 @@ _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 @dataclass(frozen=True)
 class Noise:
     kind: str  # "bounce", "auto-reply", "bulk", "list", "mail-system"
-    reason: str
+    reason: Said
 
 
 def classify(mail: ParsedMail) -> Noise | None:
     """Why ``mail`` is not from a person writing to us, or None when it is."""
     if mail.is_delivery_report:
-        failed = ", ".join(mail.failed_recipients) or "no recipient named"
-        return Noise("bounce", f"Delivery-status report (bounce): failed for {failed}.")
+        return Noise("bounce", failed_for(mail.failed_recipients))
     auto_submitted = mail.header("auto-submitted").strip().lower()
     if auto_submitted and not auto_submitted.startswith("no"):
-        return Noise("auto-reply", f"Automatic message (Auto-Submitted: {auto_submitted}).")
+        return Noise(
+            "auto-reply",
+            Said(gettext_noop("Automatic message (Auto-Submitted: %(value)s)."), {"value": auto_submitted}),
+        )
     for name in ("x-autoreply", "x-autorespond"):
         if mail.header(name):
-            return Noise("auto-reply", f"Automatic reply ({name.title()} header).")
+            return Noise(
+                "auto-reply", Said(gettext_noop("Automatic reply (%(header)s header)."), {"header": name.title()})
+            )
     precedence = mail.header("precedence").strip().lower()
     if precedence in _BULK_PRECEDENCE:
-        return Noise("bulk", f"Bulk mail (Precedence: {precedence}).")
+        return Noise("bulk", Said(gettext_noop("Bulk mail (Precedence: %(value)s)."), {"value": precedence}))
     if mail.header("list-id"):
-        return Noise("list", f"Mailing-list mail (List-Id: {mail.header('list-id').strip()[:200]}).")
+        list_id = mail.header("list-id").strip()[:200]
+        return Noise("list", Said(gettext_noop("Mailing-list mail (List-Id: %(value)s)."), {"value": list_id}))
     local = mail.sender.rpartition("@")[0]
     if local in _MAIL_SYSTEM_SENDERS:
-        return Noise("mail-system", f"Mail from a mail system ({mail.sender}).")
+        return Noise(
+            "mail-system", Said(gettext_noop("Mail from a mail system (%(address)s)."), {"address": mail.sender})
+        )
     return None
+
+
+def failed_for(addresses: list[str]) -> Said:
+    """A delivery-status report's reason: the addresses it says failed."""
+    if not addresses:
+        return Said(gettext_noop("Delivery-status report (bounce): it names no recipient that failed."))
+    return Said(
+        gettext_noop("Delivery-status report (bounce): failed for %(addresses)s."), {"addresses": ", ".join(addresses)}
+    )

@@ -18,10 +18,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts import services as account_services
 from accounts.addresses import normalize_email
@@ -30,10 +29,11 @@ from accounts.models import User
 from helpdesk import memo
 from tickets import permissions, services
 from tickets.attachments import CheckedFile, atomic_with_files, check_upload
-from tickets.mail import content, noise, notices, routing
+from tickets.mail import content, noise, notices, reasons, routing
 from tickets.mail.mailboxes import is_ours
 from tickets.mail.models import InboundMessage, InboundState, Mailbox
 from tickets.mail.parsing import MailFile, ParsedMail, parse
+from tickets.mail.reasons import Said, too_large
 from tickets.models import Channel, Message, Ticket
 from tickets.notifications.mailthread import remember
 from tickets.permissions import Action
@@ -44,17 +44,23 @@ log = logging.getLogger("tickets.mail")
 @dataclass
 class Outcome:
     state: str
-    reason: str = ""
+    reason: Said | None = None
     ticket: Ticket | None = None
     message: Message | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
 
 
-class Ignore(Exception):
+class _Refusal(Exception):
+    def __init__(self, said: Said) -> None:
+        super().__init__(said.english())
+        self.said = said
+
+
+class Ignore(_Refusal):
     """The message is not for a ticket; stored as ignored with this reason."""
 
 
-class Quarantine(Exception):
+class Quarantine(_Refusal):
     """The message is refused for now; stored as quarantined with this reason (can run again)."""
 
 
@@ -82,27 +88,31 @@ def _process(inbound_id: int, *, again: bool) -> str:
             with atomic_with_files():
                 outcome = _handle(inbound, count_rate=not again)
         except Ignore as exc:
-            outcome = Outcome(InboundState.IGNORED, str(exc))
+            outcome = Outcome(InboundState.IGNORED, exc.said)
         except Quarantine as exc:
-            outcome = Outcome(InboundState.QUARANTINED, str(exc))
+            outcome = Outcome(InboundState.QUARANTINED, exc.said)
         except Exception as exc:  # any failure: kept with the reason, the others go on
             log.exception("Inbound message %s could not be processed", inbound.pk)
-            outcome = Outcome(InboundState.QUARANTINED, f"{type(exc).__name__}: {exc}"[:2000])
+            error = f"{type(exc).__name__}: {exc}"[:2000]  # the program's own words: not translated
+            outcome = Outcome(
+                InboundState.QUARANTINED, Said(gettext_noop("Processing failed: %(error)s"), {"error": error})
+            )
+        said = [*([outcome.reason] if outcome.reason else []), *outcome.notes]
         inbound.state = outcome.state
-        inbound.reason = " ".join([outcome.reason, *outcome.notes]).strip()
+        inbound.reason, inbound.reason_parts = reasons.english(said), reasons.parts(said)
         inbound.ticket = outcome.ticket
         inbound.ticket_message = outcome.message
         inbound.processed_at = timezone.now()
-        inbound.save(update_fields=["state", "reason", "ticket", "ticket_message", "processed_at", "attempts"])
+        inbound.save(
+            update_fields=["state", "reason", "reason_parts", "ticket", "ticket_message", "processed_at", "attempts"]
+        )
     return str(outcome.state)
 
 
 def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
     limit = settings.HELPDESK_INBOUND_MAX_BYTES
     if inbound.truncated or inbound.size > limit:
-        raise Quarantine(
-            f"The message is {filesizeformat(inbound.size)}; messages can be at most {filesizeformat(limit)}."
-        )
+        raise Quarantine(too_large(inbound.size, limit))
     mail = parse(bytes(inbound.raw))
     if mail.is_delivery_report:
         return _bounce(mail)
@@ -110,15 +120,18 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
     if noisy is not None:
         raise Ignore(noisy.reason)
     if routing.is_our_own(mail):
-        raise Ignore("Our own notification came back (its Message-ID is one we sent).")
+        raise Ignore(Said(gettext_noop("Our own notification came back (its Message-ID is one we sent).")))
     if not mail.sender:
-        raise Ignore("The message has no sender address (From).")
+        raise Ignore(Said(gettext_noop("The message has no sender address (From).")))
     if is_ours(mail.sender):
-        raise Ignore(f"Mail from our own address {mail.sender}.")
+        raise Ignore(Said(gettext_noop("Mail from our own address %(address)s."), {"address": mail.sender}))
     if count_rate and _over_rate_limit(mail.sender):
         window = int(settings.HELPDESK_INBOUND_RATE_WINDOW.total_seconds() // 60)
         raise Quarantine(
-            f"{mail.sender} sent more than {settings.HELPDESK_INBOUND_RATE_LIMIT} messages in {window} minutes."
+            Said(
+                gettext_noop("%(address)s sent more than %(limit)s messages in %(minutes)s minutes."),
+                {"address": mail.sender, "limit": settings.HELPDESK_INBOUND_RATE_LIMIT, "minutes": window},
+            )
         )
     mailbox = inbound.mailbox
     sender = _sender_account(mail, mailbox)
@@ -132,23 +145,33 @@ def _handle(inbound: InboundMessage, *, count_rate: bool) -> Outcome:
     if match is not None:
         if not permissions.can(sender, Action.REPLY, match.ticket):
             outcome.notes.append(
-                f"Matched #{match.ticket.pk} by {match.how}, but {mail.sender} may not reply there: opened a new ticket."
+                Said(
+                    gettext_noop(
+                        "Matched #%(ticket)s by %(how)s, but %(address)s may not reply there: opened a new ticket."
+                    ),
+                    {"ticket": match.ticket.pk, "how": match.how, "address": mail.sender},
+                )
             )
         elif match.ticket.is_closed:
             follow_up = match.ticket
-            outcome.notes.append(f"#{match.ticket.pk} is closed: opened a follow-up ticket.")
+            outcome.notes.append(
+                Said(gettext_noop("#%(ticket)s is closed: opened a follow-up ticket."), {"ticket": match.ticket.pk})
+            )
         else:
             text = content.strip_quoted(mail.text) if mail.text else ""
             with speaking_to(sender):
                 body = content.fit(content.with_refusals(text, refused) or _("(This email had no text.)"), minimum=1)
             message = services.message_add(actor=sender, ticket=match.ticket, body=body, attachments=accepted)
             outcome.ticket, outcome.message = match.ticket, message
-            outcome.reason = f"Reply on #{match.ticket.pk} (matched by {match.how})."
+            outcome.reason = Said(
+                gettext_noop("Reply on #%(ticket)s (matched by %(how)s)."),
+                {"ticket": match.ticket.pk, "how": match.how},
+            )
     if outcome.ticket is None:
         ticket = _new_ticket(mail, mailbox, sender, accepted, refused, follow_up)
         outcome.ticket = ticket
         outcome.message = ticket.messages.order_by("created_at", "id").first()
-        outcome.reason = f"New ticket #{ticket.pk}."
+        outcome.reason = Said(gettext_noop("New ticket #%(ticket)s."), {"ticket": ticket.pk})
     assert outcome.ticket is not None
     if refused:  # listed in the ticket's text; the sender is told by mail too (after the commit)
         notices.refused_files_later(mail=mail, sender=sender, ticket=outcome.ticket, refused=refused)
@@ -183,7 +206,9 @@ def _new_ticket(
             via=Channel.EMAIL,
         )
     except ValidationError as exc:
-        raise Quarantine(f"The ticket could not be created: {'; '.join(exc.messages)}") from None
+        raise Quarantine(
+            Said(gettext_noop("The ticket could not be created: %(errors)s"), {"errors": "; ".join(exc.messages)})
+        ) from None
     if mailbox.team_id is not None and mailbox.team is not None:
         ticket = services.ticket_route(ticket=ticket, team=mailbox.team)
     return ticket
@@ -195,10 +220,15 @@ def _sender_account(mail: ParsedMail, mailbox: Mailbox) -> User:
     user = User.objects.with_email(mail.sender).first()
     if user is None:
         if not mailbox.allow_unknown_senders:
-            raise Ignore(f"{mail.sender} has no account and {mailbox.address} takes mail only from known senders.")
+            raise Ignore(
+                Said(
+                    gettext_noop("%(address)s has no account and %(mailbox)s takes mail only from known senders."),
+                    {"address": mail.sender, "mailbox": mailbox.address},
+                )
+            )
         user = _create_customer(mail.sender, mail.sender_name)
     if not user.is_active:
-        raise Ignore(f"The account of {mail.sender} is deactivated.")
+        raise Ignore(Said(gettext_noop("The account of %(address)s is deactivated."), {"address": mail.sender}))
     return user
 
 
@@ -213,7 +243,12 @@ def _create_customer(address: str, name: str) -> User:
             raise
         return existing
     except ValidationError as exc:
-        raise Ignore(f"{address} is not an address we can make an account for: {'; '.join(exc.messages)}") from None
+        raise Ignore(
+            Said(
+                gettext_noop("%(address)s is not an address we can make an account for: %(errors)s"),
+                {"address": address, "errors": "; ".join(exc.messages)},
+            )
+        ) from None
 
 
 def _check_files(files: list[MailFile]) -> tuple[list[io.BytesIO], list[tuple[str, str]]]:
@@ -265,7 +300,7 @@ def _add_collaborators(mail: ParsedMail, mailbox: Mailbox, sender: User, ticket:
             except Ignore:
                 continue
         if services.collaborator_add_by_channel(ticket=ticket, user=user, via="email cc"):
-            outcome.notes.append(f"{address} (Cc) became a collaborator.")
+            outcome.notes.append(Said(gettext_noop("%(address)s (Cc) became a collaborator."), {"address": address}))
 
 
 def _bounce(mail: ParsedMail) -> Outcome:
@@ -276,9 +311,10 @@ def _bounce(mail: ParsedMail) -> Outcome:
         if user is not None:
             account_services.user_set_email_bouncing(user=user, bouncing=True)
             marked.append(address)
-    failed = ", ".join(mail.failed_recipients) or "no recipient named"
-    note = f" Marked as bouncing: {', '.join(marked)}." if marked else ""
-    return Outcome(InboundState.IGNORED, f"Delivery-status report (bounce): failed for {failed}.{note}")
+    outcome = Outcome(InboundState.IGNORED, noise.failed_for(mail.failed_recipients))
+    if marked:
+        outcome.notes.append(Said(gettext_noop("Marked as bouncing: %(addresses)s."), {"addresses": ", ".join(marked)}))
+    return outcome
 
 
 def _over_rate_limit(sender: str) -> bool:

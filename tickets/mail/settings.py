@@ -269,12 +269,12 @@ def inbound_process(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("settings:inbound_messages")
-    inbound.refresh_from_db(fields=["state", "reason"])
+    inbound.refresh_from_db(fields=["state", "reason", "reason_parts"])
     audit.record_change(request.user, inbound, before, _state_values(state))
     if state == InboundState.QUARANTINED:
         messages.error(
             request,
-            _("Message %(id)s is still quarantined: %(reason)s") % {"id": inbound.pk, "reason": inbound.reason},
+            _("Message %(id)s is still quarantined: %(reason)s") % {"id": inbound.pk, "reason": inbound.shown_reason},
         )
     else:
         label = InboundState(state).label

@@ -151,10 +151,14 @@ def erase(erasure: Erasure) -> None:
         Q(envelope_sender__iexact=erasure.old_email) | Q(ticket_message__author=person)
     )
     inbound = []
-    for message in mail.only("pk", "reason"):
+    for message in mail.only("pk", "reason", "reason_parts"):
         message.raw, message.envelope_sender, message.reason = b"", erasure.new_email, erasure.scrub(message.reason)
+        message.reason_parts = [
+            {**part, "values": {k: erasure.scrub(v) if isinstance(v, str) else v for k, v in part["values"].items()}}
+            for part in message.reason_parts or []
+        ]
         inbound.append(message)
-    InboundMessage.objects.bulk_update(inbound, ["raw", "envelope_sender", "reason"], batch_size=200)
+    InboundMessage.objects.bulk_update(inbound, ["raw", "envelope_sender", "reason", "reason_parts"], batch_size=200)
     count(gettext_noop("Mail received"), len(inbound))
 
     actor = erasure.actor

@@ -73,7 +73,7 @@ def test_a_failing_message_is_quarantined_with_the_reason_and_the_next_one_flows
     monkeypatch.setattr(content, "new_ticket_subject", poisoned)
     bad = deliver(message(3, subject="A poison message"))
     good = deliver(message(4))
-    assert (bad.state, bad.reason) == ("quarantined", "RuntimeError: the subject parser broke")
+    assert (bad.state, bad.reason) == ("quarantined", "Processing failed: RuntimeError: the subject parser broke")
     assert bad.ticket_id is None and good.state == "processed"
     assert Ticket.objects.count() == 1  # nothing half-made by the failed one
     from accounts.models import User

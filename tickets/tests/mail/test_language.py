@@ -48,3 +48,32 @@ def test_a_follow_up_says_so_in_the_senders_language(desk, deliver):
         message = _new_message(deliver(desk.eml("reply_to_closed.eml")))
         assert translation.get_language() == "en"  # the sender's language did not leak out of processing
     assert message.body.startswith(f"Seguimiento del #{desk.closed_ticket.pk}.\n\nThe same problem is back")
+
+
+BULK = (
+    b"From: Newsletter <news@shop.example>\r\nTo: support@desk.test\r\nSubject: Our spring sale\r\n"
+    b"Precedence: bulk\r\nMessage-ID: <sale-1@shop.example>\r\n\r\nEverything must go.\r\n"
+)
+
+
+def test_why_a_message_ended_as_it_did_is_read_in_the_readers_language(desk, deliver, client, admin):
+    with translation.override("en"):  # processed with nobody to read it: English is kept as well
+        ignored = deliver(BULK)
+        processed = deliver(desk.eml("refused_attachment.eml"))
+    assert ignored.state == "ignored" and ignored.reason == "Bulk mail (Precedence: bulk)."
+    assert processed.reason == f"New ticket #{processed.ticket_id}."
+    assert ignored.reason_parts == [{"text": "Bulk mail (Precedence: %(value)s).", "values": {"value": "bulk"}}]
+    with translation.override("es"):
+        assert ignored.shown_reason == "Correo masivo (Precedence: bulk)."
+        assert processed.shown_reason == f"Ticket nuevo #{processed.ticket_id}."
+    # A message stored before the parts were kept shows its English reason as it is.
+    processed.reason_parts = []
+    with translation.override("es"):
+        assert processed.shown_reason == f"New ticket #{processed.ticket_id}."
+
+    account_services.user_set_locale(user=admin, language="es", time_zone="")
+    client.force_login(admin)
+    page = client.get("/settings/mailboxes/messages/").content.decode()
+    assert "Correo masivo (Precedence: bulk)." in page and f"Ticket nuevo #{processed.ticket_id}." in page
+    assert "Bulk mail" not in page and "New ticket #" not in page
+    assert "Correo masivo (Precedence: bulk)." in client.get("/admin/tickets/inboundmessage/").content.decode()
