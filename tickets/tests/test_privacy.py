@@ -222,7 +222,7 @@ def _traces(old: list[str]) -> list[str]:
         (TicketEvent, ["actor_name", "data"]),
         (SatisfactionRating, ["comment"]),
         (Invite, ["email"]),
-        (InboundMessage, ["envelope_sender", "reason"]),
+        (InboundMessage, ["envelope_sender", "reason", "reason_parts"]),
         (WebhookDelivery, ["payload"]),
         (LogEntry, ["object_repr", "change_message"]),
     ]
@@ -256,6 +256,9 @@ def test_erasing_a_customer_leaves_no_trace_of_their_name_or_address(
         sha256="a" * 64,
         envelope_sender="ada@acme.test",
         ticket=ada,
+        # Why it ended as it did names the sender, in English and in the parts kept for translation.
+        reason="Mail from a mail system (ada@acme.test).",
+        reason_parts=[{"text": "Mail from a mail system (%(address)s).", "values": {"address": "ada@acme.test"}}],
     )
     endpoint = WebhookEndpoint.objects.create(
         name="CRM", url="https://crm.example/", events=["ticket.created"], secret="s"
