@@ -71,7 +71,7 @@ class Stream:
         )
         self.response: HTTPResponse = self.connection.getresponse()
         self.status = self.response.status
-        self.headers = dict(self.response.getheaders())
+        self.headers = self.response.headers  # case-insensitive, as HTTP header names are
         self.frames: list[str] = []
         self.finished = threading.Event()
         self._lock = threading.Lock()
