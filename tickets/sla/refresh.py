@@ -39,16 +39,11 @@ def policy_for(ticket: Ticket, *, now: datetime | None = None) -> SlaPolicy | No
     return None
 
 
-def schedule_of(policy: SlaPolicy, team_id: int | None = None) -> Schedule | None:
-    """The policy's schedule, else the schedule of team ``team_id``, else the default one (None:
-    business hours fall back to calendar hours)."""
-    if policy.schedule is not None:
-        return policy.schedule
-    if team_id is not None:
-        found = Schedule.objects.filter(team_links__team_id=team_id).first()
-        if found is not None:
-            return found
-    return Schedule.objects.filter(is_default=True).first()
+def schedule_of(policy: SlaPolicy) -> Schedule | None:
+    """The policy's schedule, or the default one (None: business hours fall back to calendar
+    hours): what the policy preview counts in. A ticket's clocks count in ``hook.Desk.schedule_id``,
+    which also knows the ticket's team (the preview page says a team's schedule may differ)."""
+    return policy.schedule or Schedule.objects.filter(is_default=True).first()
 
 
 def facts_for(ticket: Ticket) -> clocks.Facts:

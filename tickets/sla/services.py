@@ -292,13 +292,11 @@ def policy_save(policy: SlaPolicy | None = None, **data: Any) -> SlaPolicy:
     return policy
 
 
-def preview(
-    policy: SlaPolicy, priority: str, *, now: datetime | None = None, team_id: int | None = None
-) -> list[tuple[str, datetime]]:
-    """For a ticket created ``now`` with ``priority`` (in team ``team_id``): (metric, due) of each
-    target that starts at creation (first reply, requester wait, resolution)."""
+def preview(policy: SlaPolicy, priority: str, *, now: datetime | None = None) -> list[tuple[str, datetime]]:
+    """For a ticket created ``now`` with ``priority``: (metric, due) of each target that starts
+    at creation (first reply, requester wait, resolution), in ``schedule_of(policy)``."""
     now = now or timezone.now()
-    schedule = schedule_of(policy, team_id)
+    schedule = schedule_of(policy)
     calendar = schedule.calendar() if schedule else None
     starts_at_creation = (Metric.FIRST_REPLY_TIME, Metric.REQUESTER_WAIT_TIME, Metric.RESOLUTION_TIME)
     out = []
