@@ -1,13 +1,15 @@
-"""ASGI entry point."""
+"""ASGI entry point: live-update streams through Django's ASGI handler, every other request
+through its WSGI handler on a thread pool (``helpdesk.serving``)."""
 
 import os
-
-from django.core.asgi import get_asgi_application
 
 from helpdesk.runtime import settle
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
-application = get_asgi_application()
+
+from helpdesk.serving import build_application  # noqa: E402 - after the settings module is named
+
+application = build_application()
 
 
 def _warm_up() -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
 from django.db import connection, connections
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -136,29 +134,3 @@ class HostileInputMiddleware:
 
 def _is_form(request: HttpRequest) -> bool:
     return request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-class AsyncFileStreamMiddleware:
-    """Under ASGI, hands files (static files from whitenoise, attachment downloads) to the server
-    chunk by chunk from a worker thread, where Django would otherwise warn ("StreamingHttpResponse
-    must consume synchronous iterators") and read the whole file into memory first. Responses that
-    already stream asynchronously (live updates) and every response under WSGI are left as they are.
-    Outermost, so it sees the responses whitenoise answers by itself."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if isinstance(request, ASGIRequest) and isinstance(response, StreamingHttpResponse) and not response.is_async:
-            response.streaming_content = _chunks_from_a_thread(iter(response.streaming_content))
-        return response
-
-
-async def _chunks_from_a_thread(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    def following() -> bytes | None:
-        return next(chunks, None)
-
-    read = sync_to_async(following, thread_sensitive=False)
-    while (chunk := await read()) is not None:
-        yield chunk

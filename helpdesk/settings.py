@@ -96,7 +96,6 @@ MIDDLEWARE = [
     "helpdesk.logs.RequestContextMiddleware",
     "helpdesk.memo.RequestMemoMiddleware",  # answers remembered for one request only
     "helpdesk.middleware.QueryMonitorMiddleware",
-    "helpdesk.middleware.AsyncFileStreamMiddleware",  # ASGI: files stream from a thread, not memory
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

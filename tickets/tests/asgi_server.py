@@ -26,12 +26,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def asgi_server() -> Iterator[str]:
-    """Serve ``helpdesk.asgi`` on a free loopback port for the block; yields the base URL."""
-    from django.core.asgi import get_asgi_application
+    """Serve ``helpdesk.asgi``'s application on a free loopback port for the block; yields the base URL."""
+    from helpdesk.serving import build_application
 
     port = free_port()
     config = uvicorn.Config(
-        get_asgi_application(),
+        build_application(),
         host="127.0.0.1",
         port=port,
         lifespan="off",

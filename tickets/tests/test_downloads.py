@@ -151,8 +151,8 @@ def test_a_storage_whose_urls_cannot_carry_the_headers_is_streamed_not_redirecte
 @pytest.mark.django_db(transaction=True)
 def test_under_asgi_a_download_streams_from_a_thread_without_warnings(customer, ticket, settings):
     """Served as `make run` serves it (uvicorn), a download and a static file arrive whole, and
-    Django does not warn that it had to read a synchronous file into memory to send it
-    (helpdesk.middleware.AsyncFileStreamMiddleware)."""
+    Django does not warn that it had to read a synchronous file into memory to send it: they go
+    through the WSGI handler, read chunk by chunk on a worker thread (helpdesk.serving)."""
     import warnings
     from http.client import HTTPConnection
     from urllib.parse import urlsplit as split
