@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +26,6 @@ from tickets.permissions.levels import (
     DELETE,
     HOLDS_OWN_TICKETS,
     LEVELS_GRANTING,
-    OBJECT_LEVELS,
     SOLVE,
     STAFF_ONLY,
     VIEW,
@@ -239,26 +238,29 @@ def can(user: Person, action: Action | str, ticket: Ticket) -> bool:
     return any(level in held for level in LEVELS_GRANTING[needed])
 
 
-def _levels_key(user: User, ticket: Ticket) -> tuple[str, int | None, int | None]:
-    return ("ticket-levels", user.pk, ticket.pk)
+def _levels_key(user: User, ticket_id: int) -> tuple[str, int | None, int]:
+    return ("ticket-levels", user.pk, ticket_id)
 
 
 def _object_levels(user: User, ticket: Ticket) -> set[str]:
-    """The levels ``user`` holds on ``ticket`` itself, once per request.
+    """The levels ``user`` holds on ``ticket`` itself, once per request."""
+    return _levels_on(user, ticket.pk)
 
-    ``get_ticket_or_404`` reads them with the ticket; otherwise one query asks for them.
-    """
+
+def _levels_on(user: User, ticket_id: int) -> set[str]:
+    """The levels ``user`` holds on the ticket ``ticket_id``, directly or through a group: one
+    short query on the permission rows' ``(object, …)`` indexes, once per request."""
 
     def read() -> set[str]:
-        direct = TicketUserPermission.objects.filter(user=user, content_object=ticket).order_by()
-        via_group = TicketGroupPermission.objects.filter(group__user=user, content_object=ticket).order_by()
+        direct = TicketUserPermission.objects.filter(user=user, content_object_id=ticket_id).order_by()
+        via_group = TicketGroupPermission.objects.filter(group__user=user, content_object_id=ticket_id).order_by()
         return set(
             direct.values_list("permission__codename", flat=True).union(
                 via_group.values_list("permission__codename", flat=True)
             )
         )
 
-    return memo.remember(_levels_key(user, ticket), read)
+    return memo.remember(_levels_key(user, ticket_id), read)
 
 
 def authorize(user: Person, action: Action | str, ticket: Ticket) -> None:
@@ -283,27 +285,36 @@ _DENIED_MESSAGES = {
 
 
 def get_ticket_or_404(user: Person, pk: object, queryset: QuerySet[Ticket] | None = None) -> Ticket:
-    """The ticket with primary key ``pk`` if ``user`` may see it; 404 otherwise (also for bad ids)."""
+    """The ticket with primary key ``pk`` if ``user`` may see it; 404 otherwise (also for bad ids).
+
+    Someone who sees tickets one by one (customers, and agents who also see tickets beyond their
+    teams') sees a ticket exactly when they hold a view level on it (``visible_tickets``): their
+    levels on it are read first, in one short query that every later ``can`` of the request
+    reuses, and then the ticket by its primary key — or nothing, with a 404, when they hold none.
+    Two plain queries: asking for the ticket through the visibility filter with each level as an
+    ``EXISTS`` cost ~5x the CPU of both, most of it compiling and planning (BENCHMARKS.md).
+    Everybody else's ticket is read through ``visible_tickets``.
+    """
     pk_int = parse_id(pk)
     if pk_int is None:
         raise Http404("No such ticket.")
-    qs = visible_tickets(user, queryset)
-    # Someone without access to every ticket is asked about their object levels by every page
-    # that opens one: read them in the same query as the ticket.
-    per_ticket = signed_in(user) and not sees_every_ticket(user)
-    if per_ticket:
+    qs = Ticket.objects.all() if queryset is None else queryset
+    if _sees_one_by_one(user):
         assert isinstance(user, User)
-        qs = qs.annotate(
-            **{
-                f"holds_{codename}": ExpressionWrapper(_holds_any(user, (codename,)), output_field=BooleanField())
-                for codename in OBJECT_LEVELS
-            }
-        )
+        held = _levels_on(user, pk_int)
+        if not any(level in held for level in LEVELS_GRANTING[VIEW]):
+            raise Http404("No such ticket.")
+    else:
+        qs = visible_tickets(user, qs)
     ticket = qs.filter(pk=pk_int).first()
     if ticket is None:
         raise Http404("No such ticket.")
-    if per_ticket:
-        assert isinstance(user, User)
-        held = {codename for codename in OBJECT_LEVELS if getattr(ticket, f"holds_{codename}")}
-        memo.put(_levels_key(user, ticket), held)
     return ticket
+
+
+def _sees_one_by_one(user: Person) -> bool:
+    """Whether ``visible_tickets`` is, for ``user``, "the tickets they hold a view level on"."""
+    if not signed_in(user) or sees_every_ticket(user):
+        return False
+    assert isinstance(user, User)
+    return not works_tickets(user) or sees_beyond_teams(user)
