@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
@@ -150,37 +150,59 @@ def active_fields() -> list[TicketField]:
     """Every active field, in position order: one query when the definitions changed, else none
     (cached until a definition is written; remembered for the request). The queue, the rules
     engine and the filters all read it, so a page pays for the fields at most once."""
+    return _definitions()[0]
 
-    def read() -> list[TicketField]:
-        return list(TicketField.objects.filter(active=True).order_by("position", "id"))
+
+def field_teams() -> dict[int, set[int]]:
+    """The teams of each active field that is limited to some (a field of every ticket is not
+    in it), read and cached with ``active_fields``."""
+    return _definitions()[1]
+
+
+def _definitions() -> tuple[list[TicketField], dict[int, set[int]]]:
+    def read() -> tuple[list[TicketField], dict[int, set[int]]]:
+        # One row per field and team (a field of every ticket: one row, no team), in one query.
+        rows = TicketField.objects.filter(active=True).annotate(team_ref=F("teams")).order_by("position", "id")
+        fields: dict[int, TicketField] = {}
+        teams: dict[int, set[int]] = {}
+        for row in rows:
+            team = row.__dict__.pop("team_ref")
+            fields.setdefault(row.pk, row)
+            if team is not None:
+                teams.setdefault(row.pk, set()).add(team)
+        return list(fields.values()), teams
 
     return memo.remember(
         ("active-ticket-fields",),
-        lambda: caching.cached("active-ticket-fields", read, timeout=3600, scope=[DEFINITIONS_KEY]),
+        lambda: caching.cached("active-ticket-field-definitions", read, timeout=3600, scope=[DEFINITIONS_KEY]),
     )
 
 
-def fields_for_new_ticket(user: User) -> list[TicketField]:
-    """The active fields ``user`` may fill in on a new ticket (which has no team yet): one query."""
-    from tickets.services.custom_fields import applying_to
+def fields_applying_to(team_id: int | None) -> list[TicketField]:
+    """The active fields a ticket of team ``team_id`` (None: no team) has, in position order —
+    those of every ticket and those of its team (``services.custom_fields.applies``): from the
+    cached definitions, no query while they are unchanged."""
+    from tickets.services.custom_fields import applies
 
-    fields = applying_to(None, TicketField.objects.filter(active=True)).order_by("position", "id")
-    if not permissions.sees_every_custom_field(user):
-        fields = fields.filter(visible_to_customers=True)
-    return list(fields)
+    teams = field_teams()
+    return [field for field in active_fields() if applies(team_id, teams.get(field.pk, set()))]
+
+
+def fields_for_new_ticket(user: User) -> list[TicketField]:
+    """The active fields ``user`` may fill in on a new ticket (which has no team yet)."""
+    every = permissions.sees_every_custom_field(user)
+    return [field for field in fields_applying_to(None) if every or field.visible_to_customers]
 
 
 def fields_for_ticket(user: User, ticket: Ticket) -> list[ShownField]:
-    """The active fields of ``ticket``'s team that ``user`` may see, with the ticket's values: one
-    query whatever the number of fields."""
-    from tickets.services.custom_fields import applying_to
-
+    """The active fields of ``ticket``'s team that ``user`` may see, with the ticket's values."""
     every = permissions.sees_every_custom_field(user, ticket)
-    fields = applying_to(ticket.team_id, TicketField.objects.filter(active=True)).order_by("position", "id")
-    if not every:
-        fields = fields.filter(visible_to_customers=True)
     values = ticket.custom_fields or {}
-    return [ShownField(field, values.get(field.key), value_text(field, values.get(field.key))) for field in fields]
+    return [
+        ShownField(field, values.get(field.key), value_text(field, values.get(field.key)))
+        for field in fields_applying_to(ticket.team_id)
+        if every or field.visible_to_customers
+    ]
 
 
 def value_text(field: TicketField, value: Any) -> str:

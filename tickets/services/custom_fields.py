@@ -20,7 +20,6 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
@@ -40,16 +39,6 @@ EMPTY: tuple[Any, ...] = (None, "", [], ())
 def error_key(key: str) -> str:
     """Where a field's messages go in a ``ValidationError`` (the API's 400 names it as is)."""
     return f"custom_fields.{key}"
-
-
-def applying_to(team: Team | int | None, fields: QuerySet[TicketField] | None = None) -> QuerySet[TicketField]:
-    """The fields a ticket of ``team`` (None: no team) has: those of every ticket (no teams) and
-    those of its team — one query, in position order."""
-    fields = TicketField.objects.all() if fields is None else fields
-    team_id = team.pk if isinstance(team, Team) else team
-    if team_id is None:
-        return fields.filter(teams__isnull=True)
-    return fields.filter(Q(teams__isnull=True) | Q(teams=team_id)).distinct()
 
 
 def applies(team_id: int | None, team_ids: set[int]) -> bool:
@@ -227,9 +216,12 @@ def display_text(field: TicketField, value: Any) -> str | None:
 
 def missing_for_solve(ticket: Ticket) -> list[TicketField]:
     """The active fields required before solving that apply to ``ticket`` and have no value."""
+    from tickets.selectors.custom_fields import fields_applying_to
+
     values = ticket.custom_fields or {}
-    required = applying_to(ticket.team_id, TicketField.objects.filter(active=True, required_on_solve=True))
-    return [field for field in required if field.key not in values]
+    return [
+        field for field in fields_applying_to(ticket.team_id) if field.required_on_solve and field.key not in values
+    ]
 
 
 def check_solvable(ticket: Ticket) -> None:
@@ -249,7 +241,10 @@ def check_solvable(ticket: Ticket) -> None:
 def missing_for_portal(values: dict[str, Any], team_id: int | None = None) -> dict[str, list[str]]:
     """Errors for the active customer-visible fields a customer must fill in when filing a
     ticket (``required_in_portal``) that ``values`` lacks."""
-    required = applying_to(
-        team_id, TicketField.objects.filter(active=True, visible_to_customers=True, required_in_portal=True)
-    )
-    return {error_key(field.key): [_("This field is required.")] for field in required if field.key not in values}
+    from tickets.selectors.custom_fields import fields_applying_to
+
+    return {
+        error_key(field.key): [_("This field is required.")]
+        for field in fields_applying_to(team_id)
+        if field.visible_to_customers and field.required_in_portal and field.key not in values
+    }

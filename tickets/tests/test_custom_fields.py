@@ -310,3 +310,32 @@ def test_definitions_are_checked(admin, agent, billing_team):
         ticket_fields.ticket_field_update(actor=admin, field=field, field_type="text")
     field = ticket_fields.ticket_field_deactivate(actor=admin, field=field)
     assert TicketField.objects.get(pk=field.pk).active is False
+
+
+def test_a_tickets_fields_come_from_the_cached_definitions_and_follow_team_changes(
+    fields, ticket, team_agent, billing_team, tech_team
+):
+    """Which fields a ticket has is read from the definitions (one query, then cached): a page
+    asks no query for it, and a change of a field's teams is seen at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpdesk import memo
+    from tickets.selectors.custom_fields import fields_for_ticket
+
+    ticket.team = billing_team
+    with memo.scope():
+        keys = [shown.field.key for shown in fields_for_ticket(team_agent, ticket)]
+    assert "billing_code" in keys and "tech_code" not in keys and "legacy" not in keys
+    with memo.scope(), CaptureQueriesContext(connection) as queries:
+        again = [shown.field.key for shown in fields_for_ticket(team_agent, ticket)]
+    assert again == keys
+    assert [q["sql"] for q in queries.captured_queries if "tickets_ticketfield" in q["sql"]] == []
+    fields["tech_only"].teams.add(billing_team)
+    with memo.scope():
+        keys = [shown.field.key for shown in fields_for_ticket(team_agent, ticket)]
+    assert "tech_code" in keys
+    fields["billing_only"].teams.set([tech_team])
+    with memo.scope():
+        keys = [shown.field.key for shown in fields_for_ticket(team_agent, ticket)]
+    assert "billing_code" not in keys
