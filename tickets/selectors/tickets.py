@@ -73,6 +73,12 @@ def ticket_get_for_user(user: User, pk: object) -> Ticket:
     return permissions.get_ticket_or_404(user, pk, qs)
 
 
+def ticket_get_for_portal_page(user: User, pk: object) -> Ticket:
+    """The ticket ``pk`` as the portal's ticket page shows it — with its requester and assignee,
+    the only people it names — or ``Http404`` when ``user`` may not see it."""
+    return permissions.get_ticket_or_404(user, pk, Ticket.objects.select_related("requester", "assignee"))
+
+
 def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
     """The conversation of ``ticket`` as ``user`` may read it, oldest first, with attachments.
 

@@ -167,7 +167,7 @@ def _follow_up_reference(ticket: Ticket) -> int | None:
 
 @customer_portal
 def ticket(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    ticket = selectors.ticket_get_for_user(request.user, pk)
+    ticket = selectors.ticket_get_for_portal_page(request.user, pk)
     services.ticket_mark_seen(actor=request.user, ticket=ticket)
     services.notification_mark_read_for_ticket(actor=request.user, ticket=ticket)
     return _render_ticket(request, ticket, reply_form=ReplyForm())
