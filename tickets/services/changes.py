@@ -68,6 +68,7 @@ class TicketChange:
         self._teams: set[int | None] = set()
         self._people: set[int | None] = set()
         self._statistics = False
+        self.sla_started = False  # the clocks started in this transaction (``tickets.sla.hook.start``)
 
     def set(self, field: str, value: Any) -> None:
         """Change one of the ticket's own fields (saved by ``save``)."""

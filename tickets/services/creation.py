@@ -37,6 +37,7 @@ from tickets.services.validation import (
     require_signed_in,
     tag_objects,
 )
+from tickets.sla import hook as sla_hook
 
 IDEMPOTENCY_WINDOW_HOURS = 24
 
@@ -188,6 +189,7 @@ def ticket_create(
             change.record(EventKind.ASSIGNED, {"old": None, "new": person(assignee)}, public=True)
         for item in checked:
             attach_file(change, item, message=message)
+        sla_hook.start(change, message)
         change.after_commit(notify=True, expire_caches=True)
     return ticket
 

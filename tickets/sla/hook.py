@@ -27,6 +27,7 @@ from django.dispatch import receiver
 from tickets import caching
 
 if TYPE_CHECKING:
+    from tickets.models import Message
     from tickets.rules.conditions import ConditionSet
     from tickets.services.changes import TicketChange
     from tickets.sla.businesstime import Calendar
@@ -131,11 +132,22 @@ def any_active() -> bool:
 
 def after_change(change: TicketChange) -> None:
     """Refresh the clocks of ``change``'s ticket once its transaction commits (after the
-    triggers, registered just before)."""
-    if not change.events or not any_active():
+    triggers, registered just before) — unless the change already started them (``start``)."""
+    if not change.events or change.sla_started or not any_active():
         return
     ticket_id = change.ticket.pk
     transaction.on_commit(lambda: refresh(ticket_id), robust=True)
+
+
+def start(change: TicketChange, opening: Message) -> None:
+    """Start the clocks of the ticket ``change`` creates, in its transaction (``refresh.sla_start``);
+    the triggers' changes after the commit refresh them as any change does."""
+    if not any_active():
+        return
+    from tickets.sla.refresh import sla_start
+
+    sla_start(change.ticket, opening, change.at)
+    change.sla_started = True
 
 
 def refresh(ticket_id: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tickets import services
@@ -103,12 +103,20 @@ def test_the_refresh_runs_after_the_triggers_and_sees_their_changes(db, customer
     assert [(c.metric, c.target_minutes) for c in clocks] == [(Metric.FIRST_REPLY_TIME, 30)]
 
 
-def test_a_rolled_back_change_refreshes_nothing(db, customer, frozen, django_capture_on_commit_callbacks):
+def test_a_rolled_back_change_refreshes_nothing(db, customer, agent, frozen, committed):
+    """A creation rolled back leaves no clock; a reply rolled back leaves the clocks as they were."""
     weekday_schedule()
     policy(targets=ALL_METRICS)
-    with django_capture_on_commit_callbacks(execute=False):
-        ticket = services.ticket_create(actor=customer, subject="Broken login page", description="x" * 20)
-    assert not SlaClock.objects.filter(ticket=ticket).exists()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.ticket_create(actor=customer, subject="Broken login page", description="x" * 20)
+        raise RuntimeError("rolled back")
+    assert not SlaClock.objects.exists()
+    ticket = committed(services.ticket_create, actor=customer, subject="Broken login page", description="x" * 20)
+    frozen.set(T0 + H)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.message_add(actor=agent, ticket=ticket, body="Looking into it")
+        raise RuntimeError("rolled back")
+    assert _state(ticket, Metric.FIRST_REPLY_TIME) == ClockState.RUNNING
 
 
 def test_without_policies_a_change_costs_no_query(db, customer, agent, committed):
@@ -128,26 +136,55 @@ def test_without_policies_a_change_costs_no_query(db, customer, agent, committed
     assert SlaClock.objects.filter(ticket=ticket).exists()
 
 
-def test_a_new_tickets_clocks_are_inserted_together(db, customer, frozen, django_capture_on_commit_callbacks):
-    """Three clocks start with a new ticket: one INSERT for them all, each with its id and target."""
-    from tickets.sla.refresh import sla_refresh
-
+def test_a_new_tickets_clocks_start_in_its_transaction_inserted_together(
+    db, customer, frozen, django_capture_on_commit_callbacks
+):
+    """Three clocks start with a new ticket, before its transaction commits, in one INSERT with
+    the ticket's next breach: no second transaction reads the ticket, its clocks, its history
+    or its messages again (``sla.refresh.sla_start``)."""
     weekday_schedule()
     policy(targets=ALL_METRICS)
-    with django_capture_on_commit_callbacks(execute=False):
-        first = services.ticket_create(actor=customer, subject="Broken login page", description="x" * 20)
-        ticket = services.ticket_create(actor=customer, subject="Broken signup page", description="x" * 20)
-    sla_refresh(first)  # the schedule's calendar is read once per process
-    with CaptureQueriesContext(connection) as queries:
-        found = sla_refresh(ticket)
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "tickets_slaclock"')]
-    assert len(inserts) == 1
+    services.ticket_create(actor=customer, subject="Broken signup page", description="x" * 20)  # reads the calendar
+    with django_capture_on_commit_callbacks(execute=False), CaptureQueriesContext(connection) as queries:
+        ticket = services.ticket_create(actor=customer, subject="Broken login page", description="x" * 20)
+    found = list(SlaClock.objects.filter(ticket=ticket).order_by("metric"))
     assert [(c.metric, c.target_minutes, c.state) for c in found] == [
         (Metric.FIRST_REPLY_TIME, 120, ClockState.RUNNING),
         (Metric.REQUESTER_WAIT_TIME, 600, ClockState.RUNNING),
         (Metric.RESOLUTION_TIME, 1200, ClockState.RUNNING),
     ]
-    assert all(c.pk is not None for c in found)
-    assert sorted(SlaClock.objects.filter(ticket=ticket).values_list("pk", flat=True)) == sorted(c.pk for c in found)
-    # Savepoint, ticket, clocks, last policy event, its insert, facts, clocks, ticket, release.
-    assert len(queries) == 9
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert sum(q.startswith('INSERT INTO "tickets_slaclock"') for q in sql) == 1
+    assert not [q for q in sql if q.startswith("SELECT") and 'FROM "tickets_slaclock"' in q]
+    assert not [q for q in sql if "FOR UPDATE" in q]
+    ticket.refresh_from_db()
+    assert ticket.sla_breach_at == min(c.breach_at for c in found)
+    applied = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.SLA_POLICY_APPLIED)
+    assert applied.count() == 1
+    # What a full refresh finds afterwards is what the start made: nothing to change or record.
+    from tickets.sla.refresh import sla_refresh
+
+    with CaptureQueriesContext(connection) as again:
+        assert [(c.metric, c.breach_at) for c in sla_refresh(ticket)] == [(c.metric, c.breach_at) for c in found]
+    assert not [q for q in again.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_an_agents_ticket_starts_as_answered_by_support(db, agent, customer, frozen, committed):
+    """Filed by an agent for a customer, the opening message is support's: the start and a
+    full refresh agree on the facts."""
+    from tickets.sla.refresh import sla_refresh
+
+    weekday_schedule()
+    policy(targets=ALL_METRICS)
+    ticket = committed(
+        services.ticket_create,
+        actor=agent,
+        subject="Called in: printer jam",
+        description="Customer called about a jam.",
+        requester=customer,
+    )
+    started = {c.metric: (c.state, c.breach_at) for c in SlaClock.objects.filter(ticket=ticket)}
+    with CaptureQueriesContext(connection) as again:
+        refreshed = {c.metric: (c.state, c.breach_at) for c in sla_refresh(ticket)}
+    assert refreshed == started
+    assert not [q for q in again.captured_queries if q["sql"].startswith(("INSERT", "UPDATE", "DELETE"))]

@@ -85,7 +85,9 @@ def test_the_queue_shows_the_next_breach_worded_and_coloured(db, client, custome
     soon = _ticket(customer, "Urgent printer", priority=Priority.URGENT)
     late = _ticket(customer, "Late ticket here")
     Ticket.objects.filter(pk=late.pk).update(sla_breach_at=T0 - 2 * H)
-    no_policy = services.ticket_create(actor=customer, subject="Outside any SLA", description="x" * 20)
+    no_policy = services.ticket_create(
+        actor=customer, subject="Outside any SLA", description="x" * 20, priority=Priority.LOW
+    )  # no target for low
     client.force_login(agent)
     html = client.get("/agent/", {"view": "all", "sort": "sla"}).content.decode()
     assert "Next breach" in html
@@ -129,7 +131,9 @@ def test_the_sla_views_and_their_counts_in_the_one_query(db, client, customer, a
     Ticket.objects.filter(pk=later.pk).update(sla_breach_at=T0 + 2 * H)
     late = _ticket(customer, "Late ticket here")
     Ticket.objects.filter(pk=late.pk).update(sla_breach_at=T0 - MIN)
-    services.ticket_create(actor=customer, subject="Outside any SLA", description="x" * 20)
+    services.ticket_create(
+        actor=customer, subject="Outside any SLA", description="x" * 20, priority=Priority.LOW
+    )  # no target for low
     with CaptureQueriesContext(connection) as counted:
         counts = queue.view_counts(agent)
     # Every view's count, the SLA views' too, in the one counting query.

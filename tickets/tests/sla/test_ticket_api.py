@@ -37,8 +37,10 @@ def desk(db, customer, frozen):
     late = services.ticket_create(actor=customer, subject="Late ticket", description="x" * 20)
     sla_refresh(late)
     Ticket.objects.filter(pk=late.pk).update(sla_breach_at=T0 - H)
-    plain = services.ticket_create(actor=customer, subject="Outside any SLA", description="x" * 20)
-    Ticket.objects.filter(pk=plain.pk).update(priority=Priority.LOW)  # no target for low
+    # No target for low priority: the policy applies, no clock runs.
+    plain = services.ticket_create(
+        actor=customer, subject="Outside any SLA", description="x" * 20, priority=Priority.LOW
+    )
     return {"policy": made, "under": under, "late": late, "plain": plain}
 
 
