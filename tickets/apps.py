@@ -22,6 +22,12 @@ class TicketsConfig(AppConfig):
         access_changed.connect(live.access_changed, dispatch_uid="tickets.live.access_changed")
         post_save.connect(live.person_changed, sender=get_user_model(), dispatch_uid="tickets.live.person_changed")
         user_logged_out.connect(live.signed_out, dispatch_uid="tickets.live.signed_out")
+        # The ticket permissions' ids are read once per process, again after every migrate (and flush).
+        from django.db.models.signals import post_migrate
+
+        from tickets.permissions.levels import forget_permission_ids
+
+        post_migrate.connect(forget_permission_ids, dispatch_uid="tickets.permission_ids")
         # Field definitions are cached (tickets.selectors.custom_fields.active_fields): any write forgets them.
         from django.db.models.signals import m2m_changed, post_delete
 

@@ -171,7 +171,18 @@ def team_ids(user: User) -> tuple[int, ...]:
     )
 
 
+_permission_ids: dict[str, int] = {}
+
+
 def permission_ids() -> dict[str, int]:
-    """Ticket permission codename → ``Permission`` id."""
-    rows = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
-    return dict(rows.values_list("codename", "id"))
+    """Ticket permission codename → ``Permission`` id: read once per process. The rows are made
+    by ``migrate`` and not changed after it; ``forget_permission_ids`` (on ``post_migrate``,
+    which a test database's flush also sends) reads them again."""
+    if not _permission_ids:
+        rows = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
+        _permission_ids.update(rows.values_list("codename", "id"))
+    return dict(_permission_ids)
+
+
+def forget_permission_ids(**kwargs: object) -> None:
+    _permission_ids.clear()

@@ -141,8 +141,11 @@ DEFINITIONS_KEY = "helpdesk:ticket-fields:version"
 def definitions_changed(**kwargs: Any) -> None:
     # Now (this process, this transaction) and again at commit (another process may have cached
     # the old definitions meanwhile).
+    from tickets.sla.hook import DESK_MEMO  # the SLA policies' conditions name fields
+
     caching._bump([DEFINITIONS_KEY])
     memo.forget(("active-ticket-fields",))
+    memo.forget(DESK_MEMO)
     transaction.on_commit(lambda: caching._bump([DEFINITIONS_KEY]), robust=True)
 
 

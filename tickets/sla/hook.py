@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from helpdesk import memo
 from tickets import caching
 
 if TYPE_CHECKING:
@@ -86,11 +87,19 @@ def policies_changed() -> None:
     """Policies, targets or schedules changed: every process reads them again. Bumped at once
     (this transaction's readers) and again at commit (other processes')."""
     caching._bump([VERSION_KEY])
+    memo.forget(DESK_MEMO)
     transaction.on_commit(lambda: caching._bump([VERSION_KEY]), robust=True)
 
 
 def desk() -> Desk:
-    """The active policies, compiled (one cache read; a few queries per new version)."""
+    """The active policies, compiled (one cache read a request; a few queries per new version)."""
+    return memo.remember(DESK_MEMO, _current_desk)
+
+
+DESK_MEMO = ("sla-desk",)
+
+
+def _current_desk() -> Desk:
     from tickets.selectors.custom_fields import DEFINITIONS_KEY
 
     current = tuple(caching.versions([VERSION_KEY, DEFINITIONS_KEY]))
