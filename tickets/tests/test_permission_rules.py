@@ -454,3 +454,37 @@ def test_a_grant_inside_a_scope_is_seen_by_the_checks_after_it(ticket, other_cus
         assert seen() == (False, True)
         grants.revoke_team(ticket, tech_team)
         assert seen() == (False, False)
+
+
+def test_a_persons_levels_on_a_ticket_are_what_the_orm_says(
+    acme, customer, org_member, other_customer, agent, team_agent, other_team_agent, admin, ticket, own_ticket
+):
+    """The levels' written SQL (``access._levels_sql``) against the ORM's union, for every kind of
+    person on a ticket of an organization that shares tickets, an agent's own ticket, and a
+    collaboration: direct rows, rows through a team or an organization, and none."""
+    from helpdesk import memo
+    from tickets.models import TicketGroupPermission, TicketUserPermission
+    from tickets.permissions.access import _levels_on
+
+    account_services.organization_set_sharing(organization=acme, share_tickets=True)
+    collaboration = services.ticket_create(
+        actor=other_customer, subject="Shared with a colleague", description="Please look at this with me."
+    )
+    services.collaborator_add(actor=admin, ticket=collaboration, email=customer.email)
+
+    def through_the_orm(user, subject) -> set[str]:
+        direct = TicketUserPermission.objects.filter(user=user, content_object=subject)
+        via_group = TicketGroupPermission.objects.filter(group__user=user, content_object=subject)
+        return set(direct.values_list("permission__codename", flat=True)) | set(
+            via_group.values_list("permission__codename", flat=True)
+        )
+
+    people = [customer, org_member, other_customer, agent, team_agent, other_team_agent, admin]
+    held_somewhere = 0
+    for subject in (ticket, own_ticket, collaboration):
+        for person in people:
+            with memo.scope():
+                found = _levels_on(person, subject.pk)
+            assert found == through_the_orm(person, subject), (person.email, subject.subject)
+            held_somewhere += bool(found)
+    assert held_somewhere >= 6  # requesters, collaborators, the organization, the teams
