@@ -175,10 +175,21 @@ def _definitions() -> tuple[list[TicketField], dict[int, set[int]]]:
                 teams.setdefault(row.pk, set()).add(team)
         return list(fields.values()), teams
 
-    return memo.remember(
-        ("active-ticket-fields",),
-        lambda: caching.cached("active-ticket-field-definitions", read, timeout=3600, scope=[DEFINITIONS_KEY]),
-    )
+    def current() -> tuple[list[TicketField], dict[int, set[int]]]:
+        # Kept in the process under the definitions' version (as ``tickets.sla.hook.desk``): a
+        # request reads the version only, not the pickled fields.
+        version = caching.version(DEFINITIONS_KEY)
+        found = _by_version.get(version)
+        if found is None:
+            found = caching.cached("active-ticket-field-definitions", read, timeout=3600, scope=[DEFINITIONS_KEY])
+            _by_version.clear()
+            _by_version[version] = found
+        return found
+
+    return memo.remember(("active-ticket-fields",), current)
+
+
+_by_version: dict[int, tuple[list[TicketField], dict[int, set[int]]]] = {}
 
 
 def fields_applying_to(team_id: int | None) -> list[TicketField]:

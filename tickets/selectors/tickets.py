@@ -79,16 +79,17 @@ def ticket_get_for_portal_page(user: User, pk: object) -> Ticket:
     return permissions.get_ticket_or_404(user, pk, Ticket.objects.select_related("requester", "assignee"))
 
 
-def messages_for(user: User, ticket: Ticket) -> QuerySet[Message]:
+def messages_for(user: User, ticket: Ticket, *, email_flags: bool = True) -> QuerySet[Message]:
     """The conversation of ``ticket`` as ``user`` may read it, oldest first, with attachments.
 
     Internal notes (and their attachments) are left out for anyone who may not see them. Each
     message says whether it ``came_by_email`` (the agent's page links those to their original),
-    in the same query.
+    in the same query — unless ``email_flags`` is off (the portal shows no originals).
     """
-    emailed = InboundMessage.objects.filter(ticket_message=OuterRef("pk"))
     # No person is joined: every reader prints the author's id, name and role kept on the message.
-    qs = ticket.messages.annotate(came_by_email=Exists(emailed)).order_by("created_at", "id")
+    qs = ticket.messages.order_by("created_at", "id")
+    if email_flags:
+        qs = qs.annotate(came_by_email=Exists(InboundMessage.objects.filter(ticket_message=OuterRef("pk"))))
     attachments = Attachment.objects.order_by("created_at", "id")
     if not permissions.internal_visible(user, ticket):
         qs = qs.filter(internal=False)

@@ -138,7 +138,7 @@ def _render_ticket(
     request: AuthenticatedHttpRequest, ticket: Ticket, *, reply_form: ReplyForm, status: int = 200
 ) -> HttpResponse:
     user = request.user
-    conversation = selectors.messages_for(user, ticket).filter(internal=False)
+    conversation = selectors.messages_for(user, ticket, email_flags=False).filter(internal=False)
     files = selectors.attachments_for(user, ticket).filter(internal=False)
     history = selectors.portal_history_for(user, ticket)
     context = {
