@@ -254,7 +254,8 @@ def sla_start(ticket: Ticket, opening: Message, now: datetime) -> list[SlaClock]
         unanswered_since=None,
         finished_at=ticket.solved_at or ticket.closed_at,
     )
-    return _bring_in_line(ticket, now, {}, lambda: None, lambda: facts)
+    # The creating change expires the same cached counts at its commit: no second expiry here.
+    return _bring_in_line(ticket, now, {}, lambda: None, lambda: facts, expire_caches=False)
 
 
 def _bring_in_line(
@@ -263,6 +264,8 @@ def _bring_in_line(
     existing: dict[str, SlaClock],
     applied_policy_id: Callable[[], int | None],
     facts_of: Callable[[], clocks.Facts],
+    *,
+    expire_caches: bool = True,
 ) -> list[SlaClock]:
     """The refresh itself, on the locked ``ticket`` and its ``existing`` clocks by metric."""
     desk = hook.desk()
@@ -292,7 +295,7 @@ def _bring_in_line(
 
             escalation.on_breaches(work.breaches, escalation.Escalator())
     found = [existing[metric] for metric in sorted(existing)]
-    _denormalize(ticket, found if policy is not None else [])
+    _denormalize(ticket, found if policy is not None else [], expire_caches=expire_caches)
     return found
 
 
@@ -304,7 +307,7 @@ def open_breach_at(clock: SlaClock) -> datetime | None:
     return None
 
 
-def _denormalize(ticket: Ticket, found: list[SlaClock]) -> None:
+def _denormalize(ticket: Ticket, found: list[SlaClock], *, expire_caches: bool = True) -> None:
     """Keep ``Ticket.sla_breach_at`` (the queue's "Next breach") in line with ``found``, the
     clocks still under a policy (none without one); a change expires the queue counts. The
     sweeper needs no such step: breaching a clock keeps its breach_at, still open."""
@@ -313,7 +316,8 @@ def _denormalize(ticket: Ticket, found: list[SlaClock]) -> None:
     if ticket.sla_breach_at != earliest:
         Ticket.objects.filter(pk=ticket.pk).update(sla_breach_at=earliest)
         ticket.sla_breach_at = earliest
-        caching.tickets_changed(statistics=False, teams=[ticket.team_id], people=[ticket.assignee_id])
+        if expire_caches:
+            caching.tickets_changed(statistics=False, teams=[ticket.team_id], people=[ticket.assignee_id])
 
 
 def _refresh_one(
