@@ -236,17 +236,17 @@ def can(user: Person, action: Action | str, ticket: Ticket) -> bool:
         return True
     if needed == DELETE:
         return False  # deletion is never granted per ticket
-    held = _object_levels(user, ticket)
+    return _holds_on(user, ticket.pk, needed)
+
+
+def _holds_on(user: User, ticket_id: int, needed: str) -> bool:
+    """Whether ``user`` holds, on the ticket ``ticket_id`` itself, a level that grants ``needed``."""
+    held = _levels_on(user, ticket_id)
     return any(level in held for level in LEVELS_GRANTING[needed])
 
 
 def _levels_key(user: User, ticket_id: int) -> tuple[str, int | None, int]:
     return ("ticket-levels", user.pk, ticket_id)
-
-
-def _object_levels(user: User, ticket: Ticket) -> set[str]:
-    """The levels ``user`` holds on ``ticket`` itself, once per request."""
-    return _levels_on(user, ticket.pk)
 
 
 def _levels_on(user: User, ticket_id: int) -> set[str]:
@@ -329,8 +329,7 @@ def get_ticket_or_404(user: Person, pk: object, queryset: QuerySet[Ticket] | Non
     qs = Ticket.objects.all() if queryset is None else queryset
     if _sees_one_by_one(user):
         assert isinstance(user, User)
-        held = _levels_on(user, pk_int)
-        if not any(level in held for level in LEVELS_GRANTING[VIEW]):
+        if not _holds_on(user, pk_int, VIEW):
             raise Http404("No such ticket.")
     else:
         qs = visible_tickets(user, qs)

@@ -488,3 +488,37 @@ def test_a_persons_levels_on_a_ticket_are_what_the_orm_says(
             assert found == through_the_orm(person, subject), (person.email, subject.subject)
             held_somewhere += bool(found)
     assert held_somewhere >= 6  # requesters, collaborators, the organization, the teams
+
+
+def test_getting_one_ticket_agrees_with_visible_tickets_for_every_person(
+    request, ticket, own_ticket, deactivated, other_customer, customer, admin, acme
+):
+    """``get_ticket_or_404`` reads a ticket for someone who sees tickets one by one through their
+    levels on it, and for everyone else through ``visible_tickets``: for every person and every
+    kind of ticket (an organization's shared ticket, an agent's own ticket in another team, a
+    collaboration, one nobody but its requester and team sees) both say the same."""
+    from django.http import Http404
+
+    from helpdesk import memo
+
+    account_services.organization_set_sharing(organization=acme, share_tickets=True)
+    collaboration = services.ticket_create(
+        actor=other_customer, subject="Shared with a colleague", description="Please look at this with me."
+    )
+    services.collaborator_add(actor=admin, ticket=collaboration, email=customer.email)
+    private = services.ticket_create(
+        actor=other_customer, subject="Only mine and support's", description="Nobody else should read this."
+    )
+    everyone = {**_who(request, PERSONAS), "deactivated": deactivated}
+    seen = 0
+    for subject in (ticket, own_ticket, collaboration, private):
+        for name, user in everyone.items():
+            expected = permissions.visible_tickets(user).filter(pk=subject.pk).exists()
+            with memo.scope():
+                try:
+                    got = permissions.get_ticket_or_404(user, subject.pk) == subject
+                except Http404:
+                    got = False
+            assert got == expected, (name, subject.subject)
+            seen += got
+    assert 0 < seen < 4 * len(everyone)  # some see, some do not
