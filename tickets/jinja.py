@@ -1,15 +1,14 @@
 """The Jinja2 environment of the busiest pages' fragments (issue 19): ``helpdesk.jinja``'s, with
 the desk's own template functions.
 
-The queue's rows, the agent timeline, the portal conversation and "My tickets" are Jinja2
-templates under ``templates/jinja2/``, included from the Django templates of their pages with
+The agent timeline, the portal conversation and "My tickets" are Jinja2 templates under
+``templates/jinja2/``, included from the Django templates of their pages with
 ``{% jinja "name" key=value … %}`` (``helpdesk.templatetags.jinja``), so the pages keep one
 layout and one set of blocks while their loops cost a fraction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
@@ -33,36 +32,15 @@ def priority_badges() -> dict[str, str]:
     return {priority: priority_badge(priority) for priority in Priority.values}
 
 
-def priority_labels() -> dict[str, str]:
-    """Every priority's label in the active language."""
-    from tickets.models import Priority
-
-    return {value: str(label) for value, label in Priority.choices}
-
-
-def agent_ticket_url() -> Callable[[int], str]:
-    """``Ticket.get_absolute_url`` for a loop: the URL is reversed once, then each ticket's is
-    the same pattern with its number (a reverse per row cost more than the rest of its link)."""
-    from django.urls import reverse
-
-    before, _sep, after = reverse("agent:ticket", args=[1]).rpartition("/1/")
-    return lambda pk: f"{before}/{int(pk)}/{after}"
-
-
 def environment(**options: Any) -> Environment:
     from tickets.templatetags import helpdesk as ticket_tags
-    from tickets.templatetags.sla_tags import sla_due_html
 
     env = jinja.environment(**options)
     env.globals.update(
         status_badge=ticket_tags.status_badge,
         priority_badge=ticket_tags.priority_badge,
-        custom_value=ticket_tags.custom_value,
-        sla_due=sla_due_html,
         status_badges=status_badges,
-        priority_labels=priority_labels,
         priority_badges=priority_badges,
-        agent_ticket_url=agent_ticket_url,
     )
     env.filters.update(markdown=ticket_tags.markdown, actor=ticket_tags.actor)
     return env

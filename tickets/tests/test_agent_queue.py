@@ -316,6 +316,8 @@ def test_quick_select_writes_what_djangos_select_writes():
     import re
 
     from django import forms
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
 
     from tickets.forms.agent import QuickSelect
 
@@ -323,10 +325,16 @@ def test_quick_select_writes_what_djangos_select_writes():
         ("", "Any"),
         ("1", "Ann <script>"),
         ("2", "Bob & Co"),
-        ("Teams", [("t1", "Billing"), ("t2", 'Say "hi"')]),
+        (3, gettext_lazy("Unassigned")),  # a number and a lazy label, as choices often are
+        ("Teams <b>", [("t1", "Billing"), ("t2", 'Say "hi"'), ("1", "Ann again")]),
+        ("4", mark_safe("<em>already safe</em>")),  # noqa: S308 - a fixed string
+        (None, "none"),
     ]
-    for value in ("1", "t2", None, ""):
+    for value in ("1", "t2", "3", 3, None, "", "none-such"):
         ours = QuickSelect(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
         django_s = forms.Select(choices=choices).render("assignee", value, attrs={"id": "id_assignee"})
-        assert ours == re.sub(r">\s+<", "><", django_s.strip())
+        assert ours == re.sub(r">\s+<", "><", django_s.strip()), value
     assert "&lt;script&gt;" in ours and "<script>" not in ours
+    # Only the first option with the chosen value is selected ("1" is listed twice), as Django does.
+    once = QuickSelect(choices=choices).render("assignee", "1")
+    assert once.count(" selected") == 1

@@ -60,16 +60,36 @@ def test_makemessages_reads_the_jinja_fragments():
 
     from helpdesk.management.commands.makemessages import python_calls
 
-    calls = python_calls(str(Path(__file__).resolve().parents[2] / "templates/jinja2/agent/queue_rows.html"))
-    assert "gettext('Select ticket #%(number)s')" in calls
-    assert "pgettext('after a priority level', 'priority')" in calls
-    assert "gettext('Unassigned')" in calls
+    templates = Path(__file__).resolve().parents[2] / "templates/jinja2"
+    calls = python_calls(str(templates / "portal/ticket_rows.html"))
+    assert "gettext('asked by %(name)s')" in calls
+    assert "pgettext('ticket', 'Updated')" in calls
+    assert "pgettext('history event', 'internal')" in python_calls(str(templates / "agent/timeline.html"))
 
 
 @pytest.mark.django_db
 def test_the_rows_link_each_ticket_where_its_own_url_points(ticket):
-    from tickets.jinja import agent_ticket_url
+    from tickets.queue_rows import agent_ticket_url
 
     url_of = agent_ticket_url()
     assert url_of(ticket.pk) == ticket.get_absolute_url()
     assert url_of(123456) == ticket.get_absolute_url().replace(f"/{ticket.pk}/", "/123456/")
+
+
+def test_the_breach_time_is_worded_escaped_and_marked_safe():
+    from datetime import timedelta
+
+    from django.utils import translation
+
+    from tickets.templatetags.sla_tags import sla_due_html
+
+    now = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("UTC"))
+    assert sla_due_html(None, now) == ""
+    soon = sla_due_html(now + timedelta(minutes=25), now)
+    assert soon == (
+        '<time class="sla-due sla-soon" datetime="2026-12-01T09:25:00+00:00" title="2026-12-01 09:25 UTC">in 25 min</time>'
+    )
+    assert hasattr(soon, "__html__")  # a safe string: the row template writes it as it is
+    with translation.override("es"):
+        late = sla_due_html(now - timedelta(hours=3), now)
+    assert late.startswith('<time class="sla-due sla-overdue"') and late.endswith(">3 h de retraso</time>")

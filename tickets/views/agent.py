@@ -27,7 +27,7 @@ from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
 from helpdesk.ids import parse_id
 from helpdesk.redirects import redirect_next
-from tickets import live, permissions, queue, queue_views, selectors, services, timeline
+from tickets import live, permissions, queue, queue_rows, queue_views, selectors, services, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
@@ -134,17 +134,19 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         for name in form.fields
         if name not in ("view", "sort", "cursor") and not (name == "assignee" and data.get(name) == "anyone")
     )
+    shown = queue_views.page_context(user, current, custom, request.GET)
     return render(
         request,
         "agent/queue.html",
         {
+            "rows": queue_rows.RowWriter(shown["columns"], shown["custom_columns"]).rows(page.tickets),
             "form": form,
             "filter_errors": filter_errors,
             "filters_active": filters_active,
             "view": view,
             "view_label": current.label,
             "current_view": current,
-            **queue_views.page_context(user, current, custom, request.GET),
+            **shown,
             "sort": sort,
             "tabs": tabs,
             "counts_pending": not counts,
@@ -154,7 +156,7 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "next_url": next_url,
             "previous_url": previous_url,
             "empty_text": queue.empty_text(user, view) if current.builtin else queue_views.EMPTY_SAVED_TEXT,
-            "bulk_form": BulkForm(agents=agents, teams=teams),
+            "bulk_form": BulkForm(agents=agents, teams=teams, auto_id="id_bulk_%s"),
             "macros": macro_services.macros_for(user),
             "current_url": request.get_full_path(),
             "nav": "queue",
