@@ -93,3 +93,58 @@ def test_the_breach_time_is_worded_escaped_and_marked_safe():
     with translation.override("es"):
         late = sla_due_html(now - timedelta(hours=3), now)
     assert late.startswith('<time class="sla-due sla-overdue"') and late.endswith(">3 h de retraso</time>")
+
+
+@pytest.mark.django_db
+def test_every_queue_column_writes_its_cell(client, agent, customer, acme, billing_team):
+    """A saved view showing every column and a custom field: each cell of a ticket that has the
+    value and of one that has none (``tickets.queue_rows``, which writes the rows in Python)."""
+    from tickets.models import TicketField
+    from tickets.services import saved_views as view_services
+
+    TicketField.objects.create(key="plan", label="Plan <tier>", field_type="text")
+    full = services.ticket_create(
+        actor=customer, subject="Full <row>", description="Every column has a value here.", tags=["vip", "late-2"]
+    )
+    services.ticket_update(actor=agent, ticket=full, team=billing_team, assignee=agent, priority="urgent")
+    Ticket = type(full)
+    Ticket.objects.filter(pk=full.pk).update(custom_fields={"plan": "gold & co"}, organization=acme)
+    bare = services.ticket_create(actor=customer, subject="Bare ticket", description="No team, no assignee, no tags.")
+    Ticket.objects.filter(pk=bare.pk).update(organization=None)
+    columns = ["subject", "requester", "organization", "status", "priority", "assignee", "team", "tags", "sla"]
+    view = view_services.saved_view_create(
+        actor=agent, name="Everything", columns=[*columns, "created", "updated", "custom.plan"]
+    )
+    client.force_login(agent)
+    page = client.get(f"/agent/?view=saved-{view.pk}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    def row(ticket):
+        found = re.search(rf'<tr data-ticket-row data-href="/agent/tickets/{ticket.pk}/">(.*?)</tr>', page, re.S)
+        assert found, page[:3000]
+        return found.group(1)
+
+    first = row(full)
+    assert f'<td class="col-subject"><a href="/agent/tickets/{full.pk}/">Full &lt;row&gt;</a></td>' in first
+    assert f'<td class="col-requester" data-label="Requester">{customer.name}</td>' in first
+    assert f'<td class="col-org" data-label="Organization">{acme.name}</td>' in first
+    assert '<td class="col-status"><span class="badge badge-status-open">Open</span></td>' in first
+    assert (
+        '<td class="col-priority"><span class="badge badge-priority-urgent">Urgent'
+        '<span class="sr-only"> priority</span></span></td>'
+    ) in first
+    assert f'<td class="col-assignee" data-label="Assignee">{agent.name}</td>' in first
+    assert f'<td class="col-team" data-label="Team">{billing_team.name}</td>' in first
+    assert re.search(r'<td class="col-tags">(<span class="tag">(vip|late-2)</span>){2}</td>', first)
+    assert '<td class="col-custom" data-label="Plan &lt;tier&gt;">gold &amp; co</td>' in first
+    assert re.search(r'<td class="col-created" data-label="Created"><time datetime="[^"]+" title="[^"]+">', first)
+    assert re.search(r'<td class="col-updated" data-label="Updated"><time datetime="[^"]+" title="[^"]+">', first)
+    # The header has a cell for each of the row's cells.
+    assert first.count("<td") == page.split("<thead>")[1].split("</thead>")[0].count("<th")
+
+    second = row(bare)
+    assert '<td class="col-org is-empty" data-label="Organization"><span class="muted">—</span></td>' in second
+    assert '<td class="col-assignee" data-label="Assignee"><span class="muted">Unassigned</span></td>' in second
+    assert '<td class="col-team is-empty" data-label="Team"><span class="muted">—</span></td>' in second
+    assert '<td class="col-tags is-empty"></td>' in second
+    assert '<td class="col-custom" data-label="Plan &lt;tier&gt;"></td>' in second
+    assert '<td class="col-sla is-empty" data-label="Next breach"></td>' in second
