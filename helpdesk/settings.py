@@ -152,7 +152,7 @@ TEMPLATES = [
         },
     },
     {
-        # The hottest fragments (queue rows, conversations) and every form widget render with
+        # The hot fragments (agent timeline, portal conversation and list) and every form widget render with
         # Jinja2, which compiles templates to Python: several times less CPU per row (issue 19).
         # Included from Django templates by ``{% jinja %}`` (helpdesk.templatetags.jinja); the environment:
         # tickets.jinja.
