@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.db.backends.signals import connection_created
 
 
 class AdminConfig(DjangoAdminConfig):
@@ -9,8 +10,9 @@ class AdminConfig(DjangoAdminConfig):
 
 
 class HelpdeskConfig(AppConfig):
-    """The project package as an app: its management commands (``backup``, ``restore``) and, in a
-    web worker under ``helpdesk.gunicorn``, the metrics sampler. It has no models."""
+    """The project package as an app: its management commands (``backup``, ``restore``), the
+    database connections' date-time loader and, in a web worker under ``helpdesk.gunicorn``, the
+    metrics sampler. It has no models."""
 
     name = "helpdesk"
     verbose_name = "Helpdesk"
@@ -19,7 +21,13 @@ class HelpdeskConfig(AppConfig):
         from helpdesk import metrics, orm
 
         orm.install()  # a column's identity without inspect.signature (helpdesk/orm.py)
-        from helpdesk.db import checks  # noqa: F401 - registers the scale-out settings' checks
+        from helpdesk.db import (
+            checks,  # noqa: F401 - registers the scale-out settings' checks
+            timestamps,
+        )
+
+        # Date-times from PostgreSQL parsed in C (helpdesk/db/timestamps.py).
+        connection_created.connect(timestamps.install, dispatch_uid="helpdesk.db.timestamps")
 
         if metrics.multiprocess_mode():
             metrics.start_sampler()  # web workers under helpdesk.gunicorn: per-process gauges
