@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.db import connection, connections
-from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.postgresql.psycopg_any import register_tzloader  # type: ignore[import-untyped]
 
 from helpdesk.db import timestamps
 
