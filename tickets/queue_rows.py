@@ -2,9 +2,12 @@
 
 The queue shows 50 rows of up to a dozen cells on every queue, saved-view and SLA-view page: the
 busiest markup of the product. As a Jinja2 template each printed value went through Jinja's
-attribute lookup, its finalizer and its escaper, about two thirds of the rows' cost; here each
-value is escaped once, as Django escapes (``html.escape``), and every label is translated once
-per page rather than once per row. ``templates/agent/queue.html`` holds the table around them.
+attribute lookup, its finalizer and its escaper; here each value is escaped once, as Django
+escapes (``html.escape``), and every label is translated once per page rather than once per row.
+The same 50 rows of the benchmark desk took 10.5-12 ms of CPU as Jinja2 and 6-7.5 ms here, with
+the same markup (compared in two languages when the template was replaced); what is left is
+mostly Django's date formatting and ``naturaltime``. ``templates/agent/queue.html`` holds the
+table around them.
 """
 
 from __future__ import annotations
