@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, pgettext
 
 from tickets import jinja as ticket_jinja
+from tickets.selectors.tickets import tag_names
 from tickets.templatetags.helpdesk import custom_value, status_badge
 from tickets.templatetags.sla_tags import sla_due_html
 
@@ -113,7 +114,7 @@ class RowWriter:
         if "team" in columns:
             cells.append(self._optional("col-team", labels["team"], t.team))
         if "tags" in columns:
-            tags = "".join(f'<span class="tag">{escape(tag.name)}</span>' for tag in t.tags.all())
+            tags = "".join(f'<span class="tag">{escape(name)}</span>' for name in tag_names(t))
             cells.append(f'<td class="col-tags{"" if tags else " is-empty"}">{tags}</td>')
         for key, label in self.custom_columns:
             cells.append(f'<td class="col-custom" data-label="{label}">{escape(custom_value(t, key))}</td>')

@@ -19,7 +19,7 @@ from rest_framework import serializers
 from accounts.api import TeamField
 from accounts.models import User
 from helpdesk.api.fields import IdField, NamedOut, ObjectIdField, PersonOut
-from tickets import permissions, services
+from tickets import permissions, selectors, services
 from tickets.models import Attachment, Category, Channel, Message, Priority, Status, Ticket, TicketEvent
 from tickets.satisfaction import api as satisfaction_api
 from tickets.satisfaction import selectors as satisfaction_selectors
@@ -238,7 +238,7 @@ class TicketOut(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, obj: Ticket) -> list[str]:
-        return sorted(tag.name for tag in obj.tags.all())
+        return sorted(selectors.tag_names(obj))
 
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_custom_fields(self, obj: Ticket) -> dict[str, Any]:

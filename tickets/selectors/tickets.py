@@ -26,7 +26,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from tickets import permissions
-from tickets.models import Attachment, EventKind, InboundMessage, Message, Ticket, TicketEvent
+from tickets.models import Attachment, EventKind, InboundMessage, Message, Tag, Ticket, TicketEvent
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -37,13 +37,26 @@ if TYPE_CHECKING:
 _LISTED_PERSON = ("id", "name", "email")
 
 
+#: Where a list's tickets keep their tags (``tag_names`` reads them): a plain list. A related
+#: manager's prefetch builds a filtered queryset for every ticket to hold its tags, which cost a
+#: queue page of 50 tickets 3.5 ms of CPU even when none had a tag; into a list it is one query.
+LISTED_TAGS = "listed_tags"
+
+
 def _list_joins(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     people = [f"{role}__{name}" for role in ("requester", "assignee") for name in _LISTED_PERSON]
     return (
         qs.select_related("requester", "assignee", "team", "organization")
         .only(*(f.name for f in Ticket._meta.concrete_fields), *people, "team", "organization")
-        .prefetch_related("tags")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name"), to_attr=LISTED_TAGS))
     )
+
+
+def tag_names(ticket: Ticket) -> list[str]:
+    """The names of ``ticket``'s tags, by name: from a list's prefetch when it has one (no query),
+    else from ``ticket.tags`` (its own prefetch, or one query)."""
+    listed = getattr(ticket, LISTED_TAGS, None)
+    return [tag.name for tag in (listed if listed is not None else ticket.tags.all())]
 
 
 def ticket_list_for_agent(user: User) -> QuerySet[Ticket]:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import Role
-from tickets import permissions
+from tickets import permissions, selectors
 from tickets.models import Channel, Priority, Status, TicketField
 from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.satisfaction import zendesk_shape
@@ -158,7 +158,7 @@ class Shapes:
             "collaborator_ids": collaborators,
             "follower_ids": [],
             "email_cc_ids": collaborators,
-            "tags": sorted(tag.name for tag in ticket.tags.all()) if internal else [],
+            "tags": sorted(selectors.tag_names(ticket)) if internal else [],
             "via": via(ticket.channel),
             "custom_fields": custom,
             "fields": custom,
