@@ -49,13 +49,17 @@ def date(value: Any, arg: str | None = None) -> str:
     return defaultfilters.date(value, arg)
 
 
+def escape(value: Any) -> str:
+    """``conditional_escape(value)`` without its lazy-argument wrappers, for code that escapes in
+    a loop (every printed value here, every option of ``tickets.forms.agent.QuickSelect``): safe
+    strings as they are, everything else through ``html.escape``, which is what Django's
+    ``escape`` calls (``&#x27;``, ``&quot;``)."""
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
 def _escaped(value: Any) -> Markup:
-    """``conditional_escape(value)`` without its lazy-string wrappers (it runs for every printed
-    value): safe strings as they are, everything else through ``html.escape``, which is what
-    Django's ``escape`` calls (``&#x27;``, ``&quot;``)."""
-    if hasattr(value, "__html__"):
-        return Markup(value.__html__())  # noqa: S704 - already safe
-    return Markup(html.escape(str(value)))  # noqa: S704 - escaped just here
+    """Jinja's finalizer: every printed value escaped as Django escapes it, marked safe."""
+    return Markup(escape(value))  # noqa: S704 - escaped just here
 
 
 def environment(**options: Any) -> Environment:
