@@ -7,7 +7,8 @@ widgets (``helpdesk.form_renderer``, Django's own Jinja2 widget templates).
 
 The environment speaks Django's languages and formats: ``_()`` / ``gettext()`` / ``pgettext()``
 are Django's translation functions (the active language of the request), the filters are
-Django's own (``date``, ``naturaltime``, ``localtime``, ``localize``…), and ``url()`` /
+Django's own (``date``, ``localtime``…; ``naturaltime`` and ``localize`` of date-times give Django's
+text through ``helpdesk.moments``), and ``url()`` /
 ``static()`` resolve as in Django templates. Autoescaping is on, and every value is escaped as
 Django escapes it, so a Jinja2 template writes byte for byte what a Django template wrote;
 Django's safe strings (``format_html``, ``mark_safe``) stay unescaped because they carry
@@ -20,13 +21,14 @@ import html
 from datetime import datetime
 from typing import Any
 
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from jinja2 import Environment
 from markupsafe import Markup
+
+from helpdesk.moments import local_time_text, natural_time
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -37,7 +39,7 @@ def localize(value: Any) -> str:
     """A value as ``{{ value }}`` prints it in a Django template: date-times in the active time
     zone, and everything in the active language's format."""
     if isinstance(value, datetime):
-        value = timezone.localtime(value)
+        return local_time_text(value)
     return formats.localize(value)
 
 
@@ -78,7 +80,7 @@ def environment(**options: Any) -> Environment:
     env.globals.update(url=url, static=static)
     env.filters.update(
         date=date,
-        naturaltime=naturaltime,
+        naturaltime=natural_time,
         localtime=timezone.localtime,
         localize=localize,
         pluralize=defaultfilters.pluralize,
