@@ -338,3 +338,21 @@ def test_quick_select_writes_what_djangos_select_writes():
     # Only the first option with the chosen value is selected ("1" is listed twice), as Django does.
     once = QuickSelect(choices=choices).render("assignee", "1")
     assert once.count(" selected") == 1
+
+
+def test_prepared_pairs_choose_and_render_as_a_list_does():
+    from django import forms
+
+    from tickets.forms.agent import Pairs, QuickSelect
+
+    pairs = [("", "Any"), ("1", "Ann <script>"), ("2", "Bob & Co")]
+    as_list = forms.ChoiceField(choices=pairs, required=False, widget=QuickSelect)
+    as_pairs = forms.ChoiceField(required=False, widget=QuickSelect)
+    as_pairs.choices = Pairs(pairs)
+    assert list(as_pairs.choices) == pairs and len(as_pairs.choices) == 3
+    for field in (as_list, as_pairs):
+        assert field.clean("2") == "2"
+        with pytest.raises(forms.ValidationError):
+            field.clean("3")  # not offered
+    assert as_pairs.widget.render("assignee", "2") == as_list.widget.render("assignee", "2")
+    assert 'value="2" selected' in as_pairs.widget.render("assignee", "2")

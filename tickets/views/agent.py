@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from email import parser as email_parser
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -52,10 +53,11 @@ def agent_required(view):
     return wrapped
 
 
-def _staff(*, for_display: bool = False) -> list[User]:
+def _staff(*, for_display: bool = False) -> list[Any]:
     staff = permissions.staff_members().order_by("name", "id")
-    # Pickers need a name and an id; reading only those keeps hundreds of agents cheap to load.
-    return list(staff.only("id", "name", "email") if for_display else staff)
+    # Pickers need an id and a name: rows of only those (``pk``, ``name``, ``email``), not model
+    # instances, keep the hundreds of agents of a big desk cheap to load.
+    return list(staff.values_list("pk", "name", "email", named=True) if for_display else staff)
 
 
 # A single file's errors (``field="file"``) belong under the composer's "attachments".
