@@ -3,7 +3,8 @@
 CPU time on a shared two-core machine moves by 10-50 % from one run to the next; the number of
 instructions a request executes does not (callgrind counts them, whatever else the machine does).
 This serves each request of ``scripts/profile_requests.py`` through Django's test client against
-the benchmark database, under ``valgrind --tool=callgrind``: three warm-up requests, then the
+the benchmark database, under ``valgrind --tool=callgrind``, with the garbage collector settled as
+in a web worker (``helpdesk.runtime``): three warm-up requests, then the
 counters are zeroed, ``--runs`` requests are served, and the counters are read. It prints millions
 of instructions per request (the Python process's own; SQL runs in PostgreSQL's process).
 
@@ -48,6 +49,9 @@ def _inner(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from profile_requests import requests_to_profile  # also sets Django up
 
+    from helpdesk.runtime import settle
+
+    settle()  # as a web worker does once the app is loaded (helpdesk.asgi)
     marks = ctypes.CDLL(os.environ["HELPDESK_CALLGRIND_MARKS"])
     folder = Path(os.environ.get("HELPDESK_BENCH_OUT", "var/bench"))
     accounts = json.loads((folder / "accounts.json").read_text())

@@ -78,6 +78,13 @@ def quick_selects(form: forms.Form) -> None:
             field.widget = quick
 
 
+# The markup of unselected options with plain-string labels, by (value, label): the same few
+# hundred agents and teams fill the queue's pickers on every page (escaping them was a third of the
+# pickers' time). Lazy labels are written each time (their text depends on the language).
+_OPTIONS: dict[tuple[str, str], str] = {}
+_OPTIONS_LIMIT = 50_000
+
+
 class QuickSelect(forms.Select):
     """A ``<select>`` written in Python: the same markup as Django's Select, without rendering a
     template per option. The agent pages list every agent (hundreds on a big desk) in several
@@ -102,9 +109,17 @@ class QuickSelect(forms.Select):
                 text = "" if member_value is None else str(member_value)
                 selected = (several or not found) and text in chosen
                 found = found or selected
-                parts.append(
-                    f'<option value="{escape_html(text)}"{" selected" if selected else ""}>{escape_html(member_label)}</option>'
-                )
+                if selected or type(member_label) is not str:
+                    parts.append(
+                        f'<option value="{escape_html(text)}"{" selected" if selected else ""}>{escape_html(member_label)}</option>'
+                    )
+                    continue
+                option = _OPTIONS.get((text, member_label))
+                if option is None:
+                    option = f'<option value="{escape_html(text)}">{escape_html(member_label)}</option>'
+                    if len(_OPTIONS) < _OPTIONS_LIMIT:
+                        _OPTIONS[text, member_label] = option
+                parts.append(option)
             if group is not None:
                 parts.append("</optgroup>")
         built = self.build_attrs(self.attrs, attrs)
