@@ -37,6 +37,12 @@ class TicketsConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(definitions_changed, sender=TicketField, dispatch_uid=f"tickets.fields.{signal!r}")
         m2m_changed.connect(definitions_changed, sender=TicketField.teams.through, dispatch_uid="tickets.fields.teams")
+        # Saved or deleted macros: the pickers' lists (tickets.services.macros.macros_for) are read again.
+        from tickets.models import Macro
+        from tickets.services.macros import macros_changed
+
+        for signal in (post_save, post_delete):
+            signal.connect(macros_changed, sender=Macro, dispatch_uid=f"tickets.macros.{signal!r}")
         # Saved or deleted SLA policies: the "any active policy?" answer is asked again.
         from tickets.sla import hook as sla_hook
 

@@ -212,3 +212,35 @@ def test_macros_for_orders_by_usage_in_one_query(admin, agent, django_assert_num
         names = [m.name for m in macro_services.macros_for(agent)]
     assert names == ["Beta", "Alpha", "Mine"]
     assert first.usage_count == 0
+
+
+@pytest.mark.django_db
+def test_the_pickers_list_follows_every_change_to_macros_and_teams(
+    admin, billing_team, other_team_agent, agent, ticket, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """``macros_for`` keeps each agent's list in the process; no change may leave it behind."""
+    from accounts import services as account_services
+
+    first = shared(admin, name="Alpha")
+    assert macro_services.macros_for(agent) == [first]
+    with django_assert_num_queries(0):  # kept: read again from the process, not the database
+        assert macro_services.macros_for(agent) == [first]
+    # Created through the service, saved directly (as the admin site saves), used, deleted.
+    second = shared(admin, name="Beta")
+    assert macro_services.macros_for(agent) == [first, second]
+    second.name = "Beta, renamed"
+    second.save()
+    assert [m.name for m in macro_services.macros_for(agent)] == ["Alpha", "Beta, renamed"]
+    macro_services.macro_apply(actor=agent, macro=second, ticket=ticket)
+    assert macro_services.macros_for(agent) == [second, first]  # the most used first
+    macro_services.macro_delete(actor=admin, macro=first)
+    assert macro_services.macros_for(agent) == [second]
+    # A team's macro reaches an agent who joins the team once the change commits.
+    team_macro = shared(admin, team=billing_team, name="Billing only")
+    assert team_macro not in macro_services.macros_for(other_team_agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.team_add_member(team=billing_team, user=other_team_agent)
+    assert team_macro in macro_services.macros_for(other_team_agent)
+    # The list handed out is the caller's own: changing it changes nothing kept.
+    macro_services.macros_for(agent).clear()
+    assert macro_services.macros_for(agent) == [second]
