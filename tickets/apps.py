@@ -43,6 +43,12 @@ class TicketsConfig(AppConfig):
 
         for signal in (post_save, post_delete):
             signal.connect(macros_changed, sender=Macro, dispatch_uid=f"tickets.macros.{signal!r}")
+        # Saved or deleted saved views: every queue's list of views (tickets.queue_views.saved_views).
+        from tickets.models import SavedView
+        from tickets.queue_views import saved_views_changed
+
+        for signal in (post_save, post_delete):
+            signal.connect(saved_views_changed, sender=SavedView, dispatch_uid=f"tickets.views.{signal!r}")
         # Saved or deleted SLA policies: the "any active policy?" answer is asked again.
         from tickets.sla import hook as sla_hook
 

@@ -89,6 +89,36 @@ def access_changed() -> None:
     transaction.on_commit(lambda: _bump([ACCESS_KEY, VERSION_KEY, STATISTICS_KEY]), robust=True)
 
 
+def changed_now_and_at_commit(key: str) -> None:
+    """Bump ``key`` at once (a reader later in this transaction sees the change) and again at
+    commit (a reader in another process may have kept the old value meanwhile)."""
+    _bump([key])
+    transaction.on_commit(lambda: _bump([key]), robust=True)
+
+
+_kept: dict[tuple[object, ...], object] = {}
+_KEPT_LIMIT = 20_000
+
+
+def kept(name: str, owner: int, compute: Callable[[], T], *, scope: list[str]) -> T:
+    """``compute()`` for ``owner`` (a person's id), kept in this process under the current versions
+    of ``scope``: a request reads the version numbers from the cache (one round trip), not the
+    value, and the query behind it runs again only after a change. For small lists every page
+    shows (the macro picker, the saved views). The value is shared between requests: callers
+    must not change it."""
+    key = (name, owner, *versions(scope))
+    found = _kept.get(key)
+    if found is None:
+        # From the primary, as ``cached`` reads: a replica behind the commit that bumped the
+        # versions would keep an old value under the new ones.
+        with primary_reads():
+            found = compute()
+        if len(_kept) >= _KEPT_LIMIT:
+            _kept.clear()
+        _kept[key] = found
+    return found  # type: ignore[return-value]  # stored by this function for this name
+
+
 def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, scope: list[str] | None = None) -> T:
     """``compute()``, remembered under ``key`` for the current versions of ``scope`` (default:
     the whole desk)."""

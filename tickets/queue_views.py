@@ -24,7 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk import memo
-from tickets import permissions, queue
+from tickets import caching, permissions, queue
 from tickets.models import DEFAULT_COLUMNS, UNSOLVED_STATUSES, SavedView, Status, TicketField
 from tickets.rules import fields as rule_fields
 from tickets.rules.conditions import Condition, ConditionSet
@@ -96,9 +96,27 @@ def definition(view: SavedView) -> ViewDefinition:
     )
 
 
+#: Bumped on every write to a saved view (``saved_views_changed``, connected in
+#: ``TicketsConfig.ready`` to SavedView's saves and deletes).
+SAVED_VIEWS_KEY = "helpdesk:saved-views:version"
+
+
+def saved_views_changed(**kwargs: Any) -> None:
+    caching.changed_now_and_at_commit(SAVED_VIEWS_KEY)
+
+
 def saved_views(user: User) -> list[SavedView]:
-    """The saved views in ``user``'s queue, read once per request."""
-    return memo.remember(("saved-views", user.pk), lambda: list(permissions.views_visible_to(user)))
+    """The saved views in ``user``'s queue: kept in the process per person under the versions
+    of the saved views and of access (``caching.kept``), read once per request. Shared between
+    requests: read them, do not change them."""
+
+    def read() -> list[SavedView]:
+        return list(permissions.views_visible_to(user))
+
+    return memo.remember(
+        ("saved-views", user.pk),
+        lambda: caching.kept("saved-views", user.pk, read, scope=[SAVED_VIEWS_KEY, caching.ACCESS_KEY]),
+    )
 
 
 def definitions(user: User) -> list[ViewDefinition]:

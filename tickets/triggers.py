@@ -82,8 +82,7 @@ def definitions_changed() -> None:
     """Triggers were added, changed or deleted: every process re-reads them. Bumped at once (a
     reader in this transaction must see the change) and again at commit (a reader in another
     process may have cached the old definitions meanwhile)."""
-    caching._bump([VERSION_KEY])
-    transaction.on_commit(lambda: caching._bump([VERSION_KEY]), robust=True)
+    caching.changed_now_and_at_commit(VERSION_KEY)
 
 
 def active() -> list[Compiled]:

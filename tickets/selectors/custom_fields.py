@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, F, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
@@ -143,10 +143,9 @@ def definitions_changed(**kwargs: Any) -> None:
     # the old definitions meanwhile).
     from tickets.sla.hook import DESK_MEMO  # the SLA policies' conditions name fields
 
-    caching._bump([DEFINITIONS_KEY])
+    caching.changed_now_and_at_commit(DEFINITIONS_KEY)
     memo.forget(("active-ticket-fields",))
     memo.forget(DESK_MEMO)
-    transaction.on_commit(lambda: caching._bump([DEFINITIONS_KEY]), robust=True)
 
 
 def active_fields() -> list[TicketField]:

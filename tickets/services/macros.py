@@ -24,7 +24,6 @@ from django.utils.translation import gettext as _
 from accounts import audit
 from accounts.models import Team, User
 from helpdesk import memo
-from helpdesk.db.router import primary_reads
 from helpdesk.forms import error_text
 from helpdesk.ids import parse_id
 from tickets import caching, permissions
@@ -170,35 +169,24 @@ def macro_delete(*, actor: User, macro: Macro) -> None:
 #: Bumped on every write to a macro (``macros_changed``: saved, deleted, used), so the pickers'
 #: lists kept by ``macros_for`` are never older than the macros.
 MACROS_KEY = "helpdesk:macros:version"
-_pickers: dict[tuple[int, int, int], list[Macro]] = {}
-_PICKERS_LIMIT = 10_000
 
 
 def macros_changed(**kwargs: Any) -> None:
-    """A macro was saved, deleted or used: now (this process, this transaction) and again at
-    commit (another process may have read the old macros meanwhile). Connected in
-    ``TicketsConfig.ready`` to Macro's saves and deletes."""
-    caching._bump([MACROS_KEY])
-    transaction.on_commit(lambda: caching._bump([MACROS_KEY]), robust=True)
+    """A macro was saved, deleted or used. Connected in ``TicketsConfig.ready`` to Macro's saves
+    and deletes."""
+    caching.changed_now_and_at_commit(MACROS_KEY)
 
 
 def macros_for(agent: User) -> list[Macro]:
     """The active macros ``agent`` may apply, the most used first (every queue and agent ticket
     page offers them). Kept in the process per agent under the versions of the macros and of
-    access (teams, roles): a page reads two version numbers from the cache; the query runs once
-    after a change. The macros are shared between requests: read them, do not change them."""
-    macros_version, access_version = caching.versions([MACROS_KEY, caching.ACCESS_KEY])
-    key = (agent.pk, macros_version, access_version)
-    found = _pickers.get(key)
-    if found is None:
-        # From the primary, as ``caching.cached`` reads: a replica behind the commit that bumped
-        # the versions would keep an old list under the new ones.
-        with primary_reads():
-            found = list(permissions.usable_macros(agent).order_by("-usage_count", "position", "name", "id"))
-        if len(_pickers) >= _PICKERS_LIMIT:
-            _pickers.clear()
-        _pickers[key] = found
-    return list(found)
+    access (teams, roles; ``caching.kept``): the query runs again only after a change. The macros
+    are shared between requests: read them, do not change them."""
+
+    def read() -> list[Macro]:
+        return list(permissions.usable_macros(agent).order_by("-usage_count", "position", "name", "id"))
+
+    return list(caching.kept("macros", agent.pk, read, scope=[MACROS_KEY, caching.ACCESS_KEY]))
 
 
 def macro_usable_or_404(user: User, pk: object) -> Macro:

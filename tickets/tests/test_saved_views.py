@@ -332,3 +332,36 @@ def test_settings_lists_shared_views_for_desk_managers_only(client, admin, agent
     client.force_login(admin)
     body = client.get("/settings/views/").content.decode()
     assert "Billing backlog" in body and "Alice's own" not in body
+
+
+@pytest.mark.django_db
+def test_the_queues_list_of_views_follows_every_change(
+    admin, agent, billing_team, other_team_agent, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    """``saved_views`` keeps each person's list in the process; no change may leave it behind."""
+    from accounts import services as account_services
+
+    def names(user):
+        memo.forget_all()  # a new request
+        return [v.name for v in queue_views.saved_views(user)]
+
+    mine = _view(agent, name="Mine")
+    assert names(agent) == ["Mine"]
+    memo.forget_all()
+    with django_assert_num_queries(0):  # kept: read again from the process, not the database
+        assert [v.name for v in queue_views.saved_views(agent)] == ["Mine"]
+    view_services.saved_view_update(actor=agent, view=mine, name="Renamed")
+    assert names(agent) == ["Renamed"]
+    shared = _view(admin, name="Everyone's", scope=ViewScope.EVERYONE)
+    assert sorted(names(agent)) == ["Everyone's", "Renamed"]
+    mine.active = False
+    mine.save()  # as the admin site saves
+    assert names(agent) == ["Everyone's"]
+    view_services.saved_view_delete(actor=admin, view=shared)
+    assert names(agent) == []
+    # A team's view reaches an agent who joins the team once the change commits.
+    _view(admin, name="Billing's", scope=ViewScope.TEAM, team=billing_team)
+    assert names(other_team_agent) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.team_add_member(team=billing_team, user=other_team_agent)
+    assert names(other_team_agent) == ["Billing's"]

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from tickets import caching
@@ -39,8 +38,7 @@ _memo: dict[int, list[Subscriber]] = {}
 
 def endpoints_changed() -> None:
     """Endpoints changed: every process reads them again (now, and again at commit)."""
-    caching._bump([VERSION_KEY])
-    transaction.on_commit(lambda: caching._bump([VERSION_KEY]), robust=True)
+    caching.changed_now_and_at_commit(VERSION_KEY)
 
 
 def subscribers() -> list[Subscriber]:
