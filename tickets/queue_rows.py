@@ -24,6 +24,7 @@ from django.utils.translation import gettext, pgettext
 from helpdesk.moments import local_time_text, natural_time
 from tickets import jinja as ticket_jinja
 from tickets.selectors.tickets import tag_names
+from tickets.sla import display as sla_display
 from tickets.templatetags.helpdesk import custom_value, status_badge
 from tickets.templatetags.sla_tags import sla_due_html
 
@@ -78,6 +79,7 @@ class RowWriter:
         self.badges = ticket_jinja.status_badges()
         self.priorities = {value: escape(label) for value, label in priority_labels().items()}
         self.url_of = agent_ticket_url()
+        self.sla_words, self.now = sla_display.Wording(), timezone.now()
 
     def rows(self, tickets: Iterable[Any]) -> SafeString:
         return mark_safe("".join(self.row(t) for t in tickets))  # noqa: S308 - every value escaped in row()
@@ -120,7 +122,7 @@ class RowWriter:
         if "sla" in columns:
             empty = "" if t.sla_breach_at else " is-empty"
             cells.append(
-                f'<td class="col-sla{empty}" data-label="{labels["sla"]}">{sla_due_html(t.sla_breach_at)}</td>'
+                f'<td class="col-sla{empty}" data-label="{labels["sla"]}">{sla_due_html(t.sla_breach_at, self.now, self.sla_words)}</td>'
             )
         if "created" in columns:
             cells.append(f'<td class="col-created" data-label="{labels["created"]}">{_moment(t.created_at)}</td>')

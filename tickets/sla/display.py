@@ -21,23 +21,34 @@ class Due:
     at: datetime
 
 
-def duration(delta: timedelta) -> str:
+class Wording:
+    """The words of a due time in the active language, translated once: a list that words a due
+    time on every row (the queue) makes one of these and hands it to ``due``."""
+
+    def __init__(self) -> None:
+        self.minutes, self.hours, self.days = _("%(count)d min"), _("%(count)d h"), _("%(count)d d")
+        self.overdue, self.left = _("%(time)s overdue"), _("in %(time)s")
+
+
+def duration(delta: timedelta, words: Wording | None = None) -> str:
     """A short duration: minutes under an hour, hours under two days, else days (rounded down,
     at least one minute)."""
+    words = words or Wording()
     minutes = max(int(abs(delta).total_seconds()) // 60, 1)
     if minutes < 60:
-        return _("%(count)d min") % {"count": minutes}
+        return words.minutes % {"count": minutes}
     if minutes < 48 * 60:
-        return _("%(count)d h") % {"count": minutes // 60}
-    return _("%(count)d d") % {"count": minutes // (24 * 60)}
+        return words.hours % {"count": minutes // 60}
+    return words.days % {"count": minutes // (24 * 60)}
 
 
-def due(at: datetime | None, now: datetime | None = None) -> Due | None:
+def due(at: datetime | None, now: datetime | None = None, words: Wording | None = None) -> Due | None:
     """``at`` (a breach time) as time left or overdue; None for nothing due."""
     if at is None:
         return None
+    words = words or Wording()
     now = now or timezone.now()
     left = at - now
     if left <= timedelta(0):
-        return Due(_("%(time)s overdue") % {"time": duration(left)}, "overdue", at)
-    return Due(_("in %(time)s") % {"time": duration(left)}, "soon" if left <= SOON else "ok", at)
+        return Due(words.overdue % {"time": duration(left, words)}, "overdue", at)
+    return Due(words.left % {"time": duration(left, words)}, "soon" if left <= SOON else "ok", at)

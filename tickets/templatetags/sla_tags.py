@@ -19,9 +19,10 @@ def sla_due(context, at):
     return sla_due_html(at, context.get("sla_now"))
 
 
-def sla_due_html(at, now=None):
-    """``sla_due`` for Python and Jinja2 callers (``tickets.jinja``)."""
-    found = display.due(at, now)
+def sla_due_html(at, now=None, words=None):
+    """``sla_due`` for Python and Jinja2 callers (``tickets.jinja``); ``words``: a
+    ``display.Wording`` made once for a list's rows."""
+    found = display.due(at, now, words)
     if found is None:
         return ""
     # Written with ``html.escape`` (what ``format_html`` escapes with) rather than ``format_html``,
