@@ -65,3 +65,12 @@ def custom_value(ticket, key: str) -> str:
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     return str(value)
+
+
+@register.filter
+def checkbox_labels(field):
+    """``{{ form.status|checkbox_labels }}``: each choice's checkbox in its label
+    (``tickets.forms.agent.checkbox_labels``)."""
+    from tickets.forms.agent import checkbox_labels as write
+
+    return write(field)

@@ -356,3 +356,30 @@ def test_prepared_pairs_choose_and_render_as_a_list_does():
             field.clean("3")  # not offered
     assert as_pairs.widget.render("assignee", "2") == as_list.widget.render("assignee", "2")
     assert 'value="2" selected' in as_pairs.widget.render("assignee", "2")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_checkbox_labels_write_what_the_template_loop_wrote(language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from tickets.forms.agent import QueueFilterForm
+
+    loop = Template('{% for cb in field %}<label class="check">{{ cb.tag }} {{ cb.choice_label }}</label>{% endfor %}')
+    quick = Template("{% load helpdesk %}{{ field|checkbox_labels }}")
+    with translation.override(language):
+        forms_to_check = [
+            QueueFilterForm(),
+            QueueFilterForm({"status": ["open", "pending"], "priority": ["urgent"]}),
+            QueueFilterForm({"status": ["open", "no-such-status"]}),  # an error: Django writes it
+            QueueFilterForm({"status": ["open"]}, auto_id=False),
+        ]
+        for form in forms_to_check:
+            form.is_valid()
+            for name in ("status", "priority"):
+                context = Context({"field": form[name]})
+                assert quick.render(context) == loop.render(context), (form.data, name)
+    checked = quick.render(Context({"field": QueueFilterForm({"status": ["pending"]})["status"]}))
+    import re
+
+    assert re.search(r'value="pending" id="id_status_\d+" checked>', checked) and checked.count(" checked") == 1
