@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from django.db import connections, router
 from django.http import Http404
 
 from helpdesk import memo
@@ -34,9 +36,23 @@ def unread_count_key(user_id: int) -> tuple[str, int]:
 
 
 def _count_unread(user: User) -> int:
-    # No ORDER BY: which 100 are counted does not matter, and the ordering made PostgreSQL sort them.
+    """The count, as a written statement: every page shows the bell, and building this query
+    through the ORM cost more CPU than PostgreSQL took to answer it (the partial index on unread
+    notifications answers it). No ORDER BY: which 100 are counted does not matter."""
+    database = router.db_for_read(Notification)
+    with connections[database].cursor() as cursor:
+        cursor.execute(_unread_sql(database), [user.pk, UNREAD_CAP])
+        return cursor.fetchone()[0]
+
+
+@lru_cache(maxsize=8)
+def _unread_sql(database: str) -> str:
+    quote = connections[database].ops.quote_name
+    meta = Notification._meta
+    recipient, read_at = meta.get_field("recipient").column, meta.get_field("read_at").column
     return (
-        Notification.objects.filter(recipient=user, read_at__isnull=True).order_by().values("id")[:UNREAD_CAP].count()
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(recipient)} = %s"  # noqa: S608 - names from the model
+        f" AND {quote(read_at)} IS NULL LIMIT %s) AS unread"
     )
 
 

@@ -357,3 +357,12 @@ def test_the_bells_count_does_not_order_what_it_counts(ticket, agent, customer):
     with CaptureQueriesContext(connection) as captured:
         assert unread_notification_count(agent) == 3
     assert len(captured) == 1 and "ORDER BY" not in captured[0]["sql"].upper()
+    # Read ones and other people's are not counted.
+    from helpdesk import memo
+
+    Notification.objects.filter(pk=Notification.objects.filter(recipient=agent).first().pk).update(
+        read_at=ticket.created_at
+    )
+    Notification.objects.create(recipient=customer, ticket=ticket, event=events[0], kind=NotificationKind.TEAM_TICKET)
+    memo.forget_all()
+    assert unread_notification_count(agent) == 2
