@@ -219,9 +219,15 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
 # --- ticket page ------------------------------------------------------------------------------
 
 
-def _assignable(ticket) -> list[User]:
-    """The assignee picker's people: only what an option shows (hundreds of agents on a big desk)."""
-    agents = list(permissions.agents_who_can_work(ticket.team).only("id", "name", "email").order_by("name", "id"))
+def _assignable(ticket) -> list[Any]:
+    """The assignee picker's people: rows of only what an option shows (``pk``, ``name``,
+    ``email``; hundreds of agents on a big desk), and the current assignee."""
+    rows = (
+        permissions.agents_who_can_work(ticket.team)
+        .order_by("name", "id")
+        .values_list("pk", "name", "email", named=True)
+    )
+    agents: list[Any] = list(rows)
     if ticket.assignee is not None and ticket.assignee.pk not in {a.pk for a in agents}:
         agents.append(ticket.assignee)
     return agents
