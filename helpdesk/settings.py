@@ -197,7 +197,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 REDIS_URL = env.url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis backend with one connection pool per process (helpdesk.cache: Django's own
+    # opened a connection per request under the page threads).
+    CACHES = {"default": {"BACKEND": "helpdesk.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # A file cache, not local memory: the web processes of one machine must share counts and
     # presence. Redis replaces it as soon as REDIS_URL is set.
