@@ -7,10 +7,11 @@ a fresh redis-py connection pool and therefore a fresh TCP connection to Redis (
 ``make bench``: 51 connections for 50 signed-in pages), and Redis accepted and closed one
 connection per request.
 
-Here the redis-py client (Django's ``RedisCacheClient``, which holds the pools) is made once per
-process for each server list and option set, and every cache object of the process uses it.
-redis-py's pools are thread-safe and re-made after a fork, so gunicorn workers and the pool
-threads can share one.
+Here the client (Django's ``RedisCacheClient``, which holds the pools) is made once per process
+for each server list and option set, and every cache object of the process uses it. It also
+keeps one redis-py ``Redis`` object per server, where Django's made one for every cache call
+(each builds a table of some 200 reply callbacks). redis-py's clients and pools are thread-safe,
+and its pools are re-made after a fork, so gunicorn workers and the page threads can share them.
 """
 
 from __future__ import annotations
@@ -22,8 +23,32 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.utils.functional import cached_property
 
-_clients: dict[tuple, RedisCacheClient] = {}
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards the making of clients and pools, not their use
+
+
+class SharedClient(RedisCacheClient):
+    """Django's client, with one redis-py ``Redis`` per server instead of one per call."""
+
+    def __init__(self, servers: list[str], **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._redis: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        django: Any = self  # Django's own attributes below, which django-stubs does not declare
+        index = django._get_connection_pool_index(write)
+        client = self._redis.get(index)
+        if client is None:
+            with _lock:
+                pool = django._pools.get(index)
+                if pool is None:
+                    pool = django._pools[index] = django._pool_class.from_url(
+                        django._servers[index], **django._pool_options
+                    )
+                client = self._redis.setdefault(index, django._client(connection_pool=pool))
+        return client
+
+
+_clients: dict[tuple, SharedClient] = {}
 
 
 def _same(value: Any) -> Any:
@@ -36,7 +61,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-def shared_client(servers: list[str], options: dict[str, Any]) -> RedisCacheClient:
+def shared_client(servers: list[str], options: dict[str, Any]) -> SharedClient:
     """The process's one client (and connection pools) for ``servers`` with ``options``."""
     key = (tuple(servers), tuple(sorted((name, _same(value)) for name, value in options.items())))
     client = _clients.get(key)
@@ -44,7 +69,7 @@ def shared_client(servers: list[str], options: dict[str, Any]) -> RedisCacheClie
         with _lock:
             client = _clients.get(key)
             if client is None:
-                client = _clients[key] = RedisCacheClient(servers, **options)
+                client = _clients[key] = SharedClient(servers, **options)
     return client
 
 
@@ -52,6 +77,6 @@ class RedisCache(DjangoRedisCache):
     """``django.core.cache.backends.redis.RedisCache`` whose connections outlive the request."""
 
     @cached_property
-    def _cache(self) -> RedisCacheClient:
-        # Django's own attributes (set by its __init__), which django-stubs does not declare.
-        return shared_client(self._servers, self._options)  # type: ignore[attr-defined]
+    def _cache(self) -> SharedClient:
+        django: Any = self  # Django's own attributes (set by its __init__), which django-stubs does not declare
+        return shared_client(django._servers, django._options)

@@ -129,3 +129,15 @@ def test_option_values_that_print_alike_are_not_mixed_up():
     assert shared_client(["redis://127.0.0.1:6379/1"], {"pool": pools}) is shared_client(
         ["redis://127.0.0.1:6379/1"], {"pool": dict(pools)}
     )
+
+
+def test_one_redis_object_serves_every_call(redis_cache):
+    cache = caches["default"]
+    client = cache._cache
+    first = client.get_client(write=True)
+    cache.set_many({"a": 1, "b": 2})
+    assert cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
+    assert cache.incr("a") == 2
+    assert client.get_client() is first
+    assert client.get_client(write=True) is first
+    assert redis_cache.count == 1
