@@ -49,6 +49,15 @@ class TicketsConfig(AppConfig):
 
         for signal in (post_save, post_delete):
             signal.connect(saved_views_changed, sender=SavedView, dispatch_uid=f"tickets.views.{signal!r}")
+        # People and teams saved or deleted: the pickers' lists (tickets.directory) are read again.
+        from accounts.models import Team
+        from tickets.directory import directory_changed
+
+        for model in (get_user_model(), Team):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    directory_changed, sender=model, dispatch_uid=f"tickets.directory.{model.__name__}.{signal!r}"
+                )
         # Saved or deleted SLA policies: the "any active policy?" answer is asked again.
         from tickets.sla import hook as sla_hook
 

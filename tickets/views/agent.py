@@ -28,7 +28,7 @@ from accounts.models import Team, User
 from helpdesk.forms import apply_errors, error_text
 from helpdesk.ids import parse_id
 from helpdesk.redirects import redirect_next
-from tickets import live, permissions, queue, queue_rows, queue_views, selectors, services, timeline
+from tickets import directory, live, permissions, queue, queue_rows, queue_views, selectors, services, timeline
 from tickets.exceptions import BulkUpdateFailed, Conflict
 from tickets.forms.agent import BulkForm, CollaboratorForm, MessageForm, TicketFieldsForm
 from tickets.forms.agent import QueueFilterForm as _QueueFilterForm
@@ -54,10 +54,11 @@ def agent_required(view):
 
 
 def _staff(*, for_display: bool = False) -> list[Any]:
-    staff = permissions.staff_members().order_by("name", "id")
-    # Pickers need an id and a name: rows of only those (``pk``, ``name``, ``email``), not model
-    # instances, keep the hundreds of agents of a big desk cheap to load.
-    return list(staff.values_list("pk", "name", "email", named=True) if for_display else staff)
+    if for_display:
+        # Pickers need an id and a name: rows of only those (``pk``, ``name``, ``email``), kept
+        # in the process between changes (``tickets.directory``).
+        return list(directory.staff_rows())
+    return list(permissions.staff_members().order_by("name", "id"))
 
 
 # A single file's errors (``field="file"``) belong under the composer's "attachments".
@@ -73,7 +74,7 @@ def queue_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The queue: built-in views with live counts, filters, sort and cursor pages, all in the URL."""
     user = request.user
     agents = _staff(for_display=True)
-    teams = list(Team.objects.order_by("name"))
+    teams = directory.teams()
     views = queue_views.definitions(user)  # built-ins and the agent's saved views (issue 16)
     form = _QueueFilterForm(
         request.GET or None,

@@ -1,0 +1,42 @@
+"""The desk's agents and teams as the pickers list them, kept in the web process (issue 19).
+
+Every queue page offers every active agent and every team (filters, bulk actions): two queries and
+a few hundred rows built on each page, for lists that change when an admin edits a person or a
+team. They are kept with ``caching.kept`` under the directory version, which every save or
+deletion of a person (other than a sign-in's ``last_login``) or of a team bumps, and under the
+access version, which role, membership and import changes bump (``caching.access_changed``).
+The lists are shared between requests: read them, do not change them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import Team
+from tickets import caching, permissions
+
+#: Bumped on every save or deletion of a person or a team (``directory_changed``).
+DIRECTORY_KEY = "helpdesk:directory:version"
+
+
+def directory_changed(sender: object = None, *, update_fields: Any = None, **kwargs: Any) -> None:
+    """Receiver of ``post_save``/``post_delete`` on users and teams (``TicketsConfig.ready``). A
+    sign-in writes only ``last_login``, which no list shows."""
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return
+    caching.changed_now_and_at_commit(DIRECTORY_KEY)
+
+
+def staff_rows() -> list[Any]:
+    """Active agents and admins as ``(pk, name, email)`` rows, by name: what a picker shows."""
+
+    def read() -> list[Any]:
+        staff = permissions.staff_members().order_by("name", "id")
+        return list(staff.values_list("pk", "name", "email", named=True))
+
+    return caching.kept("staff-rows", 0, read, scope=[DIRECTORY_KEY, caching.ACCESS_KEY])
+
+
+def teams() -> list[Team]:
+    """Every team, by name."""
+    return caching.kept("teams", 0, lambda: list(Team.objects.order_by("name")), scope=[DIRECTORY_KEY])
