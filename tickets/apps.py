@@ -49,10 +49,13 @@ class TicketsConfig(AppConfig):
 
         for signal in (post_save, post_delete):
             signal.connect(saved_views_changed, sender=SavedView, dispatch_uid=f"tickets.views.{signal!r}")
-        # People and teams saved or deleted: the pickers' lists (tickets.directory) are read again.
+        # People, teams or team members changed: the pickers' lists (tickets.directory) are read again.
         from accounts.models import Team
         from tickets.directory import directory_changed
 
+        m2m_changed.connect(
+            directory_changed, sender=get_user_model().groups.through, dispatch_uid="tickets.directory.groups"
+        )
         for model in (get_user_model(), Team):
             for signal in (post_save, post_delete):
                 signal.connect(

@@ -80,3 +80,32 @@ def test_the_queue_offers_the_kept_lists(client, admin, billing_team):
     ]
     assert f'value="{billing_team.pk}">Billing<' not in page  # ("Billing" is also a category)
     assert "Newest Agent" in page
+
+
+def test_the_assignee_picker_follows_team_membership(
+    admin, agent, team_agent, other_team_agent, billing_team, tech_team
+):
+    def names(team) -> list[str]:
+        return [row.name for row in directory.assignable_rows(team)]
+
+    # Alice works every ticket, Ray is an admin; Tom is in Billing, Tina in Technical.
+    assert names(billing_team) == ["Alice Agent", "Ray Admin", "Tom Billing"]
+    assert names(tech_team) == ["Alice Agent", "Ray Admin", "Tina Technical"]
+    assert names(None) == ["Alice Agent", "Ray Admin"]
+    account_services.team_add_member(team=billing_team, user=other_team_agent)  # inside the test's transaction
+    assert names(billing_team) == ["Alice Agent", "Ray Admin", "Tina Technical", "Tom Billing"]
+    account_services.team_remove_member(team=billing_team, user=team_agent)
+    assert names(billing_team) == ["Alice Agent", "Ray Admin", "Tina Technical"]
+    account_services.user_set_active(actor=admin, user=other_team_agent, active=False)
+    assert names(billing_team) == ["Alice Agent", "Ray Admin"]
+    assert names(tech_team) == ["Alice Agent", "Ray Admin"]
+
+
+def test_the_ticket_page_offers_the_kept_assignees(client, admin, team_agent, other_team_agent, ticket, billing_team):
+    client.force_login(admin)
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    assert f'<option value="{team_agent.pk}"' in page
+    assert f'<option value="{other_team_agent.pk}"' not in page
+    account_services.team_add_member(team=billing_team, user=other_team_agent)
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    assert f'<option value="{other_team_agent.pk}"' in page

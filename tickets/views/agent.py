@@ -222,13 +222,9 @@ def bulk_update(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _assignable(ticket) -> list[Any]:
     """The assignee picker's people: rows of only what an option shows (``pk``, ``name``,
-    ``email``; hundreds of agents on a big desk), and the current assignee."""
-    rows = (
-        permissions.agents_who_can_work(ticket.team)
-        .order_by("name", "id")
-        .values_list("pk", "name", "email", named=True)
-    )
-    agents: list[Any] = list(rows)
+    ``email``; hundreds of agents on a big desk, kept per team by ``tickets.directory``), and the
+    current assignee."""
+    agents: list[Any] = list(directory.assignable_rows(ticket.team))
     if ticket.assignee is not None and ticket.assignee.pk not in {a.pk for a in agents}:
         agents.append(ticket.assignee)
     return agents
@@ -243,7 +239,7 @@ def _fields_form(ticket, data=None) -> TicketFieldsForm:
         "category": ticket.category or "",
         "tags": " ".join(tag.name for tag in ticket.tags.all()),
     }
-    return TicketFieldsForm(data, initial=initial, agents=_assignable(ticket), teams=Team.objects.order_by("name"))
+    return TicketFieldsForm(data, initial=initial, agents=_assignable(ticket), teams=directory.teams())
 
 
 def _render_ticket(
