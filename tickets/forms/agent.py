@@ -161,7 +161,7 @@ class QueueFilterForm(TicketFilterForm):
     """The queue's GET form: view, the ticket-list filters (parsed as on every surface, see
     ``tickets.selectors.listing``) with the queue's pickers, sort and cursor, all in the URL."""
 
-    view = forms.ChoiceField(choices=[(v.key, v.label) for v in queue.VIEWS], required=False)
+    view = forms.ChoiceField(choices=[(v.key, v.label) for v in queue.VIEWS], required=False, widget=QuickSelect)
     # Pickers of the desk's agents and teams ("anyone" is the picker's no-filter choice).
     # (They replace the list form's id fields: the queue offers pickers where the API takes ids.)
     assignee = forms.ChoiceField(required=False, widget=QuickSelect)  # type: ignore[assignment]
@@ -174,7 +174,7 @@ class QueueFilterForm(TicketFilterForm):
     created_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updated_after = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     updated_before = MomentField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    sort = forms.ChoiceField(choices=[(k, v[0]) for k, v in queue.SORTS.items()], required=False)
+    sort = forms.ChoiceField(choices=[(k, v[0]) for k, v in queue.SORTS.items()], required=False, widget=QuickSelect)
     cursor = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
     field_order = ["view", "q"]
@@ -293,18 +293,22 @@ class MessageForm(forms.Form):
     )
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20_000)
     attachments = MultipleFileField(label=_("Attach files"))
-    status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label=_("Submit as"))
+    status = forms.ChoiceField(choices=SUBMIT_AS, required=False, label=_("Submit as"), widget=QuickSelect)
 
 
 class TicketFieldsForm(forms.Form):
     """The side panel: status, priority, assignee, team, tags, category."""
 
-    status = forms.ChoiceField(choices=Status.choices, label=_("Status"))
-    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"))
+    # Every select of the side panel is written by QuickSelect (no template per option).
+    status = forms.ChoiceField(choices=Status.choices, label=_("Status"), widget=QuickSelect)
+    priority = forms.ChoiceField(choices=Priority.choices, label=_("Priority"), widget=QuickSelect)
     assignee = forms.ChoiceField(required=False, widget=QuickSelect, label=_("Assignee"))
     team = forms.ChoiceField(required=False, widget=QuickSelect, label=_("Team"))
     category = forms.ChoiceField(
-        choices=[("", pgettext_lazy("no category", "None"))] + Category.choices, required=False, label=_("Category")
+        choices=[("", pgettext_lazy("no category", "None"))] + Category.choices,
+        required=False,
+        label=_("Category"),
+        widget=QuickSelect,
     )
     tags = forms.CharField(
         required=False, max_length=600, help_text=_("Separate with spaces or commas."), label=_("Tags")
