@@ -195,7 +195,7 @@ class ViewTickets(generics.GenericAPIView):
         ],
     )
     def get(self, request, ref):
-        page = self.paginate_queryset(satisfaction_selectors.with_latest(s.with_sla(self.get_queryset(), request.user)))
+        page = self.paginate_queryset(satisfaction_selectors.with_latest(self.get_queryset()))
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
 

@@ -168,11 +168,11 @@ class TicketList(generics.GenericAPIView):
             )
             for part in (() if self._searching() else permissions.visible_parts(request.user))
         ]
-        # The ``sla`` blocks and the ``satisfaction_rating``s: one query each.
+        # The ``sla`` blocks (TicketListOut) and the ``satisfaction_rating``s: one query each.
         paginator = self.paginator
         assert isinstance(paginator, CursorPagination)
         page = paginator.paginate_queryset(
-            satisfaction_selectors.with_latest(s.with_sla(queryset, request.user)), request, view=self, heads=heads
+            satisfaction_selectors.with_latest(queryset), request, view=self, heads=heads
         )
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
