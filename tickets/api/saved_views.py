@@ -28,7 +28,6 @@ from tickets import permissions, queue, queue_views, selectors
 from tickets.api import serializers as s
 from tickets.models import SavedView, Ticket, ViewScope
 from tickets.models.views import SORT_KEYS
-from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.services import saved_views as services
 
 REF = OpenApiParameter(
@@ -195,7 +194,7 @@ class ViewTickets(generics.GenericAPIView):
         ],
     )
     def get(self, request, ref):
-        page = self.paginate_queryset(satisfaction_selectors.with_latest(self.get_queryset()))
+        page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
 

@@ -189,11 +189,13 @@ def sla_block(clocks: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 class TicketListOut(serializers.ListSerializer):
-    """A page of tickets: their SLA clocks read for the page at once (``attach_sla``)."""
+    """A page of tickets: their SLA clocks and surveys read for the page at once, one query each
+    (``attach_sla``, ``satisfaction.selectors.attach_latest``)."""
 
     def to_representation(self, data: Any) -> list[Any]:
         tickets = list(data.all() if hasattr(data, "all") else data)
         attach_sla(tickets)
+        satisfaction_selectors.attach_latest(tickets)
         return super().to_representation(tickets)
 
 

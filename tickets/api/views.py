@@ -32,7 +32,6 @@ from tickets.api.filters import ticket_list_parameters
 from tickets.exceptions import StaleVersion
 from tickets.models import Attachment, Channel, Message, Ticket, TicketEvent
 from tickets.permissions import Action
-from tickets.satisfaction import selectors as satisfaction_selectors
 
 # --- permission classes: every decision is tickets.permissions' --------------------------------
 
@@ -168,12 +167,10 @@ class TicketList(generics.GenericAPIView):
             )
             for part in (() if self._searching() else permissions.visible_parts(request.user))
         ]
-        # The ``sla`` blocks (TicketListOut) and the ``satisfaction_rating``s: one query each.
+        # The ``sla`` blocks and the ``satisfaction_rating``s: one query each (TicketListOut).
         paginator = self.paginator
         assert isinstance(paginator, CursorPagination)
-        page = paginator.paginate_queryset(
-            satisfaction_selectors.with_latest(queryset), request, view=self, heads=heads
-        )
+        page = paginator.paginate_queryset(queryset, request, view=self, heads=heads)
         return self.get_paginated_response(s.TicketOut(page, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
@@ -355,7 +352,6 @@ class TicketBulk(generics.GenericAPIView):
             actor=request.user, ticket_ids=given.validated_data["ids"], changes=dict(given.validated_data["changes"])
         )
         tickets = selectors.ticket_list_for_api(request.user).filter(pk__in=[t.pk for t in updated]).order_by("pk")
-        tickets = satisfaction_selectors.with_latest(tickets)
         return Response({"results": s.TicketOut(tickets, many=True, context=self.get_serializer_context()).data})
 
 

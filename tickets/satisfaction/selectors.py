@@ -89,8 +89,22 @@ def with_latest(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-#: Where ``with_latest`` leaves each ticket's surveys, newest solve first.
+#: Where ``with_latest`` (or ``attach_latest``) leaves each ticket's surveys, newest solve first.
 PREFETCHED = "satisfaction_ratings_newest_first"
+
+
+def attach_latest(tickets: list[Ticket]) -> None:
+    """What ``with_latest`` prefetches, for tickets already read (an API page): one query, without
+    the related manager's filter over every ticket instance (``TicketListOut``)."""
+    wanted = {ticket.pk: ticket for ticket in tickets if not hasattr(ticket, PREFETCHED)}
+    if not wanted:
+        return
+    for ticket in wanted.values():
+        setattr(ticket, PREFETCHED, [])
+    for rating in SatisfactionRating.objects.filter(ticket_id__in=list(wanted)).order_by("-solve_event_id"):
+        ticket = wanted[rating.ticket_id]
+        rating.ticket = ticket  # as a prefetch leaves it: no query to reach the ticket again
+        getattr(ticket, PREFETCHED).append(rating)
 
 
 def latest_from_prefetch(ticket: Ticket) -> SatisfactionRating | None:
