@@ -149,6 +149,9 @@ TEMPLATES = [
                 "tickets.context_processors.layout",
                 "accounts.permissions.layout",
             ],
+            # Django's i18n tags, with constant {% translate %} texts remembered per language
+            # (helpdesk.templatetags.kept_i18n, issue 19).
+            "libraries": {"i18n": "helpdesk.templatetags.kept_i18n"},
         },
     },
     {
