@@ -49,6 +49,11 @@ def scoped(func: Callable[P, T]) -> Callable[P, T]:
     return in_scope
 
 
+def active() -> bool:
+    """Whether a scope is open (a request, or a ``scope()`` block)."""
+    return _memo.get() is not None
+
+
 def remember(key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, computed once per scope for ``key`` (every time when no scope is open)."""
     memo = _memo.get()

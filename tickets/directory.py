@@ -18,7 +18,7 @@ from accounts.models import Team
 from tickets import caching, permissions
 
 #: Bumped on every save or deletion of a person or a team (``directory_changed``).
-DIRECTORY_KEY = "helpdesk:directory:version"
+DIRECTORY_KEY = caching.read_together("helpdesk:directory:version")
 
 
 def directory_changed(sender: object = None, *, update_fields: Any = None, **kwargs: Any) -> None:

@@ -98,7 +98,7 @@ def definition(view: SavedView) -> ViewDefinition:
 
 #: Bumped on every write to a saved view (``saved_views_changed``, connected in
 #: ``TicketsConfig.ready`` to SavedView's saves and deletes).
-SAVED_VIEWS_KEY = "helpdesk:saved-views:version"
+SAVED_VIEWS_KEY = caching.read_together("helpdesk:saved-views:version")
 
 
 def saved_views_changed(**kwargs: Any) -> None:

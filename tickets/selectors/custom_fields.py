@@ -135,7 +135,7 @@ class ShownField:
 
 #: Bumped on every write to a field definition (``definitions_changed``, connected in
 #: ``TicketsConfig.ready`` to TicketField's save, delete and team changes).
-DEFINITIONS_KEY = "helpdesk:ticket-fields:version"
+DEFINITIONS_KEY = caching.read_together("helpdesk:ticket-fields:version")
 
 
 def definitions_changed(**kwargs: Any) -> None:

@@ -168,7 +168,7 @@ def macro_delete(*, actor: User, macro: Macro) -> None:
 
 #: Bumped on every write to a macro (``macros_changed``: saved, deleted, used), so the pickers'
 #: lists kept by ``macros_for`` are never older than the macros.
-MACROS_KEY = "helpdesk:macros:version"
+MACROS_KEY = caching.read_together("helpdesk:macros:version")
 
 
 def macros_changed(**kwargs: Any) -> None:
