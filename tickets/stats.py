@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
 
 from accounts.permissions import STAFF_ROLES
+from helpdesk import memo
 from tickets import caching, periods, permissions
 from tickets.models import EventKind, Message, Status, Ticket, TicketEvent
 
@@ -207,8 +208,13 @@ def _cached_metrics(viewer: User, since: datetime, until: datetime) -> dict[str,
     this request, and the period. Team membership and every ticket change bump the desk version.
     """
     key = f"stats:{viewer.pk}:{viewer.role}:{viewer.ticket_scope}:{since.isoformat()}:{until.isoformat()}"
-    return caching.cached(
-        key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS, scope=[caching.STATISTICS_KEY]
+    # Once per request (helpdesk.memo): the page asks for the agents' and the teams' rows, both
+    # from these metrics, which ``agent_stats`` and ``team_stats`` copy and do not change.
+    return memo.remember(
+        ("stats-metrics", key),
+        lambda: caching.cached(
+            key, lambda: _metrics(viewer, since, until), timeout=STATS_CACHE_SECONDS, scope=[caching.STATISTICS_KEY]
+        ),
     )
 
 

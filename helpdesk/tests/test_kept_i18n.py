@@ -86,3 +86,12 @@ def test_other_catalogs_drop_what_was_kept(tmp_path):
     with override_settings(LOCALE_PATHS=[tmp_path]):
         assert _render(ours, "es") == "Situación"
     assert _render(ours, "es") == "Estado"
+
+
+def test_no_other_template_library_name_is_given_twice():
+    """settings.py silences Django's check for library names given twice, for "i18n" only."""
+    from django.core.checks.templates import check_templates
+
+    warnings = [w for w in check_templates(None) if w.id == "templates.W003"]
+    assert [w.msg for w in warnings if not w.msg.startswith("'i18n' is used for multiple")] == []
+    assert len(warnings) == 1
