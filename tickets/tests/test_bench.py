@@ -168,3 +168,56 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
     assert "| API ticket list (filtered) | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | p50 ≤ 15 | **no** |" in text
     assert "| API ticket create | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | ≤ 60 | yes |" in text
     assert "| stats, 30 days | 1 | 0 | 20 | 20 | 20 | 0.1 | 9–9 | 3.0 | 12.5 | p50 ≤ 30 | yes |" in text
+
+
+def test_report_judges_each_request_by_its_own_query_budget(tmp_path):
+    """The pages with a budget of their own in test_query_budgets.py are judged by it, not by 12;
+    the create (a write, which no budget covers) by its time only."""
+    report = _load("scripts/bench_report.py")
+    budgets = _load("tickets/tests/test_query_budgets.py")
+    assert report.QUERY_BUDGET == budgets.BUDGET
+    assert report.QUERY_BUDGETS["stats, 30 days"] == budgets.PAGE_BUDGETS["/agent/stats/"]
+    assert (
+        report.QUERY_BUDGETS["agent ticket page (100-entry timeline)"]
+        == budgets.PAGE_BUDGETS["/agent/tickets/{ticket}/"]
+    )
+    assert budgets.PAGE_BUDGETS["/portal/tickets/{ticket}/"] < report.QUERY_BUDGETS["customer ticket page"]
+    assert report.QUERY_BUDGETS["customer ticket page"] < budgets.PAGE_BUDGETS["/portal/tickets/{solved}/"]
+    (tmp_path / "accounts.json").write_text(
+        json.dumps(
+            {
+                **{
+                    role: {"email": f"{role}@x.test", "visible_tickets": 7}
+                    for role in ("agent", "team_agent", "customer")
+                },
+                "long_tickets": [1],
+                "rare_number": "1",
+                "saved_views": {"agent": {"id": 5, "matches": 1}, "team_agent": {"id": 6, "matches": 1}},
+            }
+        )
+    )
+    queries = {"stats, 30 days": 14, "agent ticket page (100-entry timeline)": 16, "customer ticket page": 15}
+    queries |= {"API ticket create": 25, "agent queue (default view)": 13}
+    samples = [
+        {
+            "name": name,
+            "ms": 20.0,
+            "ok": True,
+            "status": 200,
+            "queries": queries.get(name, 9),
+            "db_ms": 3.0,
+            "cpu_ms": 5.0,
+        }
+        for name in report.TARGETS
+    ]
+    (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
+    for name, text in (("rss.txt", "1 1024\n"), ("loadavg.txt", "start 1 1 1\nend 1 1 1\n")):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "cpu.txt").write_text("start 0 100\nend 100 100\n")
+    (tmp_path / "machine.txt").write_text("start 0 0\nend 100 10\n")
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"{report.BEGIN}\n{report.END}\n")
+    report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
+    text = out.read_text()
+    assert "**Targets missed**: agent queue (default view), customer ticket page." in text
+    assert "| stats, 30 days | 1 | 0 | 20 | 20 | 20 | 0.1 | 14–14 |" in text
