@@ -15,21 +15,10 @@ from django.core.cache import caches
 from django.test import override_settings
 
 from helpdesk.cache import shared_client
+from helpdesk.tests.local_redis import redis_url
 from tickets.tests.asgi_server import asgi_server, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _redis_url() -> str:
-    url = settings.CELERY_BROKER_URL  # helpdesk.settings_test: the local Redis, database 15
-    assert url, "helpdesk.settings_test names a broker"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis is not reachable at {url}")
-        pytest.skip(f"Redis is not running at {url} (start redis-server to run this test)")
-    return url
 
 
 class Opened:
@@ -56,7 +45,7 @@ def redis_cache():
     prefix = f"cache-test-{os.getpid()}-{id(opened)}"
     backend = {
         "BACKEND": "helpdesk.cache.RedisCache",
-        "LOCATION": _redis_url(),
+        "LOCATION": redis_url(),
         "KEY_PREFIX": prefix,
         "OPTIONS": {"connection_class": opened.connection_class},
     }

@@ -108,6 +108,22 @@ def test_bench_accounts_and_long_timelines(desk, tmp_path):
     assert SavedView.objects.count() == 2 and TicketField.objects.count() == 2
 
 
+def _write_run(
+    folder,
+    samples: list[dict],
+    *,
+    rss: str = "1 1024\n",
+    loadavg: str = "start 1 1 1\nend 1 1 1\n",
+    cpu: str = "start 0 100\nend 100 100\n",
+    machine: str = "start 0 0\nend 100 10\n",
+) -> None:
+    """What a bench run leaves for the report: the samples, the workers' memory, the load average,
+    the workers' CPU ticks and the machine's busy ticks (``scripts/bench.sh``)."""
+    (folder / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
+    for name, text in (("rss.txt", rss), ("loadavg.txt", loadavg), ("cpu.txt", cpu), ("machine.txt", machine)):
+        (folder / name).write_text(text)
+
+
 def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsys):
     report = _load("scripts/bench_report.py")
     (tmp_path / "accounts.json").write_text(
@@ -128,13 +144,16 @@ def test_report_fills_its_section_and_names_missed_targets(desk, tmp_path, capsy
         for name in report.TARGETS
     ]
     samples += [{"name": "stats, 30 days", "ms": 900.0, "ok": True, "status": 200, "queries": 9, "db_ms": 800.0}] * 30
-    (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
-    (tmp_path / "rss.txt").write_text("101 81920\n102 92160\n101 102400\n")
-    (tmp_path / "loadavg.txt").write_text("start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n")
-    # The workers' CPU ticks before and after the load (at 100 ticks a second): 6 s of CPU.
-    (tmp_path / "cpu.txt").write_text("start 1000 100\nend 1600 100\n")
-    # Every core's busy ticks and PostgreSQL's: 20 s busy in all, 8 s of it PostgreSQL.
-    (tmp_path / "machine.txt").write_text("start 50000 7000\nend 52000 7800\n")
+    _write_run(
+        tmp_path,
+        samples,
+        rss="101 81920\n102 92160\n101 102400\n",
+        loadavg="start 1.50 1.20 0.90\nend 3.10 2.00 1.10\n",
+        # The workers' CPU ticks before and after the load (at 100 ticks a second): 6 s of CPU.
+        cpu="start 1000 100\nend 1600 100\n",
+        # Every core's busy ticks and PostgreSQL's: 20 s busy in all, 8 s of it PostgreSQL.
+        machine="start 50000 7000\nend 52000 7800\n",
+    )
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"# Benchmarks\n\nHand-written.\n\n{report.BEGIN}\nold figures\n{report.END}\n\nMore prose.\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])
@@ -210,11 +229,7 @@ def test_report_judges_each_request_by_its_own_query_budget(tmp_path):
         }
         for name in report.TARGETS
     ]
-    (tmp_path / "samples.jsonl").write_text("\n".join(json.dumps(s) for s in samples))
-    for name, text in (("rss.txt", "1 1024\n"), ("loadavg.txt", "start 1 1 1\nend 1 1 1\n")):
-        (tmp_path / name).write_text(text)
-    (tmp_path / "cpu.txt").write_text("start 0 100\nend 100 100\n")
-    (tmp_path / "machine.txt").write_text("start 0 0\nend 100 10\n")
+    _write_run(tmp_path, samples)
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(f"{report.BEGIN}\n{report.END}\n")
     report.main(["--dir", str(tmp_path), "--out", str(out), "--seconds", "10", "--clients", "4", "--workers", "2"])

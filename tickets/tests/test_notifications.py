@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from accounts import services as account_services
+from helpdesk.tests.local_redis import redis_url
 from tickets import services, tasks
 from tickets.models import EventKind, Notification, NotificationKind, Status, Ticket, TicketEvent
 from tickets.tests.factories import make_ticket
@@ -228,28 +228,13 @@ def test_autoclose_command(ticket, agent, settings, capsys):
 # --- a real worker on the local Redis -------------------------------------------------------------
 
 
-def _redis_url() -> str | None:
-    import redis
-    from django.conf import settings
-
-    url = settings.CELERY_BROKER_URL
-    assert url, "helpdesk.settings_test names a broker"
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Redis is not reachable at {url}")
-        pytest.skip(f"Redis is not running at {url} (start redis-server to run this test)")
-    return url
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_real_celery_worker_delivers_the_mail(customer, agent):
     from celery.contrib.testing.worker import start_worker
 
     from helpdesk.celery import app
 
-    _redis_url()
+    redis_url()
     app.conf.task_always_eager = False
     try:
         with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING", shutdown_timeout=30):
