@@ -17,6 +17,7 @@ from tickets.models import Priority, Ticket
 from tickets.satisfaction import selectors as satisfaction_selectors
 from tickets.satisfaction import services as satisfaction_services
 from tickets.satisfaction.models import Score
+from tickets.sla import ticket_block
 from tickets.sla.models import Metric
 from tickets.sla.refresh import sla_refresh
 from tickets.tests.factories import make_ticket
@@ -77,7 +78,7 @@ def test_the_list_as_each_caller_reads_it(desk, who, request):
     http = RequestFactory().get("/api/v1/tickets/")
     http.user = user
     tickets = list(selectors.ticket_list_for_api(user).order_by("pk"))
-    s.attach_sla(tickets)  # as a list page reads them (TicketListOut)
+    ticket_block.attach_sla(tickets)  # as a list page reads them (TicketListOut)
     satisfaction_selectors.attach_latest(tickets)
     assert tickets, "every caller here sees a ticket"
     fast, generic = _both(s.TicketOut(context={"request": http}), tickets)
