@@ -17,7 +17,8 @@ from typing import Any
 from accounts.models import Team
 from tickets import caching, permissions
 
-#: Bumped on every save or deletion of a person or a team (``directory_changed``).
+#: Bumped on every save or deletion of a person or a team and every change of team membership
+#: (``directory_changed``).
 DIRECTORY_KEY = caching.read_together("helpdesk:directory:version")
 
 

@@ -21,11 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import Team
 from accounts.permissions import can_manage_desk
 from helpdesk.forms import apply_errors
 from helpdesk.ids import parse_id
-from tickets import permissions, queue_views
+from tickets import directory, permissions, queue_views
 from tickets.forms.agent import QueueFilterForm
 from tickets.forms.saved_views import SavedViewForm, field_help, from_queue, initial_for
 from tickets.models import SavedView, Ticket, TicketField
@@ -90,7 +89,7 @@ def _editor(request: AuthenticatedHttpRequest, view: SavedView | None) -> HttpRe
         filters = QueueFilterForm(
             request.GET,
             agents=_staff(for_display=True),
-            teams=list(Team.objects.order_by("name")),
+            teams=directory.teams(),
             views=[(v.key, v.label) for v in views],
         )
         filters.is_valid()  # what could not be read is simply not carried over
