@@ -1,8 +1,8 @@
 """The agent ticket page's timeline: messages, internal notes and history events in one list.
 
-Built from ``selectors.messages_for`` and ``selectors.events_for`` (two queries plus the
-attachments prefetch, whatever the length of the history). Events that only announce a
-message, or a file attached to a message, are left out: the message itself stands in the list.
+Built from ``selectors.conversation_for`` and ``selectors.events_for`` (three queries, whatever
+the length of the history). Events that only announce a message, or a file attached to a
+message, are left out: the message itself stands in the list.
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def build(user: User, ticket: Ticket) -> Timeline:
     entries: list[tuple[tuple, Entry]] = []
     last_event_id = 0
     says_via = permissions.internal_visible(user, ticket)
-    for message in selectors.messages_for(user, ticket):
-        for attachment in message.attachments.all():
+    for message in selectors.conversation_for(user, ticket).messages:
+        for attachment in message.files:
             attachment.download_url = download_url(attachment.pk)
         entry = Entry(kind="note" if message.internal else "message", at=message.created_at, message=message)
         entries.append(((message.created_at, 0, message.pk), entry))

@@ -257,6 +257,8 @@ class Message(models.Model):
     body = models.TextField()
     internal = models.BooleanField(default=False, help_text=_("An internal note: agents only."))
     created_at = models.DateTimeField(default=timezone.now)
+    # Not a column: the message's files as a page shows them, set by selectors.conversation_for.
+    files: list[Attachment]
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -43,8 +43,10 @@ from tickets.selectors.portal import (
     with_new_reply,
 )
 from tickets.selectors.tickets import (
+    Conversation,
     attachment_get_for_user,
     attachments_for,
+    conversation_for,
     events_for,
     messages_for,
     tag_names,
@@ -71,9 +73,11 @@ __all__ = [
     "TicketFilters",
     "TicketPage",
     "attachment_get_for_user",
+    "Conversation",
     "attachments_for",
     "events_for",
     "my_tickets_page",
+    "conversation_for",
     "messages_for",
     "notification_get_for_user",
     "notifications_page",

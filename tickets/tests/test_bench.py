@@ -200,7 +200,8 @@ def test_report_judges_each_request_by_its_own_query_budget(tmp_path):
         report.QUERY_BUDGETS["agent ticket page (100-entry timeline)"]
         == budgets.PAGE_BUDGETS["/agent/tickets/{ticket}/"]
     )
-    assert budgets.PAGE_BUDGETS["/portal/tickets/{ticket}/"] < report.QUERY_BUDGETS["customer ticket page"]
+    assert "/portal/tickets/{ticket}/" not in budgets.PAGE_BUDGETS  # within the twelve
+    assert report.QUERY_BUDGETS["customer ticket page"] > budgets.BUDGET
     assert report.QUERY_BUDGETS["customer ticket page"] < budgets.PAGE_BUDGETS["/portal/tickets/{solved}/"]
     (tmp_path / "accounts.json").write_text(
         json.dumps(
@@ -215,7 +216,7 @@ def test_report_judges_each_request_by_its_own_query_budget(tmp_path):
             }
         )
     )
-    queries = {"stats, 30 days": 14, "agent ticket page (100-entry timeline)": 16, "customer ticket page": 15}
+    queries = {"stats, 30 days": 14, "agent ticket page (100-entry timeline)": 16, "customer ticket page": 14}
     queries |= {"API ticket create": 25, "agent queue (default view)": 13}
     samples = [
         {

@@ -138,13 +138,12 @@ def _render_ticket(
     request: AuthenticatedHttpRequest, ticket: Ticket, *, reply_form: ReplyForm, status: int = 200
 ) -> HttpResponse:
     user = request.user
-    conversation = selectors.messages_for(user, ticket, email_flags=False).filter(internal=False)
-    files = selectors.attachments_for(user, ticket).filter(internal=False)
+    conversation = selectors.conversation_for(user, ticket, email_flags=False, public_only=True)
     history = selectors.portal_history_for(user, ticket)
     context = {
         "ticket": ticket,
-        "conversation": conversation,
-        "files": files,
+        "conversation": conversation.messages,
+        "files": conversation.files,
         "history": history,
         "reply_form": reply_form,
         "can_reply": permissions.can(user, Action.REPLY, ticket) and not ticket.is_closed,
