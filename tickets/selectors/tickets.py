@@ -7,6 +7,7 @@ search is decided in one place. Each returns a queryset with the joins its calle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.db.models import (
@@ -186,10 +187,31 @@ def attachment_get_for_user(user: User, pk: object) -> Attachment:
 # --- what the API shows of a ticket ------------------------------------------------------------
 
 
+# The API's annotations are the same expressions for every request: built once per process
+# (``annotate`` resolves a copy of each against its query, leaving them as they are). Building
+# them anew cost an API list 1 ms of CPU, as much as compiling the whole query.
+
+
+@cache
+def _opening_body() -> Subquery:
+    first = Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("body")[:1]
+    return Subquery(first)
+
+
+@cache
+def _message_counts() -> tuple[Coalesce, Coalesce]:
+    """The number of every message and of the public ones, of the ticket at hand."""
+    messages = Message.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket")
+    every = Coalesce(Subquery(messages.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+    public = Coalesce(
+        Subquery(messages.filter(internal=False).annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+    )
+    return every, public
+
+
 def with_description(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     """Annotate ``description``: the body of the ticket's opening message (always public)."""
-    first = Message.objects.filter(ticket=OuterRef("pk")).order_by("created_at", "id").values("body")[:1]
-    return qs.annotate(description=Subquery(first))
+    return qs.annotate(description=_opening_body())
 
 
 def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Ticket]:
@@ -200,11 +222,7 @@ def with_public_message_count(qs: QuerySet[Ticket], user: User) -> QuerySet[Tick
     A correlated subquery, not a GROUP BY over the joined list columns, so it stays cheap under
     keyset pagination; where notes are readable on some tickets only, one CASE picks per row.
     """
-    messages = Message.objects.filter(ticket=OuterRef("pk")).order_by().values("ticket")
-    every = Coalesce(Subquery(messages.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
-    public = Coalesce(
-        Subquery(messages.filter(internal=False).annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
-    )
+    every, public = _message_counts()
     notes = permissions.readable_notes(user)
     if notes is None:
         return qs.annotate(message_count=public)

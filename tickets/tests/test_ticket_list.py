@@ -197,3 +197,24 @@ def test_message_count_counts_notes_only_where_they_may_be_read(
     assert counts(customer) == {worked.pk: 1}
     detail = token_client(team_agent).get(f"/api/v1/tickets/{own.pk}/").json()
     assert detail["message_count"] == 1
+
+
+def test_the_apis_kept_annotations_build_the_same_query_each_time(desk, customer, team_agent, admin):
+    """The API's ``description`` and ``message_count`` expressions are built once per process and
+    reused (``tickets.selectors.tickets``): each list, after the others', is the same SQL as one
+    built from fresh expressions, and gives the same tickets."""
+    from tickets.selectors import tickets as ticket_selectors
+
+    def lists():
+        out = []
+        for user in (customer, team_agent, admin, customer):
+            qs = ticket_selectors.ticket_list_for_api(user).order_by("-id")
+            out.append((str(qs.query), list(qs.values_list("pk", "description", "message_count"))))
+        return out
+
+    kept = lists() + lists()
+    ticket_selectors._opening_body.cache_clear()
+    ticket_selectors._message_counts.cache_clear()
+    fresh = lists()
+    assert kept == fresh + fresh
+    assert kept[0][1] and kept[0] != kept[1]  # the customer's list is not the agent's
