@@ -196,6 +196,10 @@ HELPDESK_REPLICA_RETRY_SECONDS = env.integer("HELPDESK_REPLICA_RETRY_SECONDS", 1
 # LAG_CHECK seconds per process) and /readyz calls it "degraded" (the lag is always in /metrics).
 HELPDESK_REPLICA_MAX_LAG_SECONDS = env.integer("HELPDESK_REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
 HELPDESK_REPLICA_LAG_CHECK_SECONDS = env.integer("HELPDESK_REPLICA_LAG_CHECK_SECONDS", 5, minimum=0)
+# The statistics page's "Over time" charts: the day (or week) still running is counted again at
+# most this often, not after every change (0: after every change). A busy desk files tickets
+# every second; counting today's thousands of rows each time was half the page's CPU (issue 19).
+HELPDESK_TREND_RUNNING_SECONDS = env.integer("HELPDESK_TREND_RUNNING_SECONDS", 30, minimum=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

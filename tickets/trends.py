@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.fields.json import KT
@@ -255,18 +256,23 @@ def _cached_compute(
     every new ticket. The buckets that ended before now are history: what they count changes only
     with changes that statistics count (status changes, team moves — a ticket counts for its
     current team — access, imports and deletions: ``tickets.caching``), so they are kept under the
-    statistics version. The bucket still running (today, or this week) is kept under the desk
-    version — every change — and computed alone from the backlog the history ended with: a day's
-    rows, not the period's. When both are cold, the period is computed once and stored in its two
-    parts (the same three queries as one part)."""
+    statistics version. The bucket still running (today, or this week) is computed alone from the
+    backlog the history ended with — a day's rows, not the period's — and kept for
+    ``HELPDESK_TREND_RUNNING_SECONDS`` whatever changes meanwhile (``_running_cache``). When both
+    are cold, the period is computed once and stored in its two parts (the same three queries as
+    one part)."""
     plan = buckets(start, end, granularity)
     now = timezone.now()
     closed = sum(1 for bucket in plan if bucket.end <= now)
-    if closed == 0 or closed == len(plan):
-        scope = [caching.STATISTICS_KEY] if closed else [caching.VERSION_KEY]
+    if closed == len(plan):
         return caching.cached(
-            key, lambda: _compute(viewer, start, end, granularity, team_id), timeout=TREND_CACHE_SECONDS, scope=scope
+            key,
+            lambda: _compute(viewer, start, end, granularity, team_id),
+            timeout=TREND_CACHE_SECONDS,
+            scope=[caching.STATISTICS_KEY],
         )
+    if closed == 0:
+        return caching.cached(key, lambda: _compute(viewer, start, end, granularity, team_id), **_running_cache())
     cut = plan[closed - 1].end
     history_key = f"{key}:to:{cut.isoformat()}"
     history = cast("dict[str, Any] | None", caching.peek(history_key, scope=[caching.STATISTICS_KEY]))
@@ -278,18 +284,25 @@ def _cached_compute(
         caching.store(history_key, history, timeout=TREND_CACHE_SECONDS, scope=[caching.STATISTICS_KEY])
         backlog = history["buckets"][-1]["backlog"]
         running = {"buckets": whole["buckets"][closed:]}
-        caching.store(
-            _running_key(key, cut, backlog), running, timeout=TREND_CACHE_SECONDS, scope=[caching.VERSION_KEY]
-        )
+        caching.store(_running_key(key, cut, backlog), running, **_running_cache())
         return whole
     backlog = history["buckets"][-1]["backlog"]
     running = caching.cached(
         _running_key(key, cut, backlog),
         lambda: _compute(viewer, cut, end, granularity, team_id, backlog_at_start=backlog),
-        timeout=TREND_CACHE_SECONDS,
-        scope=[caching.VERSION_KEY],
+        **_running_cache(),
     )
     return {"backlog_at_start": history["backlog_at_start"], "buckets": history["buckets"] + running["buckets"]}
+
+
+def _running_cache() -> dict[str, Any]:
+    """How the running bucket is kept: ``HELPDESK_TREND_RUNNING_SECONDS`` under the access version
+    only (who may see what still drops it at once; the key names the viewer), or with 0 under
+    the desk version (every change)."""
+    seconds = settings.HELPDESK_TREND_RUNNING_SECONDS
+    if seconds:
+        return {"timeout": seconds, "scope": [caching.ACCESS_KEY]}
+    return {"timeout": TREND_CACHE_SECONDS, "scope": [caching.VERSION_KEY]}
 
 
 def _running_key(key: str, cut: datetime, backlog: int) -> str:

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from helpdesk import memo
-from tickets import periods, permissions, services, trends
+from tickets import caching, periods, permissions, services, trends
 from tickets.models import UNSOLVED_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.services.lifecycle import TRANSITIONS
 
@@ -342,9 +342,10 @@ def test_customers_get_nothing(desk, customer):
 
 
 @pytest.mark.django_db
-def test_cached_until_the_desk_changes(desk, django_assert_num_queries, django_capture_on_commit_callbacks):
-    """A repeat reads the cache; any change — a customer's new ticket too — computes afresh once
-    it commits (the cache forgets on commit, as in production)."""
+def test_cached_until_the_desk_changes(desk, settings, django_assert_num_queries, django_capture_on_commit_callbacks):
+    """A repeat reads the cache; with no window for the running bucket, any change — a customer's
+    new ticket too — computes afresh once it commits (the cache forgets on commit, as in production)."""
+    settings.HELPDESK_TREND_RUNNING_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True):
         play(desk, [(0, "create", "a", None)])
     admin = desk["admin"]
@@ -383,12 +384,13 @@ def test_a_handful_of_queries_whatever_the_period_and_tickets(desk, viewer, days
 @pytest.mark.django_db
 @pytest.mark.parametrize("granularity", [trends.DAY, trends.WEEK])
 def test_a_new_ticket_recomputes_only_the_running_bucket_and_changes_nothing_else(
-    desk, granularity, django_assert_num_queries, django_capture_on_commit_callbacks
+    desk, granularity, settings, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     """The buckets that ended stay cached through changes statistics do not count (a new ticket);
-    the running one is computed again from their backlog (two queries), and the whole equals one
-    computation of the period, uncached. A solve (a change statistics count) computes everything
-    afresh (three)."""
+    the running one (kept for no time here: ``HELPDESK_TREND_RUNNING_SECONDS`` 0) is computed
+    again from their backlog (two queries), and the whole equals one computation of the period,
+    uncached. A solve (a change statistics count) computes everything afresh (three)."""
+    settings.HELPDESK_TREND_RUNNING_SECONDS = 0
     steps = []
     for n in range(12):
         steps += [(n * 20, "create", f"t{n}", "billing"), (n * 20 + 2, "reply", f"t{n}", None)]
@@ -412,3 +414,35 @@ def test_a_new_ticket_recomputes_only_the_running_bucket_and_changes_nothing_els
         afresh = trends.trend(viewer=admin, start=start, end=end, granularity=granularity)
     assert afresh["buckets"] == whole()["buckets"]
     assert afresh["backlog_at_start"] == whole()["backlog_at_start"]
+
+
+@pytest.mark.django_db
+def test_the_running_bucket_is_counted_again_at_most_once_a_window(
+    desk, settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """With ``HELPDESK_TREND_RUNNING_SECONDS``, new tickets reach the running bucket when its window
+    ends, not with each ticket (a busy desk files one every second); the ended buckets are exact
+    throughout, and a change of who may see what drops the kept bucket at once."""
+    import time as clock
+
+    settings.HELPDESK_TREND_RUNNING_SECONDS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, [(0, "create", "a", None), (30, "create", "b", None)])
+    admin = desk["admin"]
+    start, end = T0 - timedelta(days=3), T0 + timedelta(days=3)
+    counted = lambda: sum(b["created"] for b in trends.trend(viewer=admin, start=start, end=end)["buckets"])  # noqa: E731
+    assert counted() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, [(31, "create", "c", None)])
+    with memo.scope(), django_assert_num_queries(0):
+        assert counted() == 2  # within the window: the bucket as it was
+    with django_capture_on_commit_callbacks(execute=True):
+        caching.access_changed()
+    assert counted() == 3  # who may see what changed: counted again at once
+    kept_since = clock.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        play(desk, [(32, "create", "d", None)])
+    assert counted() == 3
+    clock.sleep(max(0.0, 1.1 - (clock.monotonic() - kept_since)))  # the window ends
+    with memo.scope(), django_assert_num_queries(2):  # the running bucket only; the history is kept
+        assert counted() == 4
