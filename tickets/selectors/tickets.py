@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -18,6 +19,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    ManyToManyField,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -26,6 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 
 from tickets import permissions
 from tickets.models import Attachment, EventKind, InboundMessage, Message, Tag, Ticket, TicketEvent
@@ -39,26 +42,63 @@ if TYPE_CHECKING:
 _LISTED_PERSON = ("id", "name", "email")
 
 
-#: Where a list's tickets keep their tags (``tag_names`` reads them): a plain list. A related
-#: manager's prefetch builds a filtered queryset for every ticket to hold its tags, which cost a
-#: queue page of 50 tickets 3.5 ms of CPU even when none had a tag; into a list it is one query.
+#: Where a list's tickets keep the names of their tags (``tag_names`` reads them): a plain list.
 LISTED_TAGS = "listed_tags"
+
+#: Ticket ids per query when a list's tags are read (SQLite's older limit on parameters is 999).
+_TAG_BATCH = 500
+
+
+def _attach_tag_names(tickets: list[Ticket], using: str) -> None:
+    """Each ticket's tag names, by name, in one query per 500 tickets over the tag table and its
+    link table. Django's prefetch of the many-to-many (a queryset joined through the link table,
+    then a model per tag) cost a queue page 0.76 ms of CPU; this plain read 0.16 ms."""
+    names: dict[int, list[str]] = {ticket.pk: [] for ticket in tickets}
+    if names:
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        field = Ticket._meta.get_field("tags")
+        assert isinstance(field, ManyToManyField)
+        ticket_col, tag_col = quote(field.m2m_column_name()), quote(field.m2m_reverse_name())
+        links, tags, name_col = quote(field.m2m_db_table()), quote(Tag._meta.db_table), quote("name")
+        # Table and column names from the models, quoted; the ids are parameters.
+        select = f"SELECT l.{ticket_col}, t.{name_col} FROM {links} l JOIN {tags} t ON t.{quote('id')} = l.{tag_col}"  # noqa: S608
+        sql = select + f" WHERE l.{ticket_col} IN ({{}}) ORDER BY t.{name_col}"
+        ids = list(names)
+        with connection.cursor() as cursor:
+            for start in range(0, len(ids), _TAG_BATCH):
+                batch = ids[start : start + _TAG_BATCH]
+                cursor.execute(sql.format(", ".join(["%s"] * len(batch))), batch)
+                for ticket_pk, tag_name in cursor.fetchall():
+                    names[ticket_pk].append(tag_name)
+    for ticket in tickets:
+        setattr(ticket, LISTED_TAGS, names[ticket.pk])
+
+
+class _TicketsWithTagNames(ModelIterable):
+    """A list's tickets, each with its tag names (``LISTED_TAGS``), read after the tickets."""
+
+    def __iter__(self):
+        tickets = list(super().__iter__())
+        _attach_tag_names(tickets, self.queryset.db)
+        yield from tickets
 
 
 def _list_joins(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
     people = [f"{role}__{name}" for role in ("requester", "assignee") for name in _LISTED_PERSON]
-    return (
-        qs.select_related("requester", "assignee", "team", "organization")
-        .only(*(f.name for f in Ticket._meta.concrete_fields), *people, "team", "organization")
-        .prefetch_related(Prefetch("tags", queryset=Tag.objects.only("id", "name"), to_attr=LISTED_TAGS))
+    listed = qs.select_related("requester", "assignee", "team", "organization").only(
+        *(f.name for f in Ticket._meta.concrete_fields), *people, "team", "organization"
     )
+    # The tickets' tags come with them (``values()`` and the like read rows of their own instead).
+    listed._iterable_class = _TicketsWithTagNames
+    return listed
 
 
 def tag_names(ticket: Ticket) -> list[str]:
-    """The names of ``ticket``'s tags, by name: from a list's prefetch when it has one (no query),
+    """The names of ``ticket``'s tags, by name: from a list's read when it has one (no query),
     else from ``ticket.tags`` (its own prefetch, or one query)."""
     listed = getattr(ticket, LISTED_TAGS, None)
-    return [tag.name for tag in (listed if listed is not None else ticket.tags.all())]
+    return list(listed) if listed is not None else [tag.name for tag in ticket.tags.all()]
 
 
 def ticket_list_for_agent(user: User) -> QuerySet[Ticket]:

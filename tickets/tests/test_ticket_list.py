@@ -218,3 +218,25 @@ def test_the_apis_kept_annotations_build_the_same_query_each_time(desk, customer
     fresh = lists()
     assert kept == fresh + fresh
     assert kept[0][1] and kept[0] != kept[1]  # the customer's list is not the agent's
+
+
+def test_a_lists_tickets_come_with_their_tag_names(desk, admin, monkeypatch, django_assert_num_queries):
+    """The lists read their tickets' tags in one plain query per batch of tickets, after the
+    tickets (``tickets.selectors.tickets``): each ticket its own tags, by name, none for a ticket
+    without; ``values()`` reads rows without them."""
+    from tickets.selectors import tickets as ticket_selectors
+
+    monkeypatch.setattr(ticket_selectors, "_TAG_BATCH", 2)  # several batches from a small desk
+    for number, ticket in enumerate(Ticket.objects.order_by("pk")):
+        services.ticket_update(
+            actor=admin, ticket=ticket, tags=[f"zeta{number}", "alpha", f"mid{number % 2}"][: number % 4]
+        )
+    expected = {t.pk: sorted(t.tags.values_list("name", flat=True)) for t in Ticket.objects.all()}
+    assert len(expected) >= 5 and any(expected.values()) and not all(expected.values())
+    listed = ticket_selectors.ticket_list_for_agent(admin)
+    with django_assert_num_queries(1 + -(-len(expected) // 2)):  # the tickets, then a query per two
+        tickets = list(listed)
+    with django_assert_num_queries(0):
+        assert {t.pk: ticket_selectors.tag_names(t) for t in tickets} == expected
+    with django_assert_num_queries(1):
+        assert sorted(listed.values_list("pk", flat=True)) == sorted(expected)
