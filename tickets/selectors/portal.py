@@ -50,7 +50,7 @@ def ticket_list_for_portal(user: User, *, status: str = "all", q: str = "") -> Q
     subject and the *public* messages (internal notes are never searched), newest public activity
     first (``permissions.activity_column``), annotated with ``has_new_reply``: an agent replied publicly after ``user`` last
     opened the ticket."""
-    tickets = ticket_list_for_requester(user).prefetch_related(None)  # tags are not shown in the portal
+    tickets = ticket_list_for_requester(user)
     return with_new_reply(listing.ticket_list(user, _filters(status, q), tickets=tickets), user)
 
 

@@ -84,13 +84,13 @@ class _TicketsWithTagNames(ModelIterable):
         yield from tickets
 
 
-def _list_joins(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def _list_joins(qs: QuerySet[Ticket], *, tags: bool = True) -> QuerySet[Ticket]:
     people = [f"{role}__{name}" for role in ("requester", "assignee") for name in _LISTED_PERSON]
     listed = qs.select_related("requester", "assignee", "team", "organization").only(
         *(f.name for f in Ticket._meta.concrete_fields), *people, "team", "organization"
     )
-    # The tickets' tags come with them (``values()`` and the like read rows of their own instead).
-    listed._iterable_class = _TicketsWithTagNames
+    if tags:  # the tickets' tag names come with them (``values()`` and the like read rows of their own)
+        listed._iterable_class = _TicketsWithTagNames
     return listed
 
 
@@ -109,9 +109,9 @@ def ticket_list_for_agent(user: User) -> QuerySet[Ticket]:
 def ticket_list_for_requester(user: User) -> QuerySet[Ticket]:
     """The customer's tickets: their own, those shared with them and their organization's when it
     shares tickets — exactly what ``permissions.visible_tickets`` allows — newest activity they
-    may know of first (``permissions.activity_column``)."""
+    may know of first (``permissions.activity_column``). Without tags: customers are not shown them."""
     column = permissions.activity_column(user)
-    return _list_joins(permissions.visible_tickets(user)).order_by(f"-{column}", "-id")
+    return _list_joins(permissions.visible_tickets(user), tags=False).order_by(f"-{column}", "-id")
 
 
 def ticket_get_for_user(user: User, pk: object) -> Ticket:

@@ -240,3 +240,7 @@ def test_a_lists_tickets_come_with_their_tag_names(desk, admin, monkeypatch, dja
         assert {t.pk: ticket_selectors.tag_names(t) for t in tickets} == expected
     with django_assert_num_queries(1):
         assert sorted(listed.values_list("pk", flat=True)) == sorted(expected)
+    customer = Ticket.objects.order_by("pk").first().requester
+    with django_assert_num_queries(1):  # the portal shows no tags: none are read
+        mine = list(ticket_selectors.ticket_list_for_requester(customer))
+    assert mine and all(not hasattr(t, ticket_selectors.LISTED_TAGS) for t in mine)
