@@ -347,10 +347,10 @@ class StatsPeriodForm(forms.Form):
         ("custom", _("Dates below")),
     ]
 
-    period = forms.ChoiceField(choices=PERIODS, required=False, label=_("Period"))
+    period = forms.ChoiceField(choices=PERIODS, required=False, label=_("Period"), widget=QuickSelect)
     since = PeriodBoundField(required=False, label=pgettext_lazy("start of a period", "From"))
     until = PeriodBoundField(required=False, label=pgettext_lazy("end of a period", "To"))
-    team = forms.ChoiceField(required=False, label=_("Team"))
+    team = forms.ChoiceField(required=False, label=_("Team"), widget=QuickSelect)
 
     def __init__(self, *args, teams=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tickets import trends
-from tickets.forms.agent import StatsPeriodForm
+from tickets.forms.agent import QuickSelect, StatsPeriodForm
 
 
 class StatsForm(StatsPeriodForm):
@@ -22,4 +22,5 @@ class StatsForm(StatsPeriodForm):
         ],
         required=False,
         label=_("Over time"),
+        widget=QuickSelect,
     )

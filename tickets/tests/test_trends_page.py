@@ -249,3 +249,28 @@ def test_safe_text(text, cell):
 def test_an_unknown_table_is_a_400(client, agent):
     response = _signed_in(client, agent).get(EXPORT, {"table": "secrets"})
     assert response.status_code == 400 and "table" in response.content.decode()
+
+
+def test_the_charts_and_tables_in_the_readers_language(client, worked, team_agent):
+    """The page's loops (Jinja2 fragments: ``agent/stats_rows.html``, ``stats_charts.html``,
+    ``trend_charts.html``, ``trend_rows.html``) speak the reader's language, mark their own row,
+    escape names, keep SVG numbers in Python's notation whatever the language, and give each
+    chart over time its own legend only."""
+    import re
+
+    team_agent.name, team_agent.language = "Tom <O'Neil>", "es"
+    team_agent.save(update_fields=["name", "language"])
+    html = _signed_in(client, team_agent).get(PAGE).content.decode()
+    assert '<tr class="is-me">' in html and '<th scope="row">Tom &lt;O&#x27;Neil&gt;</th>' in html
+    assert 'aria-label="Tickets resueltos por agente"' in html  # "%(title)s per agent", translated
+    charts = {
+        name: html.split(f'id="trend-{name}-caption"')[1].split("</figure>")[0] for name in ("flow", "backlog", "times")
+    }
+    assert ">Creados</text>" in charts["flow"] and "trend-first-point" not in charts["flow"]
+    assert "trend-backlog-point" in charts["backlog"] and "trend-legend" not in charts["backlog"]
+    assert ">Primera respuesta</text>" in charts["times"] and ">Creados</text>" not in charts["times"]
+    numbers = re.findall(r' (?:x|y|cx|cy|width|height)="([^"]+)"', "".join(charts.values()))
+    assert numbers and all(re.fullmatch(r"-?\d+(\.\d+)?", n) for n in numbers), numbers
+    assert any("." in n for n in numbers)
+    rows = html.split('<caption id="trend-table-caption">')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 31  # the heading and one a day

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
@@ -80,7 +80,14 @@ def stats_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     for row in rows + team_rows:
         row["first_response_text"] = {k: _duration(v) for k, v in row["first_response_seconds"].items()}
         row["resolution_text"] = {k: _duration(v) for k, v in row["resolution_seconds"].items()}
-    charts = [{"title": title, **_chart(rows, key, kind, lambda r: r["agent"]["name"])} for key, title, kind in CHARTS]
+    charts = [
+        {
+            "title": title,
+            "label": gettext("%(title)s per agent") % {"title": title},
+            **_chart(rows, key, kind, lambda r: r["agent"]["name"]),
+        }
+        for key, title, kind in CHARTS
+    ]
     return render(
         request,
         "agent/stats.html",
