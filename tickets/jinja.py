@@ -1,9 +1,9 @@
 """The Jinja2 environment of the busiest pages' fragments (issue 19): ``helpdesk.jinja``'s, with
 the desk's own template functions.
 
-The agent timeline, the portal conversation and "My tickets" are Jinja2 templates under
-``templates/jinja2/``, included from the Django templates of their pages with
-``{% jinja "name" key=value … %}`` (``helpdesk.templatetags.jinja``), so the pages keep one
+The agent timeline, the portal conversation, "My tickets" and the statistics page's tables and
+charts are Jinja2 templates under ``templates/jinja2/``, included from the Django templates of
+their pages with ``{% jinja "name" key=value … %}`` (``helpdesk.templatetags.jinja``), so the pages keep one
 layout and one set of blocks while their loops cost a fraction.
 """
 
