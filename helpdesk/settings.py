@@ -153,6 +153,8 @@ TEMPLATES = [
             # Django's i18n tags, with constant {% translate %} texts remembered per language
             # (helpdesk.templatetags.kept_i18n, issue 19).
             "libraries": {"i18n": "helpdesk.templatetags.kept_i18n"},
+            # Django's {% url %}, with constant addresses remembered (helpdesk.templatetags.kept_url).
+            "builtins": ["helpdesk.templatetags.kept_url"],
         },
     },
     {
