@@ -111,39 +111,6 @@ def test_requester_sees_ticket_page(signed_in, customer, ticket_with_files):
     assert "Mark as solved" in html
 
 
-def _message_sections(html: str) -> dict[int, str]:
-    """Each message's part of a ticket page: from its ``id="message-N"`` to the next message or
-    the end of the conversation's list (a message's files are a ``<ul>``)."""
-    import re
-
-    parts = re.split(r'id="message-(\d+)"', html)
-    return {int(number): part.split("</ol>")[0] for number, part in zip(parts[1::2], parts[2::2], strict=True)}
-
-
-def test_each_message_shows_its_own_files(signed_in, customer, agent, ticket_with_files):
-    """The pages take each message's files from the ticket's one list of files
-    (``selectors.conversation_for``): every file under its own message, none under another, the
-    note's file only on the agent's page, and the portal's Files list with the public ones."""
-    services.message_add(
-        actor=agent, ticket=ticket_with_files, body="Our invoice copy.", attachments=[upload("copy.pdf", pdf_bytes())]
-    )
-    by_message = {a.filename: a.message_id for a in Attachment.objects.filter(ticket=ticket_with_files)}
-    portal = signed_in(customer).get(url("ticket", ticket_with_files.pk)).content.decode()
-    workspace = signed_in(agent).get(reverse("agent:ticket", args=[ticket_with_files.pk])).content.decode()
-    for html, shown in ((portal, {"shot.png", "copy.pdf"}), (workspace, {"shot.png", "copy.pdf", "internal.pdf"})):
-        sections = _message_sections(html)
-        assert set(sections) == set(
-            Message.objects.filter(
-                ticket=ticket_with_files, **({} if html is workspace else {"internal": False})
-            ).values_list("pk", flat=True)
-        )
-        for number, section in sections.items():
-            names = {name for name in by_message if f">{name}</a>" in section}
-            assert names == {name for name, message in by_message.items() if message == number} & shown
-    files_card = portal.split('id="files-heading"')[1]
-    assert "shot.png" in files_card and "copy.pdf" in files_card and "internal.pdf" not in files_card
-
-
 def test_small_files_show_their_size_in_bytes(signed_in, customer, ticket_with_files):
     """A 67-byte file reads "67 bytes", not "1 KB"; larger ones KB or MB with one decimal."""
     from django.template.defaultfilters import filesizeformat
