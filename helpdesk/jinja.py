@@ -28,7 +28,7 @@ from django.utils import formats, timezone, translation
 from jinja2 import Environment
 from markupsafe import Markup
 
-from helpdesk.moments import local_time_text, natural_time
+from helpdesk.moments import local_date_text, local_time_text, natural_time
 
 
 def url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -45,7 +45,9 @@ def localize(value: Any) -> str:
 
 def date(value: Any, arg: str | None = None) -> str:
     """Django's ``date`` filter, which Django templates hand a date-time already in the active
-    time zone."""
+    time zone (with a format: remembered per local minute, ``moments.local_date_text``)."""
+    if arg is not None:
+        return local_date_text(value, arg)
     if isinstance(value, datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)
     return defaultfilters.date(value, arg)

@@ -16,7 +16,11 @@ what does not change between values:
   finer than minutes and nothing of the time zone (true of every language the desk speaks), so a
   ticket shown again on the next page load costs a dictionary lookup.
 
-Both fall back to Django for anything else (naive values, dates, formats with seconds or zones).
+- ``local_date_text(value, format)``: Django's ``date`` filter with a given format, remembered
+  per local minute and time zone when the format shows nothing finer than minutes (the pages'
+  "j M Y, H:i T" titles).
+
+All fall back to Django for anything else (naive values, dates, formats with seconds or zones).
 The remembered text is dropped when a setting that decides it changes (tests override them).
 """
 
@@ -30,6 +34,7 @@ from typing import Any
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, naturaltime
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template import defaultfilters
 from django.utils import formats, timezone, translation
 from django.utils.dateformat import format as date_format
 from django.utils.timesince import timesince
@@ -39,6 +44,9 @@ from django.utils.timesince import timesince
 # means the text of a minute is not the same for every value in it.
 _MINUTE_CHARACTERS = frozenset("aAbdDEfFgGhHijlLmMnNoPStwWyYz")
 _FORMAT_CHARACTER = re.compile(r"\\.|[a-zA-Z]")
+# And those that depend on the zone as well (its name, abbreviation, offset, daylight saving time):
+# the same for every moment of a local minute in one zone at one offset.
+_ZONE_CHARACTERS = frozenset("eIOTZ")
 
 _TRANSLATED: dict[tuple[Any, ...], str] = {}
 _TRANSLATED_LIMIT = 20_000
@@ -124,6 +132,45 @@ def _minute_text(language: str | None, date_format_string: str, minute: datetime
     return date_format(minute, date_format_string)
 
 
+@lru_cache(maxsize=256)
+def _shows_minutes_and_zone_at_most(date_format_string: str) -> bool:
+    return all(
+        character.startswith("\\") or character in _MINUTE_CHARACTERS or character in _ZONE_CHARACTERS
+        for character in _FORMAT_CHARACTER.findall(date_format_string)
+    )
+
+
+_ZONED_TEXT: dict[tuple[Any, ...], str] = {}
+_ZONED_TEXT_LIMIT = 20_000
+
+
+def local_date_text(value: Any, date_format_string: str) -> str:
+    """``date`` (Django's filter) of ``value`` in the active time zone with ``date_format_string``:
+    an aware date-time's text is kept per language, format, local minute and zone (name, offset,
+    daylight saving) when the format shows nothing finer than a minute."""
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        return defaultfilters.date(value, date_format_string)
+    local = timezone.localtime(value)
+    if not _shows_minutes_and_zone_at_most(date_format_string):
+        return defaultfilters.date(local, date_format_string)
+    minute = local.replace(second=0, microsecond=0)
+    key = (
+        translation.get_language(),
+        date_format_string,
+        minute.replace(tzinfo=None),
+        str(local.tzinfo),
+        local.utcoffset(),
+        local.dst(),
+        local.tzname(),
+    )
+    text = _ZONED_TEXT.get(key)
+    if text is None:
+        text = defaultfilters.date(minute, date_format_string)
+        if len(_ZONED_TEXT) < _ZONED_TEXT_LIMIT:
+            _ZONED_TEXT[key] = text
+    return text
+
+
 def local_time_text(value: Any) -> str:
     """``formats.localize(timezone.localtime(value))``: a date-time as ``{{ value }}`` shows it in
     a Django template (the active time zone, the active language's ``DATETIME_FORMAT``)."""
@@ -146,3 +193,4 @@ def _forget(setting: str, **kwargs: Any) -> None:
         _TRANSLATED.clear()
         _units.cache_clear()
         _minute_text.cache_clear()
+        _ZONED_TEXT.clear()

@@ -109,3 +109,28 @@ def test_a_changed_translation_setting_forgets_what_was_remembered():
     with override_settings(LOCALE_PATHS=[]):
         assert not moments._TRANSLATED
         assert moments._minute_text.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham", "Europe/Sarajevo"])
+@pytest.mark.parametrize("language", ["en", "es", "bs"])
+def test_local_date_text_is_djangos_date_filter(language, zone):
+    """The pages' "j M Y, H:i T" titles (and the zone's other letters) are the ``date`` filter's
+    text of the value in the active zone, through summer-time changes and in every language;
+    formats finer than a minute and naive values go to Django each time."""
+    from django.template import defaultfilters
+
+    values = _values()
+    # Seconds apart in one minute, and both sides of New York's and Sarajevo's clock changes
+    # (the hour that repeats: the same local minute at two offsets).
+    for start in (datetime(2026, 3, 8, 6, 59, tzinfo=UTC), datetime(2026, 11, 1, 5, 30, tzinfo=UTC)):
+        values += [start + timedelta(seconds=s) for s in (0, 1, 59, 60, 3600, 3601, 7200)]
+    values += [datetime(2026, 10, 25, 0, 30, tzinfo=UTC) + timedelta(minutes=30 * n) for n in range(5)]
+    formats_ = ["j M Y, H:i T", "Y-m-d H:i e O Z I", "j M Y, H:i:s", "c", "N j, Y, P"]
+    with translation.override(language), timezone.override(zone):
+        for _ in range(2):
+            for value in values:
+                for date_format in formats_:
+                    expected = defaultfilters.date(timezone.localtime(value), date_format)
+                    assert moments.local_date_text(value, date_format) == expected, (value, date_format)
+        for other in (datetime(2026, 12, 1, 9, 30), None, ""):
+            assert moments.local_date_text(other, "j M Y, H:i T") == defaultfilters.date(other, "j M Y, H:i T")
