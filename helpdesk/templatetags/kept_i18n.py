@@ -18,26 +18,17 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.core.signals import setting_changed
 from django.template.base import Variable
 from django.templatetags import i18n as django_i18n
 from django.utils import translation
+
+from helpdesk.generations import SettingsGeneration
 
 register = template.Library()
 register.tags.update(django_i18n.register.tags)
 register.filters.update(django_i18n.register.filters)
 
-_LANGUAGE_SETTINGS = frozenset({"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N"})
-_generation = 0
-
-
-def _languages_changed(*, setting: str, **kwargs: Any) -> None:
-    global _generation
-    if setting in _LANGUAGE_SETTINGS:
-        _generation += 1
-
-
-setting_changed.connect(_languages_changed, dispatch_uid="helpdesk.kept_i18n")
+_generation = SettingsGeneration({"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N"}, uid="helpdesk.kept_i18n")
 
 
 class KeptTranslateNode(django_i18n.TranslateNode):
@@ -49,7 +40,7 @@ class KeptTranslateNode(django_i18n.TranslateNode):
         self._kept: dict[tuple[int, str | None, bool], str] = {}
 
     def render(self, context: Any) -> str:
-        key = (_generation, translation.get_language(), context.autoescape)
+        key = (_generation.value, translation.get_language(), context.autoescape)
         value = self._kept.get(key)
         if value is None:
             shown = super().render(context)

@@ -16,25 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.core.signals import setting_changed
 from django.template.base import FilterExpression, Variable
 from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
 from django.urls import get_script_prefix, get_urlconf
 
+from helpdesk.generations import SettingsGeneration
+
 register = template.Library()
 
-_URL_SETTINGS = frozenset({"ROOT_URLCONF", "FORCE_SCRIPT_NAME"})
-_generation = 0
-
-
-def _urls_changed(*, setting: str, **kwargs: Any) -> None:
-    global _generation
-    if setting in _URL_SETTINGS:
-        _generation += 1
-
-
-setting_changed.connect(_urls_changed, dispatch_uid="helpdesk.kept_url")
+_generation = SettingsGeneration({"ROOT_URLCONF", "FORCE_SCRIPT_NAME"}, uid="helpdesk.kept_url")
 
 
 def _current_app(context: Any) -> str | None:
@@ -57,7 +48,7 @@ class KeptURLNode(URLNode):
         self._kept: dict[tuple[Any, ...], str] = {}
 
     def render(self, context: Any) -> str:
-        key = (_generation, get_urlconf(), get_script_prefix(), _current_app(context), context.autoescape)
+        key = (_generation.value, get_urlconf(), get_script_prefix(), _current_app(context), context.autoescape)
         value = self._kept.get(key)
         if value is None:
             shown = super().render(context)  # NoReverseMatch is raised each time, as before
