@@ -22,7 +22,7 @@ from django.template.base import Variable
 from django.templatetags import i18n as django_i18n
 from django.utils import translation
 
-from helpdesk.generations import SettingsGeneration
+from helpdesk.kept import KeptOutput, SettingsGeneration
 
 register = template.Library()
 register.tags.update(django_i18n.register.tags)
@@ -31,25 +31,12 @@ register.filters.update(django_i18n.register.filters)
 _generation = SettingsGeneration({"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "USE_I18N"}, uid="helpdesk.kept_i18n")
 
 
-class KeptTranslateNode(django_i18n.TranslateNode):
+class KeptTranslateNode(KeptOutput, django_i18n.TranslateNode):
     """Django's node for a constant text: renders as Django's does once per language and
     autoescape setting, then hands out what it wrote."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._kept: dict[tuple[int, str | None, bool], str] = {}
-
-    def render(self, context: Any) -> str:
-        key = (_generation.value, translation.get_language(), context.autoescape)
-        value = self._kept.get(key)
-        if value is None:
-            shown = super().render(context)
-            self._kept[key] = context[self.asvar] if self.asvar else shown
-            return shown
-        if self.asvar:
-            context[self.asvar] = value
-            return ""
-        return value
+    def kept_key(self, context: Any) -> tuple[Any, ...]:
+        return (_generation.value, translation.get_language(), context.autoescape)
 
 
 def _constant(node: django_i18n.TranslateNode) -> bool:

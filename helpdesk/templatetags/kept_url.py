@@ -21,7 +21,7 @@ from django.template.defaulttags import URLNode
 from django.template.defaulttags import url as django_url
 from django.urls import get_script_prefix, get_urlconf
 
-from helpdesk.generations import SettingsGeneration
+from helpdesk.kept import KeptOutput, SettingsGeneration
 
 register = template.Library()
 
@@ -39,25 +39,13 @@ def _current_app(context: Any) -> str | None:
             return None
 
 
-class KeptURLNode(URLNode):
+class KeptURLNode(KeptOutput, URLNode):
     """Django's node for a constant address: renders as Django's does once per URLconf, script
-    prefix, current application and autoescape setting, then hands out what it wrote."""
+    prefix, current application and autoescape setting (a failed lookup raises each time, as
+    before), then hands out what it wrote."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._kept: dict[tuple[Any, ...], str] = {}
-
-    def render(self, context: Any) -> str:
-        key = (_generation.value, get_urlconf(), get_script_prefix(), _current_app(context), context.autoescape)
-        value = self._kept.get(key)
-        if value is None:
-            shown = super().render(context)  # NoReverseMatch is raised each time, as before
-            self._kept[key] = context[self.asvar] if self.asvar else shown
-            return shown
-        if self.asvar:
-            context[self.asvar] = value
-            return ""
-        return value
+    def kept_key(self, context: Any) -> tuple[Any, ...]:
+        return (_generation.value, get_urlconf(), get_script_prefix(), _current_app(context), context.autoescape)
 
 
 def _constant(expression: FilterExpression) -> bool:
