@@ -225,7 +225,7 @@ def test_the_apis_kept_annotations_build_the_same_query_each_time(desk, customer
 def test_a_lists_tickets_come_with_their_tag_names(desk, admin, monkeypatch, django_assert_num_queries):
     """The lists read their tickets' tags in one plain query per batch of tickets, after the
     tickets (``tickets.selectors.tickets``): each ticket its own tags, by name, none for a ticket
-    without; ``values()`` reads rows without them."""
+    without; ``values()`` reads rows without them; ``.iterator()`` still streams."""
     from tickets.selectors import tickets as ticket_selectors
 
     monkeypatch.setattr(ticket_selectors, "_TAG_BATCH", 2)  # several batches from a small desk
@@ -242,6 +242,12 @@ def test_a_lists_tickets_come_with_their_tag_names(desk, admin, monkeypatch, dja
         assert {t.pk: ticket_selectors.tag_names(t) for t in tickets} == expected
     with django_assert_num_queries(1):
         assert sorted(listed.values_list("pk", flat=True)) == sorted(expected)
+    stream = ticket_selectors.ticket_list_for_agent(admin).iterator(chunk_size=2)
+    with django_assert_num_queries(2):  # streamed: the tickets, and the first two's tags only
+        first = [next(stream), next(stream)]
+    assert {t.pk: ticket_selectors.tag_names(t) for t in first} == {t.pk: expected[t.pk] for t in first}
+    rest = list(stream)
+    assert {t.pk: ticket_selectors.tag_names(t) for t in first + rest} == expected
     customer = Ticket.objects.order_by("pk").first().requester
     with CaptureQueriesContext(connection) as read:  # the portal shows no tags: none are read
         mine = list(ticket_selectors.ticket_list_for_requester(customer))
