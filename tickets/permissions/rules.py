@@ -156,11 +156,12 @@ def custom_field_visible(user: Person, field: TicketField, ticket: Ticket | None
 
 
 def visible_custom_field_keys(user: Person, ticket: Ticket | None = None) -> set[str]:
-    """The keys of the custom fields ``user`` may see (on ``ticket``), active or not: one query."""
-    fields = TicketField.objects.all()
-    if not sees_every_custom_field(user, ticket):
-        fields = fields.filter(visible_to_customers=True)
-    return set(fields.values_list("key", flat=True))
+    """The keys of the custom fields ``user`` may see (on ``ticket``), active or not (from the
+    field definitions' cache: no query while they are unchanged)."""
+    from tickets.selectors.custom_fields import field_keys  # it imports this module
+
+    every, for_customers = field_keys()
+    return set(every if sees_every_custom_field(user, ticket) else for_customers)
 
 
 def shown_custom_fields(values: dict[str, Any] | None, *, every: bool, customer_keys: set[str]) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connection
 from django.db.models import BooleanField, F, Q
@@ -27,6 +28,8 @@ from tickets.models import FieldType, TicketField
 if TYPE_CHECKING:
     from accounts.models import User
     from tickets.models import Ticket
+
+T = TypeVar("T")
 
 #: Query parameters ``cf_<key>=<value>`` filter on custom field ``key``.
 CUSTOM_PREFIX = "cf_"
@@ -174,21 +177,34 @@ def _definitions() -> tuple[list[TicketField], dict[int, set[int]]]:
                 teams.setdefault(row.pk, set()).add(team)
         return list(fields.values()), teams
 
-    def current() -> tuple[list[TicketField], dict[int, set[int]]]:
-        # Kept in the process under the definitions' version (as ``tickets.sla.hook.desk``): a
-        # request reads the version only, not the pickled fields.
-        version = caching.version(DEFINITIONS_KEY)
-        found = _by_version.get(version)
-        if found is None:
-            found = caching.cached("active-ticket-field-definitions", read, timeout=3600, scope=[DEFINITIONS_KEY])
-            _by_version.clear()
-            _by_version[version] = found
-        return found
-
-    return memo.remember(("active-ticket-fields",), current)
+    return memo.remember(("active-ticket-fields",), lambda: _kept("active-ticket-field-definitions", read))
 
 
-_by_version: dict[int, tuple[list[TicketField], dict[int, set[int]]]] = {}
+def field_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """The keys of every field, active or not, and of those visible to customers (what
+    ``permissions.visible_custom_field_keys`` allows): cached as the definitions are, so an API
+    answer for a customer no longer reads the field table."""
+
+    def read() -> tuple[frozenset[str], frozenset[str]]:
+        rows = list(TicketField.objects.values_list("key", "visible_to_customers"))
+        return frozenset(key for key, _shown in rows), frozenset(key for key, shown in rows if shown)
+
+    return _kept("ticket-field-keys", read)
+
+
+_by_version: dict[str, tuple[int, Any]] = {}
+
+
+def _kept(name: str, read: Callable[[], T]) -> T:
+    """``read()``, kept in the process under the definitions' version (as ``tickets.sla.hook.desk``)
+    and in the cache for the other processes: a request reads the version only, not the pickled
+    value."""
+    version = caching.version(DEFINITIONS_KEY)
+    kept = _by_version.get(name)
+    if kept is None or kept[0] != version:
+        kept = (version, caching.cached(name, read, timeout=3600, scope=[DEFINITIONS_KEY]))
+        _by_version[name] = kept
+    return kept[1]
 
 
 def fields_applying_to(team_id: int | None) -> list[TicketField]:

@@ -145,6 +145,19 @@ def test_customers_only_see_and_set_customer_visible_fields(fields, customer, ag
     assert "plan" in permissions.visible_custom_field_keys(agent)
 
 
+def test_the_keys_customers_see_follow_every_change_of_the_fields(fields, customer, agent):
+    """The keys come from the definitions' cache: each change of a field is seen at once."""
+    assert permissions.visible_custom_field_keys(customer) == {"order_number", "apps"}
+    fields["plan"].visible_to_customers = True
+    fields["plan"].save()
+    assert permissions.visible_custom_field_keys(customer) == {"order_number", "apps", "plan"}
+    fields["apps"].delete()
+    assert permissions.visible_custom_field_keys(customer) == {"order_number", "plan"}
+    make("region", visible_to_customers=True, active=False)  # inactive fields keep their values shown
+    assert permissions.visible_custom_field_keys(customer) == {"order_number", "plan", "region"}
+    assert permissions.visible_custom_field_keys(agent) == {f.key for f in TicketField.objects.all()}
+
+
 # --- on tickets ---------------------------------------------------------------------------------
 
 

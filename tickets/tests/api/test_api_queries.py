@@ -112,6 +112,7 @@ def test_ticket_list_same_queries_for_10_and_10000_tickets(people, billing_team,
         }
 
     add_tickets(10, requester, billing_team)
+    measure()  # the first answers fill the caches (e.g. the field keys of customers' answers)
     few = measure()
     add_tickets(9_990, requester, billing_team, start=10)
     assert Ticket.objects.count() == 10_000
