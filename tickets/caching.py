@@ -150,11 +150,43 @@ def cached(key: str, compute: Callable[[], T], *, timeout: int = 300, scope: lis
     full_key = _full_key(key, scope)
     value = cache.get(full_key)
     if value is None:
+        value = _compute_once(full_key, compute, timeout)
+    return value
+
+
+#: How long one process may hold the right to compute a missing value (``_compute_once``) before
+#: another may take it over; the others wait for the value at most this long.
+COMPUTING_SECONDS = 60
+_WAIT_STEP = 0.05
+
+
+def _compute_once(full_key: str, compute: Callable[[], T], timeout: int) -> T:
+    """Compute a missing value in one place at a time: the first request takes a lock in the cache
+    and computes; the others asking meanwhile wait for its value instead of all running the same
+    queries at once (after a change the statistics page's figures cost seconds of SQL at 1M
+    tickets, and every open statistics page asked for them together). A waiter computes for
+    itself when the lock goes without a value (the computing request failed) or after
+    ``COMPUTING_SECONDS``."""
+    lock = f"{full_key}:computing"
+    computing = cache.add(lock, 1, timeout=COMPUTING_SECONDS)
+    if not computing:
+        deadline = time.monotonic() + COMPUTING_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(_WAIT_STEP)
+            value = cache.get(full_key)
+            if value is not None:
+                return value
+            if cache.get(lock) is None:
+                break
+    try:
         # From the primary: a replica that has not yet replayed the commit behind these versions
         # would leave an old value under new versions until the next change (helpdesk.db).
         with primary_reads():
             value = compute()
         cache.set(full_key, value, timeout)
+    finally:
+        if computing:
+            cache.delete(lock)
     return value
 
 
