@@ -227,8 +227,9 @@ class TicketList(generics.GenericAPIView):
             ticket, created = services.ticket_create_idempotent(actor=request.user, key=key, **data)
         else:
             ticket, created = services.ticket_create(actor=request.user, **data), True
+        shown = selectors.ticket_as_opened(request.user, ticket) or selectors.ticket_for_api(request.user, ticket.pk)
         return Response(
-            _ticket_out(self, request.user, ticket.pk),
+            s.TicketOut(shown, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

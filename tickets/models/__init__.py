@@ -142,6 +142,9 @@ class Ticket(models.Model):
     # the queue sorts by it ("Next breach first"), filters on it ("Breaching within 1 h",
     # "Breached", ?sla_breach_before=) and counts it off its own index, without a join per row.
     sla_breach_at = models.DateTimeField(null=True, blank=True)
+    # Not columns: set by services.ticket_create on the ticket it returns (what it was opened with).
+    opening_message: Message
+    opening_tags: list[str]
 
     class Meta:
         ordering = ["-updated_at", "-id"]

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from helpdesk import memo
 from tickets import caching, live, notifications, permissions, triggers
 from tickets.exceptions import Conflict
 from tickets.models import EventKind, Status, Ticket, TicketEvent
@@ -52,6 +53,16 @@ def refuse_if_closed(ticket: Ticket, message: str | None = None) -> None:
         raise Conflict(
             message or _("This ticket is closed and can no longer be changed. Open a follow-up ticket instead.")
         )
+
+
+_LAST_CHANGE = "ticket-last-change"
+
+
+def last_change(ticket_id: int) -> TicketChange | None:
+    """The last change made to ticket ``ticket_id`` in this request (``helpdesk.memo``; a
+    trigger's, if one answered the change it followed), or None when none is known: outside a
+    request, or after the memo was cleared (``permissions.grant_new_ticket`` clears it)."""
+    return memo.remember((_LAST_CHANGE, ticket_id), lambda: None)
 
 
 class TicketChange:
@@ -133,6 +144,7 @@ class TicketChange:
         (``tickets.webhooks.outbox``: the transactional outbox; one cache read when no endpoint
         is active), so they commit or roll back with the change."""
         webhook_outbox.after_change(self)
+        memo.put((_LAST_CHANGE, self.ticket.pk), self)
         if self.events:
             live.ticket_changed(self.ticket.pk)
         if notify:

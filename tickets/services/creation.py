@@ -75,6 +75,9 @@ def ticket_create(
     the fields visible to them and, filing on the web or through the API, must fill in those
     required in the portal (an email cannot be asked for them); agents set any
     field of the ticket's team.
+
+    The returned ticket carries its first message as ``opening_message`` and its tag names as
+    ``opening_tags``.
     """
     actor = require_signed_in(actor)
     staff_only = {
@@ -191,6 +194,10 @@ def ticket_create(
             attach_file(change, item, message=message)
         sla_hook.start(change, message)
         change.after_commit(notify=True, expire_caches=True)
+    # What the ticket was opened with, for ``selectors.ticket_as_opened`` to show without reading
+    # it back.
+    ticket.opening_message = message
+    ticket.opening_tags = sorted(collected["tags"] or ())
     return ticket
 
 
