@@ -237,4 +237,6 @@ def test_triggers_add_little_to_a_write(ticket, agent, admin, django_capture_on_
             f"non-matching; the trigger pass itself: {added:.2f} ms (fastest {fastest:.2f} ms)"
         )
     assert queries_with - queries_without <= 2  # the ticket re-read (+ its tags once), whatever the number of triggers
-    assert fastest < 5
+    # Under 5 ms, or a quarter of the write itself on a machine slow enough that the write takes
+    # more than 20 ms (this one check is about time; a pass that queried per trigger fails above).
+    assert fastest < max(5, without / 4)
